@@ -89,7 +89,10 @@ export function createTokenStream(options: CreateTokenStreamOptions): ReadableSt
             if (matched.stopped) return finish(controller, 'stop', matched.text);
             if (matched.text.length > 0) return controller.enqueue(delta(matched.text));
           }
-        } catch (error) {
+        } catch (caught) {
+          // Whatever a runtime throws once its signal fired (DOMException, its own
+          // error) is an abort to the caller.
+          const error = options.abortSignal?.aborted && !AbortError.isInstance(caught) ? new AbortError({ cause: caught }) : caught;
           const reason = AbortError.isInstance(error) ? 'abort' : 'error';
           controller.enqueue({
             type: 'error',
