@@ -1,0 +1,67 @@
+/** Runs the built `llmr` binary as a user would (the root `pnpm test` builds first). */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const exec = promisify(execFile);
+
+async function llmr(...args: string[]) {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code: number; stdout: string; stderr: string };
+    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
+  }
+}
+
+describe('llmr CLI', () => {
+  beforeAll(() => {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm build\` first (\`pnpm test\` does).`);
+  });
+
+  it('prints help for the program and for run', async () => {
+    const top = await llmr('--help');
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('run [options] <source>');
+    const run = await llmr('run', '--help');
+    expect(run.stdout).toMatch(/--max-tokens <n>/);
+    expect(run.stdout).toMatch(/--json/);
+  });
+
+  it('run --json prints text, token ids, model and usage', async () => {
+    const { code, stdout } = await llmr('run', 'mock:echo', '--prompt', 'héllo', '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ text: 'héllo', tokens: [104, 195, 169, 108, 108, 111], model: 'mock:echo', usage: { outputTokens: 6 } });
+  });
+
+  it('is deterministic for a seed and honours --max-tokens', async () => {
+    const a = JSON.parse((await llmr('run', 'mock:random', '-p', 'x', '-n', '9', '-s', '4', '--json')).stdout);
+    const b = JSON.parse((await llmr('run', 'mock:random', '-p', 'x', '-n', '9', '-s', '4', '--json')).stdout);
+    expect(a.text).toBe(b.text);
+    expect(a.tokens).toHaveLength(9);
+  });
+
+  it('streams text to stdout and logs to stderr', async () => {
+    const { code, stdout, stderr } = await llmr('run', 'mock:script?reply=Hi%20there', '--prompt', 'x');
+    expect(code).toBe(0);
+    expect(stdout).toBe('Hi there\n');
+    expect(stderr).toContain('loaded mock:script?reply=Hi%20there with mock');
+  });
+
+  it('answers bad input with a clear message and a non-zero exit', async () => {
+    const badNumber = await llmr('run', 'mock:random', '-p', 'x', '-n', 'abc');
+    expect(badNumber.code).toBe(2);
+    expect(badNumber.stderr).toContain('--max-tokens must be an integer; got "abc"');
+    const unknown = await llmr('run', 'nothing-can-load-this.xyz', '-p', 'x');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No loader can load "nothing-can-load-this.xyz"/);
+    const badOption = await llmr('run', 'mock:random', '-p', 'x', '--temperature', '-3');
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toContain('temperature must be at least 0');
+  });
+});
