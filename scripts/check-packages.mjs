@@ -2,7 +2,7 @@
 // Runs publint and @arethetypeswrong/cli over every publishable package (after `pnpm build`),
 // so a package whose exports, types or files are wrong fails here, not for its users.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -21,12 +21,18 @@ for (const dir of dirs) {
     ['attw', ['attw', '--pack', dir, '--profile', 'esm-only', '--format', 'ascii']],
   ]) {
     try {
-      execFileSync('npx', ['--no-install', ...args], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+      execFileSync('npx', ['--no-install', ...args], {
+        cwd: root,
+        stdio: 'pipe',
+        encoding: 'utf8',
+      });
       results[tool] = 'ok';
     } catch (error) {
       failed++;
       results[tool] = 'FAIL';
-      process.stderr.write(`\n--- ${tool} ${manifest.name} ---\n${error.stdout ?? ''}${error.stderr ?? ''}\n`);
+      process.stderr.write(
+        `\n--- ${tool} ${manifest.name} ---\n${error.stdout ?? ''}${error.stderr ?? ''}\n`,
+      );
     }
   }
   rows.push({ package: manifest.name, ...results });

@@ -20,7 +20,8 @@ async function llmr(...args: string[]) {
 
 describe('llmr CLI', () => {
   beforeAll(() => {
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm build\` first (\`pnpm test\` does).`);
+    if (!existsSync(bin))
+      throw new Error(`${bin} is missing: run \`pnpm build\` first (\`pnpm test\` does).`);
   });
 
   it('prints help for the program and for run', async () => {
@@ -36,18 +37,32 @@ describe('llmr CLI', () => {
     const { code, stdout } = await llmr('run', 'mock:echo', '--prompt', 'héllo', '--json');
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ text: 'héllo', tokens: [104, 195, 169, 108, 108, 111], model: 'mock:echo', usage: { outputTokens: 6 } });
+    expect(result).toMatchObject({
+      text: 'héllo',
+      tokens: [104, 195, 169, 108, 108, 111],
+      model: 'mock:echo',
+      usage: { outputTokens: 6 },
+    });
   });
 
   it('is deterministic for a seed and honours --max-tokens', async () => {
-    const a = JSON.parse((await llmr('run', 'mock:random', '-p', 'x', '-n', '9', '-s', '4', '--json')).stdout);
-    const b = JSON.parse((await llmr('run', 'mock:random', '-p', 'x', '-n', '9', '-s', '4', '--json')).stdout);
+    const a = JSON.parse(
+      (await llmr('run', 'mock:random', '-p', 'x', '-n', '9', '-s', '4', '--json')).stdout,
+    );
+    const b = JSON.parse(
+      (await llmr('run', 'mock:random', '-p', 'x', '-n', '9', '-s', '4', '--json')).stdout,
+    );
     expect(a.text).toBe(b.text);
     expect(a.tokens).toHaveLength(9);
   });
 
   it('streams text to stdout and logs to stderr', async () => {
-    const { code, stdout, stderr } = await llmr('run', 'mock:script?reply=Hi%20there', '--prompt', 'x');
+    const { code, stdout, stderr } = await llmr(
+      'run',
+      'mock:script?reply=Hi%20there',
+      '--prompt',
+      'x',
+    );
     expect(code).toBe(0);
     expect(stdout).toBe('Hi there\n');
     expect(stderr).toContain('loaded mock:script?reply=Hi%20there with mock');

@@ -1,4 +1,5 @@
 /** @llmr/cli — the `llmr` command, also usable as a library (`createProgram`). */
+
+export { type RunOptions, runCommand } from './commands/run';
 export { createDefaultRegistry } from './plugins';
 export { createProgram, VERSION } from './program';
-export { type RunOptions, runCommand } from './commands/run';

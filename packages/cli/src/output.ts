@@ -6,7 +6,9 @@ export function reportError(error: unknown): number {
     process.stderr.write(`error: ${error.message} [${error.code}]\n`);
     return InvalidArgumentError.isInstance(error) ? 2 : 1;
   }
-  process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return 1;
 }
 
@@ -14,7 +16,11 @@ export function parseNumber(name: string, integer: boolean) {
   return (raw: string): number => {
     const value = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-      throw new InvalidArgumentError({ argument: name, value: raw, message: `${name} must be ${integer ? 'an integer' : 'a number'}; got "${raw}".` });
+      throw new InvalidArgumentError({
+        argument: name,
+        value: raw,
+        message: `${name} must be ${integer ? 'an integer' : 'a number'}; got "${raw}".`,
+      });
     }
     return value;
   };

@@ -7,7 +7,9 @@ export const VERSION = '0.1.0';
 export function createProgram(): Command {
   const program = new Command()
     .name('llmr')
-    .description('llmr: run, route and serve LLMs of every common format from one TypeScript stack.')
+    .description(
+      'llmr: run, route and serve LLMs of every common format from one TypeScript stack.',
+    )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
   registerRunCommand(program);

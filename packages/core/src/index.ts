@@ -2,12 +2,25 @@
  * @llmr/core — the llmr spec (v1), its errors, and tiny pure helpers. Zero runtime
  * dependencies: every loader, engine, router and server depends on this alone.
  */
-export type { EngineV1, EngineV1Capabilities, EngineSessionV1, EngineV1SessionOptions, TensorV1, TensorV1Data, TensorV1Type } from './engine/v1/engine-v1';
+export type {
+  EngineSessionV1,
+  EngineV1,
+  EngineV1Capabilities,
+  EngineV1SessionOptions,
+  TensorV1,
+  TensorV1Data,
+  TensorV1Type,
+} from './engine/v1/engine-v1';
 export * from './errors/errors';
 export { LlmrError, type LlmrErrorOptions } from './errors/llmr-error';
 export type { LoadConfidence, LoaderV1, LoaderV1LoadOptions } from './loader/v1/loader-v1';
 export type { ModelV1, ModelV1Capability, ModelV1Info } from './model/v1/model-v1';
-export type { ModelV1CallOptions, ModelV1ChatCallOptions, ModelV1CompletionCallOptions, ModelV1SamplingOptions } from './model/v1/model-v1-call-options';
+export type {
+  ModelV1CallOptions,
+  ModelV1ChatCallOptions,
+  ModelV1CompletionCallOptions,
+  ModelV1SamplingOptions,
+} from './model/v1/model-v1-call-options';
 export type {
   JSONSchema,
   ModelV1AssistantMessage,
@@ -48,7 +61,11 @@ export type {
 } from './tokenizer/v1/tokenizer-v1';
 export { delay, isAbortError, throwIfAborted } from './util/abort';
 export { collectStream, iterateStream } from './util/collect-stream';
-export { type CreateTokenStreamOptions, createTokenStream, type NextToken } from './util/create-token-stream';
+export {
+  type CreateTokenStreamOptions,
+  createTokenStream,
+  type NextToken,
+} from './util/create-token-stream';
 export { generate, type StreamHandle, stream } from './util/generate';
 export { createStopSequenceMatcher, type StopSequenceMatcher } from './util/stop-sequence-matcher';
 export { createUtf8StreamDecoder, type Utf8StreamDecoder } from './util/utf8-stream-decoder';

@@ -16,7 +16,8 @@ export function renderChat(messages: ModelV1Message[], addGenerationPrompt = tru
 }
 
 export function createByteTokenizer(): TokenizerV1 {
-  const bytesOf = (tokens: readonly number[]) => Uint8Array.from(tokens.filter((token) => token < 256));
+  const bytesOf = (tokens: readonly number[]) =>
+    Uint8Array.from(tokens.filter((token) => token < 256));
   return {
     specificationVersion: 'v1',
     vocabularySize: 258,

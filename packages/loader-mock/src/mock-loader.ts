@@ -6,8 +6,8 @@
  *   mock:random?failAfterTokens=3&tokenMs=20&firstTokenMs=100
  *   mock:random?failOnLoad=1      loading fails
  */
-import { type LoaderV1, type LoaderV1LoadOptions, LoadError, delay } from '@llmr/core';
-import { MOCK_MODES, type MockMode, type MockModelSettings, createMockModel } from './mock-model';
+import { delay, LoadError, type LoaderV1, type LoaderV1LoadOptions } from '@llmr/core';
+import { createMockModel, MOCK_MODES, type MockMode, type MockModelSettings } from './mock-model';
 
 export interface MockLoaderSettings {
   /** Settings applied to every model this loader makes (a source's query overrides them). */
@@ -19,24 +19,40 @@ function numberParam(source: string, params: URLSearchParams, name: string): num
   if (raw === null) return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
-    throw new LoadError({ source, code: 'mock-invalid-source', message: `"${name}=${raw}" in ${source} must be a non-negative number.` });
+    throw new LoadError({
+      source,
+      code: 'mock-invalid-source',
+      message: `"${name}=${raw}" in ${source} must be a non-negative number.`,
+    });
   }
   return value;
 }
 
 export function parseMockSource(source: string): MockModelSettings & { failOnLoad: boolean } {
   if (!source.startsWith('mock:')) {
-    throw new LoadError({ source, code: 'mock-invalid-source', message: `"${source}" is not a mock: source (try mock:random or mock:echo).` });
+    throw new LoadError({
+      source,
+      code: 'mock-invalid-source',
+      message: `"${source}" is not a mock: source (try mock:random or mock:echo).`,
+    });
   }
   const [path = '', query = ''] = source.slice('mock:'.length).split('?', 2);
   const mode = (path || 'random') as MockMode;
   if (!MOCK_MODES.includes(mode)) {
-    throw new LoadError({ source, code: 'mock-unknown-mode', message: `Unknown mock mode "${path}" in ${source}; use one of ${MOCK_MODES.join(', ')}.` });
+    throw new LoadError({
+      source,
+      code: 'mock-unknown-mode',
+      message: `Unknown mock mode "${path}" in ${source}; use one of ${MOCK_MODES.join(', ')}.`,
+    });
   }
   const params = new URLSearchParams(query);
   const hang = params.get('hang');
   if (hang !== null && hang !== 'before-first-token' && hang !== 'after-first-token') {
-    throw new LoadError({ source, code: 'mock-invalid-source', message: `hang=${hang} in ${source} must be before-first-token or after-first-token.` });
+    throw new LoadError({
+      source,
+      code: 'mock-invalid-source',
+      message: `hang=${hang} in ${source} must be before-first-token or after-first-token.`,
+    });
   }
   const firstTokenMs = numberParam(source, params, 'firstTokenMs');
   const tokenMs = numberParam(source, params, 'tokenMs');
@@ -66,12 +82,25 @@ export function createMockLoader(settings: MockLoaderSettings = {}): LoaderV1 {
     },
     async doLoad(source, options: LoaderV1LoadOptions = {}) {
       const { failOnLoad, ...parsed } = parseMockSource(source);
-      const defined = Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0)));
-      const modelSettings: MockModelSettings = { ...settings.defaults, ...defined, id: options.id ?? parsed.id ?? source };
-      if (modelSettings.latency?.loadMs) await delay(modelSettings.latency.loadMs, options.abortSignal);
+      const defined = Object.fromEntries(
+        Object.entries(parsed).filter(
+          ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
+        ),
+      );
+      const modelSettings: MockModelSettings = {
+        ...settings.defaults,
+        ...defined,
+        id: options.id ?? parsed.id ?? source,
+      };
+      if (modelSettings.latency?.loadMs)
+        await delay(modelSettings.latency.loadMs, options.abortSignal);
       options.onProgress?.({ loaded: 1, total: 1, stage: 'ready' });
       if (failOnLoad) {
-        throw new LoadError({ source, code: 'mock-load-failure', message: `Mock source ${source} fails to load by design (failOnLoad).` });
+        throw new LoadError({
+          source,
+          code: 'mock-load-failure',
+          message: `Mock source ${source} fails to load by design (failOnLoad).`,
+        });
       }
       return createMockModel(modelSettings);
     },

@@ -1,19 +1,23 @@
 import {
-  GenerationError,
-  InvalidArgumentError,
-  LoadError,
   collectStream,
   createRegistry,
+  GenerationError,
+  InvalidArgumentError,
   isAbortError,
+  LoadError,
 } from '@llmr/core';
 import { testLoader, testModel } from '@llmr/core/test';
 import { describe, expect, it } from 'vitest';
 import { createMockLoader, createMockModel, mockLoader } from './index';
 
-testModel({ name: 'mock random', createModel: async () => createMockModel({ mode: 'random', seed: 3 }) });
+testModel({
+  name: 'mock random',
+  createModel: async () => createMockModel({ mode: 'random', seed: 3 }),
+});
 testModel({
   name: 'mock random with latency',
-  createModel: async () => createMockModel({ mode: 'random', latency: { firstTokenMs: 2, tokenMs: 1 } }),
+  createModel: async () =>
+    createMockModel({ mode: 'random', latency: { firstTokenMs: 2, tokenMs: 1 } }),
 });
 testLoader({
   loader: mockLoader,
@@ -38,7 +42,10 @@ describe('mock model behaviour', () => {
   });
 
   it('picks the scripted reply that matches the prompt', async () => {
-    const model = createMockModel({ mode: 'script', replies: [{ match: 'weather', text: 'Sunny.' }, 'Default.'] });
+    const model = createMockModel({
+      mode: 'script',
+      replies: [{ match: 'weather', text: 'Sunny.' }, 'Default.'],
+    });
     expect((await model.doGenerate({ prompt: 'what is the weather' })).text).toBe('Sunny.');
     expect((await model.doGenerate({ prompt: 'hello' })).text).toBe('Default.');
   });
@@ -73,9 +80,15 @@ describe('mock model behaviour', () => {
 
   it('fails the first N calls, then succeeds', async () => {
     const model = createMockModel({ failFirstCalls: 2 });
-    await expect(model.doGenerate({ prompt: 'x', maxTokens: 2 })).rejects.toSatisfy(GenerationError.isInstance);
-    await expect(model.doGenerate({ prompt: 'x', maxTokens: 2 })).rejects.toSatisfy(GenerationError.isInstance);
-    await expect(model.doGenerate({ prompt: 'x', maxTokens: 2 })).resolves.toMatchObject({ finishReason: 'length' });
+    await expect(model.doGenerate({ prompt: 'x', maxTokens: 2 })).rejects.toSatisfy(
+      GenerationError.isInstance,
+    );
+    await expect(model.doGenerate({ prompt: 'x', maxTokens: 2 })).rejects.toSatisfy(
+      GenerationError.isInstance,
+    );
+    await expect(model.doGenerate({ prompt: 'x', maxTokens: 2 })).resolves.toMatchObject({
+      finishReason: 'length',
+    });
   });
 
   it('hangs until aborted', async () => {
@@ -88,7 +101,9 @@ describe('mock model behaviour', () => {
 
   it('refuses a prompt longer than its context with a clear error', async () => {
     const model = createMockModel({ contextLength: 8 });
-    const error = await model.doGenerate({ prompt: 'far too long a prompt' }).catch((caught) => caught);
+    const error = await model
+      .doGenerate({ prompt: 'far too long a prompt' })
+      .catch((caught) => caught);
     expect(InvalidArgumentError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/context of 8/);
   });

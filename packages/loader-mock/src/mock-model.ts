@@ -4,11 +4,12 @@
  * The router and server tests use its failure modes; it passes the conformance kit.
  */
 import {
-  createTokenStream,
   collectStream,
+  createTokenStream,
   delay,
   GenerationError,
   InvalidArgumentError,
+  ModelDisposedError,
   type ModelV1,
   type ModelV1CallOptions,
   type ModelV1Capability,
@@ -16,7 +17,6 @@ import {
   type ModelV1EmbedResult,
   type ModelV1GenerateResult,
   type ModelV1StreamResult,
-  ModelDisposedError,
   throwIfAborted,
   validateCallOptions,
 } from '@llmr/core';
@@ -68,7 +68,9 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
   const id = settings.id ?? `mock-${mode}`;
   const contextLength = settings.contextLength ?? 4096;
   const words = settings.words?.length ? settings.words : DEFAULT_WORDS;
-  const replies: MockReply[] = (settings.replies ?? []).map((reply) => (typeof reply === 'string' ? { text: reply } : reply));
+  const replies: MockReply[] = (settings.replies ?? []).map((reply) =>
+    typeof reply === 'string' ? { text: reply } : reply,
+  );
   let disposed = false;
   let calls = 0;
   const capabilities: ModelV1Capability[] = ['chat', 'completion', 'embeddings', 'logprobs'];
@@ -85,13 +87,18 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
       return;
     }
     if (mode === 'script') {
-      const reply = replies.find((candidate) => candidate.match === undefined || prompt.includes(candidate.match));
+      const reply = replies.find(
+        (candidate) => candidate.match === undefined || prompt.includes(candidate.match),
+      );
       yield reply?.text ?? '';
       return;
     }
     // Greedy (temperature 0) ignores the seed, as a real model does.
-    const callSeed = (options.temperature ?? 1) === 0 ? 0 : (options.seed ?? Math.floor(Math.random() * 2 ** 31));
-    const random = createPrng(hashString(prompt) ^ Math.imul(callSeed, 2654435761) ^ (settings.seed ?? 0));
+    const callSeed =
+      (options.temperature ?? 1) === 0 ? 0 : (options.seed ?? Math.floor(Math.random() * 2 ** 31));
+    const random = createPrng(
+      hashString(prompt) ^ Math.imul(callSeed, 2654435761) ^ (settings.seed ?? 0),
+    );
     while (true) yield `${words[Math.floor(random() * words.length)]} `;
   }
 
@@ -101,12 +108,21 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
     throwIfAborted(options.abortSignal);
     const call = calls++;
     if (settings.failFirstCalls !== undefined && call < settings.failFirstCalls) {
-      throw new GenerationError({ modelId: id, code: 'mock-failure', isRetryable: true, message: `Mock model "${id}" failed call ${call + 1} of the first ${settings.failFirstCalls} by design.` });
+      throw new GenerationError({
+        modelId: id,
+        code: 'mock-failure',
+        isRetryable: true,
+        message: `Mock model "${id}" failed call ${call + 1} of the first ${settings.failFirstCalls} by design.`,
+      });
     }
     const prompt = promptOf(options);
     const inputTokens = tokenizer.encode(prompt).length;
     if (inputTokens >= contextLength) {
-      throw new InvalidArgumentError({ argument: 'prompt', value: inputTokens, message: `The prompt has ${inputTokens} tokens; model "${id}" has a context of ${contextLength}. Shorten the prompt.` });
+      throw new InvalidArgumentError({
+        argument: 'prompt',
+        value: inputTokens,
+        message: `The prompt has ${inputTokens} tokens; model "${id}" has a context of ${contextLength}. Shorten the prompt.`,
+      });
     }
     const maxTokens = Math.min(options.maxTokens ?? contextLength, contextLength - inputTokens);
     const chunks = replyText(options, prompt);
@@ -130,7 +146,12 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
         if (settings.hang === 'before-first-token' && produced === 0) await never(signal);
         if (settings.hang === 'after-first-token' && produced === 1) await never(signal);
         if (settings.failAfterTokens !== undefined && produced >= settings.failAfterTokens) {
-          throw new GenerationError({ modelId: id, code: 'mock-failure', isRetryable: true, message: `Mock model "${id}" failed after ${produced} tokens by design.` });
+          throw new GenerationError({
+            modelId: id,
+            code: 'mock-failure',
+            isRetryable: true,
+            message: `Mock model "${id}" failed after ${produced} tokens by design.`,
+          });
         }
         while (pending.length === 0) {
           const next = chunks.next();
@@ -140,7 +161,15 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
         produced++;
         const token = pending.shift()!;
         return options.logprobs
-          ? { token, logprob: { token: String.fromCharCode(token), logprob: Math.log(0.9), bytes: [token], topLogprobs: [] } }
+          ? {
+              token,
+              logprob: {
+                token: String.fromCharCode(token),
+                logprob: Math.log(0.9),
+                bytes: [token],
+                topLogprobs: [],
+              },
+            }
           : { token };
       },
     });
@@ -149,7 +178,14 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
 
   return {
     specificationVersion: 'v1',
-    info: { id, format: 'mock', architecture: 'mock', contextLength, parameterCount: 0, capabilities },
+    info: {
+      id,
+      format: 'mock',
+      architecture: 'mock',
+      contextLength,
+      parameterCount: 0,
+      capabilities,
+    },
     tokenizer,
 
     async doStream(options) {

@@ -3,7 +3,14 @@
  * chat without it.
  */
 import { createInterface } from 'node:readline/promises';
-import { type ModelV1, type ModelV1CallOptions, type ModelV1Message, collectStream, iterateStream, validateCallOptions } from '@llmr/core';
+import {
+  collectStream,
+  iterateStream,
+  type ModelV1,
+  type ModelV1CallOptions,
+  type ModelV1Message,
+  validateCallOptions,
+} from '@llmr/core';
 import type { Command } from 'commander';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
@@ -22,7 +29,10 @@ export interface RunOptions {
   engine?: string;
 }
 
-function callOptions(options: RunOptions, content: { prompt: string } | { messages: ModelV1Message[] }): ModelV1CallOptions {
+function callOptions(
+  options: RunOptions,
+  content: { prompt: string } | { messages: ModelV1Message[] },
+): ModelV1CallOptions {
   const call = {
     ...content,
     maxTokens: options.maxTokens,
@@ -36,7 +46,11 @@ function callOptions(options: RunOptions, content: { prompt: string } | { messag
   return call;
 }
 
-async function streamTo(model: ModelV1, call: ModelV1CallOptions, write: (text: string) => void): Promise<string> {
+async function streamTo(
+  model: ModelV1,
+  call: ModelV1CallOptions,
+  write: (text: string) => void,
+): Promise<string> {
   const { stream } = await model.doStream(call);
   let text = '';
   for await (const part of iterateStream(stream)) {
@@ -59,10 +73,15 @@ export async function runCommand(source: string, options: RunOptions): Promise<v
   const model = await registry.load(source, {
     ...(options.engine ? { engineName: options.engine } : {}),
     onProgress: ({ loaded, total, stage }) => {
-      if (total) log(`loading ${source}: ${Math.round((loaded / total) * 100)}%${stage ? ` (${stage})` : ''}`);
+      if (total)
+        log(
+          `loading ${source}: ${Math.round((loaded / total) * 100)}%${stage ? ` (${stage})` : ''}`,
+        );
     },
   });
-  log(`loaded ${model.info.id} with ${model.resolution.loader.name} in ${Math.round(performance.now() - started)} ms`);
+  log(
+    `loaded ${model.info.id} with ${model.resolution.loader.name} in ${Math.round(performance.now() - started)} ms`,
+  );
   const chat = !options.raw && model.info.capabilities.includes('chat');
   try {
     if (options.prompt !== undefined) {
@@ -72,7 +91,9 @@ export async function runCommand(source: string, options: RunOptions): Promise<v
       ];
       const call = callOptions(options, chat ? { messages } : { prompt: options.prompt });
       if (options.json) {
-        const result = await collectStream((await model.doStream(call)).stream, { modelId: model.info.id });
+        const result = await collectStream((await model.doStream(call)).stream, {
+          modelId: model.info.id,
+        });
         process.stdout.write(
           `${JSON.stringify({ text: result.text, tokens: result.tokens ?? [], model: model.info.id, finishReason: result.finishReason, usage: result.usage })}\n`,
         );
@@ -89,8 +110,14 @@ export async function runCommand(source: string, options: RunOptions): Promise<v
 }
 
 async function interactive(model: ModelV1, options: RunOptions, chat: boolean) {
-  const readline = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-  const history: ModelV1Message[] = options.system ? [{ role: 'system', content: options.system }] : [];
+  const readline = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: process.stdin.isTTY,
+  });
+  const history: ModelV1Message[] = options.system
+    ? [{ role: 'system', content: options.system }]
+    : [];
   process.stderr.write(`Chatting with ${model.info.id}. Type /exit or press Ctrl-D to leave.\n`);
   readline.on('SIGINT', () => readline.close());
   try {
@@ -117,13 +144,19 @@ async function interactive(model: ModelV1, options: RunOptions, chat: boolean) {
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('Generate with a model: one-shot with --prompt, or an interactive chat without it.')
+    .description(
+      'Generate with a model: one-shot with --prompt, or an interactive chat without it.',
+    )
     .argument('<source>', 'model source: a path, mock:random, hf:org/repo, ...')
     .option('-p, --prompt <text>', 'prompt for a one-shot generation')
     .option('--system <text>', 'system message (chat models)')
     .option('--raw', 'send the prompt as a raw completion, without the chat template')
     .option('-n, --max-tokens <n>', 'maximum tokens to generate', parseNumber('--max-tokens', true))
-    .option('-t, --temperature <t>', 'sampling temperature (0 = greedy)', parseNumber('--temperature', false))
+    .option(
+      '-t, --temperature <t>',
+      'sampling temperature (0 = greedy)',
+      parseNumber('--temperature', false),
+    )
     .option('--top-p <p>', 'nucleus sampling', parseNumber('--top-p', false))
     .option('--top-k <k>', 'top-k sampling', parseNumber('--top-k', true))
     .option('-s, --seed <n>', 'seed: same seed, same output', parseNumber('--seed', true))

@@ -46,6 +46,11 @@ export class LlmrError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, isRetryable: this.isRetryable };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      isRetryable: this.isRetryable,
+    };
   }
 }

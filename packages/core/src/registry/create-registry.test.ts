@@ -51,11 +51,16 @@ describe('createRegistry', () => {
     });
     const resolution = await registry.resolveLoader('x');
     expect(resolution.loader.name).toBe('first');
-    expect(resolution.candidates.find((c) => c.loader === 'broken')).toMatchObject({ confidence: 0, error: 'boom' });
+    expect(resolution.candidates.find((c) => c.loader === 'broken')).toMatchObject({
+      confidence: 0,
+      error: 'boom',
+    });
   });
 
   it('clamps out-of-range confidences', async () => {
-    const registry = createRegistry({ loaders: [loader('wild', () => 7), loader('nan', () => Number.NaN)] });
+    const registry = createRegistry({
+      loaders: [loader('wild', () => 7), loader('nan', () => Number.NaN)],
+    });
     const resolution = await registry.resolveLoader('x');
     expect(resolution.confidence).toBe(1);
     expect(resolution.candidates[1]!.confidence).toBe(0);
@@ -66,13 +71,17 @@ describe('createRegistry', () => {
     const error = await registry.resolveLoader('model.bin').catch((caught) => caught);
     expect(NoSuchLoaderError.isInstance(error)).toBe(true);
     expect(error.message).toContain('gguf');
-    const empty = await createRegistry().resolveLoader('x').catch((caught) => caught);
+    const empty = await createRegistry()
+      .resolveLoader('x')
+      .catch((caught) => caught);
     expect(empty.message).toMatch(/No loaders are registered/);
   });
 
   it('rejects bad plugins, duplicate names and empty sources', async () => {
     const registry = createRegistry();
-    expect(() => registry.registerLoader({ name: 'x' } as unknown as LoaderV1)).toThrow(InvalidArgumentError);
+    expect(() => registry.registerLoader({ name: 'x' } as unknown as LoaderV1)).toThrow(
+      InvalidArgumentError,
+    );
     registry.registerLoader(loader('a', () => 1));
     expect(() => registry.registerLoader(loader('a', () => 1))).toThrow(/already registered/);
     await expect(registry.resolveLoader('')).rejects.toThrow(/non-empty string/);
@@ -80,12 +89,18 @@ describe('createRegistry', () => {
 
   it('selects an available GPU engine before a CPU one, honouring a preference', async () => {
     const registry = createRegistry({
-      engines: [engine('cpu-engine', 'cpu', true), engine('gpu-missing', 'gpu', false), engine('gpu-engine', 'gpu', true)],
+      engines: [
+        engine('cpu-engine', 'cpu', true),
+        engine('gpu-missing', 'gpu', false),
+        engine('gpu-engine', 'gpu', true),
+      ],
     });
     const best = await registry.selectEngine();
     expect(best.engine.name).toBe('gpu-engine');
     expect(best.explanation).toContain('unavailable here: gpu-missing');
     expect((await registry.selectEngine({ prefer: 'cpu-engine' })).engine.name).toBe('cpu-engine');
-    await expect(createRegistry({ engines: [engine('x', 'cpu', false)] }).selectEngine()).rejects.toThrow(/No registered engine is available/);
+    await expect(
+      createRegistry({ engines: [engine('x', 'cpu', false)] }).selectEngine(),
+    ).rejects.toThrow(/No registered engine is available/);
   });
 });

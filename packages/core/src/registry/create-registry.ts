@@ -47,7 +47,10 @@ export interface Registry {
   readonly engines: readonly EngineV1[];
   resolveLoader(source: string): Promise<LoaderResolution>;
   /** Resolves the source and loads it with the winning loader. */
-  load(source: string, options?: LoaderV1LoadOptions): Promise<ModelV1 & { resolution: LoaderResolution }>;
+  load(
+    source: string,
+    options?: LoaderV1LoadOptions,
+  ): Promise<ModelV1 & { resolution: LoaderResolution }>;
   /** The best available engine: GPU before NPU before CPU, then registration order. */
   selectEngine(options?: { prefer?: string }): Promise<EngineSelection>;
 }
@@ -163,10 +166,18 @@ export function createRegistry(
           }
           const rank =
             (engine.name === options.prefer ? 100 : 0) + deviceRank[engine.capabilities.device];
-          return { engine: engine.name, available, device: engine.capabilities.device, rank, order };
+          return {
+            engine: engine.name,
+            available,
+            device: engine.capabilities.device,
+            rank,
+            order,
+          };
         }),
       );
-      candidates.sort((a, b) => Number(b.available) - Number(a.available) || b.rank - a.rank || a.order - b.order);
+      candidates.sort(
+        (a, b) => Number(b.available) - Number(a.available) || b.rank - a.rank || a.order - b.order,
+      );
       const best = candidates[0];
       if (!best?.available) {
         throw new LlmrError({
@@ -177,7 +188,9 @@ export function createRegistry(
         });
       }
       const engine = engines[best.order]!;
-      const unavailable = candidates.filter((candidate) => !candidate.available).map((c) => c.engine);
+      const unavailable = candidates
+        .filter((candidate) => !candidate.available)
+        .map((c) => c.engine);
       return {
         engine,
         candidates: candidates.map(({ order: _order, ...candidate }) => candidate),

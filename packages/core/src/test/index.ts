@@ -18,7 +18,12 @@ import { type ModelCheckContext, type ModelCheckName, modelChecks } from './mode
 export { ConformanceError } from './check';
 export { type EngineCheckContext, type EngineCheckName, engineChecks } from './engine-checks';
 export { type LoaderCheckContext, type LoaderCheckName, loaderChecks } from './loader-checks';
-export { type ModelCheck, type ModelCheckContext, type ModelCheckName, modelChecks } from './model-checks';
+export {
+  type ModelCheck,
+  type ModelCheckContext,
+  type ModelCheckName,
+  modelChecks,
+} from './model-checks';
 
 export interface TestModelOptions {
   name: string;
@@ -62,7 +67,10 @@ export function testModel(options: TestModelOptions): void {
     afterAll(async () => {
       await context?.model.dispose();
     });
-    for (const [name, check] of Object.entries(modelChecks) as [ModelCheckName, (c: ModelCheckContext) => Promise<void>][]) {
+    for (const [name, check] of Object.entries(modelChecks) as [
+      ModelCheckName,
+      (c: ModelCheckContext) => Promise<void>,
+    ][]) {
       const reason = options.skip?.[name];
       if (reason) it.skip(`${name} (skipped: ${reason})`, () => {});
       else it(name, () => check(context!), options.timeout);

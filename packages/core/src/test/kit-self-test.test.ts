@@ -4,16 +4,29 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReferenceModel, type Defect } from './__fixtures__/reference-model';
-import { ConformanceError, type ModelCheckName, modelChecks, resolveModelCheckContext, testModel } from './index';
+import {
+  ConformanceError,
+  type ModelCheckName,
+  modelChecks,
+  resolveModelCheckContext,
+  testModel,
+} from './index';
 
 async function runCheck(name: ModelCheckName, defect?: Defect) {
   const createModel = async () => createReferenceModel(defect);
-  const context = resolveModelCheckContext({ createModel, prompt: 'hello there' }, await createModel());
+  const context = resolveModelCheckContext(
+    { createModel, prompt: 'hello there' },
+    await createModel(),
+  );
   return modelChecks[name](context);
 }
 
 // The healthy model passes the whole kit, as any plugin would run it.
-testModel({ name: 'reference (healthy)', createModel: async () => createReferenceModel(), prompt: 'hello there' });
+testModel({
+  name: 'reference (healthy)',
+  createModel: async () => createReferenceModel(),
+  prompt: 'hello there',
+});
 
 const caughtBy: Record<Defect, ModelCheckName> = {
   'stream-differs': 'streaming yields exactly the text generate returns',
@@ -35,6 +48,7 @@ describe('the conformance kit catches broken models', () => {
   }
 
   it('the same check passes on the healthy model (so the failure is the defect)', async () => {
-    for (const check of new Set(Object.values(caughtBy))) await expect(runCheck(check)).resolves.toBeUndefined();
+    for (const check of new Set(Object.values(caughtBy)))
+      await expect(runCheck(check)).resolves.toBeUndefined();
   });
 });

@@ -21,18 +21,38 @@ async function confidenceOf(loader: LoaderV1, source: string): Promise<number> {
 
 export const loaderChecks = {
   async 'declares spec v1 and a name'({ loader }: LoaderCheckContext) {
-    ensure(loader.specificationVersion === 'v1', 'loader-info', `specificationVersion is ${show(loader.specificationVersion)}.`);
-    ensure(typeof loader.name === 'string' && loader.name.length > 0, 'loader-info', 'name must be a non-empty string.');
+    ensure(
+      loader.specificationVersion === 'v1',
+      'loader-info',
+      `specificationVersion is ${show(loader.specificationVersion)}.`,
+    );
+    ensure(
+      typeof loader.name === 'string' && loader.name.length > 0,
+      'loader-info',
+      'name must be a non-empty string.',
+    );
   },
 
-  async 'canLoad accepts its sources and declines others'({ loader, sources, foreignSources }: LoaderCheckContext) {
+  async 'canLoad accepts its sources and declines others'({
+    loader,
+    sources,
+    foreignSources,
+  }: LoaderCheckContext) {
     for (const source of sources) {
       const confidence = await confidenceOf(loader, source);
-      ensure(confidence > 0 && confidence <= 1, 'can-load', `canLoad(${show(source)}) = ${confidence}; expected (0, 1].`);
+      ensure(
+        confidence > 0 && confidence <= 1,
+        'can-load',
+        `canLoad(${show(source)}) = ${confidence}; expected (0, 1].`,
+      );
     }
     for (const source of foreignSources) {
       const confidence = await confidenceOf(loader, source);
-      ensure(confidence === 0, 'can-load', `canLoad(${show(source)}) = ${confidence}; a foreign source must get 0.`);
+      ensure(
+        confidence === 0,
+        'can-load',
+        `canLoad(${show(source)}) = ${confidence}; a foreign source must get 0.`,
+      );
     }
   },
 
@@ -40,7 +60,11 @@ export const loaderChecks = {
     for (const source of sources) {
       const model = await loader.doLoad(source, loadOptions);
       try {
-        ensure(model.specificationVersion === 'v1', 'load', `The model from ${show(source)} is not spec v1.`);
+        ensure(
+          model.specificationVersion === 'v1',
+          'load',
+          `The model from ${show(source)} is not spec v1.`,
+        );
         const result = await model.doGenerate({ prompt: 'Hello', maxTokens: 2, temperature: 0 });
         ensure(typeof result.text === 'string', 'load', 'doGenerate must return text.');
       } finally {
@@ -49,10 +73,22 @@ export const loaderChecks = {
     }
   },
 
-  async 'a broken source fails with an LlmrError'({ loader, brokenSources, loadOptions }: LoaderCheckContext) {
+  async 'a broken source fails with an LlmrError'({
+    loader,
+    brokenSources,
+    loadOptions,
+  }: LoaderCheckContext) {
     for (const source of brokenSources) {
-      const error = await expectRejection(() => loader.doLoad(source, loadOptions), 'load-error', `doLoad(${show(source)})`);
-      ensure(LlmrError.isInstance(error), 'load-error', `doLoad(${show(source)}) must fail with an LlmrError, got ${show(String(error))}.`);
+      const error = await expectRejection(
+        () => loader.doLoad(source, loadOptions),
+        'load-error',
+        `doLoad(${show(source)})`,
+      );
+      ensure(
+        LlmrError.isInstance(error),
+        'load-error',
+        `doLoad(${show(source)}) must fail with an LlmrError, got ${show(String(error))}.`,
+      );
     }
   },
 };

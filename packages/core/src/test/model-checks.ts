@@ -31,7 +31,10 @@ export interface ModelCheckContext {
 
 export type ModelCheck = (context: ModelCheckContext) => Promise<void>;
 
-function call(context: ModelCheckContext, extra: Partial<ModelV1CallOptions> = {}): ModelV1CallOptions {
+function call(
+  context: ModelCheckContext,
+  extra: Partial<ModelV1CallOptions> = {},
+): ModelV1CallOptions {
   return {
     prompt: context.prompt,
     maxTokens: context.maxTokens,
@@ -41,7 +44,10 @@ function call(context: ModelCheckContext, extra: Partial<ModelV1CallOptions> = {
   } as ModelV1CallOptions;
 }
 
-async function streamParts(model: ModelV1, options: ModelV1CallOptions): Promise<ModelV1StreamPart[]> {
+async function streamParts(
+  model: ModelV1,
+  options: ModelV1CallOptions,
+): Promise<ModelV1StreamPart[]> {
   const { stream } = await model.doStream(options);
   const parts: ModelV1StreamPart[] = [];
   const reader = stream.getReader();
@@ -60,17 +66,33 @@ function textOf(parts: ModelV1StreamPart[]): string {
 export const modelChecks = {
   async 'declares spec v1 and its info'({ model }) {
     const name = 'info';
-    ensure(model.specificationVersion === 'v1', name, `specificationVersion is ${show(model.specificationVersion)}, not 'v1'.`);
-    ensure(typeof model.info?.id === 'string' && model.info.id.length > 0, name, 'info.id must be a non-empty string.');
+    ensure(
+      model.specificationVersion === 'v1',
+      name,
+      `specificationVersion is ${show(model.specificationVersion)}, not 'v1'.`,
+    );
+    ensure(
+      typeof model.info?.id === 'string' && model.info.id.length > 0,
+      name,
+      'info.id must be a non-empty string.',
+    );
     ensure(typeof model.info.format === 'string', name, 'info.format must be a string.');
-    ensure(Number.isInteger(model.info.contextLength) && model.info.contextLength > 0, name, `info.contextLength must be a positive integer, got ${show(model.info.contextLength)}.`);
+    ensure(
+      Number.isInteger(model.info.contextLength) && model.info.contextLength > 0,
+      name,
+      `info.contextLength must be a positive integer, got ${show(model.info.contextLength)}.`,
+    );
     ensure(Array.isArray(model.info.capabilities), name, 'info.capabilities must be an array.');
   },
 
   async 'same seed gives the same text'(context) {
     const first = await context.model.doGenerate(call(context));
     const second = await context.model.doGenerate(call(context));
-    ensure(first.text === second.text, 'determinism', `Two calls with seed ${context.seed} differ: ${show(first.text)} vs ${show(second.text)}.`);
+    ensure(
+      first.text === second.text,
+      'determinism',
+      `Two calls with seed ${context.seed} differ: ${show(first.text)} vs ${show(second.text)}.`,
+    );
   },
 
   async 'streaming yields exactly the text generate returns'(context) {
@@ -80,20 +102,39 @@ export const modelChecks = {
     const errors = parts.filter((part) => part.type === 'error');
     ensure(errors.length === 0, check, `The stream had an error part: ${show(errors[0])}.`);
     const streamed = textOf(parts);
-    ensure(streamed === generated.text, check, `Streamed ${show(streamed)} but generate returned ${show(generated.text)}.`);
+    ensure(
+      streamed === generated.text,
+      check,
+      `Streamed ${show(streamed)} but generate returned ${show(generated.text)}.`,
+    );
     const finish = parts.at(-1);
-    ensure(finish?.type === 'finish', check, `The last part must be 'finish', got ${show(finish?.type)}.`);
-    ensure(finish.finishReason === generated.finishReason, check, `Stream finished with ${finish.finishReason}, generate with ${generated.finishReason}.`);
+    ensure(
+      finish?.type === 'finish',
+      check,
+      `The last part must be 'finish', got ${show(finish?.type)}.`,
+    );
+    ensure(
+      finish.finishReason === generated.finishReason,
+      check,
+      `Stream finished with ${finish.finishReason}, generate with ${generated.finishReason}.`,
+    );
     const usage = parts.find((part) => part.type === 'usage');
     ensure(usage?.type === 'usage', check, 'The stream must carry a usage part before finish.');
     ensure(
-      usage.usage.inputTokens === generated.usage.inputTokens && usage.usage.outputTokens === generated.usage.outputTokens,
+      usage.usage.inputTokens === generated.usage.inputTokens &&
+        usage.usage.outputTokens === generated.usage.outputTokens,
       check,
       `Stream usage ${show(usage.usage)} differs from generate usage ${show(generated.usage)}.`,
     );
     if (generated.tokens) {
-      const tokens = parts.flatMap((part) => (part.type === 'text-delta' ? (part.tokens ?? []) : []));
-      ensure(show(tokens) === show(generated.tokens), check, `Streamed tokens ${show(tokens)} differ from generated ${show(generated.tokens)}.`);
+      const tokens = parts.flatMap((part) =>
+        part.type === 'text-delta' ? (part.tokens ?? []) : [],
+      );
+      ensure(
+        show(tokens) === show(generated.tokens),
+        check,
+        `Streamed tokens ${show(tokens)} differ from generated ${show(generated.tokens)}.`,
+      );
     }
   },
 
@@ -101,9 +142,22 @@ export const modelChecks = {
     const check = 'max-tokens';
     for (const maxTokens of [1, context.maxTokens]) {
       const result = await context.model.doGenerate(call(context, { maxTokens }));
-      ensure(result.finishReason === 'length', check, `With maxTokens ${maxTokens} the finish reason is ${show(result.finishReason)}, expected 'length' (does the prompt produce enough text?).`);
-      ensure(result.usage.outputTokens === maxTokens, check, `maxTokens ${maxTokens} produced ${result.usage.outputTokens} tokens.`);
-      if (result.tokens) ensure(result.tokens.length === maxTokens, check, `maxTokens ${maxTokens} returned ${result.tokens.length} token ids.`);
+      ensure(
+        result.finishReason === 'length',
+        check,
+        `With maxTokens ${maxTokens} the finish reason is ${show(result.finishReason)}, expected 'length' (does the prompt produce enough text?).`,
+      );
+      ensure(
+        result.usage.outputTokens === maxTokens,
+        check,
+        `maxTokens ${maxTokens} produced ${result.usage.outputTokens} tokens.`,
+      );
+      if (result.tokens)
+        ensure(
+          result.tokens.length === maxTokens,
+          check,
+          `maxTokens ${maxTokens} returned ${result.tokens.length} token ids.`,
+        );
     }
   },
 
@@ -111,33 +165,70 @@ export const modelChecks = {
     const check = 'stop-sequences';
     const full = await context.model.doGenerate(call(context));
     const text = full.text;
-    ensure(text.length >= 4, check, `The prompt produced too little text (${show(text)}) to pick a stop sequence.`);
+    ensure(
+      text.length >= 4,
+      check,
+      `The prompt produced too little text (${show(text)}) to pick a stop sequence.`,
+    );
     // A stop sequence from the middle of the known continuation.
     const at = Math.max(1, Math.floor(text.length / 2));
     const stop = text.slice(at, at + 2);
     const expected = text.slice(0, text.indexOf(stop));
     const stopped = await context.model.doGenerate(call(context, { stopSequences: [stop] }));
-    ensure(stopped.text === expected, check, `With stop ${show(stop)} expected ${show(expected)}, got ${show(stopped.text)}.`);
-    ensure(stopped.finishReason === 'stop', check, `A stop sequence must finish with 'stop', got ${show(stopped.finishReason)}.`);
+    ensure(
+      stopped.text === expected,
+      check,
+      `With stop ${show(stop)} expected ${show(expected)}, got ${show(stopped.text)}.`,
+    );
+    ensure(
+      stopped.finishReason === 'stop',
+      check,
+      `A stop sequence must finish with 'stop', got ${show(stopped.finishReason)}.`,
+    );
     const parts = await streamParts(context.model, call(context, { stopSequences: [stop] }));
     const streamed = textOf(parts);
-    ensure(streamed === expected, check, `Streaming with stop ${show(stop)} gave ${show(streamed)}, expected ${show(expected)}.`);
+    ensure(
+      streamed === expected,
+      check,
+      `Streaming with stop ${show(stop)} gave ${show(streamed)}, expected ${show(expected)}.`,
+    );
   },
 
   async 'usage matches the tokenizer'(context) {
     const check = 'usage';
     const result = await context.model.doGenerate(call(context));
     const { usage } = result;
-    ensure(Number.isInteger(usage.inputTokens) && usage.inputTokens > 0, check, `usage.inputTokens must be a positive integer, got ${show(usage.inputTokens)}.`);
-    ensure(Number.isInteger(usage.outputTokens), check, `usage.outputTokens must be an integer, got ${show(usage.outputTokens)}.`);
-    if (result.tokens) ensure(result.tokens.length === usage.outputTokens, check, `usage.outputTokens is ${usage.outputTokens} but ${result.tokens.length} token ids came back.`);
+    ensure(
+      Number.isInteger(usage.inputTokens) && usage.inputTokens > 0,
+      check,
+      `usage.inputTokens must be a positive integer, got ${show(usage.inputTokens)}.`,
+    );
+    ensure(
+      Number.isInteger(usage.outputTokens),
+      check,
+      `usage.outputTokens must be an integer, got ${show(usage.outputTokens)}.`,
+    );
+    if (result.tokens)
+      ensure(
+        result.tokens.length === usage.outputTokens,
+        check,
+        `usage.outputTokens is ${usage.outputTokens} but ${result.tokens.length} token ids came back.`,
+      );
     const tokenizer = context.model.tokenizer;
     if (tokenizer) {
       const promptTokens = tokenizer.encode(context.prompt).length;
-      ensure(usage.inputTokens === promptTokens, check, `usage.inputTokens is ${usage.inputTokens}; the tokenizer counts ${promptTokens} for the prompt.`);
+      ensure(
+        usage.inputTokens === promptTokens,
+        check,
+        `usage.inputTokens is ${usage.inputTokens}; the tokenizer counts ${promptTokens} for the prompt.`,
+      );
       if (result.tokens) {
         const decoded = tokenizer.decode(result.tokens, { skipSpecialTokens: true });
-        ensure(decoded === result.text, check, `Decoding the returned tokens gives ${show(decoded)}, not the text ${show(result.text)}.`);
+        ensure(
+          decoded === result.text,
+          check,
+          `Decoding the returned tokens gives ${show(decoded)}, not the text ${show(result.text)}.`,
+        );
       }
     }
   },
@@ -145,7 +236,9 @@ export const modelChecks = {
   async 'abort stops a stream within one token'(context) {
     const check = 'abort';
     const controller = new AbortController();
-    const { stream } = await context.model.doStream(call(context, { maxTokens: Math.max(context.maxTokens, 64), abortSignal: controller.signal }));
+    const { stream } = await context.model.doStream(
+      call(context, { maxTokens: Math.max(context.maxTokens, 64), abortSignal: controller.signal }),
+    );
     const reader = stream.getReader();
     let deltasAfterAbort = 0;
     let aborted = false;
@@ -170,39 +263,73 @@ export const modelChecks = {
       failure = error;
     }
     ensure(aborted, check, 'The stream produced no text to abort.');
-    ensure(deltasAfterAbort <= context.abortSlackTokens, check, `${deltasAfterAbort} text deltas arrived after abort(); at most ${context.abortSlackTokens} may.`);
-    ensure(failure !== undefined, check, 'An aborted stream must end in an abort error, but it finished normally.');
-    ensure(isAbortError(failure), check, `An aborted stream must fail with an abort error, got ${show(String(failure))}.`);
+    ensure(
+      deltasAfterAbort <= context.abortSlackTokens,
+      check,
+      `${deltasAfterAbort} text deltas arrived after abort(); at most ${context.abortSlackTokens} may.`,
+    );
+    ensure(
+      failure !== undefined,
+      check,
+      'An aborted stream must end in an abort error, but it finished normally.',
+    );
+    ensure(
+      isAbortError(failure),
+      check,
+      `An aborted stream must fail with an abort error, got ${show(String(failure))}.`,
+    );
   },
 
   async 'abort rejects generate with an abort error'(context) {
     const check = 'abort';
     const controller = new AbortController();
     controller.abort();
-    const error = await expectRejection(() => context.model.doGenerate(call(context, { abortSignal: controller.signal })), check, 'doGenerate with an aborted signal');
+    const error = await expectRejection(
+      () => context.model.doGenerate(call(context, { abortSignal: controller.signal })),
+      check,
+      'doGenerate with an aborted signal',
+    );
     ensure(isAbortError(error), check, `Expected an abort error, got ${show(String(error))}.`);
   },
 
   async 'concurrent calls never interleave'(context) {
     const check = 'concurrency';
     const prompts = [context.prompt, ...context.prompts].slice(0, 4);
-    const options = prompts.map((prompt, index) => call(context, { prompt, seed: context.seed + index }));
+    const options = prompts.map((prompt, index) =>
+      call(context, { prompt, seed: context.seed + index }),
+    );
     const sequential: ModelV1GenerateResult[] = [];
     for (const option of options) sequential.push(await context.model.doGenerate(option));
     const concurrent = await Promise.all(options.map((option) => context.model.doGenerate(option)));
     const streamed = await Promise.all(options.map((option) => streamParts(context.model, option)));
     options.forEach((_, index) => {
-      ensure(concurrent[index]!.text === sequential[index]!.text, check, `Concurrent call ${index} returned ${show(concurrent[index]!.text)}, alone it returns ${show(sequential[index]!.text)}.`);
+      ensure(
+        concurrent[index]!.text === sequential[index]!.text,
+        check,
+        `Concurrent call ${index} returned ${show(concurrent[index]!.text)}, alone it returns ${show(sequential[index]!.text)}.`,
+      );
       const text = textOf(streamed[index]!);
-      ensure(text === sequential[index]!.text, check, `Concurrent stream ${index} yielded ${show(text)}, alone it returns ${show(sequential[index]!.text)}.`);
+      ensure(
+        text === sequential[index]!.text,
+        check,
+        `Concurrent stream ${index} yielded ${show(text)}, alone it returns ${show(sequential[index]!.text)}.`,
+      );
     });
   },
 
   async 'invalid options fail with InvalidArgumentError'(context) {
     const check = 'validation';
     for (const bad of [{ maxTokens: -1 }, { temperature: -0.5 }, { topP: 2 }]) {
-      const error = await expectRejection(() => context.model.doGenerate(call(context, bad)), check, `doGenerate(${show(bad)})`);
-      ensure(InvalidArgumentError.isInstance(error), check, `doGenerate(${show(bad)}) must fail with InvalidArgumentError, got ${show(String(error))}.`);
+      const error = await expectRejection(
+        () => context.model.doGenerate(call(context, bad)),
+        check,
+        `doGenerate(${show(bad)})`,
+      );
+      ensure(
+        InvalidArgumentError.isInstance(error),
+        check,
+        `doGenerate(${show(bad)}) must fail with InvalidArgumentError, got ${show(String(error))}.`,
+      );
     }
   },
 
@@ -211,10 +338,26 @@ export const modelChecks = {
     const model = await context.createModel();
     await model.doGenerate(call(context, { maxTokens: 1 }));
     await model.dispose();
-    const generateError = await expectRejection(() => model.doGenerate(call(context)), check, 'doGenerate after dispose()');
-    ensure(LlmrError.isInstance(generateError), check, `doGenerate after dispose() must fail with an LlmrError, got ${show(String(generateError))}.`);
-    const streamError = await expectRejection(async () => collectStream((await model.doStream(call(context))).stream), check, 'doStream after dispose()');
-    ensure(LlmrError.isInstance(streamError), check, `doStream after dispose() must fail with an LlmrError, got ${show(String(streamError))}.`);
+    const generateError = await expectRejection(
+      () => model.doGenerate(call(context)),
+      check,
+      'doGenerate after dispose()',
+    );
+    ensure(
+      LlmrError.isInstance(generateError),
+      check,
+      `doGenerate after dispose() must fail with an LlmrError, got ${show(String(generateError))}.`,
+    );
+    const streamError = await expectRejection(
+      async () => collectStream((await model.doStream(call(context))).stream),
+      check,
+      'doStream after dispose()',
+    );
+    ensure(
+      LlmrError.isInstance(streamError),
+      check,
+      `doStream after dispose() must fail with an LlmrError, got ${show(String(streamError))}.`,
+    );
     await model.dispose(); // a second dispose is harmless
   },
 } satisfies Record<string, ModelCheck>;

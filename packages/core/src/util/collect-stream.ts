@@ -1,11 +1,11 @@
 import { GenerationError } from '../errors/errors';
+import type { ModelV1ToolCall } from '../model/v1/model-v1-prompt';
 import type {
   ModelV1GenerateResult,
   ModelV1Logprob,
   ModelV1StreamPart,
   ModelV1Usage,
 } from '../model/v1/model-v1-result';
-import type { ModelV1ToolCall } from '../model/v1/model-v1-prompt';
 
 /** Iterates a ReadableStream (Node 20's streams are not async-iterable in every lib). */
 export async function* iterateStream<T>(stream: ReadableStream<T>): AsyncGenerator<T> {

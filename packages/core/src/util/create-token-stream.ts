@@ -6,7 +6,11 @@
  */
 import { AbortError, GenerationError } from '../errors/errors';
 import { LlmrError } from '../errors/llmr-error';
-import type { ModelV1FinishReason, ModelV1Logprob, ModelV1StreamPart } from '../model/v1/model-v1-result';
+import type {
+  ModelV1FinishReason,
+  ModelV1Logprob,
+  ModelV1StreamPart,
+} from '../model/v1/model-v1-result';
 import type { TokenizerV1 } from '../tokenizer/v1/tokenizer-v1';
 import { createStopSequenceMatcher } from './stop-sequence-matcher';
 
@@ -30,10 +34,14 @@ export interface CreateTokenStreamOptions {
   metadata?: Record<string, unknown>;
 }
 
-export function createTokenStream(options: CreateTokenStreamOptions): ReadableStream<ModelV1StreamPart> {
+export function createTokenStream(
+  options: CreateTokenStreamOptions,
+): ReadableStream<ModelV1StreamPart> {
   const stop = createStopSequenceMatcher(options.stopSequences);
   const decoder = options.tokenizer.createStreamDecoder({ skipSpecialTokens: true });
-  const eos = new Set(options.tokenizer.specialTokens.eos === undefined ? [] : [options.tokenizer.specialTokens.eos]);
+  const eos = new Set(
+    options.tokenizer.specialTokens.eos === undefined ? [] : [options.tokenizer.specialTokens.eos],
+  );
   let generated = 0;
   let pendingTokens: number[] = [];
   let pendingLogprobs: ModelV1Logprob[] = [];
@@ -53,17 +61,27 @@ export function createTokenStream(options: CreateTokenStreamOptions): ReadableSt
     return part;
   };
 
-  const finish = (controller: ReadableStreamDefaultController<ModelV1StreamPart>, reason: ModelV1FinishReason, tail: string) => {
+  const finish = (
+    controller: ReadableStreamDefaultController<ModelV1StreamPart>,
+    reason: ModelV1FinishReason,
+    tail: string,
+  ) => {
     if (tail.length > 0 || pendingTokens.length > 0) controller.enqueue(delta(tail));
     controller.enqueue({
       type: 'usage',
       usage: {
         inputTokens: options.inputTokens,
         outputTokens: generated,
-        ...(options.cachedInputTokens !== undefined ? { cachedInputTokens: options.cachedInputTokens } : {}),
+        ...(options.cachedInputTokens !== undefined
+          ? { cachedInputTokens: options.cachedInputTokens }
+          : {}),
       },
     });
-    controller.enqueue({ type: 'finish', finishReason: reason, ...(options.metadata ? { metadata: options.metadata } : {}) });
+    controller.enqueue({
+      type: 'finish',
+      finishReason: reason,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    });
     controller.close();
     end(reason);
   };
@@ -77,11 +95,15 @@ export function createTokenStream(options: CreateTokenStreamOptions): ReadableSt
         try {
           // Loop until there is something to emit: a token may complete no text yet.
           while (true) {
-            if (options.abortSignal?.aborted) throw new AbortError({ cause: options.abortSignal.reason });
-            if (generated >= options.maxTokens) return finish(controller, 'length', decoder.flush() + stop.flush());
+            if (options.abortSignal?.aborted)
+              throw new AbortError({ cause: options.abortSignal.reason });
+            if (generated >= options.maxTokens)
+              return finish(controller, 'length', decoder.flush() + stop.flush());
             const next = await options.nextToken();
-            if (options.abortSignal?.aborted) throw new AbortError({ cause: options.abortSignal.reason });
-            if (next === undefined || eos.has(next.token)) return finish(controller, 'stop', decoder.flush() + stop.flush());
+            if (options.abortSignal?.aborted)
+              throw new AbortError({ cause: options.abortSignal.reason });
+            if (next === undefined || eos.has(next.token))
+              return finish(controller, 'stop', decoder.flush() + stop.flush());
             generated++;
             pendingTokens.push(next.token);
             if (next.logprob) pendingLogprobs.push(next.logprob);
@@ -92,13 +114,20 @@ export function createTokenStream(options: CreateTokenStreamOptions): ReadableSt
         } catch (caught) {
           // Whatever a runtime throws once its signal fired (DOMException, its own
           // error) is an abort to the caller.
-          const error = options.abortSignal?.aborted && !AbortError.isInstance(caught) ? new AbortError({ cause: caught }) : caught;
+          const error =
+            options.abortSignal?.aborted && !AbortError.isInstance(caught)
+              ? new AbortError({ cause: caught })
+              : caught;
           const reason = AbortError.isInstance(error) ? 'abort' : 'error';
           controller.enqueue({
             type: 'error',
             error: LlmrError.isInstance(error)
               ? error
-              : new GenerationError({ modelId: options.modelId, message: `Generation failed: ${error instanceof Error ? error.message : String(error)}`, cause: error }),
+              : new GenerationError({
+                  modelId: options.modelId,
+                  message: `Generation failed: ${error instanceof Error ? error.message : String(error)}`,
+                  cause: error,
+                }),
           });
           controller.close();
           end(reason);

@@ -8,7 +8,10 @@ import type { ModelV1GenerateResult, ModelV1StreamPart } from '../model/v1/model
 import { iterateStream } from './collect-stream';
 import { validateCallOptions } from './validate-call-options';
 
-export async function generate(model: ModelV1, options: ModelV1CallOptions): Promise<ModelV1GenerateResult> {
+export async function generate(
+  model: ModelV1,
+  options: ModelV1CallOptions,
+): Promise<ModelV1GenerateResult> {
   validateCallOptions(options);
   return model.doGenerate(options);
 }

@@ -10,7 +10,9 @@ export interface StopSequenceMatcher {
   flush(): string;
 }
 
-export function createStopSequenceMatcher(stopSequences: readonly string[] = []): StopSequenceMatcher {
+export function createStopSequenceMatcher(
+  stopSequences: readonly string[] = [],
+): StopSequenceMatcher {
   const stops = stopSequences.filter((stop) => stop.length > 0);
   let held = '';
   let stopped = false;

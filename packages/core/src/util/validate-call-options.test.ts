@@ -7,8 +7,12 @@ const bad = (options: unknown) => () => validateCallOptions(options as ModelV1Ca
 
 describe('validateCallOptions', () => {
   it('accepts good chat and completion options', () => {
-    expect(() => validateCallOptions({ prompt: 'x', maxTokens: 3, temperature: 0, topP: 1, seed: -5 })).not.toThrow();
-    expect(() => validateCallOptions({ messages: [{ role: 'tool', toolCallId: 'a', content: '{}' }] })).not.toThrow();
+    expect(() =>
+      validateCallOptions({ prompt: 'x', maxTokens: 3, temperature: 0, topP: 1, seed: -5 }),
+    ).not.toThrow();
+    expect(() =>
+      validateCallOptions({ messages: [{ role: 'tool', toolCallId: 'a', content: '{}' }] }),
+    ).not.toThrow();
   });
 
   it.each([

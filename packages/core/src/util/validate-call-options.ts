@@ -9,17 +9,28 @@ function fail(argument: string, value: unknown, message: string): never {
 function checkNumber(
   name: string,
   value: unknown,
-  { min, max, integer = false, exclusiveMin = false }: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean },
+  {
+    min,
+    max,
+    integer = false,
+    exclusiveMin = false,
+  }: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean },
 ) {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     fail(name, value, `${name} must be a finite number; got ${JSON.stringify(value)}.`);
   }
-  if (integer && !Number.isInteger(value)) fail(name, value, `${name} must be an integer; got ${value}.`);
+  if (integer && !Number.isInteger(value))
+    fail(name, value, `${name} must be an integer; got ${value}.`);
   if (min !== undefined && (exclusiveMin ? value <= min : value < min)) {
-    fail(name, value, `${name} must be ${exclusiveMin ? 'greater than' : 'at least'} ${min}; got ${value}.`);
+    fail(
+      name,
+      value,
+      `${name} must be ${exclusiveMin ? 'greater than' : 'at least'} ${min}; got ${value}.`,
+    );
   }
-  if (max !== undefined && value > max) fail(name, value, `${name} must be at most ${max}; got ${value}.`);
+  if (max !== undefined && value > max)
+    fail(name, value, `${name} must be at most ${max}; got ${value}.`);
 }
 
 /**
@@ -38,7 +49,11 @@ export function validateCallOptions(input: ModelV1CallOptions): void {
   const hasMessages = options.messages !== undefined;
   const hasPrompt = options.prompt !== undefined;
   if (hasMessages === hasPrompt) {
-    fail('messages', undefined, 'Pass exactly one of `messages` (chat) or `prompt` (raw completion).');
+    fail(
+      'messages',
+      undefined,
+      'Pass exactly one of `messages` (chat) or `prompt` (raw completion).',
+    );
   }
   const prompt = options.prompt;
   if (hasPrompt && typeof prompt !== 'string') {
@@ -52,13 +67,25 @@ export function validateCallOptions(input: ModelV1CallOptions): void {
     (messages as ModelV1Message[]).forEach((message, index) => {
       const roles = ['system', 'user', 'assistant', 'tool'];
       if (!message || !roles.includes(message.role)) {
-        fail(`messages[${index}].role`, message?.role, `messages[${index}].role must be one of ${roles.join(', ')}.`);
+        fail(
+          `messages[${index}].role`,
+          message?.role,
+          `messages[${index}].role must be one of ${roles.join(', ')}.`,
+        );
       }
       if (typeof message.content !== 'string') {
-        fail(`messages[${index}].content`, message.content, `messages[${index}].content must be a string.`);
+        fail(
+          `messages[${index}].content`,
+          message.content,
+          `messages[${index}].content must be a string.`,
+        );
       }
       if (message.role === 'tool' && typeof message.toolCallId !== 'string') {
-        fail(`messages[${index}].toolCallId`, message.toolCallId, `messages[${index}] is a tool message and needs a toolCallId.`);
+        fail(
+          `messages[${index}].toolCallId`,
+          message.toolCallId,
+          `messages[${index}] is a tool message and needs a toolCallId.`,
+        );
       }
     });
   }
@@ -73,8 +100,15 @@ export function validateCallOptions(input: ModelV1CallOptions): void {
   checkNumber('seed', options.seed, { integer: true });
   checkNumber('topLogprobs', options.topLogprobs, { min: 0, max: 20, integer: true });
   if (options.stopSequences !== undefined) {
-    if (!Array.isArray(options.stopSequences) || options.stopSequences.some((stop) => typeof stop !== 'string' || stop.length === 0)) {
-      fail('stopSequences', options.stopSequences, '`stopSequences` must be an array of non-empty strings.');
+    if (
+      !Array.isArray(options.stopSequences) ||
+      options.stopSequences.some((stop) => typeof stop !== 'string' || stop.length === 0)
+    ) {
+      fail(
+        'stopSequences',
+        options.stopSequences,
+        '`stopSequences` must be an array of non-empty strings.',
+      );
     }
   }
 }

@@ -42,7 +42,10 @@ export interface EngineV1SessionOptions {
 export interface EngineSessionV1 {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, TensorV1>, options?: { abortSignal?: AbortSignal }): Promise<Record<string, TensorV1>>;
+  run(
+    feeds: Record<string, TensorV1>,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<Record<string, TensorV1>>;
   /** Frees the session. Later runs fail with ModelDisposedError. */
   release(): Promise<void>;
 }
@@ -52,5 +55,8 @@ export interface EngineV1 {
   readonly name: string;
   isAvailable(): Promise<boolean>;
   readonly capabilities: EngineV1Capabilities;
-  createSession(model: Uint8Array | string, options?: EngineV1SessionOptions): Promise<EngineSessionV1>;
+  createSession(
+    model: Uint8Array | string,
+    options?: EngineV1SessionOptions,
+  ): Promise<EngineSessionV1>;
 }

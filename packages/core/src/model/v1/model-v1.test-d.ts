@@ -4,7 +4,9 @@ import type { ModelV1, ModelV1CallOptions, ModelV1StreamPart } from '../../index
 describe('spec v1 types', () => {
   it('call options take messages or a prompt, never both', () => {
     expectTypeOf<{ prompt: string }>().toMatchTypeOf<ModelV1CallOptions>();
-    expectTypeOf<{ messages: [{ role: 'user'; content: string }] }>().toMatchTypeOf<ModelV1CallOptions>();
+    expectTypeOf<{
+      messages: [{ role: 'user'; content: string }];
+    }>().toMatchTypeOf<ModelV1CallOptions>();
     expectTypeOf<{ prompt: string; messages: [] }>().not.toMatchTypeOf<ModelV1CallOptions>();
   });
 
@@ -12,7 +14,9 @@ describe('spec v1 types', () => {
     expectTypeOf<ModelV1StreamPart['type']>().toEqualTypeOf<
       'stream-start' | 'text-delta' | 'tool-call-delta' | 'tool-call' | 'usage' | 'finish' | 'error'
     >();
-    expectTypeOf<Extract<ModelV1StreamPart, { type: 'text-delta' }>['delta']>().toEqualTypeOf<string>();
+    expectTypeOf<
+      Extract<ModelV1StreamPart, { type: 'text-delta' }>['delta']
+    >().toEqualTypeOf<string>();
   });
 
   it('a model declares spec v1 and its methods', () => {

@@ -28,7 +28,8 @@ const tokenizer: TokenizerV1 = {
   specificationVersion: 'v1',
   vocabularySize: letters.length,
   specialTokens: { all: [] },
-  encode: (text) => Array.from(text, (character) => Math.max(0, letters.indexOf(character.toLowerCase()))),
+  encode: (text) =>
+    Array.from(text, (character) => Math.max(0, letters.indexOf(character.toLowerCase()))),
   decode: (tokens) => tokens.map((token) => letters[token] ?? '').join(''),
   createStreamDecoder: () => ({ push: (token) => letters[token] ?? '', flush: () => '' }),
 };
@@ -38,8 +39,12 @@ let sharedState = 1; // used only by the 'interleaves' defect
 export function createReferenceModel(defect?: Defect): ModelV1 {
   let disposed = false;
 
-  function streamFor(options: ModelV1CallOptions, streaming = false): ReadableStream<ModelV1StreamPart> {
-    if (disposed && defect !== 'works-after-dispose') throw new ModelDisposedError({ modelId: 'reference' });
+  function streamFor(
+    options: ModelV1CallOptions,
+    streaming = false,
+  ): ReadableStream<ModelV1StreamPart> {
+    if (disposed && defect !== 'works-after-dispose')
+      throw new ModelDisposedError({ modelId: 'reference' });
     if (defect !== 'no-validation' && options.maxTokens !== undefined && options.maxTokens < 1) {
       throw new InvalidArgumentError({ argument: 'maxTokens', message: 'maxTokens must be >= 1' });
     }
@@ -48,7 +53,10 @@ export function createReferenceModel(defect?: Defect): ModelV1 {
     }
     if (options.abortSignal?.aborted) throw new AbortError();
     const prompt = options.prompt ?? '';
-    let state = defect === 'ignores-seed' ? Math.floor(Math.random() * 1e9) : ((options.seed ?? 0) * 7919 + prompt.length * 31) >>> 0;
+    let state =
+      defect === 'ignores-seed'
+        ? Math.floor(Math.random() * 1e9)
+        : ((options.seed ?? 0) * 7919 + prompt.length * 31) >>> 0;
     const next = () => {
       if (defect === 'interleaves') {
         sharedState = (sharedState * 1103515245 + 12345) >>> 0;
@@ -64,8 +72,17 @@ export function createReferenceModel(defect?: Defect): ModelV1 {
     let text = '';
     let emitted = 0;
     const tokens: number[] = [];
-    const finish = (controller: ReadableStreamDefaultController<ModelV1StreamPart>, reason: 'stop' | 'length') => {
-      controller.enqueue({ type: 'usage', usage: { inputTokens: tokenizer.encode(prompt).length + (defect === 'wrong-usage' ? 1 : 0), outputTokens: produced } });
+    const finish = (
+      controller: ReadableStreamDefaultController<ModelV1StreamPart>,
+      reason: 'stop' | 'length',
+    ) => {
+      controller.enqueue({
+        type: 'usage',
+        usage: {
+          inputTokens: tokenizer.encode(prompt).length + (defect === 'wrong-usage' ? 1 : 0),
+          outputTokens: produced,
+        },
+      });
       controller.enqueue({ type: 'finish', finishReason: reason });
       controller.close();
     };
@@ -87,9 +104,17 @@ export function createReferenceModel(defect?: Defect): ModelV1 {
           tokens.push(token);
           produced++;
           text += letters[token];
-          const hit = stops.map((stop) => text.indexOf(stop)).filter((index) => index >= 0).sort((a, b) => a - b)[0];
+          const hit = stops
+            .map((stop) => text.indexOf(stop))
+            .filter((index) => index >= 0)
+            .sort((a, b) => a - b)[0];
           if (hit !== undefined) {
-            if (hit > emitted) controller.enqueue({ type: 'text-delta', delta: text.slice(emitted, hit), tokens: [] });
+            if (hit > emitted)
+              controller.enqueue({
+                type: 'text-delta',
+                delta: text.slice(emitted, hit),
+                tokens: [],
+              });
             return finish(controller, 'stop');
           }
           // Hold back a possible stop prefix (at most the longest stop length - 1).
@@ -107,7 +132,12 @@ export function createReferenceModel(defect?: Defect): ModelV1 {
 
   return {
     specificationVersion: 'v1',
-    info: { id: `reference${defect ? `-${defect}` : ''}`, format: 'test', contextLength: 1024, capabilities: ['completion'] },
+    info: {
+      id: `reference${defect ? `-${defect}` : ''}`,
+      format: 'test',
+      contextLength: 1024,
+      capabilities: ['completion'],
+    },
     tokenizer,
     async doStream(options) {
       return { stream: streamFor(options, true) };
