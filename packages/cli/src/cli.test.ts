@@ -80,3 +80,39 @@ describe('llmr CLI', () => {
     expect(badOption.stderr).toContain('temperature must be at least 0');
   });
 });
+
+describe('llmr serve', () => {
+  it('serves the built-in default model with no arguments and stops cleanly on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    await expect.poll(() => /at (http:\/\/\S+)/.exec(stderr), { timeout: 15_000 }).toBeTruthy();
+    const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'auto',
+        messages: [{ role: 'user', content: 'Hello' }],
+        max_tokens: 4,
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect((await response.json()).model).toBe('llmr-default');
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('says what is wrong with a bad config file', async () => {
+    const { code, stderr } = await llmr('serve', '--config', '/nonexistent/llmr.json');
+    expect(code).toBe(2);
+    expect(stderr).toContain('Cannot read config file /nonexistent/llmr.json');
+  });
+});

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerRunCommand } from './commands/run';
+import { registerServeCommand } from './commands/serve';
 
 export const VERSION = '0.1.0';
 
@@ -13,5 +14,6 @@ export function createProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
   registerRunCommand(program);
+  registerServeCommand(program);
   return program;
 }

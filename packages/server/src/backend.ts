@@ -1,0 +1,64 @@
+/**
+ * What the server needs from whatever holds the models: a router, or a fixed set of
+ * models. The server speaks HTTP; the backend decides which model serves a request.
+ */
+import type {
+  ModelV1CallOptions,
+  ModelV1EmbedOptions,
+  ModelV1EmbedResult,
+  ModelV1Info,
+  ModelV1StreamPart,
+} from '@llmr/core';
+
+export interface RoutingAttempt {
+  modelId: string;
+  error?: { code: string; message: string };
+}
+
+/** Which model served a request and why; reported in response headers. */
+export interface RoutingInfo {
+  modelId: string;
+  strategy?: string;
+  scores?: Record<string, number>;
+  attempts?: RoutingAttempt[];
+  cached?: boolean;
+}
+
+export interface BackendModel {
+  id: string;
+  aliases?: string[];
+  loaded: boolean;
+  /** Known once loaded (or from config). */
+  info?: ModelV1Info;
+  ownedBy?: string;
+  source?: string;
+}
+
+export interface BackendStats {
+  queueDepth?: number;
+  cacheHits?: number;
+  cacheMisses?: number;
+  /** Circuit-breaker state by model: 0 closed, 1 half-open, 2 open. */
+  circuits?: Record<string, number>;
+}
+
+export interface ServerBackend {
+  listModels(): Promise<BackendModel[]>;
+  /** Undefined when no model or alias has this name. */
+  getModel(name: string): Promise<BackendModel | undefined>;
+  /** `model` is an id, an alias, or `auto`. Throws an LlmrError (`model-not-found`, ...). */
+  stream(
+    model: string,
+    options: ModelV1CallOptions,
+  ): Promise<{ stream: ReadableStream<ModelV1StreamPart>; routing: RoutingInfo }>;
+  embed(
+    model: string,
+    options: ModelV1EmbedOptions,
+  ): Promise<{ result: ModelV1EmbedResult; routing: RoutingInfo }>;
+  load(name: string): Promise<BackendModel>;
+  unload(name: string): Promise<void>;
+  /** True when the default model is loaded and can serve. */
+  isReady(): boolean;
+  stats?(): BackendStats;
+  dispose(): Promise<void>;
+}

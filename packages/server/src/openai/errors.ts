@@ -1,0 +1,130 @@
+/**
+ * Every failure becomes OpenAI's error shape with the right status, and a message that
+ * says what to fix. Only a bug in llmr itself answers 500.
+ */
+import { APICallError, BusyError, InvalidArgumentError, LlmrError, TimeoutError } from '@llmr/core';
+
+export interface OpenAIError {
+  status: number;
+  body: { error: { message: string; type: string; param: string | null; code: string | null } };
+  headers?: Record<string, string>;
+}
+
+export function openAIError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null = null,
+  param: string | null = null,
+): OpenAIError {
+  return { status, body: { error: { message, type, param, code } } };
+}
+
+/** Fastify/ajv validation errors -> what the client should change. */
+function validationMessage(error: {
+  validation?: {
+    instancePath?: string;
+    message?: string;
+    keyword?: string;
+    params?: Record<string, unknown>;
+  }[];
+}): { message: string; param: string | null } {
+  const first = error.validation?.[0];
+  if (!first) return { message: 'The request body is invalid.', param: null };
+  const path = (first.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+  if (first.keyword === 'additionalProperties') {
+    const extra = String(first.params?.additionalProperty);
+    const where = path ? `${path}.${extra}` : extra;
+    return { message: `Unrecognized request argument supplied: ${where}`, param: where };
+  }
+  if (first.keyword === 'required') {
+    const missing = String(first.params?.missingProperty);
+    const where = path ? `${path}.${missing}` : missing;
+    return { message: `Missing required parameter: '${where}'.`, param: where };
+  }
+  return {
+    message: `Invalid value for '${path || 'body'}': ${first.message ?? 'invalid'}.`,
+    param: path || null,
+  };
+}
+
+export function toOpenAIError(error: unknown): OpenAIError {
+  const candidate = error as {
+    statusCode?: number;
+    code?: string;
+    validation?: unknown[];
+    message?: string;
+  };
+  if (candidate?.validation) {
+    const { message, param } = validationMessage(
+      candidate as Parameters<typeof validationMessage>[0],
+    );
+    return openAIError(400, message, 'invalid_request_error', 'invalid_value', param);
+  }
+  if (LlmrError.isInstance(error)) {
+    if (InvalidArgumentError.isInstance(error)) {
+      const contextLength = /context/.test(error.message);
+      return openAIError(
+        400,
+        error.message,
+        'invalid_request_error',
+        contextLength ? 'context_length_exceeded' : 'invalid_value',
+        error.argument,
+      );
+    }
+    switch (error.code) {
+      case 'model-not-found':
+        return openAIError(404, error.message, 'invalid_request_error', 'model_not_found', 'model');
+      case 'unsupported-functionality':
+        return openAIError(400, error.message, 'invalid_request_error', 'unsupported_parameter');
+      case 'aborted':
+        return openAIError(499, error.message, 'request_aborted', 'aborted');
+      case 'budget-exceeded':
+        return openAIError(402, error.message, 'insufficient_quota', 'budget_exceeded');
+      case 'no-such-loader':
+      case 'load-failed':
+        return openAIError(503, error.message, 'server_error', error.code);
+      default:
+        break;
+    }
+    if (BusyError.isInstance(error)) {
+      return {
+        ...openAIError(503, error.message, 'server_error', 'busy'),
+        headers: { 'retry-after': '1' },
+      };
+    }
+    if (TimeoutError.isInstance(error))
+      return openAIError(504, error.message, 'server_error', 'timeout');
+    if (APICallError.isInstance(error))
+      return openAIError(
+        502,
+        `Upstream failed: ${error.message}`,
+        'server_error',
+        'upstream_error',
+      );
+    return openAIError(error.isRetryable ? 503 : 500, error.message, 'server_error', error.code);
+  }
+  // Fastify's own client errors (bad JSON, body too large, wrong content type).
+  if (candidate?.statusCode && candidate.statusCode >= 400 && candidate.statusCode < 500) {
+    const message =
+      candidate.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      candidate.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      /JSON/.test(candidate.message ?? '')
+        ? `We could not parse the JSON body of your request: ${candidate.message}. Send valid JSON with Content-Type: application/json.`
+        : candidate.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'The request body is too large.'
+          : (candidate.message ?? 'Bad request.');
+    return openAIError(
+      candidate.statusCode,
+      message,
+      'invalid_request_error',
+      candidate.code ?? null,
+    );
+  }
+  return openAIError(
+    500,
+    'The server had an error while processing your request.',
+    'server_error',
+    'internal_error',
+  );
+}
