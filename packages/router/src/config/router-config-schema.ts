@@ -1,0 +1,296 @@
+/**
+ * The router config: its TypeScript shape (what users write, in JSON, YAML or code) and
+ * the zod schema that checks it, cross-references included (routes naming unknown
+ * models, alias cycles, unknown strategies), each problem reported with its path.
+ */
+import type { ModelV1, ModelV1Capability } from '@llmr/core';
+import { z } from 'zod';
+import { parseMemorySize } from '../lifecycle/memory-size';
+
+export type ModelFactory = () => ModelV1 | Promise<ModelV1>;
+
+export interface RouterModelConfig {
+  /** The id requests use to pin this model. Unique. */
+  id: string;
+  /** A local source for the core registry's loaders: `mock:random`, `./model.gguf`, `hf:org/repo`. */
+  source?: string;
+  /** A named provider from `createRouter({ providers })`, e.g. an OpenAI-compatible upstream. */
+  provider?: string;
+  /** The id sent to the provider; defaults to `id`. */
+  providerModelId?: string;
+  /** In code only: a ready model (never unloaded) or a factory (loaded lazily, unloadable). */
+  model?: ModelV1 | ModelFactory;
+  /** Passed to the loader's doLoad. */
+  loadOptions?: Record<string, unknown>;
+  /** Overrides what the model declares (or says it before the model is loaded). */
+  capabilities?: ModelV1Capability[];
+  contextLength?: number;
+  /** USD per 1M tokens. */
+  pricing?: { input: number; output: number };
+  /** Quality prior in [0, 1] (default 0.5). */
+  quality?: number;
+  /** Speed priors used until live samples exist. */
+  speed?: { ttftMs?: number; tokensPerSecond?: number };
+  /** Resident memory: bytes or `"4GB"`, `"512MiB"`. Default: estimated from the model's info. */
+  memory?: number | string;
+  /** Unload after this long idle; `'forever'` keeps it. Default: lifecycle.keepAliveMs. */
+  keepAliveMs?: number | 'forever';
+  /** For weighted-random (default 1). */
+  weight?: number;
+  tags?: string[];
+}
+
+export interface RouterBudgetConfig {
+  /** USD that may be spent per window. */
+  limitUsd: number;
+  /** Sliding window length. */
+  windowMs: number;
+  /** `refuse` (error `budget-exceeded`, the default) or `downgrade` to cheaper models. */
+  onExceeded?: 'refuse' | 'downgrade';
+  /** Models to use once spent (default: the cheapest candidate of the route). */
+  downgradeTo?: string[];
+}
+
+export interface RouterRetryConfig {
+  maxRetries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  factor?: number;
+  jitter?: 'full' | 'equal' | 'none';
+  maxRetryAfterMs?: number;
+}
+
+export interface RouterTimeoutsConfig {
+  firstTokenMs?: number;
+  totalMs?: number;
+}
+
+export interface RouterRouteConfig {
+  /** A built-in strategy or a registered custom one. Default: `fallback` when `fallback` is set, else the router's. */
+  strategy?: string;
+  /** Candidate model ids (default: every model). */
+  models?: string[];
+  /** An explicit fallback chain (the order the `fallback` strategy tries). */
+  fallback?: string[];
+  /** For weighted-random; overrides each model's weight. */
+  weights?: Record<string, number>;
+  budget?: RouterBudgetConfig;
+  timeouts?: RouterTimeoutsConfig;
+  retry?: RouterRetryConfig;
+  /** `false` disables the response cache for this route; `{ ttlMs }` overrides its TTL. */
+  cache?: boolean | { ttlMs?: number };
+  /** At most this many distinct candidates are tried (default: all). */
+  maxCandidates?: number;
+}
+
+export interface RouterConfig {
+  models?: RouterModelConfig[];
+  routes?: Record<string, RouterRouteConfig>;
+  /** name -> model id, route name or another alias. */
+  aliases?: Record<string, string>;
+  /** The route `'auto'` uses (default: every model with `strategy`). */
+  defaultRoute?: string;
+  /** Strategy for `'auto'` without a default route, and for routes without one. Default `balanced`. */
+  strategy?: string;
+  /** Weights of the balanced strategy. */
+  balancedWeights?: { quality?: number; cost?: number; speed?: number; load?: number };
+  retry?: RouterRetryConfig;
+  timeouts?: RouterTimeoutsConfig;
+  /** `false` disables circuit breaking. */
+  circuitBreaker?: { failureThreshold?: number; resetTimeoutMs?: number; halfOpenMaxProbes?: number } | false;
+  /** Periodic health checks of loaded and remote models; off unless set. */
+  healthCheck?: { intervalMs: number; timeoutMs?: number; prompt?: string } | false;
+  lifecycle?: {
+    /** Loaded local models at most; the least recently used idle one is unloaded first. */
+    maxLoadedModels?: number;
+    /** Memory budget over loaded local models: bytes or `"16GB"`. */
+    maxMemory?: number | string;
+    /** Default idle time before a local model is unloaded (default 5 minutes). */
+    keepAliveMs?: number | 'forever';
+  };
+  cache?: {
+    enabled?: boolean;
+    ttlMs?: number;
+    maxEntries?: number;
+    maxBytes?: number | string;
+  };
+}
+
+const nonNegative = z.number().finite().nonnegative();
+const positiveInt = z.number().int().positive();
+const memorySize = z.union([nonNegative, z.string()]).refine((value) => parseMemorySize(value) !== undefined, {
+  message: 'must be a number of bytes or a size like "4GB" or "512MiB"',
+});
+const keepAlive = z.union([nonNegative, z.literal('forever')]);
+const capability = z.enum(['chat', 'completion', 'embeddings', 'tools', 'json-schema', 'grammar', 'logprobs']);
+
+const isModel = (value: unknown) =>
+  typeof value === 'function' ||
+  (value != null && typeof value === 'object' && (value as { specificationVersion?: unknown }).specificationVersion === 'v1');
+
+const modelSchema = z
+  .strictObject({
+    id: z.string().min(1).regex(/^\S+$/, 'must not contain whitespace'),
+    source: z.string().min(1).optional(),
+    provider: z.string().min(1).optional(),
+    providerModelId: z.string().min(1).optional(),
+    model: z.custom<ModelV1 | ModelFactory>(isModel, 'must be a ModelV1 or a function returning one').optional(),
+    loadOptions: z.record(z.string(), z.unknown()).optional(),
+    capabilities: z.array(capability).optional(),
+    contextLength: positiveInt.optional(),
+    pricing: z.strictObject({ input: nonNegative, output: nonNegative }).optional(),
+    quality: z.number().min(0).max(1).optional(),
+    speed: z.strictObject({ ttftMs: nonNegative.optional(), tokensPerSecond: z.number().positive().optional() }).optional(),
+    memory: memorySize.optional(),
+    keepAliveMs: keepAlive.optional(),
+    weight: nonNegative.optional(),
+    tags: z.array(z.string()).optional(),
+  })
+  .superRefine((model, context) => {
+    const kinds = [model.source, model.provider, model.model].filter((value) => value !== undefined).length;
+    if (kinds !== 1) {
+      context.addIssue({
+        code: 'custom',
+        message: `needs exactly one of \`source\` (a local model), \`provider\` (a remote upstream) or \`model\` (an instance); got ${kinds}`,
+      });
+    }
+  });
+
+const retrySchema = z.strictObject({
+  maxRetries: z.number().int().nonnegative().optional(),
+  baseDelayMs: nonNegative.optional(),
+  maxDelayMs: nonNegative.optional(),
+  factor: z.number().min(1).optional(),
+  jitter: z.enum(['full', 'equal', 'none']).optional(),
+  maxRetryAfterMs: nonNegative.optional(),
+});
+
+const timeoutsSchema = z.strictObject({
+  firstTokenMs: z.number().positive().optional(),
+  totalMs: z.number().positive().optional(),
+});
+
+const routeSchema = z.strictObject({
+  strategy: z.string().min(1).optional(),
+  models: z.array(z.string()).min(1).optional(),
+  fallback: z.array(z.string()).min(1).optional(),
+  weights: z.record(z.string(), nonNegative).optional(),
+  budget: z
+    .strictObject({
+      limitUsd: nonNegative,
+      windowMs: z.number().positive(),
+      onExceeded: z.enum(['refuse', 'downgrade']).optional(),
+      downgradeTo: z.array(z.string()).min(1).optional(),
+    })
+    .optional(),
+  timeouts: timeoutsSchema.optional(),
+  retry: retrySchema.optional(),
+  cache: z.union([z.boolean(), z.strictObject({ ttlMs: z.number().positive().optional() })]).optional(),
+  maxCandidates: positiveInt.optional(),
+});
+
+export const builtinStrategyNames = [
+  'balanced',
+  'quality-first',
+  'cost-optimized',
+  'speed-priority',
+  'least-loaded',
+  'round-robin',
+  'weighted-random',
+  'fallback',
+] as const;
+
+/** The schema, checking strategy names against the built-ins plus `extraStrategies`. */
+export function createRouterConfigSchema(extraStrategies: readonly string[] = []) {
+  const strategies = new Set<string>([...builtinStrategyNames, ...extraStrategies]);
+  const strategyName = z.string().refine((name) => strategies.has(name), {
+    message: `must be one of ${[...strategies].join(', ')} (or register a custom strategy)`,
+  });
+  return z
+    .strictObject({
+      models: z.array(modelSchema).default([]),
+      routes: z.record(z.string().min(1), routeSchema.extend({ strategy: strategyName.optional() })).default({}),
+      aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+      defaultRoute: z.string().min(1).optional(),
+      strategy: strategyName.optional(),
+      balancedWeights: z
+        .strictObject({ quality: nonNegative.optional(), cost: nonNegative.optional(), speed: nonNegative.optional(), load: nonNegative.optional() })
+        .optional(),
+      retry: retrySchema.optional(),
+      timeouts: timeoutsSchema.optional(),
+      circuitBreaker: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            failureThreshold: positiveInt.optional(),
+            resetTimeoutMs: nonNegative.optional(),
+            halfOpenMaxProbes: positiveInt.optional(),
+          }),
+        ])
+        .optional(),
+      healthCheck: z
+        .union([
+          z.literal(false),
+          z.strictObject({ intervalMs: z.number().positive(), timeoutMs: z.number().positive().optional(), prompt: z.string().min(1).optional() }),
+        ])
+        .optional(),
+      lifecycle: z
+        .strictObject({ maxLoadedModels: positiveInt.optional(), maxMemory: memorySize.optional(), keepAliveMs: keepAlive.optional() })
+        .optional(),
+      cache: z
+        .strictObject({
+          enabled: z.boolean().optional(),
+          ttlMs: z.number().positive().optional(),
+          maxEntries: positiveInt.optional(),
+          maxBytes: memorySize.optional(),
+        })
+        .optional(),
+    })
+    .superRefine((config, context) => {
+      const issue = (path: (string | number)[], message: string) => context.addIssue({ code: 'custom', path, message });
+      const modelIds = new Set<string>();
+      config.models.forEach((model, index) => {
+        if (modelIds.has(model.id)) issue(['models', index, 'id'], `duplicate model id "${model.id}"`);
+        modelIds.add(model.id);
+      });
+      const routeNames = new Set(Object.keys(config.routes));
+      const known = (id: string) => modelIds.has(id);
+      for (const [name, route] of Object.entries(config.routes)) {
+        if (modelIds.has(name)) issue(['routes', name], `route "${name}" has the same name as a model; rename one`);
+        route.models?.forEach((id, index) => {
+          if (!known(id)) issue(['routes', name, 'models', index], `unknown model "${id}"`);
+        });
+        route.fallback?.forEach((id, index) => {
+          if (!known(id)) issue(['routes', name, 'fallback', index], `unknown model "${id}"`);
+        });
+        for (const id of Object.keys(route.weights ?? {})) {
+          if (!known(id)) issue(['routes', name, 'weights', id], `unknown model "${id}"`);
+        }
+        route.budget?.downgradeTo?.forEach((id, index) => {
+          if (!known(id)) issue(['routes', name, 'budget', 'downgradeTo', index], `unknown model "${id}"`);
+        });
+      }
+      for (const [alias, target] of Object.entries(config.aliases)) {
+        if (alias === 'auto') issue(['aliases', alias], '"auto" is reserved');
+        if (modelIds.has(alias) || routeNames.has(alias)) issue(['aliases', alias], `alias "${alias}" has the same name as a model or route`);
+        // Follow the chain: it must end at a model or a route, without a cycle.
+        const seen = new Set([alias]);
+        let current = target;
+        while (config.aliases[current] !== undefined && !seen.has(current)) {
+          seen.add(current);
+          current = config.aliases[current]!;
+        }
+        if (seen.has(current) && config.aliases[current] !== undefined) issue(['aliases', alias], `alias cycle: ${[...seen, current].join(' -> ')}`);
+        else if (current !== 'auto' && !modelIds.has(current) && !routeNames.has(current)) {
+          issue(['aliases', alias], `"${target}" is not a model, route or alias`);
+        }
+      }
+      if (config.defaultRoute !== undefined && !routeNames.has(config.defaultRoute)) {
+        issue(['defaultRoute'], `unknown route "${config.defaultRoute}"`);
+      }
+    });
+}
+
+export type ResolvedRouterConfig = z.output<ReturnType<typeof createRouterConfigSchema>>;
+export type ResolvedModelConfig = ResolvedRouterConfig['models'][number];
+export type ResolvedRouteConfig = ResolvedRouterConfig['routes'][string];

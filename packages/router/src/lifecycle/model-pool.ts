@@ -1,0 +1,330 @@
+/**
+ * Which models are loaded. Local models (a source through the core registry, or a
+ * factory) load lazily on first use, stay loaded while used, unload after their
+ * keep-alive when idle, and give way least-recently-used first when the pool is over
+ * its model count or memory budget. Remote models (a provider's, or an instance) are
+ * always available and never unloaded. In-flight requests hold a lease, so nothing is
+ * unloaded under them, not even by a config reload.
+ */
+import { LlmrError, type ModelV1, type ModelV1Info, type Registry } from '@llmr/core';
+import type { Clock } from '../clock';
+import type { ResolvedModelConfig } from '../config/router-config-schema';
+import { describeError, type RouterEvent } from '../events';
+import { estimateModelMemory, parseMemorySize } from './memory-size';
+
+export interface ModelPoolSettings {
+  maxLoadedModels?: number;
+  maxMemoryBytes?: number;
+  keepAliveMs: number | 'forever';
+}
+
+export interface ModelLease {
+  model: ModelV1;
+  release(): void;
+}
+
+export type ProviderFactory = (modelId: string) => ModelV1;
+
+interface PoolEntry {
+  config: ResolvedModelConfig;
+  /** Local entries load and unload; remote ones are created once and kept. */
+  local: boolean;
+  model?: ModelV1;
+  loading?: Promise<ModelV1>;
+  info?: ModelV1Info;
+  memoryBytes?: number;
+  lastUsedAt: number;
+  leases: number;
+  idleTimer?: unknown;
+  /** Removed from config by a reload: unloaded as soon as its last lease ends. */
+  retired: boolean;
+}
+
+export interface PoolEntryView {
+  id: string;
+  loaded: boolean;
+  local: boolean;
+  inUse: number;
+  info?: ModelV1Info;
+  memoryBytes?: number;
+  lastUsedAt: number;
+}
+
+export class ModelPool {
+  private readonly entries = new Map<string, PoolEntry>();
+  private readonly retired = new Set<PoolEntry>();
+
+  constructor(
+    private readonly options: {
+      clock: Clock;
+      registry?: Registry;
+      providers: Record<string, ProviderFactory>;
+      emit: (event: RouterEvent) => void;
+      settings: ModelPoolSettings;
+    },
+  ) {}
+
+  set settings(settings: ModelPoolSettings) {
+    this.options.settings = settings;
+  }
+
+  /** Brings the pool in line with a (re)loaded config. Returns ids added and removed. */
+  sync(models: readonly ResolvedModelConfig[]): { added: string[]; removed: string[] } {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const next = new Set(models.map((model) => model.id));
+    for (const [id, entry] of this.entries) {
+      const replacement = models.find((model) => model.id === id);
+      if (replacement && sameOrigin(entry.config, replacement)) {
+        entry.config = replacement;
+        continue;
+      }
+      this.entries.delete(id);
+      this.retire(entry);
+      if (!next.has(id)) removed.push(id);
+    }
+    for (const config of models) {
+      if (this.entries.has(config.id)) continue;
+      const local = config.source !== undefined || typeof config.model === 'function';
+      const entry: PoolEntry = { config, local, lastUsedAt: 0, leases: 0, retired: false };
+      if (config.model !== undefined && typeof config.model !== 'function') {
+        entry.model = config.model;
+        entry.info = config.model.info;
+      }
+      this.entries.set(config.id, entry);
+      added.push(config.id);
+    }
+    return { added, removed };
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  view(id: string): PoolEntryView | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    return {
+      id,
+      loaded: entry.model !== undefined,
+      local: entry.local,
+      inUse: entry.leases,
+      info: entry.info,
+      memoryBytes: entry.memoryBytes ?? configuredMemory(entry.config),
+      lastUsedAt: entry.lastUsedAt,
+    };
+  }
+
+  /** What is known of the model without loading it (info from its last load). */
+  info(id: string): ModelV1Info | undefined {
+    return this.entries.get(id)?.info;
+  }
+
+  /** The loaded model, without a lease: for reading its tokenizer or info, never for calls. */
+  loadedModel(id: string): ModelV1 | undefined {
+    return this.entries.get(id)?.model;
+  }
+
+  isLoaded(id: string): boolean {
+    return this.entries.get(id)?.model !== undefined;
+  }
+
+  get loadedLocalCount(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.local && (entry.model || entry.loading)) count++;
+    for (const entry of this.retired) if (entry.model) count++;
+    return count;
+  }
+
+  get memoryInUse(): number {
+    let total = 0;
+    for (const entry of [...this.entries.values(), ...this.retired]) {
+      if (entry.local && (entry.model || entry.loading)) total += entry.memoryBytes ?? configuredMemory(entry.config) ?? 0;
+    }
+    return total;
+  }
+
+  /** The loaded model, loading it first if needed. Hold the lease while using it. */
+  async acquire(id: string): Promise<ModelLease> {
+    const entry = this.entries.get(id);
+    if (!entry) throw new LlmrError({ code: 'model-not-found', message: `No model "${id}" is registered in the router.` });
+    entry.leases++;
+    entry.lastUsedAt = this.options.clock.now();
+    this.clearIdleTimer(entry);
+    let model: ModelV1;
+    try {
+      model = entry.model ?? (await this.load(entry));
+    } catch (error) {
+      entry.leases--;
+      throw error;
+    }
+    let released = false;
+    return {
+      model,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.leases--;
+        entry.lastUsedAt = this.options.clock.now();
+        if (entry.leases === 0) this.onIdle(entry);
+      },
+    };
+  }
+
+  /** Unloads a local model now (when idle). Returns whether it did. */
+  async unload(id: string, reason: 'manual' | 'idle' | 'lru' | 'memory' = 'manual'): Promise<boolean> {
+    const entry = this.entries.get(id);
+    if (!entry || !entry.local || !entry.model || entry.leases > 0) return false;
+    await this.dispose(entry, reason);
+    return true;
+  }
+
+  async disposeAll(): Promise<void> {
+    const all = [...this.entries.values(), ...this.retired];
+    this.entries.clear();
+    this.retired.clear();
+    await Promise.all(
+      all.map(async (entry) => {
+        this.clearIdleTimer(entry);
+        await entry.loading?.catch(() => {});
+        // Instances handed in by the caller are theirs to dispose.
+        if (entry.model && (entry.local || entry.config.provider !== undefined)) await this.dispose(entry, 'dispose');
+      }),
+    );
+  }
+
+  private async load(entry: PoolEntry): Promise<ModelV1> {
+    if (entry.loading) return entry.loading;
+    const { config } = entry;
+    if (!entry.local) {
+      const factory = this.options.providers[config.provider!];
+      if (!factory) {
+        throw new LlmrError({
+          code: 'provider-not-found',
+          message: `Model "${config.id}" uses provider "${config.provider}", which was not passed to createRouter({ providers }).`,
+        });
+      }
+      entry.model = factory(config.providerModelId ?? config.id);
+      entry.info = entry.model.info;
+      return entry.model;
+    }
+    const started = this.options.clock.now();
+    entry.loading = (async () => {
+      this.makeRoom(entry, configuredMemory(config) ?? 0);
+      const model =
+        typeof config.model === 'function'
+          ? await config.model()
+          : await this.registry(config).load(config.source!, { id: config.id, ...config.loadOptions });
+      return model;
+    })();
+    try {
+      const model = await entry.loading;
+      entry.model = model;
+      entry.info = model.info;
+      entry.memoryBytes = configuredMemory(config) ?? estimateModelMemory(model.info);
+      this.options.emit({ type: 'model-load', time: this.options.clock.now(), modelId: config.id, durationMs: this.options.clock.now() - started, ...(entry.memoryBytes !== undefined ? { memoryBytes: entry.memoryBytes } : {}) });
+      // The real size may exceed the estimate: make room again, now that it is known.
+      this.makeRoom(entry, 0, true);
+      return model;
+    } catch (error) {
+      this.options.emit({ type: 'model-load-error', time: this.options.clock.now(), modelId: config.id, error: describeError(error) });
+      throw error;
+    } finally {
+      entry.loading = undefined;
+    }
+  }
+
+  private registry(config: ResolvedModelConfig): Registry {
+    if (!this.options.registry) {
+      throw new LlmrError({
+        code: 'no-registry',
+        message: `Model "${config.id}" has source "${config.source}" but the router has no loaders: pass createRouter({ loaders: [...] }) or { registry }.`,
+      });
+    }
+    return this.options.registry;
+  }
+
+  /**
+   * Unloads least-recently-used idle local models until `entry` fits. When everything
+   * else is busy, it refuses with a retryable error (the router then falls back).
+   */
+  private makeRoom(entry: PoolEntry, extraBytes: number, loaded = false) {
+    const { maxLoadedModels, maxMemoryBytes } = this.options.settings;
+    const countOver = () => maxLoadedModels !== undefined && this.loadedLocalCount + (loaded ? 0 : 1) > maxLoadedModels;
+    const memoryOver = () => maxMemoryBytes !== undefined && this.memoryInUse + extraBytes > maxMemoryBytes;
+    while (countOver() || memoryOver()) {
+      const reason = countOver() ? 'lru' : 'memory';
+      const victim = [...this.entries.values()]
+        .filter((other) => other !== entry && other.local && other.model && other.leases === 0)
+        .sort((a, b) => a.lastUsedAt - b.lastUsedAt)[0];
+      if (!victim) {
+        if (loaded) return; // Already in; it will be the first to go when something frees up.
+        throw new LlmrError({
+          code: 'model-capacity',
+          isRetryable: true,
+          message: `Cannot load "${entry.config.id}": ${reason === 'lru' ? `${maxLoadedModels} models are loaded` : `the memory budget of ${maxMemoryBytes} bytes is used`} and all are busy. Raise lifecycle limits or retry.`,
+        });
+      }
+      void this.dispose(victim, reason);
+    }
+  }
+
+  private onIdle(entry: PoolEntry) {
+    if (entry.retired) {
+      if (entry.local || entry.config.provider !== undefined) void this.dispose(entry, 'reload');
+      return;
+    }
+    if (!entry.local || !entry.model) return;
+    const keepAlive = entry.config.keepAliveMs ?? this.options.settings.keepAliveMs;
+    if (keepAlive === 'forever') return;
+    if (keepAlive === 0) {
+      void this.dispose(entry, 'idle');
+      return;
+    }
+    entry.idleTimer = this.options.clock.setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (entry.leases === 0 && entry.model) void this.dispose(entry, 'idle');
+    }, keepAlive);
+  }
+
+  private clearIdleTimer(entry: PoolEntry) {
+    if (entry.idleTimer !== undefined) this.options.clock.clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+  }
+
+  private retire(entry: PoolEntry) {
+    this.clearIdleTimer(entry);
+    entry.retired = true;
+    if (!entry.model || !(entry.local || entry.config.provider !== undefined)) return;
+    if (entry.leases === 0) void this.dispose(entry, 'reload');
+    else this.retired.add(entry);
+  }
+
+  private async dispose(entry: PoolEntry, reason: 'idle' | 'lru' | 'memory' | 'reload' | 'dispose' | 'manual') {
+    const model = entry.model;
+    if (!model) return;
+    this.clearIdleTimer(entry);
+    entry.model = undefined;
+    this.retired.delete(entry);
+    this.options.emit({ type: 'model-unload', time: this.options.clock.now(), modelId: entry.config.id, reason });
+    await model.dispose().catch(() => {});
+  }
+}
+
+function configuredMemory(config: ResolvedModelConfig): number | undefined {
+  return config.memory === undefined ? undefined : parseMemorySize(config.memory);
+}
+
+function sameOrigin(a: ResolvedModelConfig, b: ResolvedModelConfig): boolean {
+  return (
+    a.source === b.source &&
+    a.provider === b.provider &&
+    (a.providerModelId ?? a.id) === (b.providerModelId ?? b.id) &&
+    a.model === b.model &&
+    JSON.stringify(a.loadOptions ?? {}) === JSON.stringify(b.loadOptions ?? {})
+  );
+}
