@@ -1,0 +1,96 @@
+/**
+ * Which Hugging Face architectures convert to which llama.cpp architecture, and how their
+ * tensors are named and laid out there.
+ */
+import { LlmrError } from '@llmr/core';
+
+export interface ArchitectureSpec {
+  /** llama.cpp's `general.architecture`. */
+  gguf: 'llama' | 'qwen2' | 'qwen3';
+  /**
+   * llama.cpp's llama arch rotates interleaved pairs while HF rotates halves, so Q and K
+   * rows are permuted for it; qwen2/qwen3 use the NEOX (halves) layout as HF does.
+   */
+  permuteQK: boolean;
+}
+
+const architectures: Record<string, ArchitectureSpec> = {
+  LlamaForCausalLM: { gguf: 'llama', permuteQK: true },
+  MistralForCausalLM: { gguf: 'llama', permuteQK: true },
+  Qwen2ForCausalLM: { gguf: 'qwen2', permuteQK: false },
+  Qwen3ForCausalLM: { gguf: 'qwen3', permuteQK: false },
+};
+
+export const SUPPORTED_ARCHITECTURES = Object.keys(architectures);
+
+export function architectureOf(config: Record<string, unknown>): ArchitectureSpec & { hf: string } {
+  const names = Array.isArray(config.architectures) ? (config.architectures as unknown[]) : [];
+  const hf = names.find(
+    (name): name is string => typeof name === 'string' && name in architectures,
+  );
+  if (!hf) {
+    throw new LlmrError({
+      code: 'convert-unsupported-architecture',
+      message: `Cannot convert architecture ${names.length ? names.map(String).join(', ') : '(none in config.json)'}: supported are ${SUPPORTED_ARCHITECTURES.join(', ')}.`,
+    });
+  }
+  return { hf, ...architectures[hf]! };
+}
+
+/** HF tensor name -> GGUF tensor name, or undefined for tensors llama.cpp does not use. */
+export function ggufTensorName(name: string): string | undefined {
+  if (name === 'model.embed_tokens.weight') return 'token_embd.weight';
+  if (name === 'model.norm.weight') return 'output_norm.weight';
+  if (name === 'lm_head.weight') return 'output.weight';
+  const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
+  if (!match) return undefined;
+  const [, layer, rest] = match;
+  const parts: Record<string, string> = {
+    'input_layernorm.weight': 'attn_norm.weight',
+    'self_attn.q_proj.weight': 'attn_q.weight',
+    'self_attn.q_proj.bias': 'attn_q.bias',
+    'self_attn.k_proj.weight': 'attn_k.weight',
+    'self_attn.k_proj.bias': 'attn_k.bias',
+    'self_attn.v_proj.weight': 'attn_v.weight',
+    'self_attn.v_proj.bias': 'attn_v.bias',
+    'self_attn.o_proj.weight': 'attn_output.weight',
+    'self_attn.q_norm.weight': 'attn_q_norm.weight',
+    'self_attn.k_norm.weight': 'attn_k_norm.weight',
+    'post_attention_layernorm.weight': 'ffn_norm.weight',
+    'mlp.gate_proj.weight': 'ffn_gate.weight',
+    'mlp.up_proj.weight': 'ffn_up.weight',
+    'mlp.down_proj.weight': 'ffn_down.weight',
+  };
+  const mapped = parts[rest!];
+  return mapped ? `blk.${layer}.${mapped}` : undefined;
+}
+
+/**
+ * Reorders the rows of a Q or K projection ([heads * headDim, columns]) from HF's
+ * rotate-half layout to llama.cpp's interleaved one: within each head, row i of the first
+ * half and row i of the second half become rows 2i and 2i+1. (convert_hf_to_gguf's
+ * `permute`, which reshapes to (heads, 2, headDim/2, ...) and swaps axes 1 and 2.)
+ */
+export function permuteQK(
+  data: Float32Array,
+  heads: number,
+  rows: number,
+  columns: number,
+): Float32Array {
+  const headDim = rows / heads;
+  const half = headDim / 2;
+  const out = new Float32Array(data.length);
+  for (let head = 0; head < heads; head++) {
+    for (let index = 0; index < half; index++) {
+      for (const [source, target] of [
+        [index, 2 * index],
+        [index + half, 2 * index + 1],
+      ] as const) {
+        const from = (head * headDim + source) * columns;
+        const to = (head * headDim + target) * columns;
+        out.set(data.subarray(from, from + columns), to);
+      }
+    }
+  }
+  return out;
+}

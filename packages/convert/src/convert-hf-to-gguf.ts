@@ -1,0 +1,212 @@
+/**
+ * Hugging Face (config.json + tokenizer + safetensors) -> GGUF that llama.cpp loads.
+ * Streams: one tensor is read, converted and written at a time, so memory stays bounded
+ * by the largest tensor, not the model.
+ */
+import { InvalidArgumentError, LlmrError, throwIfAborted } from '@llmr/core';
+import {
+  GgmlType,
+  type GgufMetadataInput,
+  type GgufWriteResult,
+  type GgufWriteTensor,
+  LlamaFileType,
+  writeGguf,
+} from '@llmr/gguf';
+import { architectureOf, ggufTensorName, permuteQK } from './architecture';
+import { type HfDirectory, openHfDirectory } from './hf-directory';
+import { tokenizerMetadata } from './tokenizer-metadata';
+
+export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
+export const GGUF_DTYPES: readonly GgufDtype[] = ['f32', 'f16', 'q8_0', 'q4_0'];
+
+const dtypeType: Record<GgufDtype, GgmlType> = {
+  f32: GgmlType.F32,
+  f16: GgmlType.F16,
+  q8_0: GgmlType.Q8_0,
+  q4_0: GgmlType.Q4_0,
+};
+const dtypeFileType: Record<GgufDtype, number> = {
+  f32: LlamaFileType.ALL_F32,
+  f16: LlamaFileType.MOSTLY_F16,
+  q8_0: LlamaFileType.MOSTLY_Q8_0,
+  q4_0: LlamaFileType.MOSTLY_Q4_0,
+};
+
+export interface ConvertProgress {
+  stage: 'tensors';
+  /** Tensor being written and how many are done. */
+  tensor?: string;
+  tensorsDone: number;
+  tensorsTotal: number;
+  bytesWritten: number;
+  totalBytes: number;
+}
+
+export interface ConvertToGgufOptions {
+  /** Hugging Face model directory. */
+  input: string;
+  /** Output file path. */
+  output: string;
+  dtype?: GgufDtype;
+  /** `general.name`; defaults to the directory name. */
+  name?: string;
+  onProgress?: (progress: ConvertProgress) => void;
+  abortSignal?: AbortSignal;
+}
+
+export interface ConvertResult extends GgufWriteResult {
+  architecture: string;
+  tensorCount: number;
+  /** Tensors stored in another type than asked (e.g. rows not a multiple of 32 for Q4_0). */
+  fallbacks: { tensor: string; type: string; reason: string }[];
+}
+
+function number(config: Record<string, unknown>, key: string, fallback?: number): number {
+  const value = config[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: "${key}" must be a number; got ${JSON.stringify(config[key])}.`,
+    });
+  }
+  return value;
+}
+
+export async function convertHfToGguf(options: ConvertToGgufOptions): Promise<ConvertResult> {
+  checkDtype(options.dtype);
+  const hf = await openHfDirectory(options.input);
+  try {
+    return await writeHfModelAsGguf(hf, options);
+  } finally {
+    await hf.tensors.close();
+  }
+}
+
+function checkDtype(dtype: string | undefined) {
+  if (dtype !== undefined && !GGUF_DTYPES.includes(dtype as GgufDtype)) {
+    throw new InvalidArgumentError({
+      argument: 'dtype',
+      value: dtype,
+      message: `dtype must be one of ${GGUF_DTYPES.join(', ')}; got "${dtype}".`,
+    });
+  }
+}
+
+/**
+ * The conversion itself, over an already opened model (files on disk, or tensors in
+ * memory for tests and generated benchmark models).
+ */
+export async function writeHfModelAsGguf(
+  hf: HfDirectory,
+  options: Omit<ConvertToGgufOptions, 'input'> & { input?: string },
+): Promise<ConvertResult> {
+  checkDtype(options.dtype);
+  const dtype = options.dtype ?? 'f16';
+  {
+    const arch = architectureOf(hf.config);
+    const config = hf.config;
+    const heads = number(config, 'num_attention_heads');
+    const kvHeads = number(config, 'num_key_value_heads', heads);
+    const hidden = number(config, 'hidden_size');
+    const headDim = number(config, 'head_dim', hidden / heads);
+    const prefix = arch.gguf;
+
+    const metadata = new Map<string, GgufMetadataInput>([
+      ['general.architecture', arch.gguf],
+      ['general.name', options.name ?? hf.dir.replace(/\/+$/, '').split(/[\\/]/).at(-1) ?? 'model'],
+      ['general.file_type', dtypeFileType[dtype]],
+      ...(dtype === 'q8_0' || dtype === 'q4_0'
+        ? ([['general.quantization_version', 2]] as [string, GgufMetadataInput][])
+        : []),
+      [`${prefix}.vocab_size`, number(config, 'vocab_size')],
+      [`${prefix}.context_length`, number(config, 'max_position_embeddings', 2048)],
+      [`${prefix}.embedding_length`, hidden],
+      [`${prefix}.block_count`, number(config, 'num_hidden_layers')],
+      [`${prefix}.feed_forward_length`, number(config, 'intermediate_size')],
+      [`${prefix}.attention.head_count`, heads],
+      [`${prefix}.attention.head_count_kv`, kvHeads],
+      [`${prefix}.attention.key_length`, headDim],
+      [`${prefix}.attention.value_length`, headDim],
+      [`${prefix}.rope.dimension_count`, headDim],
+      [`${prefix}.rope.freq_base`, number(config, 'rope_theta', 10000)],
+      [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
+      ...tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config),
+    ]);
+    if (config.rope_scaling && typeof config.rope_scaling === 'object') {
+      throw new LlmrError({
+        code: 'convert-unsupported-config',
+        message: `rope_scaling ${JSON.stringify(config.rope_scaling)} is not converted yet; remove it only if the model does not need it.`,
+      });
+    }
+
+    const wanted = dtypeType[dtype];
+    const fallbacks: ConvertResult['fallbacks'] = [];
+    const plan: GgufWriteTensor[] = [];
+    for (const name of hf.tensors.names) {
+      const target = ggufTensorName(name);
+      if (!target) continue;
+      if (name === 'lm_head.weight' && config.tie_word_embeddings === true) continue;
+      const shape = hf.tensors.shape(name);
+      const dims = [...shape].reverse();
+      let type: GgmlType = shape.length === 1 ? GgmlType.F32 : wanted;
+      if ((type === GgmlType.Q8_0 || type === GgmlType.Q4_0) && shape.at(-1)! % 32 !== 0) {
+        type = GgmlType.F16;
+        fallbacks.push({
+          tensor: target,
+          type: 'F16',
+          reason: `row length ${shape.at(-1)} is not a multiple of 32`,
+        });
+      }
+      const isQ = /self_attn\.q_proj\.weight$/.test(name);
+      const isK = /self_attn\.k_proj\.weight$/.test(name);
+      plan.push({
+        name: target,
+        dims,
+        type,
+        data: async () => {
+          throwIfAborted(options.abortSignal);
+          const values = await hf.tensors.readFloat32(name);
+          if (arch.permuteQK && (isQ || isK))
+            return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1]!);
+          return values;
+        },
+      });
+    }
+    if (!plan.some((tensor) => tensor.name === 'token_embd.weight')) {
+      throw new LlmrError({
+        code: 'convert-missing-tensor',
+        message: `${hf.dir} has no model.embed_tokens.weight; is this a ${arch.hf} checkpoint?`,
+      });
+    }
+
+    let tensorsDone = 0;
+    const tracked = plan.map((tensor) => ({
+      ...tensor,
+      data: async () => {
+        options.onProgress?.({
+          stage: 'tensors',
+          tensor: tensor.name,
+          tensorsDone,
+          tensorsTotal: plan.length,
+          bytesWritten: 0,
+          totalBytes: 0,
+        });
+        const data = await (tensor.data as () => Promise<Float32Array>)();
+        tensorsDone++;
+        return data;
+      },
+    }));
+    const result = await writeGguf({ metadata, tensors: tracked }, options.output, {
+      signal: options.abortSignal,
+      onProgress: ({ bytesWritten, totalBytes }) =>
+        options.onProgress?.({
+          stage: 'tensors',
+          tensorsDone,
+          tensorsTotal: plan.length,
+          bytesWritten,
+          totalBytes,
+        }),
+    });
+    return { ...result, architecture: arch.gguf, tensorCount: plan.length, fallbacks };
+  }
+}
