@@ -143,6 +143,9 @@ export class AddedVocabulary {
   readonly tokens: readonly AddedToken[];
   private readonly byContent = new Map<string, AddedToken>();
   private readonly byId = new Map<number, AddedToken>();
+  /** What decoding shows for each id: normalized tokens show their normalized form, as in the reference. */
+  private readonly decodedById = new Map<number, string>();
+  private readonly specialContents = new Set<string>();
   /** Matched on the raw input. */
   readonly raw: PatternSet;
   /** Matched on normalized text (their contents normalized too). */
@@ -154,6 +157,12 @@ export class AddedVocabulary {
       if (token.content.length === 0) continue;
       this.byContent.set(token.content, token);
       this.byId.set(token.id, token);
+      const shown = token.normalized && normalizer ? normalizeString(normalizer, token.content) : token.content;
+      this.decodedById.set(token.id, shown);
+      if (token.special) {
+        this.specialContents.add(token.content);
+        this.specialContents.add(shown);
+      }
     }
     const unique = [...this.byContent.values()];
     this.raw = new PatternSet(
@@ -174,8 +183,13 @@ export class AddedVocabulary {
     return this.byId.get(id);
   }
 
+  /** The token string decoding uses for an added token's id. */
+  decodedToken(id: number): string | undefined {
+    return this.decodedById.get(id);
+  }
+
   isSpecial(content: string): boolean {
-    return this.byContent.get(content)?.special ?? false;
+    return this.specialContents.has(content);
   }
 }
 

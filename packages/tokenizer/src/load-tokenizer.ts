@@ -5,6 +5,7 @@ import type { ChatTemplateSource } from './chat-template';
 import { createDecoder } from './decoders';
 import { readObject, tokenizerJsonError } from './json-fields';
 import { createModel } from './models/create-model';
+import type { TokenizerModel } from './models/model';
 import { createNormalizer } from './normalizers';
 import { createPostProcessor } from './post-processors';
 import { createPreTokenizer } from './pre-tokenizers';
@@ -31,6 +32,44 @@ function parseJson(input: string | Uint8Array | ArrayBuffer, name: string): unkn
 }
 
 /**
+ * Gives added tokens the ids the reference gives them: a token already in the model's
+ * vocabulary keeps the model's id, a new one takes the next id after the model's
+ * vocabulary and the added tokens before it. The ids written in the file are not used
+ * (the reference only warns when they differ); for files that `tokenizers` or
+ * `transformers` wrote, they are the same.
+ */
+function assignAddedTokenIds(tokens: AddedToken[], model: TokenizerModel): AddedToken[] {
+  const assigned = new Map<string, number>();
+  const seen: AddedToken[] = [];
+  const out: AddedToken[] = [];
+  let max = -1;
+  for (const token of tokens) {
+    if (token.content.length === 0) continue;
+    if (seen.some((other) => sameToken(other, token))) continue;
+    seen.push(token);
+    let id = assigned.get(token.content) ?? model.tokenToId(token.content);
+    if (id === undefined) {
+      id = max < 0 ? model.size : max >= model.size || model.size === 0 ? max + 1 : model.size;
+    }
+    assigned.set(token.content, id);
+    if (id > max) max = id;
+    out.push({ ...token, id });
+  }
+  return out;
+}
+
+function sameToken(a: AddedToken, b: AddedToken): boolean {
+  return (
+    a.content === b.content &&
+    a.special === b.special &&
+    a.lstrip === b.lstrip &&
+    a.rstrip === b.rstrip &&
+    a.normalized === b.normalized &&
+    a.singleWord === b.singleWord
+  );
+}
+
+/**
  * Loads a Hugging Face tokenizer from its tokenizer.json (a string, bytes, or the parsed
  * object) and, optionally, its tokenizer_config.json (special tokens, chat template).
  */
@@ -51,11 +90,7 @@ export function loadTokenizer(
   const preTokenizer = createPreTokenizer(json.pre_tokenizer);
   const postProcessor = createPostProcessor(json.post_processor);
   const decoder = createDecoder(json.decoder);
-  const added: AddedToken[] = readAddedTokens(json.added_tokens).map((token) => {
-    // The reference gives an added token that is already in the vocabulary the model's id.
-    const modelId = model.tokenToId(token.content);
-    return modelId === undefined ? token : { ...token, id: modelId };
-  });
+  const added = assignAddedTokenIds(readAddedTokens(json.added_tokens), model);
   const addedVocabulary = new AddedVocabulary(added, normalizer);
   const configObject =
     config === undefined

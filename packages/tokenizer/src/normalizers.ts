@@ -24,11 +24,14 @@ export interface Normalizer {
   normalize(piece: NormalizedString): void;
 }
 
-const combiningMark = /^\p{Mn}$/u;
+const nonspacingMark = /^\p{Mn}$/u;
+// The StripAccents normalizer removes every combining mark (Mn, Mc, Me); BERT's own accent
+// stripping removes only non-spacing ones (Mn). The reference differs in the same way.
+const combiningMark = /^\p{M}$/u;
 
 function stripAccents(piece: NormalizedString): void {
   piece.normalizeUnicode('NFD');
-  piece.mapChars((char, codePoint) => (codePoint >= 0x300 && combiningMark.test(char) ? '' : char));
+  piece.mapChars((char, codePoint) => (codePoint >= 0x300 && nonspacingMark.test(char) ? '' : char));
 }
 
 class FunctionNormalizer implements Normalizer {

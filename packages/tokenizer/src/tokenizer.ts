@@ -117,7 +117,7 @@ export class Tokenizer implements TokenizerV1 {
 
   /** The token string of an id, or undefined for an id the tokenizer does not have. */
   idToToken(id: number): string | undefined {
-    return this.parts.addedVocabulary.idToToken(id)?.content ?? this.parts.model.idToToken(id);
+    return this.parts.addedVocabulary.decodedToken(id) ?? this.parts.model.idToToken(id);
   }
 
   encode(text: string, options?: TokenizerV1EncodeOptions): number[] {
@@ -207,7 +207,7 @@ export class Tokenizer implements TokenizerV1 {
     const { addedVocabulary, model, decoder } = this.parts;
     const strings: string[] = [];
     for (const id of tokens) {
-      const token = addedVocabulary.idToToken(id)?.content ?? model.idToToken(id);
+      const token = addedVocabulary.decodedToken(id) ?? model.idToToken(id);
       if (token === undefined) continue;
       if (skipSpecial && addedVocabulary.isSpecial(token)) continue;
       strings.push(token);

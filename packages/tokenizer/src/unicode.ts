@@ -45,7 +45,8 @@ export function isNumeric(codePoint: number): boolean {
   return numeric.test(String.fromCodePoint(codePoint));
 }
 
-const other = /^\p{C}$/u;
+// Unassigned code points (Cn) are not controls to the reference.
+const other = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 /** BERT's control characters: the C* categories except tab, newline and carriage return. */
 export function isBertControl(codePoint: number): boolean {
   if (codePoint === 0x09 || codePoint === 0x0a || codePoint === 0x0d) return false;
