@@ -33,7 +33,12 @@ export class RouterError extends LlmrError {
     routing?: RoutingInfo;
     retryAfterMs?: number;
   }) {
-    super({ code: options.code, message: options.message, cause: options.cause, isRetryable: options.isRetryable });
+    super({
+      code: options.code,
+      message: options.message,
+      cause: options.cause,
+      isRetryable: options.isRetryable,
+    });
     this.name = 'RouterError';
     this.attempts = options.attempts ?? [];
     this.routing = options.routing;
@@ -62,12 +67,19 @@ export class RouterConfigError extends LlmrError {
   readonly issues: RouterConfigIssue[];
   readonly file?: string;
 
-  constructor(options: { issues: RouterConfigIssue[]; file?: string; message?: string; cause?: unknown }) {
+  constructor(options: {
+    issues: RouterConfigIssue[];
+    file?: string;
+    message?: string;
+    cause?: unknown;
+  }) {
     const where = options.file ? ` in ${options.file}` : '';
     const lines = options.issues.map((issue) => `  - ${formatIssue(issue)}`).join('\n');
     super({
       code: 'router-config-invalid',
-      message: options.message ?? `Invalid router config${where} (${options.issues.length} problem${options.issues.length === 1 ? '' : 's'}):\n${lines}`,
+      message:
+        options.message ??
+        `Invalid router config${where} (${options.issues.length} problem${options.issues.length === 1 ? '' : 's'}):\n${lines}`,
       cause: options.cause,
     });
     this.name = 'RouterConfigError';
@@ -81,6 +93,9 @@ export class RouterConfigError extends LlmrError {
 }
 
 export function formatIssue(issue: RouterConfigIssue): string {
-  const at = issue.line !== undefined ? ` (line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''})` : '';
+  const at =
+    issue.line !== undefined
+      ? ` (line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''})`
+      : '';
   return `${issue.path || '(root)'}${at}: ${issue.message}`;
 }

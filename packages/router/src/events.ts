@@ -6,21 +6,66 @@ type Base = { time: number };
 
 export type RouterEvent = Base &
   (
-    | { type: 'route'; requestId: string; requested: string; route?: string; strategy: string; candidates: RankedCandidate[]; excluded: ExcludedCandidate[] }
+    | {
+        type: 'route';
+        requestId: string;
+        requested: string;
+        route?: string;
+        strategy: string;
+        candidates: RankedCandidate[];
+        excluded: ExcludedCandidate[];
+      }
     | { type: 'attempt-start'; requestId: string; modelId: string; retry: number }
-    | { type: 'attempt-error'; requestId: string; modelId: string; retry: number; error: AttemptError; willRetry: boolean }
+    | {
+        type: 'attempt-error';
+        requestId: string;
+        modelId: string;
+        retry: number;
+        error: AttemptError;
+        willRetry: boolean;
+      }
     | { type: 'retry'; requestId: string; modelId: string; retry: number; delayMs: number }
     | { type: 'fallback'; requestId: string; from: string; to: string; reason: string }
     | { type: 'first-token'; requestId: string; modelId: string; ttftMs: number }
-    | { type: 'request-finish'; requestId: string; modelId: string; cached: boolean; costUsd?: number; totalMs: number }
-    | { type: 'request-error'; requestId: string; modelId?: string; afterFirstToken: boolean; error: AttemptError }
+    | {
+        type: 'request-finish';
+        requestId: string;
+        modelId: string;
+        cached: boolean;
+        costUsd?: number;
+        totalMs: number;
+      }
+    | {
+        type: 'request-error';
+        requestId: string;
+        modelId?: string;
+        afterFirstToken: boolean;
+        error: AttemptError;
+      }
     | { type: 'cache-hit' | 'cache-miss'; requestId: string; key: string }
-    | { type: 'budget-exceeded'; requestId: string; route: string; spentUsd: number; limitUsd: number; action: 'refuse' | 'downgrade' }
+    | {
+        type: 'budget-exceeded';
+        requestId: string;
+        route: string;
+        spentUsd: number;
+        limitUsd: number;
+        action: 'refuse' | 'downgrade';
+      }
     | { type: 'model-load'; modelId: string; durationMs: number; memoryBytes?: number }
     | { type: 'model-load-error'; modelId: string; error: AttemptError }
-    | { type: 'model-unload'; modelId: string; reason: 'idle' | 'lru' | 'memory' | 'reload' | 'dispose' | 'manual' }
+    | {
+        type: 'model-unload';
+        modelId: string;
+        reason: 'idle' | 'lru' | 'memory' | 'reload' | 'dispose' | 'manual';
+      }
     | { type: 'circuit-state'; modelId: string; from: CircuitState; to: CircuitState }
-    | { type: 'health-check'; modelId: string; healthy: boolean; durationMs: number; error?: AttemptError }
+    | {
+        type: 'health-check';
+        modelId: string;
+        healthy: boolean;
+        durationMs: number;
+        error?: AttemptError;
+      }
     | { type: 'config-reload'; models: number; routes: number; added: string[]; removed: string[] }
     | { type: 'config-error'; error: AttemptError }
   );

@@ -3,13 +3,29 @@
  * models, with routing strategies, stream-safe fallback, retries, circuit breaking,
  * budgets, caching and ensembles. Every result explains how it was routed.
  */
-export { type CacheStats, CacheManager, type CachedResponse, hashKey, normalizeRequest, replayAsStream } from './cache/cache-manager';
+export {
+  type CacheStats,
+  CacheManager,
+  type CachedResponse,
+  hashKey,
+  normalizeRequest,
+  replayAsStream,
+} from './cache/cache-manager';
 export type { CacheStore } from './cache/cache-store';
 export { createMemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store';
 export { createRedisCacheStore, type RedisCacheStoreOptions } from './cache/redis-cache-store';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock';
-export { loadRouterConfig, watchRouterConfig, type WatchRouterConfigOptions } from './config/load-router-config';
-export { parseRouterConfig, type ParseRouterConfigOptions, validateRouterConfig, type ValidateRouterConfigOptions } from './config/parse-router-config';
+export {
+  loadRouterConfig,
+  watchRouterConfig,
+  type WatchRouterConfigOptions,
+} from './config/load-router-config';
+export {
+  parseRouterConfig,
+  type ParseRouterConfigOptions,
+  validateRouterConfig,
+  type ValidateRouterConfigOptions,
+} from './config/parse-router-config';
 export {
   builtinStrategyNames,
   type ModelFactory,
@@ -26,13 +42,29 @@ export {
 export { BudgetTracker } from './cost/budget-tracker';
 export { CostOptimizer, type ModelPricing } from './cost/cost-optimizer';
 export { QualityScorer } from './cost/quality-scorer';
-export { type EnsembleMember, type EnsembleMode, type EnsembleResult, ModelEnsemble, type ModelEnsembleOptions } from './ensemble/model-ensemble';
+export {
+  type EnsembleMember,
+  type EnsembleMode,
+  type EnsembleResult,
+  ModelEnsemble,
+  type ModelEnsembleOptions,
+} from './ensemble/model-ensemble';
 export { formatIssue, RouterConfigError, type RouterConfigIssue, RouterError } from './errors';
-export { type RouterEvent, type RouterEventListener, type RouterEventType } from './events';
+export type { RouterEvent, RouterEventListener, RouterEventType } from './events';
 export { estimateModelMemory, parseMemorySize } from './lifecycle/memory-size';
 export type { ProviderFactory } from './lifecycle/model-pool';
-export { CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, type CircuitState } from './resilience/circuit-breaker';
-export { backoffDelay, isRetryableError, type RetrySettings, retryAfterMsOf } from './resilience/retry-policy';
+export {
+  CircuitBreaker,
+  type CircuitBreakerSettings,
+  type CircuitSnapshot,
+  type CircuitState,
+} from './resilience/circuit-breaker';
+export {
+  backoffDelay,
+  isRetryableError,
+  type RetrySettings,
+  retryAfterMsOf,
+} from './resilience/retry-policy';
 export {
   createRouter,
   createRouterFromFile,
@@ -43,7 +75,11 @@ export {
   type RouterOptions,
   type RouterStats,
 } from './router';
-export { type BalancedWeights, balancedStrategy, createBalancedStrategy } from './strategies/balanced-strategy';
+export {
+  type BalancedWeights,
+  balancedStrategy,
+  createBalancedStrategy,
+} from './strategies/balanced-strategy';
 export { builtinStrategies } from './strategies/builtin-strategies';
 export { costOptimizedStrategy } from './strategies/cost-optimized-strategy';
 export { fallbackChainStrategy } from './strategies/fallback-chain-strategy';

@@ -1,4 +1,10 @@
-import { APICallError, GenerationError, InvalidArgumentError, isAbortError, type ModelV1StreamPart } from '@llmr/core';
+import {
+  APICallError,
+  GenerationError,
+  InvalidArgumentError,
+  isAbortError,
+  type ModelV1StreamPart,
+} from '@llmr/core';
 import { createMockLoader, createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
 import { createTestModel, readAll, textOf } from './__fixtures__/test-models';
@@ -24,10 +30,22 @@ describe('resolving what a request asks for', () => {
     expect((await router.generate({ model: 'a', prompt: 'x' })).text).toBe('from a');
     const viaAlias = await router.generate({ model: 'also-best', prompt: 'x' });
     expect(viaAlias.text).toBe('from b');
-    expect(viaAlias.routing.resolution).toEqual({ kind: 'route', target: 'main', aliases: ['also-best', 'best'] });
-    expect((await router.generate({ model: 'bee', prompt: 'x' })).routing).toMatchObject({ modelId: 'b', strategy: 'pinned' });
+    expect(viaAlias.routing.resolution).toEqual({
+      kind: 'route',
+      target: 'main',
+      aliases: ['also-best', 'best'],
+    });
+    expect((await router.generate({ model: 'bee', prompt: 'x' })).routing).toMatchObject({
+      modelId: 'b',
+      strategy: 'pinned',
+    });
     const auto = await router.generate({ prompt: 'x' });
-    expect(auto.routing).toMatchObject({ requested: 'auto', route: 'main', modelId: 'b', strategy: 'fallback' });
+    expect(auto.routing).toMatchObject({
+      requested: 'auto',
+      route: 'main',
+      modelId: 'b',
+      strategy: 'fallback',
+    });
   });
 
   it('refuses an unknown name with model-not-found, listing what exists', async () => {
@@ -38,11 +56,20 @@ describe('resolving what a request asks for', () => {
   });
 
   it('validates call options before routing', async () => {
-    await expect(router.generate({ model: 'a', prompt: 'x', maxTokens: -1 })).rejects.toSatisfy(InvalidArgumentError.isInstance);
+    await expect(router.generate({ model: 'a', prompt: 'x', maxTokens: -1 })).rejects.toSatisfy(
+      InvalidArgumentError.isInstance,
+    );
   });
 
   it('lists models, routes and aliases', () => {
-    expect(router.listModels().map((listing) => `${listing.kind}:${listing.id}`)).toEqual(['model:a', 'model:b', 'route:main', 'alias:best', 'alias:also-best', 'alias:bee']);
+    expect(router.listModels().map((listing) => `${listing.kind}:${listing.id}`)).toEqual([
+      'model:a',
+      'model:b',
+      'route:main',
+      'alias:best',
+      'alias:also-best',
+      'alias:bee',
+    ]);
   });
 });
 
@@ -70,7 +97,10 @@ describe('fallback before the first token', () => {
     expect(routing.attempts[0]!.error).toMatchObject({ code: 'mock-failure', isRetryable: true });
     expect(events.map((event) => event.type)).toContain('fallback');
     // The stream says who serves it from its first part, and the final routing in finish.
-    expect(parts[0]).toMatchObject({ type: 'stream-start', metadata: { routing: { modelId: 'good' } } });
+    expect(parts[0]).toMatchObject({
+      type: 'stream-start',
+      metadata: { routing: { modelId: 'good' } },
+    });
     const finish = parts.at(-1) as Extract<ModelV1StreamPart, { type: 'finish' }>;
     expect(finish.metadata?.routing).toMatchObject({ modelId: 'good', usage: { outputTokens: 4 } });
   });
@@ -95,7 +125,10 @@ describe('fallback before the first token', () => {
     const backup = createTestModel({ ...reply('BACKUP'), id: 'backup' });
     const router = createRouter({
       models: [
-        { id: 'flaky', model: createMockModel({ ...reply('abcdefgh'), id: 'flaky', failAfterTokens: 3 }) },
+        {
+          id: 'flaky',
+          model: createMockModel({ ...reply('abcdefgh'), id: 'flaky', failAfterTokens: 3 }),
+        },
         { id: 'backup', model: backup },
       ],
       routes: { r: { fallback: ['flaky', 'backup'] } },
@@ -116,7 +149,10 @@ describe('fallback before the first token', () => {
   it('generate falls back even after tokens, since nothing reached the caller yet', async () => {
     const router = createRouter({
       models: [
-        { id: 'flaky', model: createMockModel({ ...reply('abcdefgh'), id: 'flaky', failAfterTokens: 3 }) },
+        {
+          id: 'flaky',
+          model: createMockModel({ ...reply('abcdefgh'), id: 'flaky', failAfterTokens: 3 }),
+        },
         { id: 'backup', model: createMockModel({ ...reply('whole answer'), id: 'backup' }) },
       ],
       routes: { r: { fallback: ['flaky', 'backup'] } },
@@ -131,7 +167,13 @@ describe('fallback before the first token', () => {
     const router = createRouter({
       models: [
         { id: 'x', model: createTestModel({ id: 'x', failFirstCalls: 9 }) },
-        { id: 'y', model: createTestModel({ id: 'y', errors: [new InvalidArgumentError({ argument: 'prompt', message: 'too long for y' })] }) },
+        {
+          id: 'y',
+          model: createTestModel({
+            id: 'y',
+            errors: [new InvalidArgumentError({ argument: 'prompt', message: 'too long for y' })],
+          }),
+        },
       ],
       retry: { maxRetries: 1, baseDelayMs: 1 },
       strategy: 'fallback',
@@ -139,7 +181,11 @@ describe('fallback before the first token', () => {
     const error = await router.stream({ prompt: 'x' }).catch((caught) => caught);
     expect(error.code).toBe('all-candidates-failed');
     // x retried once (retryable), y not retried (not retryable).
-    expect(error.attempts.map((attempt: { modelId: string; retry: number }) => `${attempt.modelId}#${attempt.retry}`)).toEqual(['x#0', 'x#1', 'y#0']);
+    expect(
+      error.attempts.map(
+        (attempt: { modelId: string; retry: number }) => `${attempt.modelId}#${attempt.retry}`,
+      ),
+    ).toEqual(['x#0', 'x#1', 'y#0']);
     expect(error.routing.attempts).toBe(error.attempts);
   });
 });
@@ -156,22 +202,37 @@ describe('retries', () => {
       });
       const result = await router.generate({ model: 'm', prompt: 'x' });
       expect(result.text).toBe('ok');
-      expect(result.routing.attempts.map((attempt) => attempt.outcome)).toEqual(['error', 'error', 'error', 'success']);
+      expect(result.routing.attempts.map((attempt) => attempt.outcome)).toEqual([
+        'error',
+        'error',
+        'error',
+        'success',
+      ]);
       return delays;
     };
     const first = await run();
     expect(first).toHaveLength(3);
-    first.forEach((delay, index) => expect(delay).toBeLessThanOrEqual(4 * 2 ** index));
+    for (const [index, delay] of first.entries()) expect(delay).toBeLessThanOrEqual(4 * 2 ** index);
     expect(await run()).toEqual(first);
   });
 
   it('honours Retry-After from an upstream error, and skips a retry whose wait is too long', async () => {
-    const limited = () => Object.assign(new APICallError({ url: 'http://upstream', statusCode: 429, message: 'slow down' }), { retryAfterMs: 30 });
+    const limited = () =>
+      Object.assign(
+        new APICallError({ url: 'http://upstream', statusCode: 429, message: 'slow down' }),
+        { retryAfterMs: 30 },
+      );
     const delays: number[] = [];
     const router = createRouter({
       models: [
         { id: 'remote', model: createTestModel({ ...reply('after wait'), errors: [limited()] }) },
-        { id: 'impatient', model: createTestModel({ ...reply('never'), errors: [Object.assign(limited(), { retryAfterMs: 60_000 })] }) },
+        {
+          id: 'impatient',
+          model: createTestModel({
+            ...reply('never'),
+            errors: [Object.assign(limited(), { retryAfterMs: 60_000 })],
+          }),
+        },
         { id: 'spare', model: createMockModel(reply('spare')) },
       ],
       retry: { maxRetries: 2, baseDelayMs: 1, jitter: 'none', maxRetryAfterMs: 1_000 },
@@ -180,8 +241,13 @@ describe('retries', () => {
     const waited = await router.generate({ model: 'remote', prompt: 'x' });
     expect(waited.text).toBe('after wait');
     expect(delays).toEqual([30]);
-    const error = await router.generate({ model: 'impatient', prompt: 'x' }).catch((caught) => caught);
-    expect(error.attempts.map((attempt: { outcome: string }) => attempt.outcome)).toEqual(['error', 'skipped']);
+    const error = await router
+      .generate({ model: 'impatient', prompt: 'x' })
+      .catch((caught) => caught);
+    expect(error.attempts.map((attempt: { outcome: string }) => attempt.outcome)).toEqual([
+      'error',
+      'skipped',
+    ]);
     expect(error.attempts[1].reason).toMatch(/Retry-After 60000 ms exceeds/);
   });
 });
@@ -193,18 +259,39 @@ describe('timeouts', () => {
         { id: 'hangs', model: createMockModel({ ...reply('never'), hang: 'before-first-token' }) },
         { id: 'quick', model: createMockModel(reply('quick')) },
       ],
-      routes: { r: { fallback: ['hangs', 'quick'], timeouts: { firstTokenMs: 30 }, retry: { maxRetries: 0 } } },
+      routes: {
+        r: {
+          fallback: ['hangs', 'quick'],
+          timeouts: { firstTokenMs: 30 },
+          retry: { maxRetries: 0 },
+        },
+      },
     });
     const started = Date.now();
     const result = await router.generate({ model: 'r', prompt: 'x' });
     expect(result.text).toBe('quick');
-    expect(result.routing.attempts[0]).toMatchObject({ modelId: 'hangs', outcome: 'error', error: { name: 'TimeoutError', code: 'timeout' } });
+    expect(result.routing.attempts[0]).toMatchObject({
+      modelId: 'hangs',
+      outcome: 'error',
+      error: { name: 'TimeoutError', code: 'timeout' },
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('ends a stream that passes its total timeout with one error part', async () => {
-    const router = createRouter({ models: [{ id: 'slow', model: createMockModel({ ...reply('abcdefghijklmnop'), latency: { tokenMs: 20 } }) }] });
-    const { stream } = await router.stream({ model: 'slow', prompt: 'x', timeouts: { totalMs: 90 } });
+    const router = createRouter({
+      models: [
+        {
+          id: 'slow',
+          model: createMockModel({ ...reply('abcdefghijklmnop'), latency: { tokenMs: 20 } }),
+        },
+      ],
+    });
+    const { stream } = await router.stream({
+      model: 'slow',
+      prompt: 'x',
+      timeouts: { totalMs: 90 },
+    });
     const parts = await readAll(stream);
     const text = textOf(parts);
     expect(text.length).toBeGreaterThan(0);
@@ -213,8 +300,13 @@ describe('timeouts', () => {
   });
 
   it('a total timeout before any token rejects with code timeout', async () => {
-    const router = createRouter({ models: [{ id: 'h', model: createMockModel({ hang: 'before-first-token' }) }], retry: { maxRetries: 0 } });
-    const error = await router.stream({ model: 'h', prompt: 'x', timeouts: { totalMs: 30 } }).catch((caught) => caught);
+    const router = createRouter({
+      models: [{ id: 'h', model: createMockModel({ hang: 'before-first-token' }) }],
+      retry: { maxRetries: 0 },
+    });
+    const error = await router
+      .stream({ model: 'h', prompt: 'x', timeouts: { totalMs: 30 } })
+      .catch((caught) => caught);
     expect(error).toMatchObject({ code: 'timeout', name: 'RouterError' });
   });
 
@@ -229,7 +321,9 @@ describe('timeouts', () => {
     });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    const error = await router.generate({ prompt: 'x', abortSignal: controller.signal }).catch((caught) => caught);
+    const error = await router
+      .generate({ prompt: 'x', abortSignal: controller.signal })
+      .catch((caught) => caught);
     expect(isAbortError(error)).toBe(true);
     expect(other.calls).toBe(0);
     expect(router.stats().models.h!.circuit.consecutiveFailures).toBe(0);
@@ -250,23 +344,34 @@ describe('circuit breaker', () => {
       strategy: 'fallback',
       retry: { maxRetries: 0 },
       circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 10_000 },
-      onEvent: (event) => event.type === 'circuit-state' && transitions.push(`${event.modelId}:${event.from}->${event.to}`),
+      onEvent: (event) =>
+        event.type === 'circuit-state' &&
+        transitions.push(`${event.modelId}:${event.from}->${event.to}`),
     });
     expect((await router.generate({ prompt: 'x' })).text).toBe('steady');
     expect((await router.generate({ prompt: 'x' })).text).toBe('steady');
     expect(transitions).toEqual(['flaky:closed->open']);
     const routing = router.route({ prompt: 'x' });
-    expect(routing.excluded).toEqual([{ modelId: 'flaky', reason: 'circuit-open', detail: 'retry at 11000' }]);
+    expect(routing.excluded).toEqual([
+      { modelId: 'flaky', reason: 'circuit-open', detail: 'retry at 11000' },
+    ]);
     const callsWhileOpen = flaky.calls;
     await router.generate({ prompt: 'x' });
     expect(flaky.calls).toBe(callsWhileOpen);
-    expect(router.stats().models.flaky!.circuit).toMatchObject({ state: 'open', consecutiveFailures: 2 });
+    expect(router.stats().models.flaky!.circuit).toMatchObject({
+      state: 'open',
+      consecutiveFailures: 2,
+    });
 
     await clock.advance(10_000);
     expect(router.stats().models.flaky!.circuit.state).toBe('half-open');
     const probe = await router.generate({ prompt: 'x' });
     expect(probe.text).toBe('flaky ok');
-    expect(transitions).toEqual(['flaky:closed->open', 'flaky:open->half-open', 'flaky:half-open->closed']);
+    expect(transitions).toEqual([
+      'flaky:closed->open',
+      'flaky:open->half-open',
+      'flaky:half-open->closed',
+    ]);
     await router.dispose();
   });
 
@@ -274,7 +379,10 @@ describe('circuit breaker', () => {
     const clock = createManualClock();
     const router = createRouter({
       clock,
-      models: [{ id: 'down', model: createTestModel({ failFirstCalls: 10 }) }, { id: 'up', model: createMockModel(reply('up')) }],
+      models: [
+        { id: 'down', model: createTestModel({ failFirstCalls: 10 }) },
+        { id: 'up', model: createMockModel(reply('up')) },
+      ],
       strategy: 'fallback',
       retry: { maxRetries: 0 },
       circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 100 },
@@ -302,7 +410,13 @@ describe('capability filters', () => {
   const router = createRouter({
     models: [
       { id: 'tiny', model: createMockModel({ ...reply('tiny'), contextLength: 16 }) },
-      { id: 'tools', model: createTestModel({ ...reply('tools'), info: { capabilities: ['chat', 'completion', 'tools', 'json-schema'] } }) },
+      {
+        id: 'tools',
+        model: createTestModel({
+          ...reply('tools'),
+          info: { capabilities: ['chat', 'completion', 'tools', 'json-schema'] },
+        }),
+      },
       { id: 'embedder', model: createMockModel(reply('e')), capabilities: ['embeddings'] },
     ],
     strategy: 'fallback',
@@ -315,30 +429,51 @@ describe('capability filters', () => {
     });
     expect(routing.candidates.map((candidate) => candidate.modelId)).toEqual(['tools']);
     expect(routing.excluded).toEqual([
-      { modelId: 'tiny', reason: 'capability:tools', detail: 'declares chat, completion, embeddings, logprobs' },
+      {
+        modelId: 'tiny',
+        reason: 'capability:tools',
+        detail: 'declares chat, completion, embeddings, logprobs',
+      },
       { modelId: 'embedder', reason: 'capability:chat', detail: 'declares embeddings' },
     ]);
   });
 
   it('excludes models whose context cannot hold the prompt, counted with their tokenizer once loaded', async () => {
     const prompt = 'a long prompt that does not fit sixteen tokens';
-    expect(router.route({ prompt }).excluded.find((excluded) => excluded.modelId === 'tiny')).toMatchObject({ reason: 'context-length' });
+    expect(
+      router.route({ prompt }).excluded.find((excluded) => excluded.modelId === 'tiny'),
+    ).toMatchObject({ reason: 'context-length' });
     expect(router.route({ prompt }).promptTokens).toBe(prompt.length + 1); // byte tokenizer + BOS
     expect(router.route({ prompt: 'short' }).candidates[0]!.modelId).toBe('tiny');
   });
 
   it('json schema requests need json-schema; embeddings need embeddings', async () => {
-    const routing = router.route({ prompt: 'x', responseFormat: { type: 'json', schema: { type: 'object' } } });
+    const routing = router.route({
+      prompt: 'x',
+      responseFormat: { type: 'json', schema: { type: 'object' } },
+    });
     expect(routing.candidates.map((candidate) => candidate.modelId)).toEqual(['tools']);
     const embedded = await router.embed({ values: ['a', 'b'] });
     expect(embedded.embeddings).toHaveLength(2);
     // The mock declares embeddings too; the tools model's info does not.
     expect(embedded.routing.modelId).toBe('tiny');
-    expect(embedded.routing.excluded).toEqual([{ modelId: 'tools', reason: 'capability:embeddings', detail: 'declares chat, completion, tools, json-schema' }]);
+    expect(embedded.routing.excluded).toEqual([
+      {
+        modelId: 'tools',
+        reason: 'capability:embeddings',
+        detail: 'declares chat, completion, tools, json-schema',
+      },
+    ]);
   });
 
   it('rejects with no-candidates (not retryable) when nothing has the capability', async () => {
-    const error = await router.generate({ model: 'tiny', prompt: 'x', tools: [{ type: 'function', name: 't', parameters: {} }] }).catch((caught) => caught);
+    const error = await router
+      .generate({
+        model: 'tiny',
+        prompt: 'x',
+        tools: [{ type: 'function', name: 't', parameters: {} }],
+      })
+      .catch((caught) => caught);
     expect(error).toMatchObject({ code: 'no-candidates', isRetryable: false });
     expect(error.routing.excluded[0].reason).toBe('capability:tools');
   });
@@ -346,20 +481,39 @@ describe('capability filters', () => {
 
 describe('stats and events', () => {
   it('tracks in-flight, TTFT and tokens/s percentiles, and usage per model', async () => {
-    const router = createRouter({ models: [{ id: 'm', model: createMockModel({ ...reply('0123456789'), latency: { firstTokenMs: 5, tokenMs: 1 } }) }] });
+    const router = createRouter({
+      models: [
+        {
+          id: 'm',
+          model: createMockModel({
+            ...reply('0123456789'),
+            latency: { firstTokenMs: 5, tokenMs: 1 },
+          }),
+        },
+      ],
+    });
     const { stream } = await router.stream({ model: 'm', prompt: 'x' });
     expect(router.stats().models.m!.inFlight).toBe(1);
     await readAll(stream);
     await router.generate({ model: 'm', prompt: 'x' });
     const stats = router.stats().models.m!;
-    expect(stats).toMatchObject({ inFlight: 0, requests: 2, successes: 2, errors: 0, errorRate: 0, outputTokens: 20 });
+    expect(stats).toMatchObject({
+      inFlight: 0,
+      requests: 2,
+      successes: 2,
+      errors: 0,
+      errorRate: 0,
+      outputTokens: 20,
+    });
     expect(stats.ttftMs.count).toBe(2);
     expect(stats.ttftMs.p50).toBeGreaterThanOrEqual(4);
     expect(stats.tokensPerSecond.p50).toBeGreaterThan(0);
   });
 
   it('a cancelled stream releases its model and does not count as a failure', async () => {
-    const router = createRouter({ models: [{ id: 'm', model: createMockModel({ latency: { tokenMs: 1 } }) }] });
+    const router = createRouter({
+      models: [{ id: 'm', model: createMockModel({ latency: { tokenMs: 1 } }) }],
+    });
     const { stream, done } = await router.stream({ model: 'm', prompt: 'x', maxTokens: 1000 });
     const reader = stream.getReader();
     await reader.read();
@@ -367,7 +521,11 @@ describe('stats and events', () => {
     await reader.cancel();
     const final = await done;
     expect(isAbortError(final.error)).toBe(true);
-    expect(router.stats().models.m).toMatchObject({ inFlight: 0, errors: 0, circuit: { state: 'closed', consecutiveFailures: 0 } });
+    expect(router.stats().models.m).toMatchObject({
+      inFlight: 0,
+      errors: 0,
+      circuit: { state: 'closed', consecutiveFailures: 0 },
+    });
   });
 });
 
@@ -375,7 +533,10 @@ describe('health checks', () => {
   it('probes loaded models periodically and feeds the circuit breaker', async () => {
     const clock = createManualClock();
     const reports: boolean[] = [];
-    const model = createTestModel({ ...reply('ok'), errors: [new Error('down'), new Error('down')] });
+    const model = createTestModel({
+      ...reply('ok'),
+      errors: [new Error('down'), new Error('down')],
+    });
     const router = createRouter({
       clock,
       models: [{ id: 'm', model }],

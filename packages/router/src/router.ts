@@ -12,7 +12,6 @@ import {
   GenerationError,
   InvalidArgumentError,
   isAbortError,
-  LlmrError,
   type LoaderV1,
   type ModelV1,
   type ModelV1CallOptions,
@@ -34,7 +33,11 @@ import { createMemoryCacheStore } from './cache/memory-cache-store';
 import { type Clock, sleep, systemClock } from './clock';
 import { parseRouterConfig, validateRouterConfig } from './config/parse-router-config';
 import { watchRouterConfig } from './config/load-router-config';
-import type { ResolvedRouteConfig, ResolvedRouterConfig, RouterConfig } from './config/router-config-schema';
+import type {
+  ResolvedRouteConfig,
+  ResolvedRouterConfig,
+  RouterConfig,
+} from './config/router-config-schema';
 import { BudgetTracker } from './cost/budget-tracker';
 import { CostOptimizer } from './cost/cost-optimizer';
 import { QualityScorer } from './cost/quality-scorer';
@@ -44,8 +47,17 @@ import { describeError, type RouterEvent, type RouterEventListener, RouterEvents
 import { parseMemorySize } from './lifecycle/memory-size';
 import { ModelPool, type ModelLease, type ProviderFactory } from './lifecycle/model-pool';
 import { createSeededRandom } from './random';
-import { CircuitBreaker, type CircuitSnapshot, defaultCircuitBreakerSettings } from './resilience/circuit-breaker';
-import { backoffDelay, defaultRetrySettings, isRetryableError, type RetrySettings } from './resilience/retry-policy';
+import {
+  CircuitBreaker,
+  type CircuitSnapshot,
+  defaultCircuitBreakerSettings,
+} from './resilience/circuit-breaker';
+import {
+  backoffDelay,
+  defaultRetrySettings,
+  isRetryableError,
+  type RetrySettings,
+} from './resilience/retry-policy';
 import { AttemptScope, RequestScope } from './routing/attempt-state';
 import { missingCapability, requiredCapabilities } from './routing/capability-filter';
 import { countPromptTokens, estimatePromptTokens } from './routing/estimate-prompt-tokens';
@@ -55,7 +67,6 @@ import { type ModelStatsSnapshot, ModelStats } from './stats/model-stats';
 import type {
   AttemptInfo,
   CandidateView,
-  ExcludedCandidate,
   RoutingInfo,
   RouterEmbedRequest,
   RouterEmbedResult,
@@ -100,7 +111,10 @@ export interface RouterStats {
   loadedModels: number;
   memoryBytes: number;
   cache?: CacheStats;
-  budgets: Record<string, { spentUsd: number; limitUsd: number; windowMs: number; exceeded: boolean }>;
+  budgets: Record<
+    string,
+    { spentUsd: number; limitUsd: number; windowMs: number; exceeded: boolean }
+  >;
   totalCostUsd: number;
 }
 
@@ -148,12 +162,21 @@ interface Committed {
   finish: (outcome: { error?: unknown; usage?: ModelV1Usage; aborted?: boolean }) => void;
 }
 
-const routerFields = ['model', 'strategy', 'cache', 'timeouts', 'requestId', 'expectedOutputTokens', 'abortSignal'] as const;
+const routerFields = [
+  'model',
+  'strategy',
+  'cache',
+  'timeouts',
+  'requestId',
+  'expectedOutputTokens',
+  'abortSignal',
+] as const;
 
 function callOptionsOf(request: RouterRequest, signal: AbortSignal): ModelV1CallOptions {
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(request)) {
-    if (!(routerFields as readonly string[]).includes(key) && value !== undefined) options[key] = value;
+    if (!(routerFields as readonly string[]).includes(key) && value !== undefined)
+      options[key] = value;
   }
   options.abortSignal = signal;
   return options as unknown as ModelV1CallOptions;
@@ -192,7 +215,9 @@ export class LLMRouter {
     for (const strategy of builtinStrategies) this.strategies.set(strategy.name, strategy);
     for (const strategy of options.strategies ?? []) this.registerStrategy(strategy);
     if (options.onEvent) this.events.subscribe(options.onEvent);
-    const registry = options.registry ?? (options.loaders ? createRegistry({ loaders: options.loaders }) : undefined);
+    const registry =
+      options.registry ??
+      (options.loaders ? createRegistry({ loaders: options.loaders }) : undefined);
     this.pool = new ModelPool({
       clock: this.clock,
       registry,
@@ -200,7 +225,19 @@ export class LLMRouter {
       emit: (event) => this.emit(event),
       settings: { keepAliveMs: 300_000 },
     });
-    const { registry: _r, loaders: _l, providers: _p, strategies: _s, cacheStore: _c, clock: _k, seed: _d, onEvent: _o, estimateTokens: _e, healthProbe: _h, ...config } = options;
+    const {
+      registry: _r,
+      loaders: _l,
+      providers: _p,
+      strategies: _s,
+      cacheStore: _c,
+      clock: _k,
+      seed: _d,
+      onEvent: _o,
+      estimateTokens: _e,
+      healthProbe: _h,
+      ...config
+    } = options;
     this.apply(validateRouterConfig(config, { strategies: [...this.strategies.keys()] }), true);
   }
 
@@ -215,7 +252,11 @@ export class LLMRouter {
 
   registerStrategy(strategy: RoutingStrategy): this {
     if (!strategy || typeof strategy.name !== 'string' || typeof strategy.rank !== 'function') {
-      throw new InvalidArgumentError({ argument: 'strategy', value: strategy, message: 'A strategy needs a string `name` and a `rank(candidates, context)` function.' });
+      throw new InvalidArgumentError({
+        argument: 'strategy',
+        value: strategy,
+        message: 'A strategy needs a string `name` and a `rank(candidates, context)` function.',
+      });
     }
     this.strategies.set(strategy.name, strategy);
     return this;
@@ -227,10 +268,16 @@ export class LLMRouter {
    * models and settings they started with; removed models unload when their last
    * request ends. Accepts an object or config text (YAML/JSON).
    */
-  reload(config: RouterConfig | string, options: { format?: 'json' | 'yaml'; file?: string } = {}): { added: string[]; removed: string[] } {
+  reload(
+    config: RouterConfig | string,
+    options: { format?: 'json' | 'yaml'; file?: string } = {},
+  ): { added: string[]; removed: string[] } {
     this.assertAlive();
     const strategies = [...this.strategies.keys()];
-    const resolved = typeof config === 'string' ? parseRouterConfig(config, { ...options, strategies }) : validateRouterConfig(config, { strategies, file: options.file });
+    const resolved =
+      typeof config === 'string'
+        ? parseRouterConfig(config, { ...options, strategies })
+        : validateRouterConfig(config, { strategies, file: options.file });
     return this.apply(resolved, false);
   }
 
@@ -242,7 +289,8 @@ export class LLMRouter {
       onChange: (config) => {
         if (!this.disposed) this.apply(config, false);
       },
-      onError: (error) => this.emit({ type: 'config-error', time: this.clock.now(), error: describeError(error) }),
+      onError: (error) =>
+        this.emit({ type: 'config-error', time: this.clock.now(), error: describeError(error) }),
     });
     this.stopWatching.add(stop);
     return () => {
@@ -251,13 +299,20 @@ export class LLMRouter {
     };
   }
 
-  private apply(config: ResolvedRouterConfig, initial: boolean): { added: string[]; removed: string[] } {
+  private apply(
+    config: ResolvedRouterConfig,
+    initial: boolean,
+  ): { added: string[]; removed: string[] } {
     this.configValue = config;
     const lifecycle = config.lifecycle ?? {};
     this.pool.settings = {
       keepAliveMs: lifecycle.keepAliveMs ?? 300_000,
-      ...(lifecycle.maxLoadedModels !== undefined ? { maxLoadedModels: lifecycle.maxLoadedModels } : {}),
-      ...(lifecycle.maxMemory !== undefined ? { maxMemoryBytes: parseMemorySize(lifecycle.maxMemory) } : {}),
+      ...(lifecycle.maxLoadedModels !== undefined
+        ? { maxLoadedModels: lifecycle.maxLoadedModels }
+        : {}),
+      ...(lifecycle.maxMemory !== undefined
+        ? { maxMemoryBytes: parseMemorySize(lifecycle.maxMemory) }
+        : {}),
     };
     const { added, removed } = this.pool.sync(config.models);
     const ids = new Set(config.models.map((model) => model.id));
@@ -267,7 +322,8 @@ export class LLMRouter {
     for (const breaker of this.breakers.values()) breaker.settings = breakerSettings;
     this.costs.setPricing(config.models.map((model) => [model.id, model.pricing]));
     this.quality.setPriors(config.models.map((model) => [model.id, model.quality]));
-    if (config.balancedWeights) this.strategies.set('balanced', createBalancedStrategy(config.balancedWeights));
+    if (config.balancedWeights)
+      this.strategies.set('balanced', createBalancedStrategy(config.balancedWeights));
     const cacheSettings = config.cache;
     if (cacheSettings?.enabled || (this.customCacheStore && cacheSettings?.enabled !== false)) {
       const ttlMs = cacheSettings?.ttlMs ?? 300_000;
@@ -277,15 +333,26 @@ export class LLMRouter {
           this.customCacheStore ??
           createMemoryCacheStore({
             clock: this.clock,
-            ...(cacheSettings?.maxEntries !== undefined ? { maxEntries: cacheSettings.maxEntries } : {}),
-            ...(cacheSettings?.maxBytes !== undefined ? { maxBytes: parseMemorySize(cacheSettings.maxBytes) } : {}),
+            ...(cacheSettings?.maxEntries !== undefined
+              ? { maxEntries: cacheSettings.maxEntries }
+              : {}),
+            ...(cacheSettings?.maxBytes !== undefined
+              ? { maxBytes: parseMemorySize(cacheSettings.maxBytes) }
+              : {}),
           });
         this.cache = new CacheManager(store, ttlMs, () => this.clock.now());
       }
     } else this.cache = undefined;
     this.scheduleHealthChecks();
     if (!initial) {
-      this.emit({ type: 'config-reload', time: this.clock.now(), models: config.models.length, routes: Object.keys(config.routes).length, added, removed });
+      this.emit({
+        type: 'config-reload',
+        time: this.clock.now(),
+        models: config.models.length,
+        routes: Object.keys(config.routes).length,
+        added,
+        removed,
+      });
     }
     return { added, removed };
   }
@@ -310,7 +377,13 @@ export class LLMRouter {
     }
     if (name === 'auto') {
       const routeName = this.configValue.defaultRoute;
-      if (routeName) return { kind: 'route', target: routeName, aliases: [...aliases, 'auto'], route: this.configValue.routes[routeName] };
+      if (routeName)
+        return {
+          kind: 'route',
+          target: routeName,
+          aliases: [...aliases, 'auto'],
+          route: this.configValue.routes[routeName],
+        };
       return { kind: 'auto', target: 'auto', aliases };
     }
     const route = this.configValue.routes[name];
@@ -336,15 +409,22 @@ export class LLMRouter {
   private breaker(id: string): CircuitBreaker {
     let breaker = this.breakers.get(id);
     if (!breaker) {
-      breaker = new CircuitBreaker(this.clock, { ...defaultCircuitBreakerSettings, ...(this.configValue.circuitBreaker || {}) }, (from, to) =>
-        this.emit({ type: 'circuit-state', time: this.clock.now(), modelId: id, from, to }),
+      breaker = new CircuitBreaker(
+        this.clock,
+        { ...defaultCircuitBreakerSettings, ...(this.configValue.circuitBreaker || {}) },
+        (from, to) =>
+          this.emit({ type: 'circuit-state', time: this.clock.now(), modelId: id, from, to }),
       );
       this.breakers.set(id, breaker);
     }
     return breaker;
   }
 
-  private plan(request: RouterRequest | RouterEmbedRequest, mode: 'generate' | 'stream' | 'embed', dryRun = false): Plan {
+  private plan(
+    request: RouterRequest | RouterEmbedRequest,
+    mode: 'generate' | 'stream' | 'embed',
+    dryRun = false,
+  ): Plan {
     const requestId = request.requestId ?? `req-${(++this.requestCounter).toString(36)}`;
     const requested = request.model ?? 'auto';
     const resolution = this.resolve(requested);
@@ -354,16 +434,30 @@ export class LLMRouter {
     const allIds = this.pool.ids();
     let ids: string[];
     if (resolution.kind === 'model') ids = [resolution.target];
-    else if (route) ids = route.models ? [...new Set([...route.models, ...(route.fallback ?? [])])] : (route.fallback ?? allIds);
+    else if (route)
+      ids = route.models
+        ? [...new Set([...route.models, ...(route.fallback ?? [])])]
+        : (route.fallback ?? allIds);
     else ids = allIds;
 
     const callOptions = mode === 'embed' ? undefined : (request as RouterRequest);
-    const estimate = callOptions ? (this.options.estimateTokens ?? estimatePromptTokens)(callOptions) : 0;
-    const expectedOutputTokens = mode === 'embed' ? 0 : ((request as RouterRequest).expectedOutputTokens ?? (request as RouterRequest).maxTokens ?? 256);
+    const estimate = callOptions
+      ? (this.options.estimateTokens ?? estimatePromptTokens)(callOptions)
+      : 0;
+    const expectedOutputTokens =
+      mode === 'embed'
+        ? 0
+        : ((request as RouterRequest).expectedOutputTokens ??
+          (request as RouterRequest).maxTokens ??
+          256);
     let strategyName =
       resolution.kind === 'model'
         ? 'pinned'
-        : (request.strategy ?? route?.strategy ?? (route?.fallback ? 'fallback' : undefined) ?? config.strategy ?? 'balanced');
+        : (request.strategy ??
+          route?.strategy ??
+          (route?.fallback ? 'fallback' : undefined) ??
+          config.strategy ??
+          'balanced');
 
     const routing: RoutingInfo = {
       requestId,
@@ -384,7 +478,15 @@ export class LLMRouter {
       const { limitUsd, windowMs, onExceeded = 'refuse', downgradeTo } = route.budget;
       const spentUsd = this.budgets.spent(routeName, windowMs);
       if (spentUsd >= limitUsd) {
-        this.emit({ type: 'budget-exceeded', time: this.clock.now(), requestId, route: routeName, spentUsd, limitUsd, action: onExceeded });
+        this.emit({
+          type: 'budget-exceeded',
+          time: this.clock.now(),
+          requestId,
+          route: routeName,
+          spentUsd,
+          limitUsd,
+          action: onExceeded,
+        });
         if (onExceeded === 'refuse') {
           throw new RouterError({
             code: 'budget-exceeded',
@@ -393,7 +495,11 @@ export class LLMRouter {
             retryAfterMs: this.budgets.nextRelease(routeName, windowMs),
           });
         }
-        const cheapest = [...ids].sort((a, b) => this.costs.estimate(a, estimate, expectedOutputTokens) - this.costs.estimate(b, estimate, expectedOutputTokens))[0];
+        const cheapest = [...ids].sort(
+          (a, b) =>
+            this.costs.estimate(a, estimate, expectedOutputTokens) -
+            this.costs.estimate(b, estimate, expectedOutputTokens),
+        )[0];
         ids = downgradeTo ?? (cheapest ? [cheapest] : []);
         strategyName = 'cost-optimized';
         routing.strategy = strategyName;
@@ -402,7 +508,9 @@ export class LLMRouter {
     }
 
     // Capability and health filters come before any ranking.
-    const required: ModelV1Capability[] = callOptions ? requiredCapabilities(callOptions) : ['embeddings'];
+    const required: ModelV1Capability[] = callOptions
+      ? requiredCapabilities(callOptions)
+      : ['embeddings'];
     const views: CandidateView[] = [];
     const counted = new Map<unknown, number>();
     let exactPromptTokens: number | undefined;
@@ -414,7 +522,11 @@ export class LLMRouter {
       const contextLength = modelConfig.contextLength ?? info?.contextLength;
       const missing = missingCapability(capabilities, required);
       if (missing) {
-        routing.excluded.push({ modelId: id, reason: `capability:${missing}`, detail: `declares ${capabilities?.join(', ') || 'nothing'}` });
+        routing.excluded.push({
+          modelId: id,
+          reason: `capability:${missing}`,
+          detail: `declares ${capabilities?.join(', ') || 'nothing'}`,
+        });
         continue;
       }
       let promptTokens = estimate;
@@ -425,13 +537,21 @@ export class LLMRouter {
         exactPromptTokens ??= promptTokens;
       }
       if (contextLength !== undefined && callOptions && promptTokens >= contextLength) {
-        routing.excluded.push({ modelId: id, reason: 'context-length', detail: `prompt ~${promptTokens} tokens, context ${contextLength}` });
+        routing.excluded.push({
+          modelId: id,
+          reason: 'context-length',
+          detail: `prompt ~${promptTokens} tokens, context ${contextLength}`,
+        });
         continue;
       }
       const breaker = this.breakers.get(id);
       if (breaker && !breaker.canPass()) {
         const snapshot = breaker.snapshot();
-        routing.excluded.push({ modelId: id, reason: 'circuit-open', detail: snapshot.retryAt !== undefined ? `retry at ${snapshot.retryAt}` : snapshot.state });
+        routing.excluded.push({
+          modelId: id,
+          reason: 'circuit-open',
+          detail: snapshot.retryAt !== undefined ? `retry at ${snapshot.retryAt}` : snapshot.state,
+        });
         continue;
       }
       const stats = this.modelStats.get(id);
@@ -464,18 +584,31 @@ export class LLMRouter {
         // Open circuits close again: worth retrying later. Missing capabilities never are.
         isRetryable: routing.excluded.some((excluded) => excluded.reason === 'circuit-open'),
         message: `No model can serve this request for "${requested}": ${
-          routing.excluded.map((excluded) => `${excluded.modelId} (${excluded.reason}${excluded.detail ? `: ${excluded.detail}` : ''})`).join(', ') || 'the route has no models'
+          routing.excluded
+            .map(
+              (excluded) =>
+                `${excluded.modelId} (${excluded.reason}${excluded.detail ? `: ${excluded.detail}` : ''})`,
+            )
+            .join(', ') || 'the route has no models'
         }.`,
         routing,
       });
     }
 
     if (strategyName === 'pinned') {
-      routing.candidates = views.map((view) => ({ modelId: view.modelId, score: 1, details: { pinned: true } }));
+      routing.candidates = views.map((view) => ({
+        modelId: view.modelId,
+        score: 1,
+        details: { pinned: true },
+      }));
     } else {
       const strategy = this.strategies.get(strategyName);
       if (!strategy) {
-        throw new InvalidArgumentError({ argument: 'strategy', value: strategyName, message: `Unknown strategy "${strategyName}"; use one of ${[...this.strategies.keys()].join(', ')}.` });
+        throw new InvalidArgumentError({
+          argument: 'strategy',
+          value: strategyName,
+          message: `Unknown strategy "${strategyName}"; use one of ${[...this.strategies.keys()].join(', ')}.`,
+        });
       }
       const context: StrategyContext = {
         request,
@@ -484,29 +617,61 @@ export class LLMRouter {
         expectedOutputTokens,
         random: this.random,
         now: this.clock.now(),
-        routeSettings: { ...(route?.weights ? { weights: route.weights } : {}), ...(route?.fallback ? { fallback: route.fallback } : {}) },
+        routeSettings: {
+          ...(route?.weights ? { weights: route.weights } : {}),
+          ...(route?.fallback ? { fallback: route.fallback } : {}),
+        },
         state: dryRun ? new Map(this.strategyState) : this.strategyState,
       };
       routing.candidates = strategy.rank(views, context);
-      if (route?.maxCandidates !== undefined) routing.candidates = routing.candidates.slice(0, route.maxCandidates);
+      if (route?.maxCandidates !== undefined)
+        routing.candidates = routing.candidates.slice(0, route.maxCandidates);
     }
     if (!dryRun && this.events.active) {
-      this.emit({ type: 'route', time: this.clock.now(), requestId, requested, ...(routeName ? { route: routeName } : {}), strategy: routing.strategy, candidates: routing.candidates, excluded: routing.excluded });
+      this.emit({
+        type: 'route',
+        time: this.clock.now(),
+        requestId,
+        requested,
+        ...(routeName ? { route: routeName } : {}),
+        strategy: routing.strategy,
+        candidates: routing.candidates,
+        excluded: routing.excluded,
+      });
     }
     const retry: RetrySettings = { ...defaultRetrySettings, ...config.retry, ...route?.retry };
-    const timeouts: RouterTimeouts = { ...config.timeouts, ...route?.timeouts, ...request.timeouts };
-    return { routing, order: routing.candidates.map((candidate) => candidate.modelId), ...(route ? { route } : {}), retry, timeouts };
+    const timeouts: RouterTimeouts = {
+      ...config.timeouts,
+      ...route?.timeouts,
+      ...request.timeouts,
+    };
+    return {
+      routing,
+      order: routing.candidates.map((candidate) => candidate.modelId),
+      ...(route ? { route } : {}),
+      retry,
+      timeouts,
+    };
   }
 
   // ---------------------------------------------------------------- running
 
-  private cacheLookupKey(request: RouterRequest): { key: string; normalized: string; ttlMs: number } | undefined {
+  private cacheLookupKey(
+    request: RouterRequest,
+  ): { key: string; normalized: string; ttlMs: number } | undefined {
     if (!this.cache || request.cache === false) return undefined;
     const resolution = this.resolve(request.model ?? 'auto');
     const routeCache = resolution.route?.cache;
     if (routeCache === false) return undefined;
-    const ttlMs = (typeof routeCache === 'object' ? routeCache.ttlMs : undefined) ?? this.cache.defaultTtlMs;
-    return { ...this.cache.key(resolution.kind === 'auto' ? 'auto' : `${resolution.kind}:${resolution.target}`, request), ttlMs };
+    const ttlMs =
+      (typeof routeCache === 'object' ? routeCache.ttlMs : undefined) ?? this.cache.defaultTtlMs;
+    return {
+      ...this.cache.key(
+        resolution.kind === 'auto' ? 'auto' : `${resolution.kind}:${resolution.target}`,
+        request,
+      ),
+      ttlMs,
+    };
   }
 
   private cachedRouting(request: RouterRequest, modelId: string): RoutingInfo {
@@ -538,18 +703,30 @@ export class LLMRouter {
       if (hit) {
         const routing = this.cachedRouting(request, hit.modelId);
         routing.usage = hit.result.usage;
-        this.emit({ type: 'cache-hit', time: this.clock.now(), requestId: routing.requestId, key: cacheKey.key });
+        this.emit({
+          type: 'cache-hit',
+          time: this.clock.now(),
+          requestId: routing.requestId,
+          key: cacheKey.key,
+        });
         return { ...hit.result, routing };
       }
     }
     const plan = this.plan(request, 'generate');
     if (cacheKey) {
       plan.cacheKey = cacheKey;
-      this.emit({ type: 'cache-miss', time: this.clock.now(), requestId: plan.routing.requestId, key: cacheKey.key });
+      this.emit({
+        type: 'cache-miss',
+        time: this.clock.now(),
+        requestId: plan.routing.requestId,
+        key: cacheKey.key,
+      });
     }
     const scope = new RequestScope(this.clock, request.abortSignal, plan.timeouts.totalMs);
     try {
-      const { value } = await this.tryCandidates(plan, scope, (modelId, attempt, lease) => this.generateAttempt(plan, request, modelId, attempt, lease));
+      const { value } = await this.tryCandidates(plan, scope, (modelId, attempt, lease) =>
+        this.generateAttempt(plan, request, modelId, attempt, lease),
+      );
       return value;
     } finally {
       scope.close();
@@ -570,7 +747,12 @@ export class LLMRouter {
       if (hit) {
         const routing = this.cachedRouting(request, hit.modelId);
         routing.usage = hit.result.usage;
-        this.emit({ type: 'cache-hit', time: this.clock.now(), requestId: routing.requestId, key: cacheKey.key });
+        this.emit({
+          type: 'cache-hit',
+          time: this.clock.now(),
+          requestId: routing.requestId,
+          key: cacheKey.key,
+        });
         const { metadata: _metadata, ...result } = hit.result;
         return {
           stream: replayAsStream(result, { start: { routing }, finish: { routing } }),
@@ -582,12 +764,19 @@ export class LLMRouter {
     const plan = this.plan(request, 'stream');
     if (cacheKey) {
       plan.cacheKey = cacheKey;
-      this.emit({ type: 'cache-miss', time: this.clock.now(), requestId: plan.routing.requestId, key: cacheKey.key });
+      this.emit({
+        type: 'cache-miss',
+        time: this.clock.now(),
+        requestId: plan.routing.requestId,
+        key: cacheKey.key,
+      });
     }
     const scope = new RequestScope(this.clock, request.abortSignal, plan.timeouts.totalMs);
     let committed: Committed;
     try {
-      ({ value: committed } = await this.tryCandidates(plan, scope, (modelId, attempt, lease) => this.streamAttempt(plan, request, modelId, attempt, lease)));
+      ({ value: committed } = await this.tryCandidates(plan, scope, (modelId, attempt, lease) =>
+        this.streamAttempt(plan, request, modelId, attempt, lease),
+      ));
     } catch (error) {
       scope.close();
       throw error;
@@ -598,17 +787,30 @@ export class LLMRouter {
   /** Embeddings through the same routing, retries and fallbacks (models with the `embeddings` capability). */
   async embed(request: RouterEmbedRequest): Promise<RouterEmbedResult> {
     this.assertAlive();
-    if (!Array.isArray(request.values) || request.values.some((value) => typeof value !== 'string')) {
-      throw new InvalidArgumentError({ argument: 'values', value: request.values, message: '`values` must be an array of strings.' });
+    if (
+      !Array.isArray(request.values) ||
+      request.values.some((value) => typeof value !== 'string')
+    ) {
+      throw new InvalidArgumentError({
+        argument: 'values',
+        value: request.values,
+        message: '`values` must be an array of strings.',
+      });
     }
     const plan = this.plan(request, 'embed');
     const scope = new RequestScope(this.clock, request.abortSignal, plan.timeouts.totalMs);
     try {
       const { value } = await this.tryCandidates(plan, scope, async (modelId, attempt, lease) => {
         const model = lease.model;
-        if (!model.doEmbed) throw new UnsupportedFunctionalityError({ functionality: 'embeddings', message: `Model "${modelId}" has no doEmbed.` });
+        if (!model.doEmbed)
+          throw new UnsupportedFunctionalityError({
+            functionality: 'embeddings',
+            message: `Model "${modelId}" has no doEmbed.`,
+          });
         const started = this.clock.now();
-        const result: ModelV1EmbedResult = await attempt.race(model.doEmbed({ values: request.values, abortSignal: attempt.signal }));
+        const result: ModelV1EmbedResult = await attempt.race(
+          model.doEmbed({ values: request.values, abortSignal: attempt.signal }),
+        );
         const stats = this.statsFor(modelId);
         stats.inputTokens += result.usage.inputTokens;
         const costUsd = this.costs.estimate(modelId, result.usage.inputTokens, 0);
@@ -616,8 +818,19 @@ export class LLMRouter {
         plan.routing.modelId = modelId;
         plan.routing.costUsd = costUsd;
         plan.routing.usage = { inputTokens: result.usage.inputTokens, outputTokens: 0 };
-        plan.routing.timings = { startedAt: scope.startedAt, totalMs: this.clock.now() - scope.startedAt };
-        this.emit({ type: 'request-finish', time: this.clock.now(), requestId: plan.routing.requestId, modelId, cached: false, costUsd, totalMs: this.clock.now() - started });
+        plan.routing.timings = {
+          startedAt: scope.startedAt,
+          totalMs: this.clock.now() - scope.startedAt,
+        };
+        this.emit({
+          type: 'request-finish',
+          time: this.clock.now(),
+          requestId: plan.routing.requestId,
+          modelId,
+          cached: false,
+          costUsd,
+          totalMs: this.clock.now() - started,
+        });
         return { value: { ...result, routing: plan.routing }, verdict: { success: true } };
       });
       return value;
@@ -634,7 +847,11 @@ export class LLMRouter {
   private async tryCandidates<T>(
     plan: Plan,
     scope: RequestScope,
-    run: (modelId: string, attempt: AttemptScope, lease: ModelLease) => Promise<{ value: T; verdict?: { success: boolean } }>,
+    run: (
+      modelId: string,
+      attempt: AttemptScope,
+      lease: ModelLease,
+    ) => Promise<{ value: T; verdict?: { success: boolean } }>,
   ): Promise<{ value: T; modelId: string }> {
     const { routing } = plan;
     let lastError: unknown;
@@ -645,11 +862,24 @@ export class LLMRouter {
         if (retry > 0) {
           const decision = backoffDelay(plan.retry, retry, lastError, this.random);
           if ('skip' in decision) {
-            routing.attempts.push({ modelId, retry, outcome: 'skipped', durationMs: 0, reason: decision.skip });
+            routing.attempts.push({
+              modelId,
+              retry,
+              outcome: 'skipped',
+              durationMs: 0,
+              reason: decision.skip,
+            });
             break;
           }
           delayMs = decision.delayMs;
-          this.emit({ type: 'retry', time: this.clock.now(), requestId: routing.requestId, modelId, retry, delayMs });
+          this.emit({
+            type: 'retry',
+            time: this.clock.now(),
+            requestId: routing.requestId,
+            modelId,
+            retry,
+            delayMs,
+          });
           try {
             await sleep(this.clock, delayMs, scope.signal);
           } catch {
@@ -659,24 +889,45 @@ export class LLMRouter {
         if (scope.signal.aborted) throw this.stopped(plan, scope, lastError);
         const breaker = this.breaker(modelId);
         if (!breaker.tryAcquire()) {
-          routing.attempts.push({ modelId, retry, outcome: 'skipped', durationMs: 0, reason: `circuit ${breaker.state}` });
+          routing.attempts.push({
+            modelId,
+            retry,
+            outcome: 'skipped',
+            durationMs: 0,
+            reason: `circuit ${breaker.state}`,
+          });
           break;
         }
         const started = this.clock.now();
         const stats = this.statsFor(modelId);
         const attempt = new AttemptScope(this.clock, scope, plan.timeouts.firstTokenMs, modelId);
-        this.emit({ type: 'attempt-start', time: started, requestId: routing.requestId, modelId, retry });
+        this.emit({
+          type: 'attempt-start',
+          time: started,
+          requestId: routing.requestId,
+          modelId,
+          retry,
+        });
         stats.start(started);
         let lease: ModelLease | undefined;
         try {
           const acquiring = this.pool.acquire(modelId);
           lease = await attempt.race(acquiring).catch((error: unknown) => {
             // Loading goes on after a deadline; hand the lease back when it lands.
-            acquiring.then((late) => late.release(), () => {});
+            acquiring.then(
+              (late) => late.release(),
+              () => {},
+            );
             throw error;
           });
           const { value, verdict } = await run(modelId, attempt, lease);
-          const info: AttemptInfo = { modelId, retry, outcome: 'success', durationMs: this.clock.now() - started, ...(delayMs !== undefined ? { delayMs } : {}) };
+          const info: AttemptInfo = {
+            modelId,
+            retry,
+            outcome: 'success',
+            durationMs: this.clock.now() - started,
+            ...(delayMs !== undefined ? { delayMs } : {}),
+          };
           routing.attempts.push(info);
           if (verdict) {
             // Finished inside the attempt (generate, embed): settle everything now.
@@ -705,25 +956,59 @@ export class LLMRouter {
           lastError = error;
           const retryable = !callerStopped && isRetryableError(error);
           const willRetry = retryable && retry < plan.retry.maxRetries;
-          routing.attempts.push({ modelId, retry, outcome: 'error', durationMs: this.clock.now() - started, error: describeError(error), ...(delayMs !== undefined ? { delayMs } : {}) });
-          this.emit({ type: 'attempt-error', time: this.clock.now(), requestId: routing.requestId, modelId, retry, error: describeError(error), willRetry });
+          routing.attempts.push({
+            modelId,
+            retry,
+            outcome: 'error',
+            durationMs: this.clock.now() - started,
+            error: describeError(error),
+            ...(delayMs !== undefined ? { delayMs } : {}),
+          });
+          this.emit({
+            type: 'attempt-error',
+            time: this.clock.now(),
+            requestId: routing.requestId,
+            modelId,
+            retry,
+            error: describeError(error),
+            willRetry,
+          });
           if (callerStopped) throw this.stopped(plan, scope, error);
           if (!retryable) break;
         }
       }
-      if (next) this.emit({ type: 'fallback', time: this.clock.now(), requestId: routing.requestId, from: modelId, to: next, reason: lastError ? describeError(lastError).message : 'skipped' });
+      if (next)
+        this.emit({
+          type: 'fallback',
+          time: this.clock.now(),
+          requestId: routing.requestId,
+          from: modelId,
+          to: next,
+          reason: lastError ? describeError(lastError).message : 'skipped',
+        });
     }
     const error = new RouterError({
       code: 'all-candidates-failed',
-      isRetryable: routing.attempts.some((attempt) => attempt.error?.isRetryable || attempt.outcome === 'skipped'),
+      isRetryable: routing.attempts.some(
+        (attempt) => attempt.error?.isRetryable || attempt.outcome === 'skipped',
+      ),
       message: `Every candidate for "${routing.requested}" failed before its first token: ${routing.attempts
-        .map((attempt) => `${attempt.modelId}#${attempt.retry} ${attempt.outcome === 'skipped' ? `skipped (${attempt.reason})` : attempt.error?.message}`)
+        .map(
+          (attempt) =>
+            `${attempt.modelId}#${attempt.retry} ${attempt.outcome === 'skipped' ? `skipped (${attempt.reason})` : attempt.error?.message}`,
+        )
         .join('; ')}`,
       cause: lastError,
       attempts: routing.attempts,
       routing,
     });
-    this.emit({ type: 'request-error', time: this.clock.now(), requestId: routing.requestId, afterFirstToken: false, error: describeError(error) });
+    this.emit({
+      type: 'request-error',
+      time: this.clock.now(),
+      requestId: routing.requestId,
+      afterFirstToken: false,
+      error: describeError(error),
+    });
     throw error;
   }
 
@@ -731,24 +1016,53 @@ export class LLMRouter {
   private stopped(plan: Plan, scope: RequestScope, lastError: unknown): unknown {
     const reason = scope.reason;
     const error = TimeoutError.isInstance(reason)
-      ? new RouterError({ code: 'timeout', isRetryable: true, message: `${reason.message} Tried: ${plan.routing.attempts.map((attempt) => attempt.modelId).join(', ') || 'nothing'}.`, cause: reason, attempts: plan.routing.attempts, routing: plan.routing })
+      ? new RouterError({
+          code: 'timeout',
+          isRetryable: true,
+          message: `${reason.message} Tried: ${plan.routing.attempts.map((attempt) => attempt.modelId).join(', ') || 'nothing'}.`,
+          cause: reason,
+          attempts: plan.routing.attempts,
+          routing: plan.routing,
+        })
       : AbortError.isInstance(reason)
         ? reason
         : (lastError ?? reason);
-    this.emit({ type: 'request-error', time: this.clock.now(), requestId: plan.routing.requestId, afterFirstToken: false, error: describeError(error) });
+    this.emit({
+      type: 'request-error',
+      time: this.clock.now(),
+      requestId: plan.routing.requestId,
+      afterFirstToken: false,
+      error: describeError(error),
+    });
     return error;
   }
 
-  private async generateAttempt(plan: Plan, request: RouterRequest, modelId: string, attempt: AttemptScope, lease: ModelLease) {
+  private async generateAttempt(
+    plan: Plan,
+    request: RouterRequest,
+    modelId: string,
+    attempt: AttemptScope,
+    lease: ModelLease,
+  ) {
     const started = this.clock.now();
-    const { stream } = await startStream(attempt, lease.model, callOptionsOf(request, attempt.signal));
+    const { stream } = await startStream(
+      attempt,
+      lease.model,
+      callOptionsOf(request, attempt.signal),
+    );
     const reader = stream.getReader();
     const collected = new Collector();
     let firstTokenAt: number | undefined;
     try {
       while (true) {
         const { done, value: part } = await attempt.read(reader);
-        if (done) throw new GenerationError({ modelId, code: 'stream-incomplete', isRetryable: true, message: `The stream of model "${modelId}" ended without a finish part.` });
+        if (done)
+          throw new GenerationError({
+            modelId,
+            code: 'stream-incomplete',
+            isRetryable: true,
+            message: `The stream of model "${modelId}" ended without a finish part.`,
+          });
         if (part.type === 'error') throw part.error;
         if (firstTokenAt === undefined && isFirstToken(part)) {
           firstTokenAt = this.clock.now();
@@ -766,23 +1080,63 @@ export class LLMRouter {
     const result = collected.result();
     const totalMs = this.clock.now() - plan.routing.timings!.startedAt;
     this.settleUsage(plan, modelId, result.usage, firstTokenAt, totalMs);
-    plan.routing.timings = { ...plan.routing.timings!, ...(firstTokenAt !== undefined ? { firstTokenMs: firstTokenAt - plan.routing.timings!.startedAt } : {}), totalMs };
-    if (plan.cacheKey) void this.cache?.set(plan.cacheKey.key, plan.cacheKey.normalized, modelId, result, plan.cacheKey.ttlMs);
-    this.emit({ type: 'request-finish', time: this.clock.now(), requestId: plan.routing.requestId, modelId, cached: false, ...(plan.routing.costUsd !== undefined ? { costUsd: plan.routing.costUsd } : {}), totalMs });
-    return { value: { ...result, routing: plan.routing } as RouterGenerateResult, verdict: { success: true } };
+    plan.routing.timings = {
+      ...plan.routing.timings!,
+      ...(firstTokenAt !== undefined
+        ? { firstTokenMs: firstTokenAt - plan.routing.timings!.startedAt }
+        : {}),
+      totalMs,
+    };
+    if (plan.cacheKey)
+      void this.cache?.set(
+        plan.cacheKey.key,
+        plan.cacheKey.normalized,
+        modelId,
+        result,
+        plan.cacheKey.ttlMs,
+      );
+    this.emit({
+      type: 'request-finish',
+      time: this.clock.now(),
+      requestId: plan.routing.requestId,
+      modelId,
+      cached: false,
+      ...(plan.routing.costUsd !== undefined ? { costUsd: plan.routing.costUsd } : {}),
+      totalMs,
+    });
+    return {
+      value: { ...result, routing: plan.routing } as RouterGenerateResult,
+      verdict: { success: true },
+    };
   }
 
   /** Reads until the first token; any failure before it throws (and so falls back). */
-  private async streamAttempt(plan: Plan, request: RouterRequest, modelId: string, attempt: AttemptScope, lease: ModelLease): Promise<{ value: Committed }> {
+  private async streamAttempt(
+    plan: Plan,
+    request: RouterRequest,
+    modelId: string,
+    attempt: AttemptScope,
+    lease: ModelLease,
+  ): Promise<{ value: Committed }> {
     const started = this.clock.now();
-    const { stream } = await startStream(attempt, lease.model, callOptionsOf(request, attempt.signal));
+    const { stream } = await startStream(
+      attempt,
+      lease.model,
+      callOptionsOf(request, attempt.signal),
+    );
     const reader = stream.getReader();
     const pending: ModelV1StreamPart[] = [];
     let upstreamStart: Record<string, unknown> | undefined;
     try {
       while (true) {
         const { done, value: part } = await attempt.read(reader);
-        if (done) throw new GenerationError({ modelId, code: 'stream-incomplete', isRetryable: true, message: `The stream of model "${modelId}" ended before its first token.` });
+        if (done)
+          throw new GenerationError({
+            modelId,
+            code: 'stream-incomplete',
+            isRetryable: true,
+            message: `The stream of model "${modelId}" ended before its first token.`,
+          });
         if (part.type === 'error') throw part.error;
         if (part.type === 'stream-start') {
           upstreamStart = part.metadata;
@@ -799,7 +1153,10 @@ export class LLMRouter {
     attempt.firstTokenArrived();
     this.recordFirstToken(plan, modelId, firstTokenAt - started);
     plan.routing.modelId = modelId;
-    plan.routing.timings = { ...plan.routing.timings!, firstTokenMs: firstTokenAt - plan.routing.timings!.startedAt };
+    plan.routing.timings = {
+      ...plan.routing.timings!,
+      firstTokenMs: firstTokenAt - plan.routing.timings!.startedAt,
+    };
     const breaker = this.breaker(modelId);
     const stats = this.statsFor(modelId);
     let finished = false;
@@ -834,10 +1191,22 @@ export class LLMRouter {
 
   private recordFirstToken(plan: Plan, modelId: string, ttftMs: number) {
     this.statsFor(modelId).ttft.record(ttftMs);
-    this.emit({ type: 'first-token', time: this.clock.now(), requestId: plan.routing.requestId, modelId, ttftMs });
+    this.emit({
+      type: 'first-token',
+      time: this.clock.now(),
+      requestId: plan.routing.requestId,
+      modelId,
+      ttftMs,
+    });
   }
 
-  private settleUsage(plan: Plan, modelId: string, usage: ModelV1Usage, firstTokenAt: number | undefined, _totalMs: number) {
+  private settleUsage(
+    plan: Plan,
+    modelId: string,
+    usage: ModelV1Usage,
+    firstTokenAt: number | undefined,
+    _totalMs: number,
+  ) {
     const stats = this.statsFor(modelId);
     stats.inputTokens += usage.inputTokens;
     stats.outputTokens += usage.outputTokens;
@@ -877,23 +1246,54 @@ export class LLMRouter {
       scope.close();
       const totalMs = routing.timings?.totalMs ?? this.clock.now() - scope.startedAt;
       if (outcome.error === undefined && !outcome.aborted) {
-        if (plan.cacheKey) void this.cache?.set(plan.cacheKey.key, plan.cacheKey.normalized, modelId, collected.result(), plan.cacheKey.ttlMs);
-        this.emit({ type: 'request-finish', time: this.clock.now(), requestId: routing.requestId, modelId, cached: false, ...(routing.costUsd !== undefined ? { costUsd: routing.costUsd } : {}), totalMs });
+        if (plan.cacheKey)
+          void this.cache?.set(
+            plan.cacheKey.key,
+            plan.cacheKey.normalized,
+            modelId,
+            collected.result(),
+            plan.cacheKey.ttlMs,
+          );
+        this.emit({
+          type: 'request-finish',
+          time: this.clock.now(),
+          requestId: routing.requestId,
+          modelId,
+          cached: false,
+          ...(routing.costUsd !== undefined ? { costUsd: routing.costUsd } : {}),
+          totalMs,
+        });
         resolveDone(routing);
       } else {
-        this.emit({ type: 'request-error', time: this.clock.now(), requestId: routing.requestId, modelId, afterFirstToken: true, error: describeError(outcome.error ?? new AbortError()) });
+        this.emit({
+          type: 'request-error',
+          time: this.clock.now(),
+          requestId: routing.requestId,
+          modelId,
+          afterFirstToken: true,
+          error: describeError(outcome.error ?? new AbortError()),
+        });
         resolveDone({ ...routing, error: outcome.error ?? new AbortError() });
       }
     };
     const snapshot = (): RoutingInfo => ({ ...routing, attempts: [...routing.attempts] });
 
-    const handle = (part: ModelV1StreamPart, controller: ReadableStreamDefaultController<ModelV1StreamPart>): boolean => {
+    const handle = (
+      part: ModelV1StreamPart,
+      controller: ReadableStreamDefaultController<ModelV1StreamPart>,
+    ): boolean => {
       switch (part.type) {
         case 'stream-start':
           return false; // Ours went first.
         case 'error':
           controller.enqueue(part);
-          end({ error: part.error, aborted: scope.signal.aborted && isAbortError(scope.reason) && !TimeoutError.isInstance(scope.reason) });
+          end({
+            error: part.error,
+            aborted:
+              scope.signal.aborted &&
+              isAbortError(scope.reason) &&
+              !TimeoutError.isInstance(scope.reason),
+          });
           controller.close();
           return true;
         case 'usage':
@@ -915,7 +1315,10 @@ export class LLMRouter {
       }
     };
 
-    const fail = (error: unknown, controller: ReadableStreamDefaultController<ModelV1StreamPart>) => {
+    const fail = (
+      error: unknown,
+      controller: ReadableStreamDefaultController<ModelV1StreamPart>,
+    ) => {
       void reader.cancel().catch(() => {});
       handle({ type: 'error', error }, controller);
     };
@@ -923,7 +1326,13 @@ export class LLMRouter {
     const stream = new ReadableStream<ModelV1StreamPart>(
       {
         start: (controller) => {
-          controller.enqueue({ type: 'stream-start', metadata: { routing: snapshot(), ...(committed.upstreamStart ? { upstream: committed.upstreamStart } : {}) } });
+          controller.enqueue({
+            type: 'stream-start',
+            metadata: {
+              routing: snapshot(),
+              ...(committed.upstreamStart ? { upstream: committed.upstreamStart } : {}),
+            },
+          });
         },
         pull: async (controller) => {
           if (closed) return;
@@ -950,10 +1359,22 @@ export class LLMRouter {
     return { stream, routing: snapshot(), done };
   }
 
-  private async readCommitted(reader: ReadableStreamDefaultReader<ModelV1StreamPart>, attempt: AttemptScope, modelId: string): Promise<ModelV1StreamPart> {
+  private async readCommitted(
+    reader: ReadableStreamDefaultReader<ModelV1StreamPart>,
+    attempt: AttemptScope,
+    modelId: string,
+  ): Promise<ModelV1StreamPart> {
     const { done, value } = await attempt.read(reader);
     if (done) {
-      return { type: 'error', error: new GenerationError({ modelId, code: 'stream-incomplete', isRetryable: true, message: `The stream of model "${modelId}" ended without a finish part.` }) };
+      return {
+        type: 'error',
+        error: new GenerationError({
+          modelId,
+          code: 'stream-incomplete',
+          isRetryable: true,
+          message: `The stream of model "${modelId}" ended without a finish part.`,
+        }),
+      };
     }
     return value;
   }
@@ -982,23 +1403,54 @@ export class LLMRouter {
         const started = this.clock.now();
         const controller = new AbortController();
         const timeoutMs = settings?.timeoutMs ?? 10_000;
-        const timer = this.clock.setTimeout(() => controller.abort(new TimeoutError({ timeoutMs, message: `Health check of "${modelId}" timed out after ${timeoutMs} ms.` })), timeoutMs);
+        const timer = this.clock.setTimeout(
+          () =>
+            controller.abort(
+              new TimeoutError({
+                timeoutMs,
+                message: `Health check of "${modelId}" timed out after ${timeoutMs} ms.`,
+              }),
+            ),
+          timeoutMs,
+        );
         const breaker = this.breaker(modelId);
         let lease: ModelLease | undefined;
         try {
           lease = await this.pool.acquire(modelId);
           const probe =
             this.options.healthProbe?.(lease.model, controller.signal) ??
-            lease.model.doGenerate({ prompt: settings?.prompt ?? 'ping', maxTokens: 1, abortSignal: controller.signal }).then(() => undefined);
-          await Promise.race([probe, new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }))]);
+            lease.model
+              .doGenerate({
+                prompt: settings?.prompt ?? 'ping',
+                maxTokens: 1,
+                abortSignal: controller.signal,
+              })
+              .then(() => undefined);
+          await Promise.race([
+            probe,
+            new Promise<never>((_, reject) =>
+              controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
+                once: true,
+              }),
+            ),
+          ]);
           breaker.recordSuccess();
-          const report: HealthReport = { modelId, healthy: true, durationMs: this.clock.now() - started };
+          const report: HealthReport = {
+            modelId,
+            healthy: true,
+            durationMs: this.clock.now() - started,
+          };
           this.emit({ type: 'health-check', time: this.clock.now(), ...report });
           return report;
         } catch (caught) {
           const error = controller.signal.aborted ? controller.signal.reason : caught;
           breaker.recordFailure();
-          const report: HealthReport = { modelId, healthy: false, durationMs: this.clock.now() - started, error: describeError(error) };
+          const report: HealthReport = {
+            modelId,
+            healthy: false,
+            durationMs: this.clock.now() - started,
+            error: describeError(error),
+          };
           this.emit({ type: 'health-check', time: this.clock.now(), ...report });
           return report;
         } finally {
@@ -1017,7 +1469,8 @@ export class LLMRouter {
     const tick = () => {
       this.healthTimer = undefined;
       void this.checkHealth().finally(() => {
-        if (!this.disposed && this.configValue.healthCheck === settings) this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs);
+        if (!this.disposed && this.configValue.healthCheck === settings)
+          this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs);
       });
     };
     this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs);
@@ -1043,7 +1496,12 @@ export class LLMRouter {
     for (const [name, route] of Object.entries(this.configValue.routes)) {
       if (!route.budget) continue;
       const spentUsd = this.budgets.spent(name, route.budget.windowMs);
-      budgets[name] = { spentUsd, limitUsd: route.budget.limitUsd, windowMs: route.budget.windowMs, exceeded: spentUsd >= route.budget.limitUsd };
+      budgets[name] = {
+        spentUsd,
+        limitUsd: route.budget.limitUsd,
+        windowMs: route.budget.windowMs,
+        exceeded: spentUsd >= route.budget.limitUsd,
+      };
     }
     return {
       models,
@@ -1075,14 +1533,22 @@ export class LLMRouter {
       kind: 'route',
       models: route.models ?? route.fallback ?? config.models.map((model) => model.id),
     }));
-    const aliases: RouterModelListing[] = Object.entries(config.aliases).map(([name, target]) => ({ id: name, kind: 'alias', target }));
+    const aliases: RouterModelListing[] = Object.entries(config.aliases).map(([name, target]) => ({
+      id: name,
+      kind: 'alias',
+      target,
+    }));
     return [...models, ...routes, ...aliases];
   }
 
   /** Loads a model now (warm-up), or unloads one (when idle). */
   async load(modelId: string): Promise<void> {
     this.assertAlive();
-    if (!this.pool.has(modelId)) throw new RouterError({ code: 'model-not-found', message: `No model "${modelId}" is registered.` });
+    if (!this.pool.has(modelId))
+      throw new RouterError({
+        code: 'model-not-found',
+        message: `No model "${modelId}" is registered.`,
+      });
     const lease = await this.pool.acquire(modelId);
     lease.release();
   }
@@ -1101,7 +1567,11 @@ export class LLMRouter {
   }
 
   private assertAlive() {
-    if (this.disposed) throw new RouterError({ code: 'router-disposed', message: 'This router has been disposed; create a new one.' });
+    if (this.disposed)
+      throw new RouterError({
+        code: 'router-disposed',
+        message: 'This router has been disposed; create a new one.',
+      });
   }
 
   private emit(event: RouterEvent) {
@@ -1115,13 +1585,20 @@ async function startStream(attempt: AttemptScope, model: ModelV1, options: Model
   try {
     return await attempt.race(starting);
   } catch (error) {
-    starting.then(({ stream }) => stream.cancel().catch(() => {}), () => {});
+    starting.then(
+      ({ stream }) => stream.cancel().catch(() => {}),
+      () => {},
+    );
     throw error;
   }
 }
 
 function isFirstToken(part: ModelV1StreamPart): boolean {
-  return (part.type === 'text-delta' && part.delta.length > 0) || part.type === 'tool-call-delta' || part.type === 'tool-call';
+  return (
+    (part.type === 'text-delta' && part.delta.length > 0) ||
+    part.type === 'tool-call-delta' ||
+    part.type === 'tool-call'
+  );
 }
 
 /** Folds parts into a generate result, as collectStream does, part by part. */
@@ -1165,7 +1642,10 @@ class Collector {
       ...(this.toolCalls.length ? { toolCalls: this.toolCalls } : {}),
       ...(this.logprobs.length ? { logprobs: this.logprobs } : {}),
       finishReason: this.finish?.finishReason ?? 'stop',
-      usage: this.usage ?? { inputTokens: 0, outputTokens: this.sawTokens ? this.tokens.length : 0 },
+      usage: this.usage ?? {
+        inputTokens: 0,
+        outputTokens: this.sawTokens ? this.tokens.length : 0,
+      },
       ...(this.finish?.metadata ? { metadata: this.finish.metadata } : {}),
     };
   }
@@ -1177,10 +1657,15 @@ export function createRouter(options: RouterOptions = {}): LLMRouter {
 }
 
 /** Creates a router from a JSON or YAML config file (with line-numbered errors), optionally watching it. */
-export async function createRouterFromFile(path: string, options: Omit<RouterOptions, keyof RouterConfig> & { watch?: boolean } = {}): Promise<LLMRouter> {
+export async function createRouterFromFile(
+  path: string,
+  options: Omit<RouterOptions, keyof RouterConfig> & { watch?: boolean } = {},
+): Promise<LLMRouter> {
   const { loadRouterConfig } = await import('./config/load-router-config');
   const { watch, ...runtime } = options;
-  const config = await loadRouterConfig(path, { strategies: (runtime.strategies ?? []).map((strategy) => strategy.name) });
+  const config = await loadRouterConfig(path, {
+    strategies: (runtime.strategies ?? []).map((strategy) => strategy.name),
+  });
   const router = new LLMRouter({ ...runtime, ...(config as RouterConfig) });
   if (watch) await router.watchConfig(path);
   return router;

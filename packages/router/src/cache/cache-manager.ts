@@ -20,7 +20,15 @@ interface StoredEntry extends CachedResponse {
   request: string;
 }
 
-const routerFields = new Set(['model', 'strategy', 'cache', 'timeouts', 'requestId', 'expectedOutputTokens', 'abortSignal']);
+const routerFields = new Set([
+  'model',
+  'strategy',
+  'cache',
+  'timeouts',
+  'requestId',
+  'expectedOutputTokens',
+  'abortSignal',
+]);
 
 function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -34,7 +42,8 @@ function canonical(value: unknown): string {
 /** The request as the cache sees it: model-facing fields only, canonical JSON. */
 export function normalizeRequest(target: string, request: RouterRequest): string {
   const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(request)) if (!routerFields.has(key)) fields[key] = value;
+  for (const [key, value] of Object.entries(request))
+    if (!routerFields.has(key)) fields[key] = value;
   return canonical({ target, request: fields });
 }
 
@@ -99,11 +108,22 @@ export class CacheManager {
     return undefined;
   }
 
-  async set(key: string, normalized: string, modelId: string, result: ModelV1GenerateResult, ttlMs = this.defaultTtlMs): Promise<void> {
+  async set(
+    key: string,
+    normalized: string,
+    modelId: string,
+    result: ModelV1GenerateResult,
+    ttlMs = this.defaultTtlMs,
+  ): Promise<void> {
     // Only complete answers are worth replaying.
     if (result.finishReason === 'error' || result.finishReason === 'abort') return;
     const { metadata: _metadata, ...rest } = result;
-    const entry: StoredEntry = { modelId, createdAt: this.now(), request: normalized, result: rest };
+    const entry: StoredEntry = {
+      modelId,
+      createdAt: this.now(),
+      request: normalized,
+      result: rest,
+    };
     try {
       await this.store.set(key, JSON.stringify(entry), ttlMs);
       this.writes++;
@@ -113,15 +133,30 @@ export class CacheManager {
   }
 
   stats(): CacheStats {
-    return { store: this.store.name, hits: this.hits, misses: this.misses, writes: this.writes, errors: this.errors, ...(this.store.size?.() ?? {}) };
+    return {
+      store: this.store.name,
+      hits: this.hits,
+      misses: this.misses,
+      writes: this.writes,
+      errors: this.errors,
+      ...(this.store.size?.() ?? {}),
+    };
   }
 }
 
 /** A cached result as a stream: the same parts a model would send, at once. */
-export function replayAsStream(result: ModelV1GenerateResult, metadata: { start: Record<string, unknown>; finish: Record<string, unknown> }): ReadableStream<ModelV1StreamPart> {
+export function replayAsStream(
+  result: ModelV1GenerateResult,
+  metadata: { start: Record<string, unknown>; finish: Record<string, unknown> },
+): ReadableStream<ModelV1StreamPart> {
   const parts: ModelV1StreamPart[] = [{ type: 'stream-start', metadata: metadata.start }];
   if (result.text.length > 0) {
-    parts.push({ type: 'text-delta', delta: result.text, ...(result.tokens ? { tokens: result.tokens } : {}), ...(result.logprobs ? { logprobs: result.logprobs } : {}) });
+    parts.push({
+      type: 'text-delta',
+      delta: result.text,
+      ...(result.tokens ? { tokens: result.tokens } : {}),
+      ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+    });
   }
   for (const toolCall of result.toolCalls ?? []) parts.push({ type: 'tool-call', toolCall });
   parts.push({ type: 'usage', usage: result.usage });

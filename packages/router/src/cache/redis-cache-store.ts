@@ -21,34 +21,64 @@ export interface RedisCacheStoreOptions {
 type RawCommand = (args: string[]) => Promise<unknown>;
 
 function commandOf(client: unknown): RawCommand {
-  const candidate = client as { sendCommand?: (args: string[]) => Promise<unknown>; call?: (...args: string[]) => Promise<unknown> };
+  const candidate = client as {
+    sendCommand?: (args: string[]) => Promise<unknown>;
+    call?: (...args: string[]) => Promise<unknown>;
+  };
   if (typeof candidate.call === 'function') return (args) => candidate.call!(...args);
   if (typeof candidate.sendCommand === 'function') return (args) => candidate.sendCommand!(args);
-  throw new LlmrError({ code: 'invalid-argument', message: 'The Redis client must be a node-redis client (sendCommand) or an ioredis client (call).' });
+  throw new LlmrError({
+    code: 'invalid-argument',
+    message:
+      'The Redis client must be a node-redis client (sendCommand) or an ioredis client (call).',
+  });
 }
 
-async function importClient(library: string, url: string): Promise<{ client: unknown; close: () => Promise<void> }> {
+async function importClient(
+  library: string,
+  url: string,
+): Promise<{ client: unknown; close: () => Promise<void> }> {
   // A variable specifier keeps bundlers and the type checker from requiring the package.
   const specifier = library;
-  const imported = (await import(specifier)) as Record<string, unknown> & { default?: Record<string, unknown> };
+  const imported = (await import(specifier)) as Record<string, unknown> & {
+    default?: Record<string, unknown>;
+  };
   if (library === 'redis') {
-    const createClient = (imported.createClient ?? imported.default?.createClient) as (options: { url: string }) => {
+    const createClient = (imported.createClient ?? imported.default?.createClient) as (
+      options: object,
+    ) => {
       connect(): Promise<unknown>;
       on(event: string, listener: (error: unknown) => void): void;
       close?: () => Promise<void>;
       quit?: () => Promise<unknown>;
     };
-    const client = createClient({ url });
+    // A few quick reconnects, then give up: a cache must never hold requests hostage.
+    const client = createClient({
+      url,
+      socket: {
+        connectTimeout: 2_000,
+        reconnectStrategy: (retries: number, cause: Error) =>
+          retries >= 3 ? cause : 50 * 2 ** retries,
+      },
+    });
     client.on('error', () => {}); // Reported through failed commands instead.
     await client.connect();
     return { client, close: async () => void (await (client.close?.() ?? client.quit?.())) };
   }
-  const Redis = (imported.default ?? imported.Redis) as new (url: string, options: object) => {
+  const Redis = (imported.default ?? imported.Redis) as new (
+    url: string,
+    options: object,
+  ) => {
     connect(): Promise<void>;
     quit(): Promise<unknown>;
     on(event: string, listener: (error: unknown) => void): void;
   };
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (times: number) => (times > 3 ? null : 50 * 2 ** times),
+  });
   client.on('error', () => {});
   await client.connect();
   return { client, close: async () => void (await client.quit()) };
@@ -74,7 +104,12 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions = {}): Cac
             failures.push(`${library}: not installed`);
             continue;
           }
-          throw new LlmrError({ code: 'cache-store-unavailable', isRetryable: true, message: `Could not connect to Redis at ${url} with ${library}: ${(error as Error).message}`, cause: error });
+          throw new LlmrError({
+            code: 'cache-store-unavailable',
+            isRetryable: true,
+            message: `Could not connect to Redis at ${url} with ${library}: ${(error as Error).message}`,
+            cause: error,
+          });
         }
       }
       throw new LlmrError({
@@ -89,26 +124,41 @@ export function createRedisCacheStore(options: RedisCacheStoreOptions = {}): Cac
     return connection;
   };
 
+  /** Runs a command; a failed one drops a connection the store owns, so the next use reconnects. */
+  const run = async (args: string[]) => {
+    const current = connect();
+    const { command, close } = await current;
+    try {
+      return await command(args);
+    } catch (error) {
+      if (close && connection === current) {
+        connection = undefined;
+        void close().catch(() => {});
+      }
+      throw error;
+    }
+  };
+
   return {
     name: 'redis',
     async get(key) {
-      const { command } = await connect();
-      const value = await command(['GET', prefix + key]);
+      const value = await run(['GET', prefix + key]);
       return value == null ? undefined : String(value);
     },
     async set(key, value, ttlMs) {
-      const { command } = await connect();
-      await command(['SET', prefix + key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]);
+      await run(['SET', prefix + key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]);
     },
     async delete(key) {
-      const { command } = await connect();
-      await command(['DEL', prefix + key]);
+      await run(['DEL', prefix + key]);
     },
     async clear() {
-      const { command } = await connect();
+      const command = run;
       let cursor = '0';
       do {
-        const reply = (await command(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '200'])) as [string, string[]];
+        const reply = (await command(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '200'])) as [
+          string,
+          string[],
+        ];
         cursor = String(reply[0]);
         if (reply[1].length > 0) await command(['DEL', ...reply[1]]);
       } while (cursor !== '0');

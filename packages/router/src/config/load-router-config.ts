@@ -2,7 +2,10 @@
 import type { ResolvedRouterConfig } from './router-config-schema';
 import { type ParseRouterConfigOptions, parseRouterConfig } from './parse-router-config';
 
-export async function loadRouterConfig(path: string, options: Omit<ParseRouterConfigOptions, 'file'> = {}): Promise<ResolvedRouterConfig> {
+export async function loadRouterConfig(
+  path: string,
+  options: Omit<ParseRouterConfigOptions, 'file'> = {},
+): Promise<ResolvedRouterConfig> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path, 'utf8');
   return parseRouterConfig(text, { ...options, file: path });
@@ -21,7 +24,10 @@ export interface WatchRouterConfigOptions extends Omit<ParseRouterConfigOptions,
  * the file itself would miss) and calls `onChange` with each valid new version.
  * Returns a function that stops watching.
  */
-export async function watchRouterConfig(path: string, options: WatchRouterConfigOptions): Promise<() => void> {
+export async function watchRouterConfig(
+  path: string,
+  options: WatchRouterConfigOptions,
+): Promise<() => void> {
   const { watch } = await import('node:fs');
   const { basename, dirname } = await import('node:path');
   const name = basename(path);

@@ -2,10 +2,23 @@
  * Turns config text (JSON or YAML) or an object into a validated config. Every problem
  * comes back at once, each with its field path and, for text, its line and column.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 import { type RouterConfigIssue, RouterConfigError } from '../errors';
-import { createRouterConfigSchema, type ResolvedRouterConfig, type RouterConfig } from './router-config-schema';
+import {
+  createRouterConfigSchema,
+  type ResolvedRouterConfig,
+  type RouterConfig,
+} from './router-config-schema';
 
 export interface ValidateRouterConfigOptions {
   /** Names of custom strategies that config may use. */
@@ -32,13 +45,21 @@ function issuesOf(error: z.ZodError): { path: PropertyKey[]; message: string; ke
 }
 
 /** Validates a config object (from code or already parsed). Throws RouterConfigError. */
-export function validateRouterConfig(input: RouterConfig | unknown, options: ValidateRouterConfigOptions = {}): ResolvedRouterConfig {
+export function validateRouterConfig(
+  input: RouterConfig | unknown,
+  options: ValidateRouterConfigOptions = {},
+): ResolvedRouterConfig {
   const result = createRouterConfigSchema(options.strategies).safeParse(input ?? {});
   if (result.success) return result.data;
   throw new RouterConfigError({
     file: options.file,
     issues: issuesOf(result.error).flatMap(({ path, message, keys }) =>
-      keys?.length ? keys.map((key) => ({ path: formatPath([...path, key]), message: 'unknown field (check its spelling)' })) : [{ path: formatPath(path), message }],
+      keys?.length
+        ? keys.map((key) => ({
+            path: formatPath([...path, key]),
+            message: 'unknown field (check its spelling)',
+          }))
+        : [{ path: formatPath(path), message }],
     ),
   });
 }
@@ -49,7 +70,10 @@ export interface ParseRouterConfigOptions extends ValidateRouterConfigOptions {
 }
 
 /** Parses and validates config text, pointing every problem at its line. */
-export function parseRouterConfig(text: string, options: ParseRouterConfigOptions = {}): ResolvedRouterConfig {
+export function parseRouterConfig(
+  text: string,
+  options: ParseRouterConfigOptions = {},
+): ResolvedRouterConfig {
   const format = options.format ?? (options.file?.endsWith('.json') ? 'json' : 'yaml');
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -64,18 +88,28 @@ export function parseRouterConfig(text: string, options: ParseRouterConfigOption
       throw new RouterConfigError({
         file: options.file,
         cause: error,
-        issues: [{ path: '', message: `invalid JSON: ${message}`, ...(at ? { line: at.line, column: at.col } : {}) }],
+        issues: [
+          {
+            path: '',
+            message: `invalid JSON: ${message}`,
+            ...(at ? { line: at.line, column: at.col } : {}),
+          },
+        ],
       });
     }
   } else {
     if (document.errors.length > 0) {
       throw new RouterConfigError({
         file: options.file,
-        issues: document.errors.map((error) => ({
-          path: '',
-          message: `invalid YAML: ${error.message.split('\n')[0]}`,
-          ...(error.linePos ? { line: error.linePos[0].line, column: error.linePos[0].col } : {}),
-        })),
+        issues: document.errors.map((error) => {
+          const at = lineCounter.linePos(error.pos[0]);
+          return {
+            path: '',
+            message: `invalid YAML: ${error.message.split('\n')[0]}`,
+            line: at.line,
+            column: at.col,
+          };
+        }),
       });
     }
     data = document.toJS();
@@ -83,11 +117,21 @@ export function parseRouterConfig(text: string, options: ParseRouterConfigOption
   const result = createRouterConfigSchema(options.strategies).safeParse(data ?? {});
   if (result.success) return result.data;
   const issues: RouterConfigIssue[] = issuesOf(result.error).flatMap(({ path, message, keys }) => {
-    const targets = keys?.length ? keys.map((key) => ({ path: [...path, key], message: 'unknown field (check its spelling)', key: true })) : [{ path, message, key: false }];
+    const targets = keys?.length
+      ? keys.map((key) => ({
+          path: [...path, key],
+          message: 'unknown field (check its spelling)',
+          key: true,
+        }))
+      : [{ path, message, key: false }];
     return targets.map((target) => {
       const offset = locate(document, target.path, target.key);
       const at = offset === undefined ? undefined : lineCounter.linePos(offset);
-      return { path: formatPath(target.path), message: target.message, ...(at ? { line: at.line, column: at.col } : {}) };
+      return {
+        path: formatPath(target.path),
+        message: target.message,
+        ...(at ? { line: at.line, column: at.col } : {}),
+      };
     });
   });
   throw new RouterConfigError({ file: options.file, issues });
@@ -97,17 +141,25 @@ export function parseRouterConfig(text: string, options: ParseRouterConfigOption
  * The source offset of the node at `path`, or of its nearest ancestor when the field is
  * missing. With `atKey`, the offset of the key itself (for unknown fields).
  */
-function locate(document: Document, path: readonly PropertyKey[], atKey = false): number | undefined {
+function locate(
+  document: Document,
+  path: readonly PropertyKey[],
+  atKey = false,
+): number | undefined {
   let node: unknown = document.contents;
   let best: number | undefined = (node as Node | null)?.range?.[0];
   for (const [index, key] of path.entries()) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key));
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key),
+      );
       if (!pair) break;
       const last = index === path.length - 1;
       if (last && atKey && isScalar(pair.key)) return pair.key.range?.[0];
       node = pair.value;
-      best = (pair.value as Node | null)?.range?.[0] ?? (isScalar(pair.key) ? pair.key.range?.[0] : best);
+      best =
+        (pair.value as Node | null)?.range?.[0] ??
+        (isScalar(pair.key) ? pair.key.range?.[0] : best);
     } else if (isSeq(node) && typeof key === 'number') {
       const item = node.items[key] as Node | undefined;
       if (!item) break;

@@ -97,7 +97,9 @@ export interface RouterConfig {
   retry?: RouterRetryConfig;
   timeouts?: RouterTimeoutsConfig;
   /** `false` disables circuit breaking. */
-  circuitBreaker?: { failureThreshold?: number; resetTimeoutMs?: number; halfOpenMaxProbes?: number } | false;
+  circuitBreaker?:
+    | { failureThreshold?: number; resetTimeoutMs?: number; halfOpenMaxProbes?: number }
+    | false;
   /** Periodic health checks of loaded and remote models; off unless set. */
   healthCheck?: { intervalMs: number; timeoutMs?: number; prompt?: string } | false;
   lifecycle?: {
@@ -118,15 +120,27 @@ export interface RouterConfig {
 
 const nonNegative = z.number().finite().nonnegative();
 const positiveInt = z.number().int().positive();
-const memorySize = z.union([nonNegative, z.string()]).refine((value) => parseMemorySize(value) !== undefined, {
-  message: 'must be a number of bytes or a size like "4GB" or "512MiB"',
-});
+const memorySize = z
+  .union([nonNegative, z.string()])
+  .refine((value) => parseMemorySize(value) !== undefined, {
+    message: 'must be a number of bytes or a size like "4GB" or "512MiB"',
+  });
 const keepAlive = z.union([nonNegative, z.literal('forever')]);
-const capability = z.enum(['chat', 'completion', 'embeddings', 'tools', 'json-schema', 'grammar', 'logprobs']);
+const capability = z.enum([
+  'chat',
+  'completion',
+  'embeddings',
+  'tools',
+  'json-schema',
+  'grammar',
+  'logprobs',
+]);
 
 const isModel = (value: unknown) =>
   typeof value === 'function' ||
-  (value != null && typeof value === 'object' && (value as { specificationVersion?: unknown }).specificationVersion === 'v1');
+  (value != null &&
+    typeof value === 'object' &&
+    (value as { specificationVersion?: unknown }).specificationVersion === 'v1');
 
 const modelSchema = z
   .strictObject({
@@ -134,20 +148,29 @@ const modelSchema = z
     source: z.string().min(1).optional(),
     provider: z.string().min(1).optional(),
     providerModelId: z.string().min(1).optional(),
-    model: z.custom<ModelV1 | ModelFactory>(isModel, 'must be a ModelV1 or a function returning one').optional(),
+    model: z
+      .custom<ModelV1 | ModelFactory>(isModel, 'must be a ModelV1 or a function returning one')
+      .optional(),
     loadOptions: z.record(z.string(), z.unknown()).optional(),
     capabilities: z.array(capability).optional(),
     contextLength: positiveInt.optional(),
     pricing: z.strictObject({ input: nonNegative, output: nonNegative }).optional(),
     quality: z.number().min(0).max(1).optional(),
-    speed: z.strictObject({ ttftMs: nonNegative.optional(), tokensPerSecond: z.number().positive().optional() }).optional(),
+    speed: z
+      .strictObject({
+        ttftMs: nonNegative.optional(),
+        tokensPerSecond: z.number().positive().optional(),
+      })
+      .optional(),
     memory: memorySize.optional(),
     keepAliveMs: keepAlive.optional(),
     weight: nonNegative.optional(),
     tags: z.array(z.string()).optional(),
   })
   .superRefine((model, context) => {
-    const kinds = [model.source, model.provider, model.model].filter((value) => value !== undefined).length;
+    const kinds = [model.source, model.provider, model.model].filter(
+      (value) => value !== undefined,
+    ).length;
     if (kinds !== 1) {
       context.addIssue({
         code: 'custom',
@@ -185,7 +208,9 @@ const routeSchema = z.strictObject({
     .optional(),
   timeouts: timeoutsSchema.optional(),
   retry: retrySchema.optional(),
-  cache: z.union([z.boolean(), z.strictObject({ ttlMs: z.number().positive().optional() })]).optional(),
+  cache: z
+    .union([z.boolean(), z.strictObject({ ttlMs: z.number().positive().optional() })])
+    .optional(),
   maxCandidates: positiveInt.optional(),
 });
 
@@ -209,12 +234,19 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
   return z
     .strictObject({
       models: z.array(modelSchema).default([]),
-      routes: z.record(z.string().min(1), routeSchema.extend({ strategy: strategyName.optional() })).default({}),
+      routes: z
+        .record(z.string().min(1), routeSchema.extend({ strategy: strategyName.optional() }))
+        .default({}),
       aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
       defaultRoute: z.string().min(1).optional(),
       strategy: strategyName.optional(),
       balancedWeights: z
-        .strictObject({ quality: nonNegative.optional(), cost: nonNegative.optional(), speed: nonNegative.optional(), load: nonNegative.optional() })
+        .strictObject({
+          quality: nonNegative.optional(),
+          cost: nonNegative.optional(),
+          speed: nonNegative.optional(),
+          load: nonNegative.optional(),
+        })
         .optional(),
       retry: retrySchema.optional(),
       timeouts: timeoutsSchema.optional(),
@@ -231,11 +263,19 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
       healthCheck: z
         .union([
           z.literal(false),
-          z.strictObject({ intervalMs: z.number().positive(), timeoutMs: z.number().positive().optional(), prompt: z.string().min(1).optional() }),
+          z.strictObject({
+            intervalMs: z.number().positive(),
+            timeoutMs: z.number().positive().optional(),
+            prompt: z.string().min(1).optional(),
+          }),
         ])
         .optional(),
       lifecycle: z
-        .strictObject({ maxLoadedModels: positiveInt.optional(), maxMemory: memorySize.optional(), keepAliveMs: keepAlive.optional() })
+        .strictObject({
+          maxLoadedModels: positiveInt.optional(),
+          maxMemory: memorySize.optional(),
+          keepAliveMs: keepAlive.optional(),
+        })
         .optional(),
       cache: z
         .strictObject({
@@ -247,16 +287,19 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
         .optional(),
     })
     .superRefine((config, context) => {
-      const issue = (path: (string | number)[], message: string) => context.addIssue({ code: 'custom', path, message });
+      const issue = (path: (string | number)[], message: string) =>
+        context.addIssue({ code: 'custom', path, message });
       const modelIds = new Set<string>();
       config.models.forEach((model, index) => {
-        if (modelIds.has(model.id)) issue(['models', index, 'id'], `duplicate model id "${model.id}"`);
+        if (modelIds.has(model.id))
+          issue(['models', index, 'id'], `duplicate model id "${model.id}"`);
         modelIds.add(model.id);
       });
       const routeNames = new Set(Object.keys(config.routes));
       const known = (id: string) => modelIds.has(id);
       for (const [name, route] of Object.entries(config.routes)) {
-        if (modelIds.has(name)) issue(['routes', name], `route "${name}" has the same name as a model; rename one`);
+        if (modelIds.has(name))
+          issue(['routes', name], `route "${name}" has the same name as a model; rename one`);
         route.models?.forEach((id, index) => {
           if (!known(id)) issue(['routes', name, 'models', index], `unknown model "${id}"`);
         });
@@ -267,12 +310,14 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           if (!known(id)) issue(['routes', name, 'weights', id], `unknown model "${id}"`);
         }
         route.budget?.downgradeTo?.forEach((id, index) => {
-          if (!known(id)) issue(['routes', name, 'budget', 'downgradeTo', index], `unknown model "${id}"`);
+          if (!known(id))
+            issue(['routes', name, 'budget', 'downgradeTo', index], `unknown model "${id}"`);
         });
       }
       for (const [alias, target] of Object.entries(config.aliases)) {
         if (alias === 'auto') issue(['aliases', alias], '"auto" is reserved');
-        if (modelIds.has(alias) || routeNames.has(alias)) issue(['aliases', alias], `alias "${alias}" has the same name as a model or route`);
+        if (modelIds.has(alias) || routeNames.has(alias))
+          issue(['aliases', alias], `alias "${alias}" has the same name as a model or route`);
         // Follow the chain: it must end at a model or a route, without a cycle.
         const seen = new Set([alias]);
         let current = target;
@@ -280,7 +325,8 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           seen.add(current);
           current = config.aliases[current]!;
         }
-        if (seen.has(current) && config.aliases[current] !== undefined) issue(['aliases', alias], `alias cycle: ${[...seen, current].join(' -> ')}`);
+        if (seen.has(current) && config.aliases[current] !== undefined)
+          issue(['aliases', alias], `alias cycle: ${[...seen, current].join(' -> ')}`);
         else if (current !== 'auto' && !modelIds.has(current) && !routeNames.has(current)) {
           issue(['aliases', alias], `"${target}" is not a model, route or alias`);
         }

@@ -12,7 +12,9 @@ export class CostOptimizer {
   private prices = new Map<string, ModelPricing>();
 
   setPricing(prices: Iterable<[string, ModelPricing | undefined]>): void {
-    this.prices = new Map([...prices].filter((entry): entry is [string, ModelPricing] => entry[1] !== undefined));
+    this.prices = new Map(
+      [...prices].filter((entry): entry is [string, ModelPricing] => entry[1] !== undefined),
+    );
   }
 
   pricing(modelId: string): ModelPricing | undefined {

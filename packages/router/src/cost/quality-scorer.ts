@@ -8,11 +8,17 @@ export class QualityScorer {
   private readonly feedback = new Map<string, { value: number; count: number }>();
 
   constructor(
-    private readonly options: { defaultQuality?: number; feedbackWeight?: number; errorPenalty?: number } = {},
+    private readonly options: {
+      defaultQuality?: number;
+      feedbackWeight?: number;
+      errorPenalty?: number;
+    } = {},
   ) {}
 
   setPriors(priors: Iterable<[string, number | undefined]>): void {
-    this.priors = new Map([...priors].filter((entry): entry is [string, number] => entry[1] !== undefined));
+    this.priors = new Map(
+      [...priors].filter((entry): entry is [string, number] => entry[1] !== undefined),
+    );
   }
 
   prior(modelId: string): number {
@@ -24,7 +30,12 @@ export class QualityScorer {
     const clamped = Math.min(1, Math.max(0, score));
     const current = this.feedback.get(modelId);
     const alpha = this.options.feedbackWeight ?? 0.2;
-    this.feedback.set(modelId, current ? { value: current.value + alpha * (clamped - current.value), count: current.count + 1 } : { value: clamped, count: 1 });
+    this.feedback.set(
+      modelId,
+      current
+        ? { value: current.value + alpha * (clamped - current.value), count: current.count + 1 }
+        : { value: clamped, count: 1 },
+    );
   }
 
   score(modelId: string, errorRate = 0): number {

@@ -48,9 +48,17 @@ export class ModelEnsemble {
     private readonly router: EnsembleRouter,
     readonly options: ModelEnsembleOptions,
   ) {
-    if (!options.models?.length) throw new InvalidArgumentError({ argument: 'models', message: 'An ensemble needs at least one member model.' });
+    if (!options.models?.length)
+      throw new InvalidArgumentError({
+        argument: 'models',
+        message: 'An ensemble needs at least one member model.',
+      });
     if (options.mode === 'best-of-n' && !options.scorer) {
-      throw new InvalidArgumentError({ argument: 'scorer', message: 'best-of-n needs a `scorer(result, request)` returning a number (higher is better).' });
+      throw new InvalidArgumentError({
+        argument: 'scorer',
+        message:
+          'best-of-n needs a `scorer(result, request)` returning a number (higher is better).',
+      });
     }
   }
 
@@ -73,10 +81,16 @@ export class ModelEnsemble {
     const settled = await Promise.allSettled(members.map((member) => this.router.generate(member)));
     const views: EnsembleMember[] = settled.map((outcome, index) =>
       outcome.status === 'fulfilled'
-        ? { model: members[index]!.model!, modelId: outcome.value.routing.modelId, text: outcome.value.text }
+        ? {
+            model: members[index]!.model!,
+            modelId: outcome.value.routing.modelId,
+            text: outcome.value.text,
+          }
         : { model: members[index]!.model!, error: describeError(outcome.reason) },
     );
-    const ok = settled.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [{ index, result: outcome.value }] : []));
+    const ok = settled.flatMap((outcome, index) =>
+      outcome.status === 'fulfilled' ? [{ index, result: outcome.value }] : [],
+    );
     if (ok.length === 0) throw this.allFailed(views, settled);
     let winner: number;
     if (this.options.mode === 'best-of-n') {
@@ -106,31 +120,38 @@ export class ModelEnsemble {
     return { ...result, ensemble: { mode: this.options.mode, winner, members: views } };
   }
 
-  private async firstToFinish(request: RouterRequest, members: RouterRequest[]): Promise<EnsembleResult> {
+  private async firstToFinish(
+    request: RouterRequest,
+    members: RouterRequest[],
+  ): Promise<EnsembleResult> {
     const controllers = members.map(() => new AbortController());
-    const onAbort = () => controllers.forEach((controller) => controller.abort(request.abortSignal?.reason));
+    const onAbort = () => {
+      for (const controller of controllers) controller.abort(request.abortSignal?.reason);
+    };
     request.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const views: EnsembleMember[] = members.map((member) => ({ model: member.model! }));
     const outcomes: PromiseSettledResult<RouterGenerateResult>[] = [];
     try {
-      const winner = await new Promise<{ index: number; result: RouterGenerateResult }>((resolve, reject) => {
-        let pending = members.length;
-        members.forEach((member, index) => {
-          this.router.generate({ ...member, abortSignal: controllers[index]!.signal }).then(
-            (result) => {
-              outcomes[index] = { status: 'fulfilled', value: result };
-              views[index]!.modelId = result.routing.modelId;
-              views[index]!.text = result.text;
-              resolve({ index, result });
-            },
-            (error: unknown) => {
-              outcomes[index] = { status: 'rejected', reason: error };
-              if (!views[index]!.aborted) views[index]!.error = describeError(error);
-              if (--pending === 0) reject(this.allFailed(views, outcomes));
-            },
-          );
-        });
-      });
+      const winner = await new Promise<{ index: number; result: RouterGenerateResult }>(
+        (resolve, reject) => {
+          let pending = members.length;
+          members.forEach((member, index) => {
+            this.router.generate({ ...member, abortSignal: controllers[index]!.signal }).then(
+              (result) => {
+                outcomes[index] = { status: 'fulfilled', value: result };
+                views[index]!.modelId = result.routing.modelId;
+                views[index]!.text = result.text;
+                resolve({ index, result });
+              },
+              (error: unknown) => {
+                outcomes[index] = { status: 'rejected', reason: error };
+                if (!views[index]!.aborted) views[index]!.error = describeError(error);
+                if (--pending === 0) reject(this.allFailed(views, outcomes));
+              },
+            );
+          });
+        },
+      );
       // The losers are still running: stop them.
       controllers.forEach((controller, index) => {
         if (index !== winner.index && outcomes[index] === undefined) {
@@ -138,14 +159,22 @@ export class ModelEnsemble {
           controller.abort(new Error('Another ensemble member finished first.'));
         }
       });
-      return { ...winner.result, ensemble: { mode: 'first-to-finish', winner: winner.index, members: views } };
+      return {
+        ...winner.result,
+        ensemble: { mode: 'first-to-finish', winner: winner.index, members: views },
+      };
     } finally {
       request.abortSignal?.removeEventListener('abort', onAbort);
     }
   }
 
-  private allFailed(views: EnsembleMember[], outcomes: PromiseSettledResult<unknown>[]): RouterError {
-    const first = outcomes.find((outcome) => outcome?.status === 'rejected') as PromiseRejectedResult | undefined;
+  private allFailed(
+    views: EnsembleMember[],
+    outcomes: PromiseSettledResult<unknown>[],
+  ): RouterError {
+    const first = outcomes.find((outcome) => outcome?.status === 'rejected') as
+      | PromiseRejectedResult
+      | undefined;
     return new RouterError({
       code: 'all-candidates-failed',
       isRetryable: views.some((view) => view.error?.isRetryable),

@@ -39,8 +39,12 @@ const bitsPerWeight: [RegExp, number][] = [
  * A rough resident size from parameter count and quantization (weights only, +10% for
  * buffers). Good enough for a budget; configure `memory` for anything precise.
  */
-export function estimateModelMemory(info: Pick<ModelV1Info, 'parameterCount' | 'quantization'>): number | undefined {
+export function estimateModelMemory(
+  info: Pick<ModelV1Info, 'parameterCount' | 'quantization'>,
+): number | undefined {
   if (!info.parameterCount) return undefined;
-  const bits = bitsPerWeight.find(([pattern]) => info.quantization && pattern.test(info.quantization))?.[1] ?? 16;
+  const bits =
+    bitsPerWeight.find(([pattern]) => info.quantization && pattern.test(info.quantization))?.[1] ??
+    16;
   return Math.round((info.parameterCount * bits * 1.1) / 8);
 }

@@ -135,7 +135,8 @@ export class ModelPool {
 
   get loadedLocalCount(): number {
     let count = 0;
-    for (const entry of this.entries.values()) if (entry.local && (entry.model || entry.loading)) count++;
+    for (const entry of this.entries.values())
+      if (entry.local && (entry.model || entry.loading)) count++;
     for (const entry of this.retired) if (entry.model) count++;
     return count;
   }
@@ -143,7 +144,8 @@ export class ModelPool {
   get memoryInUse(): number {
     let total = 0;
     for (const entry of [...this.entries.values(), ...this.retired]) {
-      if (entry.local && (entry.model || entry.loading)) total += entry.memoryBytes ?? configuredMemory(entry.config) ?? 0;
+      if (entry.local && (entry.model || entry.loading))
+        total += entry.memoryBytes ?? configuredMemory(entry.config) ?? 0;
     }
     return total;
   }
@@ -151,7 +153,11 @@ export class ModelPool {
   /** The loaded model, loading it first if needed. Hold the lease while using it. */
   async acquire(id: string): Promise<ModelLease> {
     const entry = this.entries.get(id);
-    if (!entry) throw new LlmrError({ code: 'model-not-found', message: `No model "${id}" is registered in the router.` });
+    if (!entry)
+      throw new LlmrError({
+        code: 'model-not-found',
+        message: `No model "${id}" is registered in the router.`,
+      });
     entry.leases++;
     entry.lastUsedAt = this.options.clock.now();
     this.clearIdleTimer(entry);
@@ -176,9 +182,12 @@ export class ModelPool {
   }
 
   /** Unloads a local model now (when idle). Returns whether it did. */
-  async unload(id: string, reason: 'manual' | 'idle' | 'lru' | 'memory' = 'manual'): Promise<boolean> {
+  async unload(
+    id: string,
+    reason: 'manual' | 'idle' | 'lru' | 'memory' = 'manual',
+  ): Promise<boolean> {
     const entry = this.entries.get(id);
-    if (!entry || !entry.local || !entry.model || entry.leases > 0) return false;
+    if (!entry?.local || !entry.model || entry.leases > 0) return false;
     await this.dispose(entry, reason);
     return true;
   }
@@ -192,7 +201,8 @@ export class ModelPool {
         this.clearIdleTimer(entry);
         await entry.loading?.catch(() => {});
         // Instances handed in by the caller are theirs to dispose.
-        if (entry.model && (entry.local || entry.config.provider !== undefined)) await this.dispose(entry, 'dispose');
+        if (entry.model && (entry.local || entry.config.provider !== undefined))
+          await this.dispose(entry, 'dispose');
       }),
     );
   }
@@ -218,7 +228,10 @@ export class ModelPool {
       const model =
         typeof config.model === 'function'
           ? await config.model()
-          : await this.registry(config).load(config.source!, { id: config.id, ...config.loadOptions });
+          : await this.registry(config).load(config.source!, {
+              id: config.id,
+              ...config.loadOptions,
+            });
       return model;
     })();
     try {
@@ -226,12 +239,23 @@ export class ModelPool {
       entry.model = model;
       entry.info = model.info;
       entry.memoryBytes = configuredMemory(config) ?? estimateModelMemory(model.info);
-      this.options.emit({ type: 'model-load', time: this.options.clock.now(), modelId: config.id, durationMs: this.options.clock.now() - started, ...(entry.memoryBytes !== undefined ? { memoryBytes: entry.memoryBytes } : {}) });
+      this.options.emit({
+        type: 'model-load',
+        time: this.options.clock.now(),
+        modelId: config.id,
+        durationMs: this.options.clock.now() - started,
+        ...(entry.memoryBytes !== undefined ? { memoryBytes: entry.memoryBytes } : {}),
+      });
       // The real size may exceed the estimate: make room again, now that it is known.
       this.makeRoom(entry, 0, true);
       return model;
     } catch (error) {
-      this.options.emit({ type: 'model-load-error', time: this.options.clock.now(), modelId: config.id, error: describeError(error) });
+      this.options.emit({
+        type: 'model-load-error',
+        time: this.options.clock.now(),
+        modelId: config.id,
+        error: describeError(error),
+      });
       throw error;
     } finally {
       entry.loading = undefined;
@@ -254,8 +278,10 @@ export class ModelPool {
    */
   private makeRoom(entry: PoolEntry, extraBytes: number, loaded = false) {
     const { maxLoadedModels, maxMemoryBytes } = this.options.settings;
-    const countOver = () => maxLoadedModels !== undefined && this.loadedLocalCount + (loaded ? 0 : 1) > maxLoadedModels;
-    const memoryOver = () => maxMemoryBytes !== undefined && this.memoryInUse + extraBytes > maxMemoryBytes;
+    const countOver = () =>
+      maxLoadedModels !== undefined && this.loadedLocalCount + (loaded ? 0 : 1) > maxLoadedModels;
+    const memoryOver = () =>
+      maxMemoryBytes !== undefined && this.memoryInUse + extraBytes > maxMemoryBytes;
     while (countOver() || memoryOver()) {
       const reason = countOver() ? 'lru' : 'memory';
       const victim = [...this.entries.values()]
@@ -304,13 +330,21 @@ export class ModelPool {
     else this.retired.add(entry);
   }
 
-  private async dispose(entry: PoolEntry, reason: 'idle' | 'lru' | 'memory' | 'reload' | 'dispose' | 'manual') {
+  private async dispose(
+    entry: PoolEntry,
+    reason: 'idle' | 'lru' | 'memory' | 'reload' | 'dispose' | 'manual',
+  ) {
     const model = entry.model;
     if (!model) return;
     this.clearIdleTimer(entry);
     entry.model = undefined;
     this.retired.delete(entry);
-    this.options.emit({ type: 'model-unload', time: this.options.clock.now(), modelId: entry.config.id, reason });
+    this.options.emit({
+      type: 'model-unload',
+      time: this.options.clock.now(),
+      modelId: entry.config.id,
+      reason,
+    });
     await model.dispose().catch(() => {});
   }
 }

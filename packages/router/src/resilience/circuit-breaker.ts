@@ -42,7 +42,11 @@ export class CircuitBreaker {
 
   /** The state as of now: an open circuit past its reset timeout reads as half-open. */
   get state(): CircuitState {
-    if (this.stateValue === 'open' && this.openedAt !== undefined && this.clock.now() >= this.openedAt + this.settings.resetTimeoutMs) {
+    if (
+      this.stateValue === 'open' &&
+      this.openedAt !== undefined &&
+      this.clock.now() >= this.openedAt + this.settings.resetTimeoutMs
+    ) {
       return 'half-open';
     }
     return this.stateValue;
@@ -81,7 +85,10 @@ export class CircuitBreaker {
     this.failures++;
     if (this.probesInFlight > 0) this.probesInFlight--;
     const state = this.state;
-    if (state === 'half-open' || (state === 'closed' && this.failures >= this.settings.failureThreshold)) {
+    if (
+      state === 'half-open' ||
+      (state === 'closed' && this.failures >= this.settings.failureThreshold)
+    ) {
       this.openedAt = this.clock.now();
       this.transition('open');
     }
@@ -97,7 +104,9 @@ export class CircuitBreaker {
     return {
       state,
       consecutiveFailures: this.failures,
-      ...(this.openedAt !== undefined ? { openedAt: this.openedAt, retryAt: this.openedAt + this.settings.resetTimeoutMs } : {}),
+      ...(this.openedAt !== undefined
+        ? { openedAt: this.openedAt, retryAt: this.openedAt + this.settings.resetTimeoutMs }
+        : {}),
     };
   }
 

@@ -57,7 +57,10 @@ export function backoffDelay(
   error: unknown,
   random: () => number,
 ): { delayMs: number } | { skip: string } {
-  const exponential = Math.min(settings.maxDelayMs, settings.baseDelayMs * settings.factor ** (retry - 1));
+  const exponential = Math.min(
+    settings.maxDelayMs,
+    settings.baseDelayMs * settings.factor ** (retry - 1),
+  );
   let delayMs =
     settings.jitter === 'full'
       ? random() * exponential
@@ -67,7 +70,9 @@ export function backoffDelay(
   const retryAfter = retryAfterMsOf(error);
   if (retryAfter !== undefined) {
     if (retryAfter > settings.maxRetryAfterMs) {
-      return { skip: `Retry-After ${retryAfter} ms exceeds maxRetryAfterMs ${settings.maxRetryAfterMs}` };
+      return {
+        skip: `Retry-After ${retryAfter} ms exceeds maxRetryAfterMs ${settings.maxRetryAfterMs}`,
+      };
     }
     delayMs = Math.max(delayMs, retryAfter);
   }

@@ -25,7 +25,13 @@ export class RequestScope {
     this.unlink = () => callerSignal?.removeEventListener('abort', onAbort);
     if (totalMs !== undefined) {
       this.totalTimer = clock.setTimeout(
-        () => this.controller.abort(new TimeoutError({ timeoutMs: totalMs, message: `The request ran past its total timeout of ${totalMs} ms.` })),
+        () =>
+          this.controller.abort(
+            new TimeoutError({
+              timeoutMs: totalMs,
+              message: `The request ran past its total timeout of ${totalMs} ms.`,
+            }),
+          ),
         totalMs,
       );
     }
@@ -69,7 +75,10 @@ export class AttemptScope {
       this.firstTokenTimer = clock.setTimeout(
         () =>
           this.controller.abort(
-            new TimeoutError({ timeoutMs: firstTokenMs, message: `Model "${modelId}" sent no first token within ${firstTokenMs} ms.` }),
+            new TimeoutError({
+              timeoutMs: firstTokenMs,
+              message: `Model "${modelId}" sent no first token within ${firstTokenMs} ms.`,
+            }),
           ),
         firstTokenMs,
       );

@@ -9,7 +9,8 @@ import type { ModelV1CallOptions, ModelV1Capability } from '@llmr/core';
 export function requiredCapabilities(options: ModelV1CallOptions): ModelV1Capability[] {
   const required: ModelV1Capability[] = [options.messages !== undefined ? 'chat' : 'completion'];
   if (options.tools?.length && options.toolChoice?.type !== 'none') required.push('tools');
-  if (options.responseFormat?.type === 'json' && options.responseFormat.schema) required.push('json-schema');
+  if (options.responseFormat?.type === 'json' && options.responseFormat.schema)
+    required.push('json-schema');
   if (options.responseFormat?.type === 'grammar') required.push('grammar');
   if (options.logprobs) required.push('logprobs');
   return required;

@@ -20,7 +20,10 @@ export function estimatePromptTokens(options: ModelV1CallOptions): number {
 export function countPromptTokens(options: ModelV1CallOptions, tokenizer: TokenizerV1): number {
   if (options.prompt !== undefined) return tokenizer.encode(options.prompt).length;
   try {
-    if (tokenizer.applyChatTemplate) return tokenizer.encode(tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true })).length;
+    if (tokenizer.applyChatTemplate)
+      return tokenizer.encode(
+        tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true }),
+      ).length;
   } catch {
     // A template that cannot render these messages: count the contents instead.
   }

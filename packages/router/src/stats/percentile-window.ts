@@ -31,6 +31,11 @@ export class PercentileWindow {
   }
 
   summary(): { p50?: number; p90?: number; p99?: number; count: number } {
-    return { p50: this.percentile(50), p90: this.percentile(90), p99: this.percentile(99), count: this.count };
+    return {
+      p50: this.percentile(50),
+      p90: this.percentile(90),
+      p99: this.percentile(99),
+      count: this.count,
+    };
   }
 }

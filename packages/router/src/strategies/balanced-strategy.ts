@@ -12,7 +12,12 @@ export interface BalancedWeights {
   load: number;
 }
 
-export const defaultBalancedWeights: BalancedWeights = { quality: 0.4, cost: 0.3, speed: 0.2, load: 0.1 };
+export const defaultBalancedWeights: BalancedWeights = {
+  quality: 0.4,
+  cost: 0.3,
+  speed: 0.2,
+  load: 0.1,
+};
 
 export function createBalancedStrategy(weights: Partial<BalancedWeights> = {}): RoutingStrategy {
   const w = { ...defaultBalancedWeights, ...weights };
@@ -21,15 +26,28 @@ export function createBalancedStrategy(weights: Partial<BalancedWeights> = {}): 
     name: 'balanced',
     rank(candidates, context) {
       const cost = lowerIsBetter(candidates.map((candidate) => candidate.estimatedCostUsd));
-      const speed = lowerIsBetter(candidates.map((candidate) => estimatedLatencyMs(candidate, context.expectedOutputTokens)));
+      const speed = lowerIsBetter(
+        candidates.map((candidate) => estimatedLatencyMs(candidate, context.expectedOutputTokens)),
+      );
       return sortRanked(
         candidates.map((candidate, index) => {
           const load = 1 / (1 + candidate.inFlight);
-          const score = (w.quality * candidate.quality + w.cost * cost[index]! + w.speed * speed[index]! + w.load * load) / sum;
+          const score =
+            (w.quality * candidate.quality +
+              w.cost * cost[index]! +
+              w.speed * speed[index]! +
+              w.load * load) /
+            sum;
           return {
             modelId: candidate.modelId,
             score: round(score),
-            details: { quality: round(candidate.quality), cost: round(cost[index]!), speed: round(speed[index]!), load: round(load), costUsd: candidate.estimatedCostUsd },
+            details: {
+              quality: round(candidate.quality),
+              cost: round(cost[index]!),
+              speed: round(speed[index]!),
+              load: round(load),
+              costUsd: candidate.estimatedCostUsd,
+            },
           };
         }),
         candidates,

@@ -10,8 +10,17 @@ export const costOptimizedStrategy: RoutingStrategy = {
       .map((candidate, index) => ({
         modelId: candidate.modelId,
         score: round(scores[index]!),
-        details: { costUsd: candidate.estimatedCostUsd, quality: round(candidate.quality), order: candidate.order },
+        details: {
+          costUsd: candidate.estimatedCostUsd,
+          quality: round(candidate.quality),
+          order: candidate.order,
+        },
       }))
-      .sort((a, b) => a.details.costUsd - b.details.costUsd || b.details.quality - a.details.quality || a.details.order - b.details.order);
+      .sort(
+        (a, b) =>
+          a.details.costUsd - b.details.costUsd ||
+          b.details.quality - a.details.quality ||
+          a.details.order - b.details.order,
+      );
   },
 };

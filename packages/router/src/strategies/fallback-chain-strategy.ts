@@ -9,7 +9,9 @@ export const fallbackChainStrategy: RoutingStrategy = {
       const index = chain.indexOf(id);
       return index >= 0 ? index : chain.length + order;
     };
-    const sorted = [...candidates].sort((a, b) => position(a.modelId, a.order) - position(b.modelId, b.order));
+    const sorted = [...candidates].sort(
+      (a, b) => position(a.modelId, a.order) - position(b.modelId, b.order),
+    );
     return sorted.map((candidate, index) => ({
       modelId: candidate.modelId,
       score: (sorted.length - index) / sorted.length,

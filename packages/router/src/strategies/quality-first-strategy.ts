@@ -9,8 +9,17 @@ export const qualityFirstStrategy: RoutingStrategy = {
       .map((candidate) => ({
         modelId: candidate.modelId,
         score: round(candidate.quality),
-        details: { quality: round(candidate.quality), costUsd: candidate.estimatedCostUsd, order: candidate.order },
+        details: {
+          quality: round(candidate.quality),
+          costUsd: candidate.estimatedCostUsd,
+          order: candidate.order,
+        },
       }))
-      .sort((a, b) => b.score - a.score || a.details.costUsd - b.details.costUsd || a.details.order - b.details.order);
+      .sort(
+        (a, b) =>
+          b.score - a.score ||
+          a.details.costUsd - b.details.costUsd ||
+          a.details.order - b.details.order,
+      );
   },
 };

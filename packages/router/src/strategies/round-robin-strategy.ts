@@ -11,7 +11,11 @@ export const roundRobinStrategy: RoutingStrategy = {
     const sorted = [...candidates].sort((a, b) => a.order - b.order);
     return sorted.map((_, index) => {
       const candidate = sorted[(turn + index) % count]!;
-      return { modelId: candidate.modelId, score: count ? (count - index) / count : 0, details: { turn, position: index } };
+      return {
+        modelId: candidate.modelId,
+        score: count ? (count - index) / count : 0,
+        details: { turn, position: index },
+      };
     });
   },
 };

@@ -9,13 +9,16 @@ import { estimatedLatencyMs, lowerIsBetter, round, sortRanked } from './rank-hel
 export const speedPriorityStrategy: RoutingStrategy = {
   name: 'speed-priority',
   rank(candidates, context) {
-    const latencies = candidates.map((candidate) => estimatedLatencyMs(candidate, context.expectedOutputTokens));
+    const latencies = candidates.map((candidate) =>
+      estimatedLatencyMs(candidate, context.expectedOutputTokens),
+    );
     const scores = lowerIsBetter(latencies);
     return sortRanked(
       candidates.map((candidate, index) => {
         const details: Record<string, number> = { samples: candidate.samples };
         if (candidate.ttftMs !== undefined) details.ttftMs = round(candidate.ttftMs, 3);
-        if (candidate.tokensPerSecond !== undefined) details.tokensPerSecond = round(candidate.tokensPerSecond, 3);
+        if (candidate.tokensPerSecond !== undefined)
+          details.tokensPerSecond = round(candidate.tokensPerSecond, 3);
         if (latencies[index] !== undefined) details.estimatedMs = round(latencies[index]!, 3);
         return { modelId: candidate.modelId, score: round(scores[index]!), details };
       }),

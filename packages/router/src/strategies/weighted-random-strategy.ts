@@ -21,14 +21,23 @@ export const weightedRandomStrategy: RoutingStrategy = {
       let index = 0;
       if (remaining > 0) {
         let target = context.random() * remaining;
-        index = pool.findIndex((item) => (target -= item.weight) < 0);
-        if (index < 0) index = pool.length - 1;
+        index = pool.length - 1;
+        for (const [position, item] of pool.entries()) {
+          target -= item.weight;
+          if (target < 0) {
+            index = position;
+            break;
+          }
+        }
       }
       const [picked] = pool.splice(index, 1);
       ranked.push({
         modelId: picked!.candidate.modelId,
         score: (count - ranked.length) / count,
-        details: { weight: picked!.weight, probability: total > 0 ? round(picked!.weight / total) : 0 },
+        details: {
+          weight: picked!.weight,
+          probability: total > 0 ? round(picked!.weight / total) : 0,
+        },
       });
     }
     return ranked;
