@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Keep `node:` specifiers so browser bundlers see Node-only imports for what they are.
+  removeNodeProtocol: false,
 });

@@ -6,10 +6,16 @@
  *
  * (The same module lives in @llmr/safetensors: the two packages depend only on @llmr/core.)
  */
-import { APICallError, InvalidArgumentError, LoadError } from '@llmr/core';
+import {
+  AbortError,
+  APICallError,
+  InvalidArgumentError,
+  isAbortError,
+  LoadError,
+} from '@llmr/core';
 
 /** Anything a reader can open: a path, a `file:`/`http(s):` URL, a Blob, or bytes. */
-export type ByteSourceInput = string | URL | Blob | ArrayBuffer | ArrayBufferView;
+export type ByteSourceInput = string | URL | Blob | ArrayBufferLike | ArrayBufferView;
 
 export interface ByteSourceOptions {
   /** `fetch` to use for http(s) sources (defaults to `globalThis.fetch`). */
@@ -66,7 +72,12 @@ export async function openByteSource(
     });
   }
   if (typeof Blob !== 'undefined' && input instanceof Blob) return new BlobByteSource(input);
-  if (input instanceof ArrayBuffer) return new MemoryByteSource(new Uint8Array(input));
+  if (
+    input instanceof ArrayBuffer ||
+    (typeof SharedArrayBuffer !== 'undefined' && input instanceof SharedArrayBuffer)
+  ) {
+    return new MemoryByteSource(new Uint8Array(input));
+  }
   if (ArrayBuffer.isView(input)) {
     return new MemoryByteSource(new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
   }
@@ -229,7 +240,7 @@ class HttpByteSource implements ByteSource {
         signal: this.options.signal,
       });
     } catch (error) {
-      if ((error as Error)?.name === 'AbortError') throw error;
+      if (isAbortError(error)) throw new AbortError({ cause: error });
       throw new APICallError({
         url: this.name,
         message: `Fetching bytes ${offset}-${offset + clamped - 1} of ${this.name} failed: ${(error as Error).message}.`,

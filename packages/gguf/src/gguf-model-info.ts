@@ -214,7 +214,7 @@ export function getGgufModelInfo(header: Pick<GgufHeader, 'metadata' | 'tensors'
     feedForwardLength: archNumbers('feed_forward_length'),
     headCount: archNumbers('attention.head_count'),
     headCountKv: archNumbers('attention.head_count_kv'),
-    vocabSize: archNumber('vocab_size'),
+    vocabSize: archNumber('vocab_size') ?? tokenizer.tokens?.length,
     ropeFreqBase: archNumber('rope.freq_base'),
     ropeDimensionCount: archNumber('rope.dimension_count'),
     rmsNormEpsilon: archNumber('attention.layer_norm_rms_epsilon'),
