@@ -1,0 +1,419 @@
+/**
+ * The Llama-family decoder as an ONNX graph with a KV cache, in Hugging Face Optimum's
+ * layout: inputs `input_ids`, `attention_mask`, `position_ids`,
+ * `past_key_values.{i}.key|value` ([batch, kv_heads, past, head_dim]); outputs `logits`,
+ * `present.{i}.key|value`. Batch, sequence and past axes are dynamic. Everything is
+ * computed in float32 with standard opset-17 ops (plus com.microsoft MatMulNBits for
+ * q4/q8), so one file runs on ONNX Runtime's CPU, WASM and WebGPU backends alike.
+ *
+ * Conventions are Hugging Face's (rotate-half RoPE, RMSNorm, SwiGLU, GQA). Grouped-query
+ * attention broadcasts instead of copying: queries are viewed as
+ * [batch, kv_heads, group, seq, head_dim] against keys [batch, kv_heads, 1, total, head_dim].
+ */
+import { float32ToFloat16Bits } from '@llmr/gguf';
+import { LlmrError, throwIfAborted } from '@llmr/core';
+import type { HfDirectory } from '../hf-directory';
+import { type OnnxDataType, OnnxGraphBuilder, type OnnxInitializer } from './onnx-graph-builder';
+import { quantizeMatMulNBits } from './onnx-quantize';
+
+export type OnnxDtype = 'f32' | 'f16' | 'q8' | 'q4';
+export const ONNX_DTYPES: readonly OnnxDtype[] = ['f32', 'f16', 'q8', 'q4'];
+
+export interface LlamaDecoderOptions {
+  dtype?: OnnxDtype;
+  /** Block size along K for q4/q8 (a power of two, at least 16). Default 32. */
+  blockSize?: number;
+  /**
+   * How q8 weights are stored: `matmul-nbits` (com.microsoft MatMulNBits, default) or
+   * `dequantize-linear` (standard int8 DequantizeLinear + MatMul, per output channel).
+   * q4 always uses MatMulNBits.
+   */
+  quantFormat?: 'matmul-nbits' | 'dequantize-linear';
+  /**
+   * Where an initializer's bytes go: return them to embed them in the model, or an
+   * external location after writing them elsewhere.
+   */
+  store?: (name: string, bytes: Uint8Array) => Promise<OnnxInitializer['data']>;
+  abortSignal?: AbortSignal;
+  onTensor?: (name: string) => void;
+}
+
+export interface LlamaDecoderGraph {
+  builder: OnnxGraphBuilder;
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  /** Weights stored in another form than asked (e.g. K not a multiple of the block size). */
+  fallbacks: { tensor: string; stored: string; reason: string }[];
+}
+
+const SUPPORTED = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'];
+
+function configNumber(config: Record<string, unknown>, key: string, fallback?: number): number {
+  const value = config[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: "${key}" must be a number; got ${JSON.stringify(config[key])}.`,
+    });
+  }
+  return value;
+}
+
+/** Bytes of a transposed [rows, columns] -> [columns, rows] float32 matrix, as f32 or f16. */
+function transposedBytes(
+  data: Float32Array,
+  rows: number,
+  columns: number,
+  type: 'float32' | 'float16',
+): Uint8Array {
+  if (type === 'float32') {
+    const out = new Float32Array(rows * columns);
+    for (let row = 0; row < rows; row++)
+      for (let column = 0; column < columns; column++)
+        out[column * rows + row] = data[row * columns + column]!;
+    return new Uint8Array(out.buffer);
+  }
+  const out = new Uint16Array(rows * columns);
+  for (let row = 0; row < rows; row++)
+    for (let column = 0; column < columns; column++)
+      out[column * rows + row] = float32ToFloat16Bits(data[row * columns + column]!);
+  return new Uint8Array(out.buffer);
+}
+
+function floatBytes(data: Float32Array, type: 'float32' | 'float16'): Uint8Array {
+  if (type === 'float32') return new Uint8Array(Float32Array.from(data).buffer);
+  return new Uint8Array(Uint16Array.from(data, (value) => float32ToFloat16Bits(value)).buffer);
+}
+
+export async function buildLlamaDecoderGraph(
+  hf: HfDirectory,
+  options: LlamaDecoderOptions = {},
+): Promise<LlamaDecoderGraph> {
+  const dtype = options.dtype ?? 'f32';
+  const blockSize = options.blockSize ?? 32;
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
+    throw new LlmrError({
+      code: 'convert-invalid-block-size',
+      message: `blockSize must be a power of two, at least 16; got ${blockSize}.`,
+    });
+  }
+  const config = hf.config;
+  const architectures = Array.isArray(config.architectures) ? config.architectures : [];
+  const architecture = architectures.find((name) => SUPPORTED.includes(name as string));
+  if (!architecture) {
+    throw new LlmrError({
+      code: 'convert-unsupported-architecture',
+      message: `Cannot export ${architectures.length ? architectures.join(', ') : '(no architectures in config.json)'} to ONNX: supported are ${SUPPORTED.join(', ')}.`,
+    });
+  }
+  if (config.rope_scaling && typeof config.rope_scaling === 'object') {
+    throw new LlmrError({
+      code: 'convert-unsupported-config',
+      message: `rope_scaling ${JSON.stringify(config.rope_scaling)} is not exported to ONNX yet.`,
+    });
+  }
+  const hidden = configNumber(config, 'hidden_size');
+  const heads = configNumber(config, 'num_attention_heads');
+  const kvHeads = configNumber(config, 'num_key_value_heads', heads);
+  const headDim = configNumber(config, 'head_dim', hidden / heads);
+  const layers = configNumber(config, 'num_hidden_layers');
+  const vocab = configNumber(config, 'vocab_size');
+  const intermediate = configNumber(config, 'intermediate_size');
+  const eps = configNumber(config, 'rms_norm_eps', 1e-6);
+  const theta = configNumber(config, 'rope_theta', 10000);
+  const maxPositions = configNumber(config, 'max_position_embeddings', 2048);
+  const group = heads / kvHeads;
+  if (!Number.isInteger(group) || headDim % 2 !== 0) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads}) and head_dim (${headDim}) even.`,
+    });
+  }
+
+  const g = new OnnxGraphBuilder();
+  const fallbacks: LlamaDecoderGraph['fallbacks'] = [];
+  const storeType: 'float32' | 'float16' = dtype === 'f32' ? 'float32' : 'float16';
+  const store = options.store ?? (async (_name: string, bytes: Uint8Array) => bytes);
+  const names = new Set(hf.tensors.names);
+
+  const read = async (name: string): Promise<Float32Array> => {
+    throwIfAborted(options.abortSignal);
+    if (!names.has(name)) {
+      throw new LlmrError({
+        code: 'convert-missing-tensor',
+        message: `${hf.dir} has no tensor ${name}; is this a ${architecture} checkpoint?`,
+      });
+    }
+    options.onTensor?.(name);
+    return hf.tensors.readFloat32(name);
+  };
+
+  /** A float initializer (norm weights, embeddings), cast to float32 when stored as f16. */
+  const floatWeight = async (
+    name: string,
+    data: Float32Array,
+    dims: number[],
+    type: OnnxDataType = storeType,
+  ): Promise<string> => {
+    const stored = g.initializer(
+      name,
+      type,
+      dims,
+      await store(name, floatBytes(data, type as 'float32' | 'float16')),
+    );
+    return type === 'float32' ? stored : g.op('Cast', [stored], { to: 1 });
+  };
+
+  /** x @ W^T for an HF weight W [rows = out, columns = in]. */
+  const linear = async (x: string, name: string, bias?: string): Promise<string> => {
+    const data = await read(name);
+    const [rows, columns] = hf.tensors.shape(name) as [number, number];
+    let out: string;
+    const quantized = dtype === 'q4' || dtype === 'q8';
+    if (quantized && options.quantFormat === 'dequantize-linear' && dtype === 'q8') {
+      // Per output channel int8, stored [in, out] like the float weights.
+      const scales = new Float32Array(rows);
+      for (let row = 0; row < rows; row++) {
+        let absMax = 0;
+        for (let column = 0; column < columns; column++)
+          absMax = Math.max(absMax, Math.abs(data[row * columns + column]!));
+        scales[row] = Math.fround(absMax / 127);
+      }
+      const levels = new Int8Array(rows * columns);
+      for (let row = 0; row < rows; row++) {
+        const inverse = scales[row] === 0 ? 0 : 1 / scales[row]!;
+        for (let column = 0; column < columns; column++)
+          levels[column * rows + row] = Math.max(
+            -127,
+            Math.min(127, Math.round(data[row * columns + column]! * inverse)),
+          );
+      }
+      const weight = g.initializer(
+        `${name}_quantized`,
+        'int8',
+        [columns, rows],
+        await store(`${name}_quantized`, new Uint8Array(levels.buffer)),
+      );
+      const scale = g.float32s(scales, [rows], `${name}_scale`);
+      const zero = g.initializer(`${name}_zero_point`, 'int8', [rows], new Uint8Array(rows));
+      const dequantized = g.op('DequantizeLinear', [weight, scale, zero], { axis: 1 });
+      out = g.op('MatMul', [x, dequantized]);
+    } else if (quantized && columns % blockSize === 0) {
+      const bits = dtype === 'q4' ? 4 : 8;
+      const weight = quantizeMatMulNBits(data, rows, columns, bits, blockSize);
+      const blocks = columns / blockSize;
+      const packed = g.initializer(
+        `${name}_Q${bits}`,
+        'uint8',
+        [rows, blocks, (blockSize * bits) / 8],
+        await store(`${name}_Q${bits}`, weight.packed),
+      );
+      const scales = g.initializer(
+        `${name}_scales`,
+        'float32',
+        [rows * blocks],
+        await store(`${name}_scales`, new Uint8Array(weight.scales.buffer)),
+      );
+      out = g.op(
+        'MatMulNBits',
+        [x, packed, scales],
+        { K: columns, N: rows, bits, block_size: blockSize },
+        { domain: 'com.microsoft' },
+      );
+    } else {
+      const type: 'float32' | 'float16' = quantized ? 'float16' : storeType;
+      if (quantized) {
+        fallbacks.push({
+          tensor: name,
+          stored: 'f16',
+          reason: `K (${columns}) is not a multiple of the block size ${blockSize}`,
+        });
+      }
+      const stored = g.initializer(
+        name,
+        type,
+        [columns, rows],
+        await store(name, transposedBytes(data, rows, columns, type)),
+      );
+      const weight = type === 'float32' ? stored : g.op('Cast', [stored], { to: 1 });
+      out = g.op('MatMul', [x, weight]);
+    }
+    return bias ? g.op('Add', [out, bias]) : out;
+  };
+
+  const optionalBias = async (name: string): Promise<string | undefined> => {
+    if (!names.has(name)) return undefined;
+    return floatWeight(name, await read(name), [...hf.tensors.shape(name)], 'float32');
+  };
+
+  const axes = (...values: number[]) => g.int64s(values);
+  const scalarInt = (value: number) => {
+    const data = new Uint8Array(8);
+    new DataView(data.buffer).setBigInt64(0, BigInt(value), true);
+    return g.initializer(g.uniqueName('const_scalar_i64'), 'int64', [], data);
+  };
+
+  const rmsNorm = async (x: string, name: string): Promise<string> => {
+    const weight = await floatWeight(name, await read(name), [hidden], 'float32');
+    const squared = g.op('Mul', [x, x]);
+    const mean = g.op('ReduceMean', [squared], { axes: [-1], keepdims: 1 });
+    const root = g.op('Sqrt', [g.op('Add', [mean, g.scalar(eps)])]);
+    return g.op('Mul', [g.op('Div', [x, root]), weight]);
+  };
+
+  // Graph inputs, Optimum's names and axes.
+  const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const past: { key: string; value: string }[] = [];
+  for (let layer = 0; layer < layers; layer++) {
+    const dims = ['batch_size', kvHeads, 'past_sequence_length', headDim];
+    past.push({
+      key: g.input(`past_key_values.${layer}.key`, 'float32', dims),
+      value: g.input(`past_key_values.${layer}.value`, 'float32', dims),
+    });
+  }
+
+  // The additive attention bias, once for all layers: query i (cache index past + i) may
+  // see key j when j <= past + i and attention_mask[b, j] is 1. Masked scores get the
+  // lowest float32 rather than -inf so a fully masked (padding) row stays finite.
+  const sequenceLength = g.op('Gather', [g.op('Shape', [inputIds]), scalarInt(1)], { axis: 0 });
+  const totalLength = g.op('Gather', [g.op('Shape', [attentionMask]), scalarInt(1)], { axis: 0 });
+  const pastLength = g.op('Sub', [totalLength, sequenceLength]);
+  const one = scalarInt(1);
+  const keyIndex = g.op('Range', [scalarInt(0), totalLength, one]);
+  const queryIndex = g.op('Range', [pastLength, totalLength, one]);
+  const causal = g.op('LessOrEqual', [
+    g.op('Unsqueeze', [keyIndex, axes(0)]),
+    g.op('Unsqueeze', [queryIndex, axes(1)]),
+  ]);
+  const padding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), axes(1)]);
+  const allowed = g.op('And', [causal, padding]);
+  const bias = g.op('Unsqueeze', [
+    g.op('Where', [allowed, g.scalar(0), g.scalar(-3.4028234663852886e38)]),
+    axes(1, 2),
+  ]);
+
+  // Rotary tables in float64, rounded once to float32, gathered by position.
+  const half = headDim / 2;
+  const cosTable = new Float32Array(maxPositions * headDim);
+  const sinTable = new Float32Array(maxPositions * headDim);
+  for (let position = 0; position < maxPositions; position++) {
+    for (let index = 0; index < half; index++) {
+      const angle = position * theta ** (-(2 * index) / headDim);
+      for (const offset of [index, index + half]) {
+        cosTable[position * headDim + offset] = Math.cos(angle);
+        sinTable[position * headDim + offset] = Math.sin(angle);
+      }
+    }
+  }
+  const cosCache = g.initializer(
+    'cos_cache',
+    'float32',
+    [maxPositions, headDim],
+    await store('cos_cache', new Uint8Array(cosTable.buffer)),
+  );
+  const sinCache = g.initializer(
+    'sin_cache',
+    'float32',
+    [maxPositions, headDim],
+    await store('sin_cache', new Uint8Array(sinTable.buffer)),
+  );
+  const cos = g.op('Unsqueeze', [g.op('Gather', [cosCache, positionIds]), axes(1)]);
+  const sin = g.op('Unsqueeze', [g.op('Gather', [sinCache, positionIds]), axes(1)]);
+  const halfStart = axes(0);
+  const halfMiddle = axes(half);
+  const halfEnd = axes(headDim);
+  const lastAxis = axes(3);
+  const rope = (x: string): string => {
+    const first = g.op('Slice', [x, halfStart, halfMiddle, lastAxis]);
+    const second = g.op('Slice', [x, halfMiddle, halfEnd, lastAxis]);
+    const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: 3 });
+    return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+  };
+  const headsFirst = (x: string, count: number) =>
+    g.op('Transpose', [g.op('Reshape', [x, axes(0, 0, count, headDim)])], { perm: [0, 2, 1, 3] });
+  const scale = g.scalar(1 / Math.sqrt(headDim));
+  const groupedShape = axes(0, kvHeads, group, -1, headDim);
+  const mergedShape = axes(0, heads, -1, headDim);
+  const flatShape = axes(0, 0, heads * headDim);
+
+  // Embeddings.
+  const embedName = 'model.embed_tokens.weight';
+  const embedData = await read(embedName);
+  const embedding = await floatWeight(embedName, embedData, [vocab, hidden]);
+  let x = g.op('Gather', [embedding, inputIds], { axis: 0 });
+
+  for (let layer = 0; layer < layers; layer++) {
+    const prefix = `model.layers.${layer}`;
+    const normed = await rmsNorm(x, `${prefix}.input_layernorm.weight`);
+    const q = await linear(
+      normed,
+      `${prefix}.self_attn.q_proj.weight`,
+      await optionalBias(`${prefix}.self_attn.q_proj.bias`),
+    );
+    const k = await linear(
+      normed,
+      `${prefix}.self_attn.k_proj.weight`,
+      await optionalBias(`${prefix}.self_attn.k_proj.bias`),
+    );
+    const v = await linear(
+      normed,
+      `${prefix}.self_attn.v_proj.weight`,
+      await optionalBias(`${prefix}.self_attn.v_proj.bias`),
+    );
+    const queries = rope(headsFirst(q, heads));
+    const keys = g.op('Concat', [past[layer]!.key, rope(headsFirst(k, kvHeads))], { axis: 2 }, {
+      output: `present.${layer}.key`,
+    });
+    const values = g.op('Concat', [past[layer]!.value, headsFirst(v, kvHeads)], { axis: 2 }, {
+      output: `present.${layer}.value`,
+    });
+    const grouped = g.op('Reshape', [queries, groupedShape]);
+    const keysT = g.op('Transpose', [g.op('Unsqueeze', [keys, axes(2)])], {
+      perm: [0, 1, 2, 4, 3],
+    });
+    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]), bias]);
+    const probabilities = g.op('Softmax', [scores], { axis: -1 });
+    const context = g.op('MatMul', [probabilities, g.op('Unsqueeze', [values, axes(2)])]);
+    const merged = g.op(
+      'Transpose',
+      [g.op('Reshape', [context, mergedShape])],
+      { perm: [0, 2, 1, 3] },
+    );
+    const attention = await linear(
+      g.op('Reshape', [merged, flatShape]),
+      `${prefix}.self_attn.o_proj.weight`,
+    );
+    x = g.op('Add', [x, attention]);
+
+    const normedMlp = await rmsNorm(x, `${prefix}.post_attention_layernorm.weight`);
+    const gate = await linear(normedMlp, `${prefix}.mlp.gate_proj.weight`);
+    const up = await linear(normedMlp, `${prefix}.mlp.up_proj.weight`);
+    const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    x = g.op('Add', [x, await linear(activated, `${prefix}.mlp.down_proj.weight`)]);
+  }
+
+  const final = await rmsNorm(x, 'model.norm.weight');
+  const tied = config.tie_word_embeddings === true || !names.has('lm_head.weight');
+  let logits: string;
+  if (tied) {
+    // The head shares the embedding matrix: logits = x @ E^T, no second copy stored.
+    logits = g.op('MatMul', [final, g.op('Transpose', [embedding], { perm: [1, 0] })], {}, {
+      output: 'logits',
+    });
+  } else {
+    const head = await linear(final, 'lm_head.weight');
+    logits = g.op('Identity', [head], {}, { output: 'logits' });
+  }
+
+  g.output(logits, 'float32', ['batch_size', 'sequence_length', vocab]);
+  for (let layer = 0; layer < layers; layer++) {
+    const dims = ['batch_size', kvHeads, 'total_sequence_length', headDim];
+    g.output(`present.${layer}.key`, 'float32', dims);
+    g.output(`present.${layer}.value`, 'float32', dims);
+  }
+  g.validate();
+  return { builder: g, layers, kvHeads, headDim, fallbacks };
+}

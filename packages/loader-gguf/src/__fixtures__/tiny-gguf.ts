@@ -1,0 +1,33 @@
+/** Writes the fixtures' tiny models as GGUF files (through @llmr/convert) for these tests. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryTensorSource, type GgufDtype, writeHfModelAsGguf } from '@llmr/convert';
+import { buildTinyModel, type TinyModel } from '@llmr/fixtures';
+
+export interface TinyGguf extends TinyModel {
+  path: string;
+}
+
+export async function tinyGgufDirectory() {
+  const dir = await mkdtemp(join(tmpdir(), 'llmr-gguf-'));
+  return {
+    dir,
+    async write(kind: 'random' | 'oracle', dtype: GgufDtype, seed = 1): Promise<TinyGguf> {
+      const model = buildTinyModel({ kind, seed, contextLength: 512 });
+      const path = join(dir, `${kind}-${seed}-${dtype}.gguf`);
+      await writeHfModelAsGguf(
+        {
+          dir: `tiny-${kind}`,
+          config: model.files['config.json'],
+          tokenizer: model.files['tokenizer.json'],
+          tokenizerConfig: model.files['tokenizer_config.json'],
+          tensors: createMemoryTensorSource(model.weights),
+        },
+        { output: path, dtype },
+      );
+      return { ...model, path };
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}

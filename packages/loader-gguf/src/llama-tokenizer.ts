@@ -1,0 +1,75 @@
+/**
+ * TokenizerV1 over llama.cpp's own tokenizer, so the ids llmr counts and reports are
+ * exactly the ids the runtime evaluates. Chat templates render through @llmr/tokenizer
+ * (Jinja), with the GGUF's template or an override.
+ */
+import type { TokenizerV1 } from '@llmr/core';
+import { renderChatTemplate } from '@llmr/tokenizer';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+
+export function createLlamaTokenizer(
+  model: LlamaModel,
+  chatTemplate: string | undefined,
+): TokenizerV1 {
+  const tokens = model.tokens;
+  const bos = tokens.bos ?? undefined;
+  const eos = tokens.eos ?? undefined;
+  const specialIds = [bos, eos, tokens.eot ?? undefined].filter(
+    (id): id is number => id !== undefined,
+  );
+  const specialStrings = {
+    bos_token: tokens.bosString ?? undefined,
+    eos_token: tokens.eosString ?? undefined,
+  };
+  const isSpecial = (token: number) => specialIds.includes(token);
+
+  return {
+    specificationVersion: 'v1',
+    vocabularySize:
+      model.fileInsights.vocabularySize ??
+      Number(model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0),
+    specialTokens: { bos, eos, all: specialIds },
+    encode(text, { addSpecialTokens = true } = {}) {
+      // Special-token text (e.g. "<|im_start|>") parses as the special token, as llama-server does.
+      const ids = model.tokenize(text, true) as number[];
+      return addSpecialTokens && tokens.shouldPrependBosToken && bos !== undefined && ids[0] !== bos
+        ? [bos, ...ids]
+        : ids;
+    },
+    decode(ids, { skipSpecialTokens = false } = {}) {
+      const kept = skipSpecialTokens ? ids.filter((id) => !isSpecial(id)) : ids;
+      return model.detokenize(kept as Token[], !skipSpecialTokens);
+    },
+    createStreamDecoder({ skipSpecialTokens = true } = {}) {
+      // llama.cpp hands token pieces over as strings, so a multi-byte character split
+      // across byte tokens decodes to U+FFFD piecewise: hold tokens until they decode
+      // whole (at most 4, the longest UTF-8 sequence).
+      let pending: Token[] = [];
+      const recent: Token[] = [];
+      const emit = () => {
+        const text = model.detokenize(pending, !skipSpecialTokens, recent.slice(-4));
+        recent.push(...pending);
+        pending = [];
+        return text;
+      };
+      return {
+        push(token) {
+          if (skipSpecialTokens && isSpecial(token)) return '';
+          pending.push(token as Token);
+          const text = model.detokenize(pending, !skipSpecialTokens, recent.slice(-4));
+          if (text.endsWith('\uFFFD') && pending.length < 4) return '';
+          return emit();
+        },
+        flush: () => (pending.length ? emit() : ''),
+      };
+    },
+    applyChatTemplate(messages, options = {}) {
+      if (!chatTemplate) {
+        throw new Error(
+          'This GGUF has no chat template (tokenizer.chat_template); pass chatTemplate when loading it, or send a raw prompt.',
+        );
+      }
+      return renderChatTemplate(chatTemplate, messages, options, specialStrings);
+    },
+  };
+}
