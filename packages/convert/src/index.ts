@@ -25,3 +25,4 @@ export {
   openHfDirectory,
 } from './hf-directory';
 export { TokenType, tokenizerMetadata } from './tokenizer-metadata';
+export * from './onnx/index';

@@ -119,7 +119,8 @@ export async function buildLlamaDecoderGraph(
   const headDim = configNumber(config, 'head_dim', hidden / heads);
   const layers = configNumber(config, 'num_hidden_layers');
   const vocab = configNumber(config, 'vocab_size');
-  const intermediate = configNumber(config, 'intermediate_size');
+  // Read for its check only: the MLP's width comes from the weights' shapes.
+  configNumber(config, 'intermediate_size');
   const eps = configNumber(config, 'rms_norm_eps', 1e-6);
   const theta = configNumber(config, 'rope_theta', 10000);
   const maxPositions = configNumber(config, 'max_position_embeddings', 2048);
@@ -248,11 +249,7 @@ export async function buildLlamaDecoderGraph(
   };
 
   const axes = (...values: number[]) => g.int64s(values);
-  const scalarInt = (value: number) => {
-    const data = new Uint8Array(8);
-    new DataView(data.buffer).setBigInt64(0, BigInt(value), true);
-    return g.initializer(g.uniqueName('const_scalar_i64'), 'int64', [], data);
-  };
+  const scalarInt = (value: number) => g.int64Scalar(value);
 
   const rmsNorm = async (x: string, name: string): Promise<string> => {
     const weight = await floatWeight(name, await read(name), [hidden], 'float32');
@@ -364,12 +361,22 @@ export async function buildLlamaDecoderGraph(
       await optionalBias(`${prefix}.self_attn.v_proj.bias`),
     );
     const queries = rope(headsFirst(q, heads));
-    const keys = g.op('Concat', [past[layer]!.key, rope(headsFirst(k, kvHeads))], { axis: 2 }, {
-      output: `present.${layer}.key`,
-    });
-    const values = g.op('Concat', [past[layer]!.value, headsFirst(v, kvHeads)], { axis: 2 }, {
-      output: `present.${layer}.value`,
-    });
+    const keys = g.op(
+      'Concat',
+      [past[layer]!.key, rope(headsFirst(k, kvHeads))],
+      { axis: 2 },
+      {
+        output: `present.${layer}.key`,
+      },
+    );
+    const values = g.op(
+      'Concat',
+      [past[layer]!.value, headsFirst(v, kvHeads)],
+      { axis: 2 },
+      {
+        output: `present.${layer}.value`,
+      },
+    );
     const grouped = g.op('Reshape', [queries, groupedShape]);
     const keysT = g.op('Transpose', [g.op('Unsqueeze', [keys, axes(2)])], {
       perm: [0, 1, 2, 4, 3],
@@ -377,11 +384,9 @@ export async function buildLlamaDecoderGraph(
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]), bias]);
     const probabilities = g.op('Softmax', [scores], { axis: -1 });
     const context = g.op('MatMul', [probabilities, g.op('Unsqueeze', [values, axes(2)])]);
-    const merged = g.op(
-      'Transpose',
-      [g.op('Reshape', [context, mergedShape])],
-      { perm: [0, 2, 1, 3] },
-    );
+    const merged = g.op('Transpose', [g.op('Reshape', [context, mergedShape])], {
+      perm: [0, 2, 1, 3],
+    });
     const attention = await linear(
       g.op('Reshape', [merged, flatShape]),
       `${prefix}.self_attn.o_proj.weight`,
@@ -400,9 +405,14 @@ export async function buildLlamaDecoderGraph(
   let logits: string;
   if (tied) {
     // The head shares the embedding matrix: logits = x @ E^T, no second copy stored.
-    logits = g.op('MatMul', [final, g.op('Transpose', [embedding], { perm: [1, 0] })], {}, {
-      output: 'logits',
-    });
+    logits = g.op(
+      'MatMul',
+      [final, g.op('Transpose', [embedding], { perm: [1, 0] })],
+      {},
+      {
+        output: 'logits',
+      },
+    );
   } else {
     const head = await linear(final, 'lm_head.weight');
     logits = g.op('Identity', [head], {}, { output: 'logits' });

@@ -156,7 +156,7 @@ export class OnnxGraphBuilder {
   int64s(values: readonly number[], name?: string): string {
     const data = new Uint8Array(values.length * 8);
     const view = new DataView(data.buffer);
-    values.forEach((value, index) => view.setBigInt64(index * 8, BigInt(value), true));
+    for (const [index, value] of values.entries()) view.setBigInt64(index * 8, BigInt(value), true);
     const claimed = name ? this.claim(name, 'initializer') : this.uniqueName('const_i64');
     this.initializers.push({ name: claimed, type: 'int64', dims: [values.length], data });
     return claimed;
@@ -170,6 +170,15 @@ export class OnnxGraphBuilder {
     const data = new Uint8Array(Float32Array.from(values).buffer);
     const claimed = name ? this.claim(name, 'initializer') : this.uniqueName('const_f32');
     this.initializers.push({ name: claimed, type: 'float32', dims, data });
+    return claimed;
+  }
+
+  /** A scalar int64 (dims []): Range bounds, Gather indices. */
+  int64Scalar(value: number, name?: string): string {
+    const data = new Uint8Array(8);
+    new DataView(data.buffer).setBigInt64(0, BigInt(value), true);
+    const claimed = name ? this.claim(name, 'initializer') : this.uniqueName('const_scalar_i64');
+    this.initializers.push({ name: claimed, type: 'int64', dims: [], data });
     return claimed;
   }
 

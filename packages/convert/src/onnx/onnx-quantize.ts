@@ -84,7 +84,8 @@ export function dequantizeMatMulNBits(
       const blockIndex = row * blocksPerRow + block;
       const scale = weight.scales[blockIndex]!;
       for (let index = 0; index < weight.blockSize; index++) {
-        const byte = weight.packed[blockIndex * blobSize + (weight.bits === 8 ? index : index >> 1)]!;
+        const byte =
+          weight.packed[blockIndex * blobSize + (weight.bits === 8 ? index : index >> 1)]!;
         const level = weight.bits === 8 ? byte : index & 1 ? byte >> 4 : byte & 15;
         out[row * columns + block * weight.blockSize + index] = (level - zeroPoint) * scale;
       }

@@ -86,7 +86,7 @@ export class ProtoBuilder {
     if (values.length === 0) return this;
     const bytes = new Uint8Array(values.length * 4);
     const view = new DataView(bytes.buffer);
-    values.forEach((value, index) => view.setFloat32(index * 4, value, true));
+    for (const [index, value] of values.entries()) view.setFloat32(index * 4, value, true);
     this.tag(field, 2);
     this.push(varint(bytes.length));
     this.push(bytes);
