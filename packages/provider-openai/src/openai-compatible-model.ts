@@ -1,0 +1,488 @@
+/**
+ * One model behind an OpenAI-compatible HTTP API, as a ModelV1. Chat messages go to
+ * /chat/completions and raw prompts to /completions; streams are SSE, parsed as bytes
+ * arrive and turned into parts one pull at a time, so a slow reader slows the upstream
+ * read and abort takes effect before the next part.
+ */
+import {
+  AbortError,
+  APICallError,
+  GenerationError,
+  LlmrError,
+  ModelDisposedError,
+  type ModelV1,
+  type ModelV1CallOptions,
+  type ModelV1Capability,
+  type ModelV1EmbedOptions,
+  type ModelV1EmbedResult,
+  type ModelV1FinishReason,
+  type ModelV1GenerateResult,
+  type ModelV1Info,
+  type ModelV1StreamPart,
+  type ModelV1StreamResult,
+  type ModelV1ToolCall,
+  type ModelV1Usage,
+  ParseError,
+  throwIfAborted,
+  validateCallOptions,
+} from '@llmr/core';
+import { apiErrorFromResponse, type CallScope, createCallScope } from './api-call';
+import { toOpenAIBody } from './convert-to-openai';
+import {
+  mapChatLogprobs,
+  mapCompletionLogprobs,
+  mapFinishReason,
+  mapUsage,
+  type OpenAIUsage,
+} from './map-openai-response';
+import { SSEParser } from './sse-parser';
+
+export interface OpenAICompatibleModelSettings {
+  /** Context length the router filters on (the API does not say). Default 8192 (128000 for `openai`). */
+  contextLength?: number;
+  /** What the upstream model can do. Default: chat, completion, tools, json-schema, logprobs, embeddings. */
+  capabilities?: ModelV1Capability[];
+  /** Deadline per request, streaming included. Default: none (use the router's or an AbortSignal). */
+  timeoutMs?: number;
+  /** Send raw prompts to /completions (default true); false wraps them as one user message for /chat/completions. */
+  completions?: boolean;
+  /** Ask for usage in streams (stream_options.include_usage). Default true. */
+  includeUsage?: boolean;
+}
+
+export interface OpenAICompatibleConfig {
+  /** Provider name: `info.format` stays `openai`; `providerOptions[name]` is merged into request bodies. */
+  name: string;
+  baseURL: () => string;
+  headers: () => Record<string, string>;
+  fetch: typeof fetch;
+}
+
+type Chunk = {
+  id?: string;
+  model?: string;
+  error?: { message?: string; type?: string; code?: unknown } | string;
+  usage?: OpenAIUsage | null;
+  choices?: {
+    index?: number;
+    text?: string;
+    delta?: {
+      content?: string | null;
+      tool_calls?: {
+        index?: number;
+        id?: string;
+        function?: { name?: string; arguments?: string };
+      }[];
+    };
+    logprobs?: unknown;
+    finish_reason?: string | null;
+  }[];
+};
+
+const defaultCapabilities: ModelV1Capability[] = [
+  'chat',
+  'completion',
+  'tools',
+  'json-schema',
+  'logprobs',
+  'embeddings',
+];
+
+export class OpenAICompatibleModel implements ModelV1 {
+  readonly specificationVersion = 'v1' as const;
+  readonly info: ModelV1Info;
+  private disposed = false;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(
+    readonly modelId: string,
+    private readonly settings: OpenAICompatibleModelSettings,
+    private readonly config: OpenAICompatibleConfig,
+  ) {
+    this.info = {
+      id: modelId,
+      format: 'openai',
+      contextLength: settings.contextLength ?? 8192,
+      capabilities: settings.capabilities ?? defaultCapabilities,
+    };
+  }
+
+  private url(path: string): string {
+    return `${this.config.baseURL().replace(/\/+$/, '')}${path}`;
+  }
+
+  private endpoint(options: ModelV1CallOptions): 'chat' | 'completions' {
+    return options.messages !== undefined || this.settings.completions === false
+      ? 'chat'
+      : 'completions';
+  }
+
+  /** Starts a call: checks, a scope that ties the caller's signal, the timeout and dispose() together. */
+  private begin(url: string, abortSignal: AbortSignal | undefined): CallScope {
+    if (this.disposed) throw new ModelDisposedError({ modelId: this.modelId });
+    throwIfAborted(abortSignal);
+    const scope = createCallScope(url, abortSignal, this.settings.timeoutMs);
+    // dispose() aborts whatever is still running.
+    const controller = new AbortController();
+    scope.signal.addEventListener('abort', () => controller.abort(scope.signal.reason), {
+      once: true,
+    });
+    this.inFlight.add(controller);
+    const signal = AbortSignal.any([scope.signal, controller.signal]);
+    return {
+      signal,
+      errorFor: (caught) =>
+        controller.signal.aborted && !scope.signal.aborted
+          ? new ModelDisposedError({ modelId: this.modelId })
+          : scope.errorFor(caught),
+      close: () => {
+        this.inFlight.delete(controller);
+        scope.close();
+      },
+    };
+  }
+
+  private async post(url: string, body: unknown, scope: CallScope): Promise<Response> {
+    // Outside the try: a missing API key is its own error, not a connection failure.
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...this.config.headers(),
+    };
+    let response: Response;
+    try {
+      response = await this.config.fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        signal: scope.signal,
+      });
+    } catch (caught) {
+      throw scope.errorFor(caught);
+    }
+    if (!response.ok) throw await apiErrorFromResponse(url, response);
+    return response;
+  }
+
+  private body(options: ModelV1CallOptions, endpoint: 'chat' | 'completions', stream: boolean) {
+    const providerOptions = options.providerOptions?.[this.config.name];
+    return toOpenAIBody(this.modelId, options, endpoint, {
+      stream,
+      includeUsage: this.settings.includeUsage ?? true,
+      ...(providerOptions ? { providerOptions } : {}),
+    });
+  }
+
+  async doGenerate(options: ModelV1CallOptions): Promise<ModelV1GenerateResult> {
+    validateCallOptions(options);
+    const endpoint = this.endpoint(options);
+    const url = this.url(endpoint === 'chat' ? '/chat/completions' : '/completions');
+    const scope = this.begin(url, options.abortSignal);
+    try {
+      const response = await this.post(url, this.body(options, endpoint, false), scope);
+      let json: Chunk & {
+        choices?: {
+          message?: {
+            content?: string | null;
+            tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+          };
+        }[];
+      };
+      try {
+        json = (await response.json()) as typeof json;
+      } catch (caught) {
+        const error = scope.errorFor(caught);
+        if (LlmrError.isInstance(error) && !APICallError.isInstance(error)) throw error;
+        throw new ParseError({
+          format: 'openai-json',
+          code: 'openai-invalid-response',
+          message: `${url} answered with a body that is not JSON.`,
+          cause: caught,
+        });
+      }
+      if (json.error) throw upstreamError(url, json.error);
+      const choice = json.choices?.[0];
+      if (!choice)
+        throw new ParseError({
+          format: 'openai-json',
+          code: 'openai-invalid-response',
+          message: `${url} answered without choices: ${JSON.stringify(json).slice(0, 200)}`,
+        });
+      const toolCalls: ModelV1ToolCall[] = (choice.message?.tool_calls ?? []).map((call) => ({
+        id: call.id,
+        toolName: call.function.name,
+        arguments: call.function.arguments,
+      }));
+      const logprobs =
+        endpoint === 'chat'
+          ? mapChatLogprobs(choice.logprobs as never)
+          : mapCompletionLogprobs(choice.logprobs as never);
+      return {
+        text: (endpoint === 'chat' ? choice.message?.content : choice.text) ?? '',
+        ...(toolCalls.length ? { toolCalls } : {}),
+        ...(logprobs ? { logprobs } : {}),
+        finishReason: mapFinishReason(choice.finish_reason),
+        usage: mapUsage(json.usage) ?? { inputTokens: 0, outputTokens: 0 },
+        metadata: { id: json.id, model: json.model },
+      };
+    } catch (caught) {
+      throw scope.signal.aborted ? scope.errorFor(caught) : caught;
+    } finally {
+      scope.close();
+    }
+  }
+
+  async doStream(options: ModelV1CallOptions): Promise<ModelV1StreamResult> {
+    validateCallOptions(options);
+    const endpoint = this.endpoint(options);
+    const url = this.url(endpoint === 'chat' ? '/chat/completions' : '/completions');
+    const scope = this.begin(url, options.abortSignal);
+    let response: Response;
+    try {
+      response = await this.post(url, this.body(options, endpoint, true), scope);
+    } catch (error) {
+      scope.close();
+      throw error;
+    }
+    if (!response.body) {
+      scope.close();
+      throw new APICallError({
+        url,
+        statusCode: response.status,
+        message: `${url} answered ${response.status} with no body to stream.`,
+        isRetryable: true,
+      });
+    }
+    return { stream: this.parts(url, endpoint, response.body, scope) };
+  }
+
+  private parts(
+    url: string,
+    endpoint: 'chat' | 'completions',
+    body: ReadableStream<Uint8Array>,
+    scope: CallScope,
+  ): ReadableStream<ModelV1StreamPart> {
+    const reader = body.getReader();
+    const parser = new SSEParser();
+    const queue: ModelV1StreamPart[] = [];
+    const tools = new Map<number, { id: string; name: string; arguments: string }>();
+    let usage: ModelV1Usage | undefined;
+    let finishReason: ModelV1FinishReason | undefined;
+    let metadata: Record<string, unknown> = {};
+    let deltas = 0;
+    let ended = false;
+    const modelId = this.modelId;
+
+    const finish = () => {
+      for (const [, call] of [...tools.entries()].sort((a, b) => a[0] - b[0])) {
+        queue.push({
+          type: 'tool-call',
+          toolCall: { id: call.id, toolName: call.name, arguments: call.arguments },
+        });
+      }
+      queue.push({ type: 'usage', usage: usage ?? { inputTokens: 0, outputTokens: deltas } });
+      queue.push({
+        type: 'finish',
+        finishReason: finishReason ?? (tools.size ? 'tool-calls' : 'stop'),
+        metadata,
+      });
+      ended = true;
+    };
+
+    const fail = (error: unknown) => {
+      queue.push({ type: 'error', error });
+      ended = true;
+    };
+
+    /** One SSE event -> parts (and `ended` when it closes the stream). */
+    const handle = (data: string, event: string | undefined): void => {
+      if (data === '[DONE]') {
+        finish();
+        return;
+      }
+      let chunk: Chunk;
+      try {
+        chunk = JSON.parse(data) as Chunk;
+      } catch (caught) {
+        fail(
+          new ParseError({
+            format: 'openai-sse',
+            code: 'openai-invalid-sse',
+            message: `${url} sent an SSE event that is not JSON: ${data.slice(0, 120)}`,
+            cause: caught,
+          }),
+        );
+        return;
+      }
+      if (chunk.error || event === 'error') {
+        fail(upstreamError(url, chunk.error ?? data));
+        return;
+      }
+      if (chunk.id || chunk.model) metadata = { id: chunk.id, model: chunk.model };
+      const mapped = mapUsage(chunk.usage);
+      if (mapped) usage = mapped;
+      const choice = chunk.choices?.[0];
+      if (!choice) return;
+      const text = endpoint === 'chat' ? choice.delta?.content : choice.text;
+      if (text) {
+        deltas++;
+        const logprobs =
+          endpoint === 'chat'
+            ? mapChatLogprobs(choice.logprobs as never)
+            : mapCompletionLogprobs(choice.logprobs as never);
+        queue.push({ type: 'text-delta', delta: text, ...(logprobs ? { logprobs } : {}) });
+      }
+      for (const delta of choice.delta?.tool_calls ?? []) {
+        const index = delta.index ?? 0;
+        const call = tools.get(index) ?? {
+          id: delta.id ?? `call_${index}`,
+          name: '',
+          arguments: '',
+        };
+        if (delta.id) call.id = delta.id;
+        if (delta.function?.name) call.name += delta.function.name;
+        const argumentsDelta = delta.function?.arguments ?? '';
+        call.arguments += argumentsDelta;
+        tools.set(index, call);
+        queue.push({
+          type: 'tool-call-delta',
+          index,
+          toolCallId: call.id,
+          toolName: call.name,
+          argumentsDelta,
+        });
+      }
+      if (choice.finish_reason) finishReason = mapFinishReason(choice.finish_reason);
+    };
+
+    const close = () => {
+      scope.close();
+      void reader.cancel().catch(() => {});
+    };
+
+    return new ReadableStream<ModelV1StreamPart>(
+      {
+        start(controller) {
+          controller.enqueue({ type: 'stream-start', metadata: { url } });
+        },
+        async pull(controller) {
+          try {
+            while (queue.length === 0 && !ended) {
+              if (scope.signal.aborted) throw scope.errorFor(undefined);
+              let result: ReadableStreamReadResult<Uint8Array>;
+              try {
+                result = await reader.read();
+              } catch (caught) {
+                throw scope.signal.aborted
+                  ? scope.errorFor(caught)
+                  : new APICallError({
+                      url,
+                      isRetryable: true,
+                      cause: caught,
+                      message: `The connection to ${url} broke mid-stream: ${caught instanceof Error ? caught.message : String(caught)}.`,
+                    });
+              }
+              if (result.done) {
+                for (const event of parser.end()) if (!ended) handle(event.data, event.event);
+                if (ended) break;
+                // EOF after a finish reason is a server that skips [DONE]; before one, a cut.
+                if (finishReason !== undefined) finish();
+                else
+                  fail(
+                    new APICallError({
+                      url,
+                      isRetryable: true,
+                      message: `${url} closed the stream before it finished.`,
+                    }),
+                  );
+                break;
+              }
+              for (const event of parser.push(result.value)) {
+                if (ended) break;
+                handle(event.data, event.event);
+              }
+            }
+            // Abort wins over parts already parsed (even a whole buffered answer): nothing more reaches the caller.
+            if (scope.signal.aborted) throw scope.errorFor(undefined);
+            const part = queue.shift();
+            if (part) controller.enqueue(part);
+            if (ended && queue.length === 0) {
+              close();
+              controller.close();
+            }
+          } catch (caught) {
+            const error = LlmrError.isInstance(caught)
+              ? caught
+              : new GenerationError({
+                  modelId,
+                  message: `Streaming from ${url} failed: ${String(caught)}`,
+                  cause: caught,
+                });
+            close();
+            controller.enqueue({ type: 'error', error });
+            controller.close();
+          }
+        },
+        cancel() {
+          close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  async doEmbed({ values, abortSignal }: ModelV1EmbedOptions): Promise<ModelV1EmbedResult> {
+    const url = this.url('/embeddings');
+    const scope = this.begin(url, abortSignal);
+    try {
+      const response = await this.post(
+        url,
+        { model: this.modelId, input: values, encoding_format: 'float' },
+        scope,
+      );
+      const json = (await response.json()) as {
+        data?: { index?: number; embedding: number[] }[];
+        usage?: { prompt_tokens?: number };
+      };
+      const data = [...(json.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+      if (data.length !== values.length) {
+        throw new ParseError({
+          format: 'openai-json',
+          code: 'openai-invalid-response',
+          message: `${url} returned ${data.length} embeddings for ${values.length} inputs.`,
+        });
+      }
+      return {
+        embeddings: data.map((item) => item.embedding),
+        usage: { inputTokens: json.usage?.prompt_tokens ?? 0 },
+      };
+    } catch (caught) {
+      throw scope.signal.aborted ? scope.errorFor(caught) : caught;
+    } finally {
+      scope.close();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const controller of this.inFlight)
+      controller.abort(new AbortError({ message: `Model "${this.modelId}" was disposed.` }));
+    this.inFlight.clear();
+  }
+}
+
+/** An `error` object in a body or SSE event. Server-side failures are worth a retry; others not. */
+function upstreamError(url: string, error: Chunk['error'] | string): APICallError {
+  const detail = typeof error === 'string' ? { message: error } : (error ?? {});
+  const code = typeof detail.code === 'number' ? detail.code : Number(detail.code);
+  const statusCode = Number.isInteger(code) && code >= 400 && code < 600 ? code : undefined;
+  return new APICallError({
+    url,
+    ...(statusCode ? { statusCode } : {}),
+    message: `${url} reported an error: ${detail.message ?? JSON.stringify(error)}`,
+    isRetryable:
+      statusCode !== undefined
+        ? statusCode === 429 || statusCode >= 500
+        : detail.type === 'server_error' || detail.type === 'overloaded_error',
+  });
+}
