@@ -1,6 +1,9 @@
 /** Runs the built `llmr` binary as a user would (the root `pnpm test` builds first). */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -84,14 +87,16 @@ describe('llmr CLI', () => {
 describe('llmr serve', () => {
   it('serves the built-in default model with no arguments and stops cleanly on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
+    const home = await mkdtemp(join(tmpdir(), 'llmr-home-'));
     const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LLMR_HOME: home },
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    await expect.poll(() => /at (http:\/\/\S+)/.exec(stderr), { timeout: 15_000 }).toBeTruthy();
+    await expect.poll(() => /at (http:\/\/\S+)/.exec(stderr), { timeout: 30_000 }).toBeTruthy();
     const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
@@ -108,6 +113,8 @@ describe('llmr serve', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(stderr).toContain('building the built-in default model');
+    await rm(home, { recursive: true, force: true });
   });
 
   it('says what is wrong with a bad config file', async () => {

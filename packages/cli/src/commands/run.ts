@@ -12,8 +12,10 @@ import {
   validateCallOptions,
 } from '@llmr/core';
 import type { Command } from 'commander';
+import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
+import { createProgressLine } from '../progress';
 
 export interface RunOptions {
   prompt?: string;
@@ -64,21 +66,27 @@ async function streamTo(
   return text;
 }
 
-export async function runCommand(source: string, options: RunOptions): Promise<void> {
+export async function runCommand(requested: string, options: RunOptions): Promise<void> {
   const registry = await createDefaultRegistry();
   const log = (line: string) => {
     if (!options.json) process.stderr.write(`${line}\n`);
   };
   const started = performance.now();
+  const source =
+    requested === 'default' || requested === DEFAULT_MODEL_ID
+      ? await ensureDefaultModel(log)
+      : requested;
+  const progress = createProgressLine(
+    options.json ? () => {} : (text) => process.stderr.write(text),
+  );
   const model = await registry.load(source, {
+    ...(source !== requested ? { id: DEFAULT_MODEL_ID } : {}),
     ...(options.engine ? { engineName: options.engine } : {}),
     onProgress: ({ loaded, total, stage }) => {
-      if (total)
-        log(
-          `loading ${source}: ${Math.round((loaded / total) * 100)}%${stage ? ` (${stage})` : ''}`,
-        );
+      if (total) progress.update(loaded / total, `loading ${stage ?? ''}`.trim());
     },
   });
+  progress.done();
   log(
     `loaded ${model.info.id} with ${model.resolution.loader.name} in ${Math.round(performance.now() - started)} ms`,
   );
@@ -147,7 +155,7 @@ export function registerRunCommand(program: Command): void {
     .description(
       'Generate with a model: one-shot with --prompt, or an interactive chat without it.',
     )
-    .argument('<source>', 'model source: a path, mock:random, hf:org/repo, ...')
+    .argument('<source>', 'model source: `default` (built-in), a .gguf path, mock:random, ...')
     .option('-p, --prompt <text>', 'prompt for a one-shot generation')
     .option('--system <text>', 'system message (chat models)')
     .option('--raw', 'send the prompt as a raw completion, without the chat template')

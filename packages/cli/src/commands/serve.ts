@@ -11,6 +11,7 @@ import {
   type StaticModelConfig,
 } from '@llmr/server';
 import type { Command } from 'commander';
+import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 
@@ -34,12 +35,10 @@ interface ServeConfig {
   limits?: RateLimits;
 }
 
-/** The model `llmr serve` runs when given none. */
-export const DEFAULT_MODEL: StaticModelConfig = {
-  id: 'llmr-default',
-  source: 'mock:random?id=llmr-default',
-  aliases: ['default'],
-};
+/** The model `llmr serve` runs when given none: built on first use (see default-model.ts). */
+export async function defaultModel(log: (line: string) => void): Promise<StaticModelConfig> {
+  return { id: DEFAULT_MODEL_ID, source: await ensureDefaultModel(log), aliases: ['default'] };
+}
 
 async function readConfig(path: string): Promise<ServeConfig> {
   let text: string;
@@ -91,9 +90,10 @@ function parseModelFlag(flag: string): StaticModelConfig {
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const config = options.config ? await readConfig(options.config) : {};
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   const models = options.model?.length
     ? options.model.map(parseModelFlag)
-    : (config.models ?? [DEFAULT_MODEL]);
+    : (config.models ?? [await defaultModel(log)]);
   const registry = await createDefaultRegistry();
   const backend = createStaticBackend({ registry, models, defaultModel: config.defaultModel });
   const limits: RateLimits = {
