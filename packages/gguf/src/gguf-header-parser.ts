@@ -245,6 +245,11 @@ class HeaderCursor {
   }
 }
 
+/** Keys and names in messages are clipped: a hostile file can hold a 64 MB name. */
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -360,11 +365,11 @@ export function parseGgufHeaderWindow(
     if (Object.hasOwn(typedMetadata, key)) {
       throw ggufError(
         'gguf-duplicate-key',
-        `Metadata key "${key}" appears twice (second at byte ${keyOffset}).`,
+        `Metadata key "${clip(key)}" appears twice (second at byte ${keyOffset}).`,
         keyOffset,
       );
     }
-    const what = `metadata "${key}"`;
+    const what = `metadata "${clip(key)}"`;
     const typed = cursor.value(cursor.valueType(what), what, 0);
     typedMetadata[key] = typed;
     metadata[key] = plainValue(typed);
@@ -375,15 +380,16 @@ export function parseGgufHeaderWindow(
   const names = new Set<string>();
   for (let index = 0; index < tensorCount; index++) {
     const infoOffset = cursor.offset;
-    const name = cursor.string(`the name of tensor #${index}`);
-    if (names.has(name)) {
+    const fullName = cursor.string(`the name of tensor #${index}`);
+    const name = clip(fullName);
+    if (names.has(fullName)) {
       throw ggufError(
         'gguf-duplicate-tensor',
         `Tensor "${name}" appears twice (second at byte ${infoOffset}).`,
         infoOffset,
       );
     }
-    names.add(name);
+    names.add(fullName);
     const dimsOffset = cursor.offset;
     const dimCount = cursor.u32(`the dimension count of "${name}"`);
     if (dimCount > limits.maxDims) {
@@ -458,7 +464,7 @@ export function parseGgufHeaderWindow(
       );
     }
     tensors.push({
-      name,
+      name: fullName,
       dims,
       type: type as GgmlType,
       offset: Number(offset),
@@ -494,7 +500,7 @@ function checkTensorRanges(
       if (end > fileSize) {
         throw ggufError(
           'gguf-out-of-bounds',
-          `Tensor "${tensor.name}" (${ggmlTypeName(tensor.type)}, ${tensor.byteLength} bytes at data offset ${tensor.offset}) ends at byte ${end}, past the end of the file (${fileSize} bytes). The file is truncated or corrupt.`,
+          `Tensor "${clip(tensor.name)}" (${ggmlTypeName(tensor.type)}, ${tensor.byteLength} bytes at data offset ${tensor.offset}) ends at byte ${end}, past the end of the file (${fileSize} bytes). The file is truncated or corrupt.`,
           dataOffset + tensor.offset,
         );
       }
@@ -509,7 +515,7 @@ function checkTensorRanges(
     if (current.offset < previous.offset + previous.byteLength) {
       throw ggufError(
         'gguf-overlapping-tensors',
-        `Tensors "${previous.name}" and "${current.name}" overlap in the data section (offsets ${previous.offset} and ${current.offset}).`,
+        `Tensors "${clip(previous.name)}" and "${clip(current.name)}" overlap in the data section (offsets ${previous.offset} and ${current.offset}).`,
         dataOffset + current.offset,
       );
     }
