@@ -93,24 +93,23 @@ export function createTokenStream(
       },
       async pull(controller) {
         try {
-          // Loop until there is something to emit: a token may complete no text yet.
-          while (true) {
-            if (options.abortSignal?.aborted)
-              throw new AbortError({ cause: options.abortSignal.reason });
-            if (generated >= options.maxTokens)
-              return finish(controller, 'length', decoder.flush() + stop.flush());
-            const next = await options.nextToken();
-            if (options.abortSignal?.aborted)
-              throw new AbortError({ cause: options.abortSignal.reason });
-            if (next === undefined || eos.has(next.token))
-              return finish(controller, 'stop', decoder.flush() + stop.flush());
-            generated++;
-            pendingTokens.push(next.token);
-            if (next.logprob) pendingLogprobs.push(next.logprob);
-            const matched = stop.push(decoder.push(next.token));
-            if (matched.stopped) return finish(controller, 'stop', matched.text);
-            if (matched.text.length > 0) return controller.enqueue(delta(matched.text));
-          }
+          // One part per token, even when it completes no text yet (half a UTF-8
+          // character, a held-back stop prefix): consumers see every token when it is made.
+          if (options.abortSignal?.aborted)
+            throw new AbortError({ cause: options.abortSignal.reason });
+          if (generated >= options.maxTokens)
+            return finish(controller, 'length', decoder.flush() + stop.flush());
+          const next = await options.nextToken();
+          if (options.abortSignal?.aborted)
+            throw new AbortError({ cause: options.abortSignal.reason });
+          if (next === undefined || eos.has(next.token))
+            return finish(controller, 'stop', decoder.flush() + stop.flush());
+          generated++;
+          pendingTokens.push(next.token);
+          if (next.logprob) pendingLogprobs.push(next.logprob);
+          const matched = stop.push(decoder.push(next.token));
+          if (matched.stopped) return finish(controller, 'stop', matched.text);
+          controller.enqueue(delta(matched.text));
         } catch (caught) {
           // Whatever a runtime throws once its signal fired (DOMException, its own
           // error) is an abort to the caller.
