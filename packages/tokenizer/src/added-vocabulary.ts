@@ -48,6 +48,9 @@ export interface Segment {
   start: number;
   end: number;
   id: number;
+  /** For an added token: where its content matched (without stripped whitespace). */
+  contentStart?: number;
+  contentEnd?: number;
 }
 
 /** Leftmost-longest matching over a set of literal patterns. */
@@ -96,6 +99,8 @@ class PatternSet {
       }
       let start = index;
       let stop = index + matched.content.length;
+      const contentStart = start;
+      const contentEnd = stop;
       // The matcher moves past a match even when single_word then discards it.
       index = stop;
       const token = matched.token;
@@ -124,7 +129,7 @@ class PatternSet {
         index = stop;
       }
       if (startOffset < start) segments.push({ start: startOffset, end: start, id: -1 });
-      segments.push({ start, end: stop, id: token.id });
+      segments.push({ start, end: stop, id: token.id, contentStart, contentEnd });
       startOffset = stop;
     }
     if (startOffset !== text.length) segments.push({ start: startOffset, end: text.length, id: -1 });

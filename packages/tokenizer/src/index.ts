@@ -6,6 +6,7 @@
 export type { AddedToken } from './added-vocabulary';
 export {
   ChatTemplateError,
+  renderChatTemplate,
   type ChatTemplateOptions,
   type ChatTemplateSource,
   toTemplateMessages,

@@ -81,8 +81,8 @@ export class NormalizedString {
 
   /**
    * Replaces `[start, end)` by `content`. Each new unit takes the alignment of the unit it
-   * replaces; extra units take the last replaced unit's (or, for a pure insertion, an empty
-   * range at the insertion point).
+   * replaces (counting from the end when the content is shorter); extra units take the last
+   * replaced unit's; a pure insertion takes its neighbour's.
    */
   private splice(pieces: Array<{ start: number; end: number; content: string }>): void {
     const text = this.text;
@@ -98,14 +98,18 @@ export class NormalizedString {
         }
         for (let unit = 0; unit < content.length; unit++) {
           if (end > start) {
-            const source = Math.min(start + unit, end - 1);
+            // A shorter replacement lines up with the end of what it replaces, as in the reference.
+            const shift = Math.max(0, end - start - content.length);
+            const source = Math.min(start + shift + unit, end - 1);
             newAlignments.push(alignments[source * 2]!, alignments[source * 2 + 1]!);
           } else if (start > 0) {
             const edge = alignments[(start - 1) * 2 + 1]!;
             newAlignments.push(edge, edge);
+          } else if (alignments.length > 0) {
+            // Text inserted at the very start belongs to the first character, as in the reference.
+            newAlignments.push(alignments[0]!, alignments[1]!);
           } else {
-            const edge = alignments.length > 0 ? alignments[0]! : this.originalStart;
-            newAlignments.push(edge, edge);
+            newAlignments.push(this.originalStart, this.originalStart);
           }
         }
       }
@@ -194,9 +198,23 @@ export class NormalizedString {
     for (const [start, end] of clusters) {
       const piece = text.slice(start, end).normalize(form);
       out += piece;
-      const originalStart = alignments[start * 2]!;
-      const originalEnd = alignments[(end - 1) * 2 + 1]!;
-      for (let unit = 0; unit < piece.length; unit++) newAlignments.push(originalStart, originalEnd);
+      // Input characters of the cluster, by UTF-16 start.
+      const inputStarts: number[] = [];
+      for (let index = start; index < end; index += charLengthAt(text, index)) inputStarts.push(index);
+      // Output character j comes from input character j (the last one when the output is
+      // longer): a reordering maps one to one, a composition keeps its first character's
+      // place, a decomposition stays on the character it came from. So does the reference.
+      let outputIndex = 0;
+      for (let unit = 0; unit < piece.length; ) {
+        const length = charLengthAt(piece, unit);
+        const source = inputStarts[Math.min(outputIndex, inputStarts.length - 1)]!;
+        const sourceEnd = source + charLengthAt(text, source) - 1;
+        for (let inner = 0; inner < length; inner++) {
+          newAlignments.push(alignments[source * 2]!, alignments[sourceEnd * 2 + 1]!);
+        }
+        unit += length;
+        outputIndex++;
+      }
     }
     if (out !== normalized) {
       // Characters composed across our cluster cut: align the whole text coarsely.
@@ -271,14 +289,19 @@ function joinPieces(
   return out + text.slice(cursor);
 }
 
-const continuation = /[\p{M}\u1160-\u11ff\ud7b0-\ud7ff]/u;
-/** Cuts text before every character that is not a mark or a Hangul vowel/final jamo. */
+const mark = /^[\p{M}\u1160-\u11ff\ud7b0-\ud7ff]/u;
+/**
+ * Cuts text before every character that cannot combine with the one before it: marks,
+ * characters whose compatibility decomposition starts with a mark (half-width voicing
+ * marks) and Hangul vowel/final jamo stay with their base.
+ */
 function splitClusters(text: string): Array<[number, number]> {
   const clusters: Array<[number, number]> = [];
   let start = 0;
   for (let index = 0; index < text.length; ) {
     const length = charLengthAt(text, index);
-    if (index > 0 && !continuation.test(text.slice(index, index + length))) {
+    const char = text.slice(index, index + length);
+    if (index > 0 && !mark.test(char) && !mark.test(char.normalize('NFKD'))) {
       clusters.push([start, index]);
       start = index;
     }

@@ -24,8 +24,11 @@ export interface Encoding {
 }
 
 export interface PostProcessor {
-  /** Adds template tokens when `addSpecialTokens`; may adjust offsets either way. */
-  process(encoding: Encoding, addSpecialTokens: boolean, tokenOf: (id: number) => string | undefined): Encoding;
+  /**
+   * Adds template tokens when `addSpecialTokens`; may adjust offsets either way. `tokenAt`
+   * gives the value of the token at an index (what offset trimming looks at).
+   */
+  process(encoding: Encoding, addSpecialTokens: boolean, tokenAt: (index: number) => string | undefined): Encoding;
   /** How many tokens the template adds to a single sequence. */
   readonly addedTokens: number;
 }
@@ -49,12 +52,12 @@ const SPACE_CHAR = BYTE_TO_STRING[0x20]!;
 function trimOffsets(
   encoding: Encoding,
   addPrefixSpace: boolean,
-  tokenOf: (id: number) => string | undefined,
+  tokenAt: (index: number) => string | undefined,
 ): void {
   const offsets = encoding.offsets;
   if (!offsets) return;
-  encoding.ids.forEach((id, index) => {
-    const token = tokenOf(id) ?? '';
+  encoding.ids.forEach((_id, index) => {
+    const token = tokenAt(index) ?? '';
     const chars = [...token];
     const isSpace = (char: string) => char === SPACE_CHAR || isWhitespace(char.codePointAt(0)!);
     let leading = 0;
@@ -129,8 +132,8 @@ export function createPostProcessor(value: unknown, path = 'post_processor', dep
       const addPrefixSpace = readBoolean(object, 'add_prefix_space', path, true);
       return {
         addedTokens: 2,
-        process: (encoding, addSpecialTokens, tokenOf) => {
-          if (trim) trimOffsets(encoding, addPrefixSpace, tokenOf);
+        process: (encoding, addSpecialTokens, tokenAt) => {
+          if (trim) trimOffsets(encoding, addPrefixSpace, tokenAt);
           return addSpecialTokens ? wrap(encoding, [clsId], [sepId]) : encoding;
         },
       };
@@ -140,8 +143,8 @@ export function createPostProcessor(value: unknown, path = 'post_processor', dep
       const addPrefixSpace = readBoolean(object, 'add_prefix_space', path, true);
       return {
         addedTokens: 0,
-        process: (encoding, _addSpecialTokens, tokenOf) => {
-          if (trim) trimOffsets(encoding, addPrefixSpace, tokenOf);
+        process: (encoding, _addSpecialTokens, tokenAt) => {
+          if (trim) trimOffsets(encoding, addPrefixSpace, tokenAt);
           return encoding;
         },
       };
@@ -152,8 +155,9 @@ export function createPostProcessor(value: unknown, path = 'post_processor', dep
         .filter((step): step is PostProcessor => step !== null);
       return {
         addedTokens: steps.reduce((sum, step) => sum + step.addedTokens, 0),
-        process: (encoding, addSpecialTokens, tokenOf) =>
-          steps.reduce((current, step) => step.process(current, addSpecialTokens, tokenOf), encoding),
+        // Template tokens come last in practice; indices past the input read as undefined.
+        process: (encoding, addSpecialTokens, tokenAt) =>
+          steps.reduce((current, step) => step.process(current, addSpecialTokens, tokenAt), encoding),
       };
     }
     default:

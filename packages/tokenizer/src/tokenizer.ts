@@ -153,6 +153,7 @@ export class Tokenizer implements TokenizerV1 {
     const special: number[] = [];
     const offsets: number[] | null = track ? [] : null;
     const local: number[] | null = track ? [] : null;
+    const values = new Map<number, string>();
     const tokenizeWord = (word: NormalizedString) => {
       const before = ids.length;
       if (local) local.length = 0;
@@ -170,9 +171,13 @@ export class Tokenizer implements TokenizerV1 {
       : addedVocabulary.raw.split(text);
     for (const segment of segments) {
       if (segment.id >= 0) {
+        if (offsets) {
+          // The token's value is the matched text, stripped whitespace included (offset trimming reads it).
+          values.set(ids.length, text.slice(segment.start, segment.end));
+          offsets.push(segment.start, segment.end);
+        }
         ids.push(segment.id);
         special.push(0);
-        offsets?.push(segment.start, segment.end);
         continue;
       }
       if (segment.end <= segment.start) continue;
@@ -183,9 +188,12 @@ export class Tokenizer implements TokenizerV1 {
         : addedVocabulary.normalized.split(piece.text);
       for (const part of inner) {
         if (part.id >= 0) {
+          if (offsets) {
+            values.set(ids.length, piece.text.slice(part.start, part.end));
+            offsets.push(...piece.originalRange(part.start, part.end));
+          }
           ids.push(part.id);
           special.push(0);
-          if (offsets) offsets.push(...piece.originalRange(part.start, part.end));
           continue;
         }
         if (part.end <= part.start) continue;
@@ -199,7 +207,7 @@ export class Tokenizer implements TokenizerV1 {
     }
     const encoding: Encoding = { ids, offsets, special };
     if (!postProcessor) return encoding;
-    return postProcessor.process(encoding, addSpecialTokens, (id) => this.idToToken(id));
+    return postProcessor.process(encoding, addSpecialTokens, (index) => values.get(index) ?? this.idToToken(ids[index]!));
   }
 
   decode(tokens: readonly number[], options?: TokenizerV1DecodeOptions): string {
