@@ -34,6 +34,7 @@ import { type Clock, sleep, systemClock } from './clock';
 import { parseRouterConfig, validateRouterConfig } from './config/parse-router-config';
 import { watchRouterConfig } from './config/load-router-config';
 import type {
+  ResolvedModelConfig,
   ResolvedRouteConfig,
   ResolvedRouterConfig,
   RouterConfig,
@@ -59,8 +60,17 @@ import {
   type RetrySettings,
 } from './resilience/retry-policy';
 import { AttemptScope, RequestScope } from './routing/attempt-state';
-import { missingCapability, requiredCapabilities } from './routing/capability-filter';
-import { countPromptTokens, estimatePromptTokens } from './routing/estimate-prompt-tokens';
+import {
+  cachedCapabilityMask,
+  capabilityMask,
+  missingCapability,
+  requiredCapabilities,
+} from './routing/capability-filter';
+import {
+  countPromptTokens,
+  estimatePromptTokens,
+  promptTokenUpperBound,
+} from './routing/estimate-prompt-tokens';
 import { createBalancedStrategy } from './strategies/balanced-strategy';
 import { builtinStrategies } from './strategies/builtin-strategies';
 import { type ModelStatsSnapshot, ModelStats } from './stats/model-stats';
@@ -136,6 +146,14 @@ export interface HealthReport {
   error?: ReturnType<typeof describeError>;
 }
 
+interface ModelSlot {
+  id: string;
+  config: ResolvedModelConfig;
+  entry: ReturnType<ModelPool['peek']>;
+  stats: ModelStats;
+  breaker: CircuitBreaker;
+}
+
 interface Plan {
   routing: RoutingInfo;
   order: string[];
@@ -189,6 +207,10 @@ function isRequestSpecific(error: unknown): boolean {
 
 export class LLMRouter {
   private configValue!: ResolvedRouterConfig;
+  /** Per model, everything routing reads, resolved once per config so a decision does one lookup per candidate. */
+  private slots = new Map<string, ModelSlot>();
+  private allSlots: ModelSlot[] = [];
+  private routeSlots = new Map<string, ModelSlot[]>();
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly events = new RouterEvents();
@@ -320,6 +342,27 @@ export class LLMRouter {
     for (const id of [...this.modelStats.keys()]) if (!ids.has(id)) this.modelStats.delete(id);
     const breakerSettings = { ...defaultCircuitBreakerSettings, ...(config.circuitBreaker || {}) };
     for (const breaker of this.breakers.values()) breaker.settings = breakerSettings;
+    this.slots = new Map(
+      config.models.map((model) => [
+        model.id,
+        {
+          id: model.id,
+          config: model,
+          entry: this.pool.peek(model.id),
+          stats: this.statsFor(model.id),
+          breaker: this.breaker(model.id),
+        },
+      ]),
+    );
+    this.allSlots = [...this.slots.values()];
+    this.routeSlots = new Map(
+      Object.entries(config.routes).map(([name, route]) => {
+        const ids = route.models
+          ? [...new Set([...route.models, ...(route.fallback ?? [])])]
+          : route.fallback;
+        return [name, ids ? ids.map((id) => this.slots.get(id)!) : this.allSlots];
+      }),
+    );
     this.costs.setPricing(config.models.map((model) => [model.id, model.pricing]));
     this.quality.setPriors(config.models.map((model) => [model.id, model.quality]));
     if (config.balancedWeights)
@@ -431,14 +474,10 @@ export class LLMRouter {
     const route = resolution.route;
     const routeName = resolution.kind === 'route' ? resolution.target : undefined;
     const config = this.configValue;
-    const allIds = this.pool.ids();
-    let ids: string[];
-    if (resolution.kind === 'model') ids = [resolution.target];
-    else if (route)
-      ids = route.models
-        ? [...new Set([...route.models, ...(route.fallback ?? [])])]
-        : (route.fallback ?? allIds);
-    else ids = allIds;
+    let slots: ModelSlot[];
+    if (resolution.kind === 'model') slots = [this.slots.get(resolution.target)!];
+    else if (routeName) slots = this.routeSlots.get(routeName) ?? this.allSlots;
+    else slots = this.allSlots;
 
     const callOptions = mode === 'embed' ? undefined : (request as RouterRequest);
     const estimate = callOptions
@@ -495,12 +534,16 @@ export class LLMRouter {
             retryAfterMs: this.budgets.nextRelease(routeName, windowMs),
           });
         }
-        const cheapest = [...ids].sort(
+        const cheapest = [...slots].sort(
           (a, b) =>
-            this.costs.estimate(a, estimate, expectedOutputTokens) -
-            this.costs.estimate(b, estimate, expectedOutputTokens),
+            this.costs.estimate(a.id, estimate, expectedOutputTokens) -
+            this.costs.estimate(b.id, estimate, expectedOutputTokens),
         )[0];
-        ids = downgradeTo ?? (cheapest ? [cheapest] : []);
+        slots = downgradeTo
+          ? downgradeTo.flatMap((id) => this.slots.get(id) ?? [])
+          : cheapest
+            ? [cheapest]
+            : [];
         strategyName = 'cost-optimized';
         routing.strategy = strategyName;
         routing.downgraded = { reason: 'budget-exceeded', route: routeName, spentUsd, limitUsd };
@@ -511,16 +554,22 @@ export class LLMRouter {
     const required: ModelV1Capability[] = callOptions
       ? requiredCapabilities(callOptions)
       : ['embeddings'];
+    const requiredMask = capabilityMask(required);
     const views: CandidateView[] = [];
-    const counted = new Map<unknown, number>();
+    // Exact counts cost a tokenizer pass: only worth it when the prompt might not fit.
+    const upperBound = callOptions ? promptTokenUpperBound(callOptions) : 0;
+    let counted: { tokenizer: unknown; count: number } | undefined;
     let exactPromptTokens: number | undefined;
-    for (const [order, id] of ids.entries()) {
-      const modelConfig = config.models.find((model) => model.id === id);
-      if (!modelConfig) continue;
-      const info = this.pool.info(id);
+    for (let order = 0; order < slots.length; order++) {
+      const { id, config: modelConfig, entry, stats, breaker } = slots[order]!;
+      const info = entry?.info;
       const capabilities = modelConfig.capabilities ?? info?.capabilities;
       const contextLength = modelConfig.contextLength ?? info?.contextLength;
-      const missing = missingCapability(capabilities, required);
+      const missing =
+        capabilities !== undefined &&
+        (cachedCapabilityMask(capabilities) & requiredMask) !== requiredMask
+          ? missingCapability(capabilities, required)
+          : undefined;
       if (missing) {
         routing.excluded.push({
           modelId: id,
@@ -530,22 +579,24 @@ export class LLMRouter {
         continue;
       }
       let promptTokens = estimate;
-      const tokenizer = callOptions ? this.pool.loadedModel(id)?.tokenizer : undefined;
-      if (tokenizer && callOptions) {
-        promptTokens = counted.get(tokenizer) ?? countPromptTokens(callOptions, tokenizer);
-        counted.set(tokenizer, promptTokens);
-        exactPromptTokens ??= promptTokens;
+      if (callOptions && contextLength !== undefined && upperBound >= contextLength) {
+        const tokenizer = entry?.model?.tokenizer;
+        if (tokenizer) {
+          if (counted?.tokenizer !== tokenizer)
+            counted = { tokenizer, count: countPromptTokens(callOptions, tokenizer) };
+          promptTokens = counted.count;
+          exactPromptTokens ??= promptTokens;
+        }
+        if (promptTokens >= contextLength) {
+          routing.excluded.push({
+            modelId: id,
+            reason: 'context-length',
+            detail: `prompt ${tokenizer ? '' : '~'}${promptTokens} tokens, context ${contextLength}`,
+          });
+          continue;
+        }
       }
-      if (contextLength !== undefined && callOptions && promptTokens >= contextLength) {
-        routing.excluded.push({
-          modelId: id,
-          reason: 'context-length',
-          detail: `prompt ~${promptTokens} tokens, context ${contextLength}`,
-        });
-        continue;
-      }
-      const breaker = this.breakers.get(id);
-      if (breaker && !breaker.canPass()) {
+      if (!breaker.canPass()) {
         const snapshot = breaker.snapshot();
         routing.excluded.push({
           modelId: id,
@@ -554,27 +605,29 @@ export class LLMRouter {
         });
         continue;
       }
-      const stats = this.modelStats.get(id);
-      const errorRate = stats?.errorRate ?? 0;
-      const ttft = stats?.ttft.percentile(50) ?? modelConfig.speed?.ttftMs;
-      const tps = stats?.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond;
-      views.push({
+      const errorRate = stats.errorRate;
+      const pricing = modelConfig.pricing;
+      const view: CandidateView = {
         modelId: id,
         order,
         capabilities,
         contextLength,
-        ...(modelConfig.pricing ? { pricing: modelConfig.pricing } : {}),
+        pricing,
         quality: this.quality.score(id, errorRate),
-        estimatedCostUsd: this.costs.estimate(id, promptTokens, expectedOutputTokens),
+        // The CostOptimizer's formula, inlined: this loop runs once per candidate per request.
+        estimatedCostUsd: pricing
+          ? (promptTokens * pricing.input + expectedOutputTokens * pricing.output) / 1_000_000
+          : 0,
         weight: modelConfig.weight ?? 1,
-        inFlight: stats?.inFlight ?? 0,
-        loaded: this.pool.isLoaded(id),
-        circuit: breaker?.state ?? 'closed',
+        inFlight: stats.inFlight,
+        loaded: entry?.model !== undefined,
+        circuit: breaker.state,
         errorRate,
-        ...(ttft !== undefined ? { ttftMs: ttft } : {}),
-        ...(tps !== undefined ? { tokensPerSecond: tps } : {}),
-        samples: stats?.ttft.count ?? 0,
-      });
+        ttftMs: stats.ttft.percentile(50) ?? modelConfig.speed?.ttftMs,
+        tokensPerSecond: stats.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond,
+        samples: stats.ttft.count,
+      };
+      views.push(view);
     }
     if (exactPromptTokens !== undefined) routing.promptTokens = exactPromptTokens;
 

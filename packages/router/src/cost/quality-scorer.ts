@@ -40,6 +40,8 @@ export class QualityScorer {
 
   score(modelId: string, errorRate = 0): number {
     const prior = this.prior(modelId);
+    // The common case, on every candidate of every decision: no feedback, no errors.
+    if (errorRate === 0 && this.feedback.size === 0) return prior;
     const observed = this.feedback.get(modelId);
     // Feedback earns trust with volume: after ~10 ratings it counts as much as the prior.
     const trust = observed ? Math.min(0.5, observed.count / 20) : 0;

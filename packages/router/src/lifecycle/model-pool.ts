@@ -124,6 +124,11 @@ export class ModelPool {
     return this.entries.get(id)?.info;
   }
 
+  /** The entry as it is (no copy): routing reads the loaded model's tokenizer and info here, never calls it. */
+  peek(id: string): { readonly model?: ModelV1; readonly info?: ModelV1Info } | undefined {
+    return this.entries.get(id);
+  }
+
   /** The loaded model, without a lease: for reading its tokenizer or info, never for calls. */
   loadedModel(id: string): ModelV1 | undefined {
     return this.entries.get(id)?.model;

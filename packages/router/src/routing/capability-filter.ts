@@ -23,3 +23,31 @@ export function missingCapability(
   if (!declared) return undefined;
   return required.find((capability) => !declared.includes(capability));
 }
+
+const bits: Record<ModelV1Capability, number> = {
+  chat: 1,
+  completion: 2,
+  embeddings: 4,
+  tools: 8,
+  'json-schema': 16,
+  grammar: 32,
+  logprobs: 64,
+};
+
+/** Capabilities as a bit mask, for a check per candidate that allocates nothing. */
+export function capabilityMask(capabilities: readonly ModelV1Capability[]): number {
+  let mask = 0;
+  for (const capability of capabilities) mask |= bits[capability] ?? 0;
+  return mask;
+}
+
+/** Caches the mask of each capabilities array (they change only on load or reload). */
+const masks = new WeakMap<readonly ModelV1Capability[], number>();
+export function cachedCapabilityMask(capabilities: readonly ModelV1Capability[]): number {
+  let mask = masks.get(capabilities);
+  if (mask === undefined) {
+    mask = capabilityMask(capabilities);
+    masks.set(capabilities, mask);
+  }
+  return mask;
+}

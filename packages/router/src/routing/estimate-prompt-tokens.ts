@@ -17,6 +17,18 @@ export function estimatePromptTokens(options: ModelV1CallOptions): number {
   return total;
 }
 
+/**
+ * No tokenizer makes more tokens than UTF-8 bytes (byte-level BPE and byte fallback are
+ * the worst case), and a UTF-16 unit is at most 3 bytes: below this, a prompt fits for
+ * sure, with no tokenizer pass. Template tokens are covered by a margin per message.
+ */
+export function promptTokenUpperBound(options: ModelV1CallOptions): number {
+  if (options.prompt !== undefined) return options.prompt.length * 3 + 8;
+  let total = 16;
+  for (const message of options.messages) total += message.content.length * 3 + 16;
+  return total;
+}
+
 export function countPromptTokens(options: ModelV1CallOptions, tokenizer: TokenizerV1): number {
   if (options.prompt !== undefined) return tokenizer.encode(options.prompt).length;
   try {

@@ -16,16 +16,58 @@ export function lowerIsBetter(values: readonly (number | undefined)[]): number[]
   );
 }
 
-/** Sorts by score (desc), then by the candidate's order in its route: deterministic. */
+const ORDER_BITS = 2 ** 20;
+const SCORE_STEPS = 1e6;
+
+/**
+ * Sorts by score (desc), then by the candidate's order in its route: deterministic.
+ * `ranked[i]` must belong to `candidates[i]` (every strategy maps over its candidates).
+ * Scores in [0, 1] (every built-in's) are packed with the order into one number and
+ * sorted natively in a Float64Array: several times faster than a comparator, which is
+ * most of a decision's cost at 100+ candidates.
+ */
 export function sortRanked(
   ranked: RankedCandidate[],
   candidates: readonly CandidateView[],
 ): RankedCandidate[] {
-  const order = new Map<string, number>();
-  for (const candidate of candidates) order.set(candidate.modelId, candidate.order);
-  return ranked.sort(
-    (a, b) => b.score - a.score || (order.get(a.modelId) ?? 0) - (order.get(b.modelId) ?? 0),
-  );
+  const count = ranked.length;
+  let maxOrder = 0;
+  let packable = true;
+  for (let index = 0; index < count; index++) {
+    const score = ranked[index]!.score;
+    const order = candidates[index]!.order;
+    if (!(score >= 0 && score <= 1) || !(order >= 0 && order < ORDER_BITS)) {
+      packable = false;
+      break;
+    }
+    if (order > maxOrder) maxOrder = order;
+  }
+  // Which candidate has each order (orders must be unique to pack).
+  const indexOfOrder = packable ? new Int32Array(maxOrder + 1).fill(-1) : undefined;
+  for (let index = 0; indexOfOrder && index < count; index++) {
+    const order = candidates[index]!.order;
+    if (indexOfOrder[order] !== -1) packable = false;
+    indexOfOrder[order] = index;
+  }
+  if (!packable || !indexOfOrder) {
+    const indices = ranked.map((_, index) => index);
+    indices.sort(
+      (a, b) => ranked[b]!.score - ranked[a]!.score || candidates[a]!.order - candidates[b]!.order,
+    );
+    return indices.map((index) => ranked[index]!);
+  }
+  // Ascending keys: best score first (inverted), then lowest order.
+  const keys = new Float64Array(count);
+  for (let index = 0; index < count; index++) {
+    keys[index] =
+      (SCORE_STEPS - Math.round(ranked[index]!.score * SCORE_STEPS)) * ORDER_BITS +
+      candidates[index]!.order;
+  }
+  keys.sort();
+  const sorted: RankedCandidate[] = new Array(count);
+  for (let position = 0; position < count; position++)
+    sorted[position] = ranked[indexOfOrder[keys[position]! % ORDER_BITS]!]!;
+  return sorted;
 }
 
 /** Estimated milliseconds to produce the request's output, or undefined when unknown. */
@@ -41,7 +83,10 @@ export function estimatedLatencyMs(
   return ttft + generation;
 }
 
+const scales = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/** Rounds for readable explanations. A table lookup: `10 ** digits` per call was a decision's hottest line. */
 export function round(value: number, digits = 6): number {
-  const scale = 10 ** digits;
+  const scale = scales[digits] ?? 1e6;
   return Math.round(value * scale) / scale;
 }

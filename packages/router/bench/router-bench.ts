@@ -1,0 +1,141 @@
+/**
+ * Router overhead, measured two ways (run with `pnpm --filter @llmr/router bench`):
+ * 1. routing decision time (capability filters + strategy ranking) for 10, 100 and
+ *    1,000 registered models, per strategy, in microseconds;
+ * 2. end to end: time to first token and tokens/s through router.stream() vs calling
+ *    the same instant mock model's doStream() directly, in the same run.
+ * Prints a table, then one JSON line.
+ */
+import type { ModelV1, ModelV1StreamPart } from '@llmr/core';
+import { createMockModel } from '@llmr/loader-mock';
+import { builtinStrategyNames, createRouter } from '../src/index';
+
+const now = () => performance.now();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+// ---------------------------------------------------------------- decisions
+
+function decisionBench() {
+  const shared = createMockModel({ mode: 'random' });
+  const rows: { models: number; strategy: string; microseconds: number }[] = [];
+  for (const count of [10, 100, 1000]) {
+    const router = createRouter({
+      models: Array.from({ length: count }, (_, index) => ({
+        id: `model-${index}`,
+        model: shared,
+        pricing: { input: (index % 7) + 0.1, output: (index % 11) + 0.2 },
+        quality: (index % 10) / 10,
+        speed: { ttftMs: 50 + (index % 13) * 10, tokensPerSecond: 20 + (index % 17) * 5 },
+        weight: (index % 5) + 1,
+      })),
+      routes: Object.fromEntries(builtinStrategyNames.map((strategy) => [strategy, { strategy }])),
+      seed: 1,
+    });
+    const request = {
+      messages: [
+        { role: 'user' as const, content: 'What is the capital of France? Answer briefly.' },
+      ],
+      maxTokens: 64,
+    };
+    for (const strategy of builtinStrategyNames) {
+      const iterations = count === 1000 ? 2_000 : count === 100 ? 10_000 : 40_000;
+      for (let index = 0; index < iterations / 4; index++)
+        router.route({ ...request, model: strategy });
+      const samples: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const started = now();
+        for (let index = 0; index < iterations / 5; index++)
+          router.route({ ...request, model: strategy });
+        samples.push(((now() - started) * 1000) / (iterations / 5));
+      }
+      rows.push({ models: count, strategy, microseconds: Number(median(samples).toFixed(2)) });
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- end to end
+
+async function consume(stream: ReadableStream<ModelV1StreamPart>, started: number) {
+  const reader = stream.getReader();
+  let firstTokenAt: number | undefined;
+  let tokens = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (value.type === 'text-delta') {
+      firstTokenAt ??= now();
+      tokens += value.tokens?.length ?? 1;
+    }
+  }
+  const ended = now();
+  return {
+    ttftMs: (firstTokenAt ?? ended) - started,
+    tokensPerSecond: tokens / ((ended - started) / 1000),
+    tokens,
+  };
+}
+
+async function endToEndBench(maxTokens: number, runs: number) {
+  const model: ModelV1 = createMockModel({ mode: 'random', seed: 5 });
+  const router = createRouter({
+    models: [
+      { id: 'instant', model },
+      { id: 'spare', model: createMockModel({ mode: 'random' }) },
+    ],
+    strategy: 'balanced',
+  });
+  const request = { prompt: 'Once upon a time', maxTokens, seed: 1, temperature: 0.8 };
+  const direct: { ttftMs: number; tokensPerSecond: number }[] = [];
+  const routed: { ttftMs: number; tokensPerSecond: number }[] = [];
+  // Interleaved, after a warm-up, so both see the same machine state.
+  for (let run = -5; run < runs; run++) {
+    let started = now();
+    const a = await consume((await model.doStream(request)).stream, started);
+    started = now();
+    const b = await consume((await router.stream({ ...request, model: 'auto' })).stream, started);
+    if (run >= 0) {
+      direct.push(a);
+      routed.push(b);
+    }
+  }
+  const summary = (samples: typeof direct) => ({
+    ttftMs: Number(median(samples.map((sample) => sample.ttftMs)).toFixed(4)),
+    tokensPerSecond: Math.round(median(samples.map((sample) => sample.tokensPerSecond))),
+  });
+  return { maxTokens, runs, direct: summary(direct), router: summary(routed) };
+}
+
+const decisions = decisionBench();
+const endToEnd = [await endToEndBench(1, 300), await endToEndBench(256, 60)];
+
+console.log('Routing decision time (route(): filters + ranking), microseconds per decision');
+console.log(
+  `${'strategy'.padEnd(16)}${['10 models', '100 models', '1000 models'].map((header) => header.padStart(14)).join('')}`,
+);
+for (const strategy of builtinStrategyNames) {
+  const cells = [10, 100, 1000].map((count) =>
+    decisions
+      .find((row) => row.models === count && row.strategy === strategy)!
+      .microseconds.toFixed(2)
+      .padStart(14),
+  );
+  console.log(`${strategy.padEnd(16)}${cells.join('')}`);
+}
+console.log('');
+console.log(
+  'End to end through router.stream() vs direct doStream() (instant mock model, medians)',
+);
+console.log(
+  `${'maxTokens'.padEnd(11)}${'direct TTFT ms'.padStart(16)}${'router TTFT ms'.padStart(16)}${'direct tok/s'.padStart(14)}${'router tok/s'.padStart(14)}`,
+);
+for (const row of endToEnd) {
+  console.log(
+    `${String(row.maxTokens).padEnd(11)}${row.direct.ttftMs.toFixed(4).padStart(16)}${row.router.ttftMs.toFixed(4).padStart(16)}${String(row.direct.tokensPerSecond).padStart(14)}${String(row.router.tokensPerSecond).padStart(14)}`,
+  );
+}
+console.log(JSON.stringify({ bench: 'router', node: process.version, decisions, endToEnd }));
