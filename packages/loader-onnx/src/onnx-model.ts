@@ -1,0 +1,262 @@
+/**
+ * A ModelV1 over an ONNX decoder session: prompt -> prefill once -> one decode step per
+ * token with the KV cache carried across steps (the prefix is never recomputed), the
+ * shared sampler, JSON-schema token masks, logprobs, and the spec's stream semantics
+ * from core's createTokenStream (exact max tokens, stop sequences, abort, usage).
+ */
+import {
+  collectStream,
+  createTokenStream,
+  type EngineSessionV1,
+  InvalidArgumentError,
+  ModelDisposedError,
+  type ModelV1,
+  type ModelV1CallOptions,
+  type ModelV1Capability,
+  type ModelV1GenerateResult,
+  type ModelV1Info,
+  type ModelV1Logprob,
+  type ModelV1StreamResult,
+  type NextToken,
+  UnsupportedFunctionalityError,
+  validateCallOptions,
+} from '@llmr/core';
+import type { Tokenizer } from '@llmr/tokenizer';
+import { DecodeScheduler, type DecodeSchedulerStats } from './decode-scheduler';
+import { createJsonConstraint, type JsonConstraint } from './json-schema/json-constraint';
+import { type TokenVocabulary, tokenVocabulary } from './json-schema/token-vocabulary';
+import { decoderLayout, type KvCache, KvDecoder } from './kv-decoder';
+import { createSampler, type SamplerOptions } from './sampling/sampler';
+
+export interface OnnxModelSettings {
+  id: string;
+  /** The model's config.json. */
+  config: Record<string, unknown>;
+  generationConfig?: Record<string, unknown>;
+  tokenizer: Tokenizer;
+  /** The parsed tokenizer.json (token bytes for constrained decoding). */
+  tokenizerJson?: Record<string, unknown>;
+  session: EngineSessionV1;
+  /** Name of the engine the session runs on (reported in metadata). */
+  engineName: string;
+  /** The .onnx file's name (dtype guesses, messages). */
+  fileName: string;
+  contextLength?: number;
+  quantization?: string;
+  /** Batch concurrent decode steps into one run. Default true (off when the KV cache stays on a GPU). */
+  batching?: boolean;
+  maxBatchSize?: number;
+  /** Where the KV cache lives between steps. */
+  kvCacheLocation?: 'cpu' | 'gpu-buffer';
+}
+
+export interface OnnxModel extends ModelV1 {
+  readonly tokenizer: Tokenizer;
+  /** Counts of engine runs and batches (how well batching works). */
+  readonly stats: DecodeSchedulerStats;
+}
+
+function eosIds(settings: OnnxModelSettings): number[] {
+  const ids = new Set<number>();
+  for (const source of [settings.generationConfig?.eos_token_id, settings.config.eos_token_id]) {
+    for (const id of Array.isArray(source) ? source : [source])
+      if (typeof id === 'number') ids.add(id);
+  }
+  const eos = settings.tokenizer.specialTokens.eos;
+  if (eos !== undefined) ids.add(eos);
+  return [...ids];
+}
+
+export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
+  const { tokenizer, config } = settings;
+  const layout = decoderLayout(settings.session, config, settings.fileName);
+  const vocabularySize =
+    (typeof config.vocab_size === 'number' ? config.vocab_size : undefined) ??
+    tokenizer.vocabularySize;
+  const decoder = new KvDecoder(settings.session, layout, vocabularySize);
+  const kvCacheLocation = settings.kvCacheLocation ?? 'cpu';
+  const scheduler = new DecodeScheduler(decoder, {
+    batching: (settings.batching ?? true) && kvCacheLocation === 'cpu',
+    maxBatchSize: settings.maxBatchSize ?? 8,
+    modelId: settings.id,
+  });
+  const contextLength =
+    settings.contextLength ??
+    (typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 2048);
+  const eos = eosIds(settings);
+  const chatTemplate = tokenizer.chatTemplate;
+  const capabilities: ModelV1Capability[] = ['completion', 'json-schema', 'logprobs'];
+  if (chatTemplate) capabilities.unshift('chat');
+  const info: ModelV1Info = {
+    id: settings.id,
+    format: 'onnx',
+    ...(typeof config.model_type === 'string' ? { architecture: config.model_type } : {}),
+    contextLength,
+    ...(settings.quantization ? { quantization: settings.quantization } : {}),
+    capabilities,
+    ...(typeof chatTemplate === 'string'
+      ? { chatTemplate }
+      : chatTemplate?.default
+        ? { chatTemplate: chatTemplate.default }
+        : {}),
+  };
+  const generation = settings.generationConfig ?? {};
+  const sampleByDefault = generation.do_sample === true;
+  let vocabulary: TokenVocabulary | undefined;
+  const vocabularyOf = () => {
+    vocabulary ??= tokenVocabulary(tokenizer, settings.tokenizerJson);
+    return vocabulary;
+  };
+  let disposed = false;
+  const disposedError = () => new ModelDisposedError({ modelId: settings.id });
+
+  const promptTokens = (options: ModelV1CallOptions): number[] => {
+    if (options.messages) {
+      if (!tokenizer.applyChatTemplate || !chatTemplate) {
+        throw new UnsupportedFunctionalityError({
+          functionality: 'chat',
+          message: `Model "${settings.id}" has no chat template (tokenizer_config.json chat_template); pass a raw \`prompt\` instead.`,
+        });
+      }
+      const text = tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true });
+      return tokenizer.encode(text, { addSpecialTokens: false });
+    }
+    return tokenizer.encode(options.prompt);
+  };
+
+  const logprobOf = (
+    token: number,
+    logprob: number,
+    top?: { token: number; logprob: number }[],
+  ) => {
+    const entry = (id: number, value: number) => {
+      const bytes = vocabularyOf().bytes[id];
+      return {
+        token: tokenizer.decode([id], { skipSpecialTokens: false }),
+        logprob: value,
+        ...(bytes ? { bytes: [...bytes] } : {}),
+      };
+    };
+    const result: ModelV1Logprob = {
+      ...entry(token, logprob),
+      topLogprobs: (top ?? []).map((alternative) => entry(alternative.token, alternative.logprob)),
+    };
+    return result;
+  };
+
+  const model: OnnxModel = {
+    specificationVersion: 'v1',
+    info,
+    tokenizer,
+    stats: scheduler.stats,
+
+    async doStream(options): Promise<ModelV1StreamResult> {
+      if (disposed) throw disposedError();
+      validateCallOptions(options);
+      if (options.tools?.length && options.toolChoice?.type !== 'none') {
+        throw new UnsupportedFunctionalityError({
+          functionality: 'tools',
+          message: `Model "${settings.id}" (ONNX) does not call tools; use responseFormat { type: 'json', schema } for structured output.`,
+        });
+      }
+      if (options.responseFormat?.type === 'grammar') {
+        throw new UnsupportedFunctionalityError({
+          functionality: 'grammar',
+          message:
+            'Grammar-constrained output is not supported by @llmr/loader-onnx; use a JSON schema.',
+        });
+      }
+      const prompt = promptTokens(options);
+      if (prompt.length === 0)
+        throw new InvalidArgumentError({
+          argument: 'prompt',
+          message: 'The prompt encodes to no tokens.',
+        });
+      const room = contextLength - prompt.length;
+      if (room <= 0) {
+        throw new InvalidArgumentError({
+          argument: options.messages ? 'messages' : 'prompt',
+          value: prompt.length,
+          message: `The prompt is ${prompt.length} tokens; model "${settings.id}" has a context of ${contextLength}. Shorten it.`,
+        });
+      }
+      const samplerOptions: SamplerOptions = {
+        temperature:
+          options.temperature ?? (sampleByDefault ? ((generation.temperature as number) ?? 1) : 0),
+        topK:
+          options.topK ?? (sampleByDefault ? (generation.top_k as number | undefined) : undefined),
+        topP:
+          options.topP ?? (sampleByDefault ? (generation.top_p as number | undefined) : undefined),
+        minP: options.minP,
+        repetitionPenalty:
+          options.repetitionPenalty ?? (generation.repetition_penalty as number | undefined),
+        frequencyPenalty: options.frequencyPenalty,
+        presencePenalty: options.presencePenalty,
+        seed: options.seed,
+      };
+      const sampler = createSampler(samplerOptions);
+      let constraint: JsonConstraint | undefined;
+      if (options.responseFormat?.type === 'json') {
+        constraint = createJsonConstraint({
+          schema: options.responseFormat.schema,
+          vocabulary: vocabularyOf(),
+          eos,
+          vocabularySize,
+        });
+      }
+      const topLogprobs = options.logprobs ? (options.topLogprobs ?? 0) : 0;
+      const history = [...prompt];
+      const cache: KvCache = { past: undefined, length: 0 };
+      let feed: number[] = prompt;
+      scheduler.active++;
+
+      const nextToken = async (): Promise<NextToken | undefined> => {
+        if (disposed) throw disposedError();
+        if (constraint?.finished) return undefined;
+        const logits = await scheduler.run({ cache, tokens: feed }, options.abortSignal);
+        const mask = constraint?.mask();
+        const sampled = sampler.sample(logits, { history, mask, topLogprobs });
+        if (eos.includes(sampled.token)) return undefined;
+        constraint?.accept(sampled.token);
+        history.push(sampled.token);
+        feed = [sampled.token];
+        return {
+          token: sampled.token,
+          ...(options.logprobs
+            ? { logprob: logprobOf(sampled.token, sampled.logprob, sampled.topLogprobs) }
+            : {}),
+        };
+      };
+
+      const stream = createTokenStream({
+        modelId: settings.id,
+        tokenizer,
+        inputTokens: prompt.length,
+        maxTokens: Math.min(options.maxTokens ?? room, room),
+        stopSequences: options.stopSequences,
+        abortSignal: options.abortSignal,
+        nextToken,
+        onEnd: () => {
+          scheduler.active--;
+          decoder.releaseCache(cache);
+        },
+        metadata: { engine: settings.engineName, kvCache: kvCacheLocation },
+      });
+      return { stream };
+    },
+
+    async doGenerate(options): Promise<ModelV1GenerateResult> {
+      if (disposed) throw disposedError();
+      const { stream } = await model.doStream(options);
+      return collectStream(stream, { modelId: settings.id });
+    },
+
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      scheduler.close();
+      await settings.session.release();
+    },
+  };
+  return model;
+}
