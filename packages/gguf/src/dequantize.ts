@@ -191,8 +191,6 @@ function decodeQ5_K(bytes: Uint8Array, blockCount: number, output: Float32Array)
     const qh = base + 16;
     let ql = base + 48;
     let out = block * 256;
-    let u1 = 1;
-    let u2 = 2;
     for (let group = 0; group < 4; group++) {
       scaleMinK4(bytes, scales, 2 * group, scaleMin);
       const d1 = fround(d * scaleMin[0]);
@@ -200,18 +198,19 @@ function decodeQ5_K(bytes: Uint8Array, blockCount: number, output: Float32Array)
       scaleMinK4(bytes, scales, 2 * group + 1, scaleMin);
       const d2 = fround(d * scaleMin[0]);
       const m2 = fround(dmin * scaleMin[1]);
+      // The fifth bits of this group's two sub-blocks are bits 2g and 2g + 1 of qh[l].
+      const shift1 = 2 * group;
+      const shift2 = 2 * group + 1;
       for (let l = 0; l < 32; l++) {
-        const high = bytes[qh + l]! & u1 ? 16 : 0;
+        const high = ((bytes[qh + l]! >>> shift1) & 1) << 4;
         output[out + l] = fround(d1 * ((bytes[ql + l]! & 0x0f) + high)) - m1;
       }
       for (let l = 0; l < 32; l++) {
-        const high = bytes[qh + l]! & u2 ? 16 : 0;
+        const high = ((bytes[qh + l]! >>> shift2) & 1) << 4;
         output[out + 32 + l] = fround(d2 * ((bytes[ql + l]! >>> 4) + high)) - m2;
       }
       ql += 32;
       out += 64;
-      u1 <<= 2;
-      u2 <<= 2;
     }
   }
 }

@@ -21,8 +21,9 @@ export interface ReadGgufOptions extends ByteSourceOptions {
   /** Override limits on counts and lengths (see `GgufLimits`). */
   limits?: Partial<GgufLimits>;
   /**
-   * Bytes read first; when the header is longer the window grows (at least doubling) until it
-   * fits. Default 1 MiB: one request for most models, two or three for large vocabularies.
+   * Bytes read first; when the header is longer the window grows (4x at a time) until it
+   * fits. Default 1 MiB over HTTP (one request for most models, two or three for large
+   * vocabularies) and 8 MiB for files and Blobs.
    */
   initialReadSize?: number;
 }
@@ -42,6 +43,7 @@ export interface GgufFile extends GgufHeader {
 }
 
 const DEFAULT_INITIAL_READ_SIZE = 1024 * 1024;
+const DEFAULT_LOCAL_READ_SIZE = 8 * 1024 * 1024;
 
 function isByteSource(input: unknown): input is ByteSource {
   return (
@@ -59,10 +61,12 @@ export async function readGgufHeaderFrom(
   options: ReadGgufOptions = {},
 ): Promise<GgufHeader> {
   const limits = resolveGgufLimits(options.limits);
+  // Bytes in memory cost nothing to "read"; local files little; HTTP requests are what to save.
   const requested =
     source.inMemory && source.size !== undefined
       ? source.size
-      : (options.initialReadSize ?? DEFAULT_INITIAL_READ_SIZE);
+      : (options.initialReadSize ??
+        (/^https?:/i.test(source.name) ? DEFAULT_INITIAL_READ_SIZE : DEFAULT_LOCAL_READ_SIZE));
   const initial = Math.max(16, Math.min(requested, limits.maxHeaderSize));
   let window = await source.read(0, initial);
   let complete = window.byteLength < initial;
@@ -80,7 +84,8 @@ export async function readGgufHeaderFrom(
           window.byteLength,
         );
       }
-      let target = Math.min(Math.max(window.byteLength * 2, error.end), limits.maxHeaderSize);
+      // Growing 4x keeps the number of re-parses of a multi-MB vocabulary to two or three.
+      let target = Math.min(Math.max(window.byteLength * 4, error.end), limits.maxHeaderSize);
       if (size !== undefined) target = Math.min(target, size);
       const wanted = target - window.byteLength;
       const more = await source.read(window.byteLength, wanted);

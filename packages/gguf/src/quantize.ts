@@ -24,9 +24,12 @@ function writeHalf(output: Uint8Array, offset: number, value: number): void {
   output[offset + 1] = half >>> 8;
 }
 
-/** C's `roundf`: halves away from zero. */
+/**
+ * C's `roundf` (halves away from zero) for the small values quantizers round: adding ±0.5 is
+ * exact in double for |value| < 2^52, and `| 0` truncates toward zero.
+ */
 function roundHalfAway(value: number): number {
-  return value < 0 ? -Math.round(-value) : Math.round(value);
+  return (value + (value < 0 ? -0.5 : 0.5)) | 0;
 }
 
 function encodeQ8_0(
