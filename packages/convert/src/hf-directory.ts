@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LlmrError } from '@llmr/core';
+import { openSafetensorsCheckpoint } from '@llmr/safetensors';
 
 export interface HfTensorSource {
   readonly names: readonly string[];
@@ -65,7 +66,7 @@ export async function openHfDirectory(dir: string): Promise<HfDirectory> {
   const tokenizer = await readJson(join(dir, 'tokenizer.json'), false);
   const tokenizerConfig = await readJson(join(dir, 'tokenizer_config.json'), false);
   const generationConfig = await readJson(join(dir, 'generation_config.json'), false);
-  const tensors = await openSafetensorsTensors(dir);
+  const tensors: HfTensorSource = await openSafetensorsCheckpoint(dir);
   return { dir, config, tokenizer, tokenizerConfig, generationConfig, tensors };
 }
 
@@ -86,9 +87,4 @@ export function createMemoryTensorSource(
     readFloat32: async (name) => get(name).data,
     close: async () => {},
   };
-}
-
-async function openSafetensorsTensors(dir: string): Promise<HfTensorSource> {
-  const { openSafetensorsCheckpoint } = await import('@llmr/safetensors');
-  return openSafetensorsCheckpoint(dir);
 }

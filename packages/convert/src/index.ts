@@ -24,5 +24,5 @@ export {
   type HfTensorSource,
   openHfDirectory,
 } from './hf-directory';
-export { TokenType, tokenizerMetadata } from './tokenizer-metadata';
 export * from './onnx/index';
+export { TokenType, tokenizerMetadata } from './tokenizer-metadata';

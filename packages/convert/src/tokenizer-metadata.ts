@@ -104,11 +104,10 @@ export function tokenizerMetadata(
     content: string;
     special?: boolean;
   }[];
-  const size = Math.max(
-    typeof config.vocab_size === 'number' ? config.vocab_size : 0,
-    ...Object.values(vocab).map((id) => id + 1),
-    ...added.map((token) => token.id + 1),
-  );
+  // A loop, not Math.max(...ids): vocabularies of 150k ids overflow the argument stack.
+  let size = typeof config.vocab_size === 'number' ? config.vocab_size : 0;
+  for (const id of Object.values(vocab)) size = Math.max(size, id + 1);
+  for (const token of added) size = Math.max(size, token.id + 1);
   const tokens: string[] = new Array(size);
   const types: number[] = new Array(size).fill(TokenType.NORMAL);
   for (const [token, id] of Object.entries(vocab)) tokens[id] = token;
@@ -144,8 +143,9 @@ export function tokenizerMetadata(
     );
     metadata.set('tokenizer.ggml.merges', merges);
   } else {
-    // SentencePiece-style BPE (Llama 2): llama.cpp's SPM tokenizer merges by score, and
-    // the vocabulary is ordered by score, so -id reproduces the ranking.
+    // SentencePiece-style BPE (Llama 2, Mistral): llama.cpp's SPM tokenizer merges the
+    // adjacent pair whose concatenation scores highest, while Hugging Face merges by rank;
+    // scoring each merged piece by minus its merge rank makes the two agree.
     if (model.byte_fallback !== true) {
       throw new LlmrError({
         code: 'convert-unsupported-tokenizer',
@@ -161,10 +161,14 @@ export function tokenizerMetadata(
     metadata.set('tokenizer.ggml.model', 'llama');
     metadata.set('tokenizer.ggml.pre', 'default');
     metadata.set('tokenizer.ggml.tokens', tokens);
-    metadata.set(
-      'tokenizer.ggml.scores',
-      Float32Array.from(tokens, (_, id) => -id),
-    );
+    const scores = new Float32Array(tokens.length).fill(-1e9);
+    ((model.merges ?? []) as (string | [string, string])[]).forEach((merge, rank) => {
+      const [left, right] =
+        typeof merge === 'string' ? (merge.split(' ') as [string, string]) : merge;
+      const id = idOf.get(left + right);
+      if (id !== undefined && scores[id] === -1e9) scores[id] = -rank;
+    });
+    metadata.set('tokenizer.ggml.scores', scores);
     metadata.set('tokenizer.ggml.token_type', Int32Array.from(types));
     if (unk !== undefined) metadata.set('tokenizer.ggml.unknown_token_id', unk);
   }
@@ -185,6 +189,10 @@ export function tokenizerMetadata(
       : postProcessorAddsBos(tokenizer, bos);
   metadata.set('tokenizer.ggml.add_bos_token', addBos);
   metadata.set('tokenizer.ggml.add_eos_token', tokenizerConfig?.add_eos_token === true);
+  // GGUF has no normalizer field and llama.cpp applies none; record NFC (Qwen) so llmr's
+  // loader can normalize before tokenizing and match Hugging Face.
+  if (JSON.stringify(tokenizer.normalizer ?? null).includes('"NFC"'))
+    metadata.set('tokenizer.llmr.normalizer', 'NFC');
   const template = chatTemplateOf(tokenizerConfig);
   if (template) metadata.set('tokenizer.chat_template', template);
   return metadata;

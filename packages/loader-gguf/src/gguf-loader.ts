@@ -112,10 +112,12 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
         });
       });
       let meta: GgufModelInfo;
+      let normalizer: 'NFC' | undefined;
       try {
         const file = await openGguf(path);
         try {
           meta = getGgufModelInfo(file);
+          normalizer = file.metadata['tokenizer.llmr.normalizer'] === 'NFC' ? 'NFC' : undefined;
         } finally {
           await file.close();
         }
@@ -209,7 +211,7 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
           llama,
           model,
           context,
-          tokenizer: createLlamaTokenizer(model, chatTemplate),
+          tokenizer: createLlamaTokenizer(model, chatTemplate, normalizer),
           threads,
           maxQueue: options.maxQueue ?? 64,
           runtime,

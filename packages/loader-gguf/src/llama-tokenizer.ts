@@ -10,6 +10,8 @@ import type { LlamaModel, Token } from 'node-llama-cpp';
 export function createLlamaTokenizer(
   model: LlamaModel,
   chatTemplate: string | undefined,
+  /** Set when the source tokenizer normalized to NFC (recorded by @llmr/convert). */
+  normalizer?: 'NFC',
 ): TokenizerV1 {
   const tokens = model.tokens;
   const bos = tokens.bos ?? undefined;
@@ -31,7 +33,7 @@ export function createLlamaTokenizer(
     specialTokens: { bos, eos, all: specialIds },
     encode(text, { addSpecialTokens = true } = {}) {
       // Special-token text (e.g. "<|im_start|>") parses as the special token, as llama-server does.
-      const ids = model.tokenize(text, true) as number[];
+      const ids = model.tokenize(normalizer ? text.normalize(normalizer) : text, true) as number[];
       return addSpecialTokens && tokens.shouldPrependBosToken && bos !== undefined && ids[0] !== bos
         ? [bos, ...ids]
         : ids;

@@ -2,7 +2,11 @@
 import { buildTinyModel, type TinyModelOptions } from '@llmr/fixtures';
 import { createMemoryTensorSource, type HfDirectory } from '../hf-directory';
 
-export function tinyHf(kind: 'random' | 'oracle', seed = 1, options: Omit<TinyModelOptions, 'dir' | 'kind' | 'seed'> = {}) {
+export function tinyHf(
+  kind: 'random' | 'oracle',
+  seed = 1,
+  options: Omit<TinyModelOptions, 'dir' | 'kind' | 'seed'> = {},
+) {
   const model = buildTinyModel({ kind, seed, contextLength: 256, ...options });
   const hf: HfDirectory = {
     dir: `tiny-${kind}`,

@@ -10,8 +10,9 @@
  * attention broadcasts instead of copying: queries are viewed as
  * [batch, kv_heads, group, seq, head_dim] against keys [batch, kv_heads, 1, total, head_dim].
  */
-import { float32ToFloat16Bits } from '@llmr/gguf';
+
 import { LlmrError, throwIfAborted } from '@llmr/core';
+import { float32ToFloat16Bits } from '@llmr/gguf';
 import type { HfDirectory } from '../hf-directory';
 import { type OnnxDataType, OnnxGraphBuilder, type OnnxInitializer } from './onnx-graph-builder';
 import { quantizeMatMulNBits } from './onnx-quantize';
