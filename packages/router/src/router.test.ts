@@ -121,6 +121,26 @@ describe('fallback before the first token', () => {
     await router.dispose();
   });
 
+  it('a token that completes no text yet (half a character) is not a commit: a failure then still falls back', async () => {
+    const router = createRouter({
+      models: [
+        {
+          id: 'half',
+          model: createMockModel({ ...reply('日本'), id: 'half', failAfterTokens: 1 }),
+        },
+        { id: 'whole', model: createMockModel({ ...reply('whole'), id: 'whole' }) },
+      ],
+      routes: { r: { fallback: ['half', 'whole'] } },
+      retry: { maxRetries: 0 },
+    });
+    const { stream, routing } = await router.stream({ model: 'r', prompt: 'x' });
+    expect(textOf(await readAll(stream))).toBe('whole');
+    expect(routing.attempts.map((attempt) => `${attempt.modelId}:${attempt.outcome}`)).toEqual([
+      'half:error',
+      'whole:success',
+    ]);
+  });
+
   it('after the first text, a failure is one clean error part: no fallback, no duplicated text', async () => {
     const backup = createTestModel({ ...reply('BACKUP'), id: 'backup' });
     const router = createRouter({

@@ -1117,7 +1117,7 @@ export class LLMRouter {
             message: `The stream of model "${modelId}" ended without a finish part.`,
           });
         if (part.type === 'error') throw part.error;
-        if (firstTokenAt === undefined && isFirstToken(part)) {
+        if (firstTokenAt === undefined && isToken(part)) {
           firstTokenAt = this.clock.now();
           attempt.firstTokenArrived();
           this.recordFirstToken(plan, modelId, firstTokenAt - started);
@@ -1180,6 +1180,9 @@ export class LLMRouter {
     const reader = stream.getReader();
     const pending: ModelV1StreamPart[] = [];
     let upstreamStart: Record<string, unknown> | undefined;
+    // A token that completes no text yet (half a multi-byte character) is still the first
+    // token for TTFT, but not a commit: no text has reached the caller.
+    let firstTokenAt: number | undefined;
     try {
       while (true) {
         const { done, value: part } = await attempt.read(reader);
@@ -1196,13 +1199,17 @@ export class LLMRouter {
           continue;
         }
         pending.push(part);
-        if (isFirstToken(part) || part.type === 'usage' || part.type === 'finish') break;
+        if (isToken(part) && firstTokenAt === undefined) {
+          firstTokenAt = this.clock.now();
+          attempt.firstTokenArrived();
+        }
+        if (isFirstText(part) || part.type === 'usage' || part.type === 'finish') break;
       }
     } catch (error) {
       await reader.cancel().catch(() => {});
       throw error;
     }
-    const firstTokenAt = this.clock.now();
+    firstTokenAt ??= this.clock.now();
     attempt.firstTokenArrived();
     this.recordFirstToken(plan, modelId, firstTokenAt - started);
     plan.routing.modelId = modelId;
@@ -1646,12 +1653,18 @@ async function startStream(attempt: AttemptScope, model: ModelV1, options: Model
   }
 }
 
-function isFirstToken(part: ModelV1StreamPart): boolean {
+/** Output that reaches the caller: once forwarded, there is no falling back. */
+function isFirstText(part: ModelV1StreamPart): boolean {
   return (
     (part.type === 'text-delta' && part.delta.length > 0) ||
     part.type === 'tool-call-delta' ||
     part.type === 'tool-call'
   );
+}
+
+/** Any generated token, even one that completes no text yet (core emits those as empty deltas). */
+function isToken(part: ModelV1StreamPart): boolean {
+  return part.type === 'text-delta' || part.type === 'tool-call-delta' || part.type === 'tool-call';
 }
 
 /** Folds parts into a generate result, as collectStream does, part by part. */
