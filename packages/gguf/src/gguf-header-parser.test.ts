@@ -410,6 +410,19 @@ describe('parseGgufHeader', () => {
       expectParseError(overlapping.build(), 'gguf-overlapping-tensors', /"a" and "b" overlap/);
     });
 
+    it('clips long names in messages', () => {
+      const name = 'n'.repeat(100_000);
+      const tensor = (raw: RawGguf) => raw.string(name).u32(1).u64(1).u32(GgmlType.I8).u64(0);
+      const error = expectParseError(
+        tensor(tensor(new RawGguf().header(2, 0)))
+          .pad(32)
+          .raw(new Uint8Array(32))
+          .build(),
+        'gguf-duplicate-tensor',
+      );
+      expect(error.message.length).toBeLessThan(400);
+    });
+
     it('gguf-duplicate-key and gguf-duplicate-tensor', () => {
       expectParseError(
         new RawGguf()

@@ -15,7 +15,7 @@ import { quantize } from './quantize';
 let directory: string;
 let server: RangeServer;
 let small: Uint8Array;
-/** A file whose header (a 200k-token vocabulary) is several MB, followed by 4 MB of tensor data. */
+/** A file whose header (a 200k-token vocabulary) is about 5 MB, followed by 32 MB of tensor data. */
 let large: Uint8Array;
 const values = Float32Array.from({ length: 1024 }, (_, index) => (index % 17) - 8);
 
@@ -39,9 +39,9 @@ beforeAll(async () => {
     tensors: [
       {
         name: 'big',
-        dims: [1024, 1024],
+        dims: [1024, 8192],
         type: GgmlType.F32,
-        data: () => new Float32Array(1024 * 1024).fill(0.5),
+        data: () => new Float32Array(1024 * 8192).fill(0.5),
       },
     ],
   });
@@ -113,10 +113,10 @@ describe('openGguf sources', () => {
     expect((header.metadata['tokenizer.ggml.tokens'] as string[])[199_999]).toBe('token-199999');
     expect(header.fileSize).toBe(large.byteLength);
     expect(header.headerSize).toBeGreaterThan(64 * 1024 * 16);
-    // Doubling from 64 KiB: a handful of requests, and no more than twice the header.
-    expect(server.requests).toBeLessThan(10);
-    expect(server.bytesSent).toBeLessThan(header.headerSize * 2);
-    expect(server.bytesSent).toBeLessThan(large.byteLength - 4 * 1024 * 1024 + header.headerSize);
+    // Growing 4x from 64 KiB: a handful of requests, at most 4x the header, not the tensor data.
+    expect(server.requests).toBeLessThan(8);
+    expect(server.bytesSent).toBeLessThanOrEqual(header.headerSize * 4);
+    expect(server.bytesSent).toBeLessThan(large.byteLength / 2);
   });
 
   it('reads a long header from a server without ranges', async () => {
