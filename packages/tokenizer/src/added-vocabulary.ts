@@ -69,7 +69,8 @@ class PatternSet {
       }
       list.push(entry);
     }
-    for (const list of this.byFirstUnit.values()) list.sort((a, b) => b.content.length - a.content.length);
+    for (const list of this.byFirstUnit.values())
+      list.sort((a, b) => b.content.length - a.content.length);
   }
 
   get isEmpty(): boolean {
@@ -105,7 +106,8 @@ class PatternSet {
       index = stop;
       const token = matched.token;
       if (token.singleWord) {
-        const before = start > 0 ? text.codePointAt(start - 1 - (isLowSurrogate(text, start - 1) ? 1 : 0))! : -1;
+        const before =
+          start > 0 ? text.codePointAt(start - 1 - (isLowSurrogate(text, start - 1) ? 1 : 0))! : -1;
         const after = stop < text.length ? text.codePointAt(stop)! : -1;
         const startSpace = before < 0 || !isRustWordChar(before);
         const stopSpace = after < 0 || !isRustWordChar(after);
@@ -132,7 +134,8 @@ class PatternSet {
       segments.push({ start, end: stop, id: token.id, contentStart, contentEnd });
       startOffset = stop;
     }
-    if (startOffset !== text.length) segments.push({ start: startOffset, end: text.length, id: -1 });
+    if (startOffset !== text.length)
+      segments.push({ start: startOffset, end: text.length, id: -1 });
     return segments;
   }
 }
@@ -162,7 +165,8 @@ export class AddedVocabulary {
       if (token.content.length === 0) continue;
       this.byContent.set(token.content, token);
       this.byId.set(token.id, token);
-      const shown = token.normalized && normalizer ? normalizeString(normalizer, token.content) : token.content;
+      const shown =
+        token.normalized && normalizer ? normalizeString(normalizer, token.content) : token.content;
       this.decodedById.set(token.id, shown);
       if (token.special) {
         this.specialContents.add(token.content);
@@ -171,7 +175,9 @@ export class AddedVocabulary {
     }
     const unique = [...this.byContent.values()];
     this.raw = new PatternSet(
-      unique.filter((token) => !token.normalized).map((token) => ({ content: token.content, token })),
+      unique
+        .filter((token) => !token.normalized)
+        .map((token) => ({ content: token.content, token })),
     );
     this.normalized = new PatternSet(
       unique
@@ -201,7 +207,10 @@ export class AddedVocabulary {
 export function assertAddedTokenIds(tokens: AddedToken[], limit: number, path: string): void {
   for (const [index, token] of tokens.entries()) {
     if (token.id >= limit) {
-      throw tokenizerJsonError(`${path}[${index}].id`, `is ${describe(token.id)}, which is absurdly large.`);
+      throw tokenizerJsonError(
+        `${path}[${index}].id`,
+        `is ${describe(token.id)}, which is absurdly large.`,
+      );
     }
   }
 }

@@ -58,7 +58,10 @@ export function toByteLevel(text: string): string {
   for (let index = 0; index < bytes.length; index++) codes[index] = BYTE_TO_CHAR[bytes[index]!]!;
   let out = '';
   for (let start = 0; start < codes.length; start += CHUNK) {
-    out += String.fromCharCode.apply(null, codes.subarray(start, start + CHUNK) as unknown as number[]);
+    out += String.fromCharCode.apply(
+      null,
+      codes.subarray(start, start + CHUNK) as unknown as number[],
+    );
   }
   return out;
 }

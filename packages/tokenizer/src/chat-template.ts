@@ -22,7 +22,12 @@ export type ChatTemplateSource = string | Record<string, string>;
 export class ChatTemplateError extends LlmrError {
   readonly templateName: string;
   readonly phase: 'parse' | 'render';
-  constructor(options: { templateName: string; phase: 'parse' | 'render'; message: string; cause?: unknown }) {
+  constructor(options: {
+    templateName: string;
+    phase: 'parse' | 'render';
+    message: string;
+    cause?: unknown;
+  }) {
     super({ code: 'chat-template-error', message: options.message, cause: options.cause });
     this.name = 'ChatTemplateError';
     this.templateName = options.templateName;
@@ -36,7 +41,12 @@ export function readChatTemplate(value: unknown): ChatTemplateSource | undefined
   if (Array.isArray(value)) {
     const named: Record<string, string> = {};
     for (const entry of value) {
-      if (entry && typeof entry === 'object' && typeof entry.name === 'string' && typeof entry.template === 'string') {
+      if (
+        entry &&
+        typeof entry === 'object' &&
+        typeof entry.name === 'string' &&
+        typeof entry.template === 'string'
+      ) {
         named[entry.name] = entry.template;
       }
     }
@@ -44,7 +54,9 @@ export function readChatTemplate(value: unknown): ChatTemplateSource | undefined
   }
   if (value && typeof value === 'object') {
     const named = Object.fromEntries(
-      Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      Object.entries(value).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
     );
     return Object.keys(named).length > 0 ? named : undefined;
   }
@@ -114,7 +126,11 @@ export function renderChatTemplate(
       throw new ChatTemplateError({
         templateName: name,
         phase: 'parse',
-        message: `There is no chat template named "${name}"; the tokenizer config has ${Object.keys(source).map((key) => `"${key}"`).join(', ')}.`,
+        message: `There is no chat template named "${name}"; the tokenizer config has ${Object.keys(
+          source,
+        )
+          .map((key) => `"${key}"`)
+          .join(', ')}.`,
       });
     }
   }

@@ -125,11 +125,14 @@ export function createDecoder(value: unknown, path = 'decoder', depth = 0): Deco
       if (pattern.kind === 'string') {
         const literal = pattern.source;
         return {
-          decodeChain: (tokens) => (literal ? tokens.map((token) => token.replaceAll(literal, content)) : tokens),
+          decodeChain: (tokens) =>
+            literal ? tokens.map((token) => token.replaceAll(literal, content)) : tokens,
         };
       }
       const regex = compileOnigRegex(pattern.source, `${path}.pattern.Regex`);
-      return { decodeChain: (tokens) => tokens.map((token) => token.replace(regex, () => content)) };
+      return {
+        decodeChain: (tokens) => tokens.map((token) => token.replace(regex, () => content)),
+      };
     }
     case 'WordPiece': {
       const prefix = readOptionalString(object, 'prefix', path) ?? '##';
@@ -147,7 +150,9 @@ export function createDecoder(value: unknown, path = 'decoder', depth = 0): Deco
       const suffix = readOptionalString(object, 'suffix', path) ?? '</w>';
       return {
         decodeChain: (tokens) =>
-          tokens.map((token, index) => token.replaceAll(suffix, index === tokens.length - 1 ? '' : ' ')),
+          tokens.map((token, index) =>
+            token.replaceAll(suffix, index === tokens.length - 1 ? '' : ' '),
+          ),
       };
     }
     case 'CTC': {

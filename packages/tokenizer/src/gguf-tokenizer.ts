@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '@llmr/core';
 import type { ChatTemplateSource } from './chat-template';
 import { loadTokenizer } from './load-tokenizer';
-import { Tokenizer } from './tokenizer';
+import type { Tokenizer } from './tokenizer';
 
 /** GGUF token types (llama.cpp's `llama_token_type`). */
 export const GGUF_TOKEN_TYPE = {
@@ -66,7 +66,8 @@ function toArray(value: unknown, name: string, required: boolean): unknown[] | u
 
 function toBase64(bytes: ArrayLike<number>): string {
   let binary = '';
-  for (let index = 0; index < bytes.length; index++) binary += String.fromCharCode(Number(bytes[index]) & 0xff);
+  for (let index = 0; index < bytes.length; index++)
+    binary += String.fromCharCode(Number(bytes[index]) & 0xff);
   return btoa(binary);
 }
 
@@ -75,12 +76,22 @@ function toBase64(bytes: ArrayLike<number>): string {
  * split of a piece into two vocabulary pieces is a merge, ranked by the piece's score
  * (highest first), then by the ids of the two halves.
  */
-export function mergesFromScores(tokens: readonly string[], scores: readonly number[]): Array<[string, string]> {
+export function mergesFromScores(
+  tokens: readonly string[],
+  scores: readonly number[],
+): Array<[string, string]> {
   const vocabulary = new Map<string, number>();
   tokens.forEach((token, id) => {
     if (!vocabulary.has(token)) vocabulary.set(token, id);
   });
-  const merges: Array<{ left: string; right: string; score: number; leftId: number; rightId: number; order: number }> = [];
+  const merges: Array<{
+    left: string;
+    right: string;
+    score: number;
+    leftId: number;
+    rightId: number;
+    order: number;
+  }> = [];
   let order = 0;
   tokens.forEach((piece, id) => {
     if (vocabulary.get(piece) !== id) return;
@@ -117,7 +128,11 @@ function chatTemplateOf(metadata: Record<string, unknown>): ChatTemplateSource |
   return named;
 }
 
-function templateProcessor(bos: string | undefined, eos: string | undefined, ids: Map<string, number>) {
+function templateProcessor(
+  bos: string | undefined,
+  eos: string | undefined,
+  ids: Map<string, number>,
+) {
   const single: unknown[] = [];
   const special: Record<string, unknown> = {};
   if (bos !== undefined) {
@@ -133,15 +148,22 @@ function templateProcessor(bos: string | undefined, eos: string | undefined, ids
 }
 
 /** The tokenizer.json equivalent of GGUF tokenizer metadata (exported for inspection and tests). */
-export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): Record<string, unknown> {
+export function ggufMetadataToTokenizerJson(
+  metadata: Record<string, unknown>,
+): Record<string, unknown> {
   const modelName = key(metadata, 'tokenizer.ggml.model');
   if (typeof modelName !== 'string') {
     throw new InvalidArgumentError({
       argument: 'metadata["tokenizer.ggml.model"]',
-      message: 'GGUF metadata has no "tokenizer.ggml.model"; pass the metadata of a GGUF file that embeds a tokenizer.',
+      message:
+        'GGUF metadata has no "tokenizer.ggml.model"; pass the metadata of a GGUF file that embeds a tokenizer.',
     });
   }
-  const tokens = toArray(key(metadata, 'tokenizer.ggml.tokens'), 'tokenizer.ggml.tokens', true)!.map((token, index) => {
+  const tokens = toArray(
+    key(metadata, 'tokenizer.ggml.tokens'),
+    'tokenizer.ggml.tokens',
+    true,
+  )!.map((token, index) => {
     if (typeof token !== 'string') {
       throw new InvalidArgumentError({
         argument: `metadata["tokenizer.ggml.tokens"][${index}]`,
@@ -150,9 +172,9 @@ export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): 
     }
     return token;
   });
-  const types = (toArray(key(metadata, 'tokenizer.ggml.token_type'), 'tokenizer.ggml.token_type', false) ?? []).map(
-    (value) => Number(value),
-  );
+  const types = (
+    toArray(key(metadata, 'tokenizer.ggml.token_type'), 'tokenizer.ggml.token_type', false) ?? []
+  ).map((value) => Number(value));
   const idOf = (name: string) => toNumber(key(metadata, name), name);
   const bosId = idOf('tokenizer.ggml.bos_token_id');
   const eosId = idOf('tokenizer.ggml.eos_token_id');
@@ -164,7 +186,11 @@ export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): 
   const vocab = Object.fromEntries(vocabulary);
   const addedTokens = tokens.flatMap((content, id) => {
     const type = types[id];
-    if (type !== GGUF_TOKEN_TYPE.control && type !== GGUF_TOKEN_TYPE.unknown && type !== GGUF_TOKEN_TYPE.userDefined) {
+    if (
+      type !== GGUF_TOKEN_TYPE.control &&
+      type !== GGUF_TOKEN_TYPE.unknown &&
+      type !== GGUF_TOKEN_TYPE.userDefined
+    ) {
       return [];
     }
     return [
@@ -183,8 +209,14 @@ export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): 
 
   switch (modelName) {
     case 'llama': {
-      const scores = (toArray(key(metadata, 'tokenizer.ggml.scores'), 'tokenizer.ggml.scores', false) ?? []).map(Number);
-      const mergesValue = toArray(key(metadata, 'tokenizer.ggml.merges'), 'tokenizer.ggml.merges', false);
+      const scores = (
+        toArray(key(metadata, 'tokenizer.ggml.scores'), 'tokenizer.ggml.scores', false) ?? []
+      ).map(Number);
+      const mergesValue = toArray(
+        key(metadata, 'tokenizer.ggml.merges'),
+        'tokenizer.ggml.merges',
+        false,
+      );
       const merges = mergesValue ? mergesValue.map(String) : mergesFromScores(tokens, scores);
       const addSpacePrefix = toBoolean(key(metadata, 'tokenizer.ggml.add_space_prefix'), true);
       const addBos = toBoolean(key(metadata, 'tokenizer.ggml.add_bos_token'), true);
@@ -197,7 +229,11 @@ export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): 
           ? { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, replaceSpace] }
           : replaceSpace,
         pre_tokenizer: null,
-        post_processor: templateProcessor(addBos ? tokenAt(bosId) : undefined, addEos ? tokenAt(eosId) : undefined, vocabulary),
+        post_processor: templateProcessor(
+          addBos ? tokenAt(bosId) : undefined,
+          addEos ? tokenAt(eosId) : undefined,
+          vocabulary,
+        ),
         decoder: {
           type: 'Sequence',
           decoders: [
@@ -218,26 +254,55 @@ export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): 
       };
     }
     case 'gpt2': {
-      const merges = toArray(key(metadata, 'tokenizer.ggml.merges'), 'tokenizer.ggml.merges', true)!.map(String);
+      const merges = toArray(
+        key(metadata, 'tokenizer.ggml.merges'),
+        'tokenizer.ggml.merges',
+        true,
+      )!.map(String);
       const pre = key(metadata, 'tokenizer.ggml.pre');
       const addBos = toBoolean(key(metadata, 'tokenizer.ggml.add_bos_token'), false);
       const addEos = toBoolean(key(metadata, 'tokenizer.ggml.add_eos_token'), false);
-      const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
+      const byteLevel = {
+        type: 'ByteLevel',
+        add_prefix_space: false,
+        trim_offsets: false,
+        use_regex: false,
+      };
       let preTokenizer: unknown = { ...byteLevel, use_regex: true };
       let normalizer: unknown = null;
       if (typeof pre === 'string' && LLAMA3_PRE.has(pre)) {
         preTokenizer = {
           type: 'Sequence',
-          pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_PATTERN }, behavior: 'Isolated', invert: false }, byteLevel],
+          pretokenizers: [
+            {
+              type: 'Split',
+              pattern: { Regex: LLAMA3_PATTERN },
+              behavior: 'Isolated',
+              invert: false,
+            },
+            byteLevel,
+          ],
         };
       } else if (typeof pre === 'string' && QWEN2_PRE.has(pre)) {
         normalizer = { type: 'NFC' };
         preTokenizer = {
           type: 'Sequence',
-          pretokenizers: [{ type: 'Split', pattern: { Regex: QWEN2_PATTERN }, behavior: 'Isolated', invert: false }, byteLevel],
+          pretokenizers: [
+            {
+              type: 'Split',
+              pattern: { Regex: QWEN2_PATTERN },
+              behavior: 'Isolated',
+              invert: false,
+            },
+            byteLevel,
+          ],
         };
       }
-      const template = templateProcessor(addBos ? tokenAt(bosId) : undefined, addEos ? tokenAt(eosId) : undefined, vocabulary);
+      const template = templateProcessor(
+        addBos ? tokenAt(bosId) : undefined,
+        addEos ? tokenAt(eosId) : undefined,
+        vocabulary,
+      );
       return {
         version: '1.0',
         added_tokens: addedTokens,
@@ -245,35 +310,82 @@ export function ggufMetadataToTokenizerJson(metadata: Record<string, unknown>): 
         pre_tokenizer: preTokenizer,
         post_processor: { type: 'Sequence', processors: [byteLevel, template] },
         decoder: byteLevel,
-        model: { type: 'BPE', vocab, merges, ignore_merges: typeof pre === 'string' && LLAMA3_PRE.has(pre) },
+        model: {
+          type: 'BPE',
+          vocab,
+          merges,
+          ignore_merges: typeof pre === 'string' && LLAMA3_PRE.has(pre),
+        },
       };
     }
     case 'bert': {
-      const sep = tokenAt(idOf('tokenizer.ggml.seperator_token_id') ?? idOf('tokenizer.ggml.separator_token_id')) ?? '[SEP]';
+      const sep =
+        tokenAt(
+          idOf('tokenizer.ggml.seperator_token_id') ?? idOf('tokenizer.ggml.separator_token_id'),
+        ) ?? '[SEP]';
       const cls = tokenAt(idOf('tokenizer.ggml.cls_token_id')) ?? '[CLS]';
       return {
         version: '1.0',
         added_tokens: addedTokens,
-        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+        normalizer: {
+          type: 'BertNormalizer',
+          clean_text: true,
+          handle_chinese_chars: true,
+          strip_accents: null,
+          lowercase: true,
+        },
         pre_tokenizer: { type: 'BertPreTokenizer' },
-        post_processor: { type: 'BertProcessing', sep: [sep, vocabulary.get(sep) ?? 0], cls: [cls, vocabulary.get(cls) ?? 0] },
+        post_processor: {
+          type: 'BertProcessing',
+          sep: [sep, vocabulary.get(sep) ?? 0],
+          cls: [cls, vocabulary.get(cls) ?? 0],
+        },
         decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-        model: { type: 'WordPiece', unk_token: tokenAt(unkId) ?? '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+        model: {
+          type: 'WordPiece',
+          unk_token: tokenAt(unkId) ?? '[UNK]',
+          continuing_subword_prefix: '##',
+          max_input_chars_per_word: 100,
+          vocab,
+        },
       };
     }
     case 't5': {
-      const scores = (toArray(key(metadata, 'tokenizer.ggml.scores'), 'tokenizer.ggml.scores', true) ?? []).map(Number);
-      const charsmap = toArray(key(metadata, 'tokenizer.ggml.precompiled_charsmap'), 'tokenizer.ggml.precompiled_charsmap', false);
+      const scores = (
+        toArray(key(metadata, 'tokenizer.ggml.scores'), 'tokenizer.ggml.scores', true) ?? []
+      ).map(Number);
+      const charsmap = toArray(
+        key(metadata, 'tokenizer.ggml.precompiled_charsmap'),
+        'tokenizer.ggml.precompiled_charsmap',
+        false,
+      );
       const addEos = toBoolean(key(metadata, 'tokenizer.ggml.add_eos_token'), true);
-      const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+      const metaspace = {
+        type: 'Metaspace',
+        replacement: '▁',
+        prepend_scheme: 'always',
+        split: true,
+      };
       return {
         version: '1.0',
         added_tokens: addedTokens,
-        normalizer: charsmap && charsmap.length > 0 ? { type: 'Precompiled', precompiled_charsmap: toBase64(charsmap as number[]) } : null,
+        normalizer:
+          charsmap && charsmap.length > 0
+            ? { type: 'Precompiled', precompiled_charsmap: toBase64(charsmap as number[]) }
+            : null,
         pre_tokenizer: metaspace,
-        post_processor: templateProcessor(undefined, addEos ? tokenAt(eosId) : undefined, vocabulary),
+        post_processor: templateProcessor(
+          undefined,
+          addEos ? tokenAt(eosId) : undefined,
+          vocabulary,
+        ),
         decoder: metaspace,
-        model: { type: 'Unigram', unk_id: unkId ?? 0, vocab: tokens.map((token, id) => [token, scores[id] ?? 0]), byte_fallback: false },
+        model: {
+          type: 'Unigram',
+          unk_id: unkId ?? 0,
+          vocab: tokens.map((token, id) => [token, scores[id] ?? 0]),
+          byte_fallback: false,
+        },
       };
     }
     default:
@@ -297,6 +409,8 @@ export function tokenizerFromGgufMetadata(metadata: Record<string, unknown>): To
     pad: idOf('tokenizer.ggml.padding_token_id'),
     unk: idOf('tokenizer.ggml.unknown_token_id'),
   };
-  const specialTokenIds = Object.fromEntries(Object.entries(explicit).filter(([, id]) => id !== undefined));
+  const specialTokenIds = Object.fromEntries(
+    Object.entries(explicit).filter(([, id]) => id !== undefined),
+  );
   return base.withSpecialTokenIds(specialTokenIds);
 }

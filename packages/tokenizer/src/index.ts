@@ -6,14 +6,23 @@
 export type { AddedToken } from './added-vocabulary';
 export {
   ChatTemplateError,
-  renderChatTemplate,
   type ChatTemplateOptions,
   type ChatTemplateSource,
+  renderChatTemplate,
   toTemplateMessages,
   toTemplateTools,
 } from './chat-template';
-export { GGUF_TOKEN_TYPE, ggufMetadataToTokenizerJson, mergesFromScores, tokenizerFromGgufMetadata } from './gguf-tokenizer';
-export { type LoadTokenizerOptions, loadTokenizer, loadTokenizerFromDirectory } from './load-tokenizer';
+export {
+  GGUF_TOKEN_TYPE,
+  ggufMetadataToTokenizerJson,
+  mergesFromScores,
+  tokenizerFromGgufMetadata,
+} from './gguf-tokenizer';
+export {
+  type LoadTokenizerOptions,
+  loadTokenizer,
+  loadTokenizerFromDirectory,
+} from './load-tokenizer';
 export { translateOnigPattern } from './onig-regex';
 export {
   type SpecialTokenNames,

@@ -31,14 +31,23 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 export function readObject(value: unknown, path: string): JsonObject {
-  if (!isObject(value)) throw tokenizerJsonError(path, `must be an object, got ${describe(value)}.`);
+  if (!isObject(value))
+    throw tokenizerJsonError(path, `must be an object, got ${describe(value)}.`);
   return value;
 }
 
-export function readArray(value: unknown, path: string, maxLength = MAX_VOCABULARY_SIZE): unknown[] {
-  if (!Array.isArray(value)) throw tokenizerJsonError(path, `must be an array, got ${describe(value)}.`);
+export function readArray(
+  value: unknown,
+  path: string,
+  maxLength = MAX_VOCABULARY_SIZE,
+): unknown[] {
+  if (!Array.isArray(value))
+    throw tokenizerJsonError(path, `must be an array, got ${describe(value)}.`);
   if (value.length > maxLength) {
-    throw tokenizerJsonError(path, `has ${value.length} entries, more than the limit of ${maxLength}.`);
+    throw tokenizerJsonError(
+      path,
+      `has ${value.length} entries, more than the limit of ${maxLength}.`,
+    );
   }
   return value;
 }
@@ -51,7 +60,11 @@ export function readString(object: JsonObject, key: string, path: string): strin
   return value;
 }
 
-export function readOptionalString(object: JsonObject, key: string, path: string): string | undefined {
+export function readOptionalString(
+  object: JsonObject,
+  key: string,
+  path: string,
+): string | undefined {
   const value = object[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {
@@ -60,7 +73,12 @@ export function readOptionalString(object: JsonObject, key: string, path: string
   return value;
 }
 
-export function readBoolean(object: JsonObject, key: string, path: string, fallback: boolean): boolean {
+export function readBoolean(
+  object: JsonObject,
+  key: string,
+  path: string,
+  fallback: boolean,
+): boolean {
   const value = object[key];
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'boolean') {
@@ -89,7 +107,10 @@ export function readInteger(
 
 export function readTokenId(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= 2 ** 31) {
-    throw tokenizerJsonError(path, `must be a token id (an integer from 0), got ${describe(value)}.`);
+    throw tokenizerJsonError(
+      path,
+      `must be a token id (an integer from 0), got ${describe(value)}.`,
+    );
   }
   return value;
 }

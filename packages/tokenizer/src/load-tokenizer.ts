@@ -79,12 +79,15 @@ export function loadTokenizer(
   options: LoadTokenizerOptions = {},
 ): Tokenizer {
   const json = readObject(
-    typeof tokenizerJson === 'string' || tokenizerJson instanceof Uint8Array || tokenizerJson instanceof ArrayBuffer
+    typeof tokenizerJson === 'string' ||
+      tokenizerJson instanceof Uint8Array ||
+      tokenizerJson instanceof ArrayBuffer
       ? parseJson(tokenizerJson, 'tokenizer.json')
       : tokenizerJson,
     '(root)',
   );
-  if (json.model === undefined) throw tokenizerJsonError('model', 'is missing; is this a tokenizer.json file?');
+  if (json.model === undefined)
+    throw tokenizerJsonError('model', 'is missing; is this a tokenizer.json file?');
   const model = createModel(json.model);
   const normalizer = createNormalizer(json.normalizer);
   const preTokenizer = createPreTokenizer(json.pre_tokenizer);
@@ -116,7 +119,10 @@ export function loadTokenizer(
  * Node only: loads `tokenizer.json` and, when present, `tokenizer_config.json` from a
  * model directory. `fs` is imported lazily so browser bundles never see it.
  */
-export async function loadTokenizerFromDirectory(directory: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+export async function loadTokenizerFromDirectory(
+  directory: string,
+  options: LoadTokenizerOptions = {},
+): Promise<Tokenizer> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   const tokenizerPath = path.join(directory, 'tokenizer.json');

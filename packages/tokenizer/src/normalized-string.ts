@@ -200,7 +200,8 @@ export class NormalizedString {
       out += piece;
       // Input characters of the cluster, by UTF-16 start.
       const inputStarts: number[] = [];
-      for (let index = start; index < end; index += charLengthAt(text, index)) inputStarts.push(index);
+      for (let index = start; index < end; index += charLengthAt(text, index))
+        inputStarts.push(index);
       // Output character j comes from input character j (the last one when the output is
       // longer): a reordering maps one to one, a composition keeps its first character's
       // place, a decomposition stays on the character it came from. So does the reference.

@@ -1,4 +1,6 @@
 /** Normalizers rewrite text before it is split: Unicode forms, case, whitespace, replacements. */
+
+import { BYTE_TO_STRING } from './byte-level';
 import {
   MAX_NESTING_DEPTH,
   readArray,
@@ -11,14 +13,7 @@ import {
 import { NormalizedString } from './normalized-string';
 import { compileOnigRegex } from './onig-regex';
 import { PrecompiledCharsmap } from './precompiled-charsmap';
-import { BYTE_TO_STRING } from './byte-level';
-import {
-  isBertControl,
-  isChineseChar,
-  isWhitespace,
-  lowercaseChar,
-  utf8Encode,
-} from './unicode';
+import { isBertControl, isChineseChar, isWhitespace, lowercaseChar, utf8Encode } from './unicode';
 
 export interface Normalizer {
   normalize(piece: NormalizedString): void;
@@ -31,7 +26,9 @@ const combiningMark = /^\p{M}$/u;
 
 function stripAccents(piece: NormalizedString): void {
   piece.normalizeUnicode('NFD');
-  piece.mapChars((char, codePoint) => (codePoint >= 0x300 && nonspacingMark.test(char) ? '' : char));
+  piece.mapChars((char, codePoint) =>
+    codePoint >= 0x300 && nonspacingMark.test(char) ? '' : char,
+  );
 }
 
 class FunctionNormalizer implements Normalizer {
@@ -79,7 +76,11 @@ const nmtSpace = (codePoint: number) =>
   codePoint === 0xfeff ||
   codePoint === 0xfffd;
 
-export function createNormalizer(value: unknown, path = 'normalizer', depth = 0): Normalizer | null {
+export function createNormalizer(
+  value: unknown,
+  path = 'normalizer',
+  depth = 0,
+): Normalizer | null {
   if (value === null || value === undefined) return null;
   if (depth > MAX_NESTING_DEPTH) throw tokenizerJsonError(path, 'is nested too deeply.');
   const object = readObject(value, path);
@@ -107,7 +108,9 @@ export function createNormalizer(value: unknown, path = 'normalizer', depth = 0)
     }
     case 'StripAccents':
       return new FunctionNormalizer((piece) =>
-        piece.mapChars((char, codePoint) => (codePoint >= 0x300 && combiningMark.test(char) ? '' : char)),
+        piece.mapChars((char, codePoint) =>
+          codePoint >= 0x300 && combiningMark.test(char) ? '' : char,
+        ),
       );
     case 'Replace': {
       const pattern = readPattern(object, 'pattern', path);
@@ -145,7 +148,9 @@ export function createNormalizer(value: unknown, path = 'normalizer', depth = 0)
     }
     case 'Nmt':
       return new FunctionNormalizer((piece) =>
-        piece.mapChars((char, codePoint) => (nmtRemoved(codePoint) ? '' : nmtSpace(codePoint) ? ' ' : char)),
+        piece.mapChars((char, codePoint) =>
+          nmtRemoved(codePoint) ? '' : nmtSpace(codePoint) ? ' ' : char,
+        ),
       );
     case 'Precompiled': {
       const charsmap = object.precompiled_charsmap;

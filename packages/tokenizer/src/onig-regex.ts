@@ -14,7 +14,23 @@ const WHITESPACE = '\\p{White_Space}';
 const NOT_WHITESPACE = '\\P{White_Space}';
 const WORD = '\\p{L}\\p{M}\\p{N}\\p{Pc}';
 const WORD_CLASS = `[${WORD}]`;
-const SYNTAX = new Set(['^', '$', '\\', '.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '/']);
+const SYNTAX = new Set([
+  '^',
+  '$',
+  '\\',
+  '.',
+  '*',
+  '+',
+  '?',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  '|',
+  '/',
+]);
 
 const cache = new Map<string, RegExp>();
 
@@ -77,7 +93,10 @@ function translateProperty(name: string, negated: boolean, path: string): string
       // try the next spelling
     }
   }
-  throw tokenizerJsonError(path, `uses the Unicode property \\p{${name}}, which JavaScript does not know.`);
+  throw tokenizerJsonError(
+    path,
+    `uses the Unicode property \\p{${name}}, which JavaScript does not know.`,
+  );
 }
 
 interface Frame {
@@ -300,8 +319,13 @@ export function translateOnigPattern(source: string, path = 'pattern'): string {
       }
       const flags = /^\(\?([imx]*)(?:-([imx]*))?(:|\))/.exec(rest);
       if (flags && (flags[1] || flags[2])) {
-        if (flags[1]!.includes('x') || flags[1]!.includes('m')) unsupported(`the inline flags ${flags[0]}`);
-        const on = flags[1]!.includes('i') ? true : flags[2]?.includes('i') ? false : caseInsensitive();
+        if (flags[1]!.includes('x') || flags[1]!.includes('m'))
+          unsupported(`the inline flags ${flags[0]}`);
+        const on = flags[1]!.includes('i')
+          ? true
+          : flags[2]?.includes('i')
+            ? false
+            : caseInsensitive();
         index += flags[0].length;
         if (flags[3] === ')') {
           frames[frames.length - 1]!.caseInsensitive = on;

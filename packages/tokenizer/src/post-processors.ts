@@ -28,7 +28,11 @@ export interface PostProcessor {
    * Adds template tokens when `addSpecialTokens`; may adjust offsets either way. `tokenAt`
    * gives the value of the token at an index (what offset trimming looks at).
    */
-  process(encoding: Encoding, addSpecialTokens: boolean, tokenAt: (index: number) => string | undefined): Encoding;
+  process(
+    encoding: Encoding,
+    addSpecialTokens: boolean,
+    tokenAt: (index: number) => string | undefined,
+  ): Encoding;
   /** How many tokens the template adds to a single sequence. */
   readonly addedTokens: number;
 }
@@ -86,7 +90,11 @@ function readPair(value: unknown, path: string): [string, number] {
   return [pair[0], readTokenId(pair[1], `${path}[1]`)];
 }
 
-export function createPostProcessor(value: unknown, path = 'post_processor', depth = 0): PostProcessor | null {
+export function createPostProcessor(
+  value: unknown,
+  path = 'post_processor',
+  depth = 0,
+): PostProcessor | null {
   if (value === null || value === undefined) return null;
   if (depth > MAX_NESTING_DEPTH) throw tokenizerJsonError(path, 'is nested too deeply.');
   const object = readObject(value, path);
@@ -97,7 +105,10 @@ export function createPostProcessor(value: unknown, path = 'post_processor', dep
       const idsOf = (name: string, piecePath: string): number[] => {
         const entry = specialTokens[name];
         if (entry === undefined) {
-          throw tokenizerJsonError(piecePath, `names the special token ${JSON.stringify(name)}, which is not in "${path}.special_tokens".`);
+          throw tokenizerJsonError(
+            piecePath,
+            `names the special token ${JSON.stringify(name)}, which is not in "${path}.special_tokens".`,
+          );
         }
         const tokenPath = `${path}.special_tokens[${JSON.stringify(name)}]`;
         return readArray(readObject(entry, tokenPath).ids, `${tokenPath}.ids`).map((id, index) =>
@@ -121,7 +132,8 @@ export function createPostProcessor(value: unknown, path = 'post_processor', dep
       });
       return {
         addedTokens: before.length + after.length,
-        process: (encoding, addSpecialTokens) => (addSpecialTokens ? wrap(encoding, before, after) : encoding),
+        process: (encoding, addSpecialTokens) =>
+          addSpecialTokens ? wrap(encoding, before, after) : encoding,
       };
     }
     case 'BertProcessing':
@@ -157,7 +169,10 @@ export function createPostProcessor(value: unknown, path = 'post_processor', dep
         addedTokens: steps.reduce((sum, step) => sum + step.addedTokens, 0),
         // Template tokens come last in practice; indices past the input read as undefined.
         process: (encoding, addSpecialTokens, tokenAt) =>
-          steps.reduce((current, step) => step.process(current, addSpecialTokens, tokenAt), encoding),
+          steps.reduce(
+            (current, step) => step.process(current, addSpecialTokens, tokenAt),
+            encoding,
+          ),
       };
     }
     default:

@@ -24,13 +24,7 @@ import {
   splitPiece,
   stringMatches,
 } from './split-behavior';
-import {
-  isBertPunctuation,
-  isNumeric,
-  isWhitespace,
-  RUST_WORD_CLASS,
-  utf8Encode,
-} from './unicode';
+import { isBertPunctuation, isNumeric, isWhitespace, RUST_WORD_CLASS, utf8Encode } from './unicode';
 
 export interface PreTokenizer {
   preTokenize(pieces: NormalizedString[]): NormalizedString[];
@@ -83,7 +77,8 @@ class ByteLevelPreTokenizer implements PreTokenizer {
       out = [];
       for (const piece of pieces) {
         if (this.addPrefixSpace && !piece.text.startsWith(' ')) piece.prepend(' ');
-        if (this.regex) splitPiece(piece, regexMatches(piece.text, this.regex), 'Isolated', false, out);
+        if (this.regex)
+          splitPiece(piece, regexMatches(piece.text, this.regex), 'Isolated', false, out);
         else if (!piece.isEmpty) out.push(piece);
       }
     }
@@ -112,7 +107,8 @@ class MetaspacePreTokenizer implements PreTokenizer {
       ) {
         piece.prepend(replacement);
       }
-      if (this.split) splitPiece(piece, stringMatches(piece.text, replacement), 'MergedWithNext', false, out);
+      if (this.split)
+        splitPiece(piece, stringMatches(piece.text, replacement), 'MergedWithNext', false, out);
       else if (!piece.isEmpty) out.push(piece);
     }
     return out;
@@ -160,7 +156,9 @@ export function readMetaspaceOptions(
   path: string,
 ): { replacement: string; prependScheme: PrependScheme; split: boolean } {
   const replacement =
-    readOptionalString(object, 'replacement', path) ?? readOptionalString(object, 'str_rep', path) ?? '▁';
+    readOptionalString(object, 'replacement', path) ??
+    readOptionalString(object, 'str_rep', path) ??
+    '▁';
   if ([...replacement].length !== 1) {
     throw tokenizerJsonError(`${path}.replacement`, 'must be exactly one character.');
   }
@@ -176,15 +174,19 @@ export function readMetaspaceOptions(
   return { replacement, prependScheme, split: readBoolean(object, 'split', path, true) };
 }
 
-export function createPreTokenizer(value: unknown, path = 'pre_tokenizer', depth = 0): PreTokenizer | null {
+export function createPreTokenizer(
+  value: unknown,
+  path = 'pre_tokenizer',
+  depth = 0,
+): PreTokenizer | null {
   if (value === null || value === undefined) return null;
   if (depth > MAX_NESTING_DEPTH) throw tokenizerJsonError(path, 'is nested too deeply.');
   const object = readObject(value, path);
   const type = readString(object, 'type', path);
   switch (type) {
     case 'Sequence': {
-      const steps = readArray(object.pretokenizers, `${path}.pretokenizers`).map(
-        (step, index) => createPreTokenizer(step, `${path}.pretokenizers[${index}]`, depth + 1),
+      const steps = readArray(object.pretokenizers, `${path}.pretokenizers`).map((step, index) =>
+        createPreTokenizer(step, `${path}.pretokenizers[${index}]`, depth + 1),
       );
       return new SequencePreTokenizer(steps.filter((step): step is PreTokenizer => step !== null));
     }

@@ -32,15 +32,19 @@ export class PrecompiledCharsmap {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const trieSize = view.getUint32(0, true);
     if (trieSize % 4 !== 0 || 4 + trieSize > bytes.length) {
-      throw tokenizerJsonError(path, `declares a trie of ${trieSize} bytes, which does not fit the data.`);
+      throw tokenizerJsonError(
+        path,
+        `declares a trie of ${trieSize} bytes, which does not fit the data.`,
+      );
     }
     this.units = new Uint32Array(trieSize / 4);
     for (let index = 0; index < this.units.length; index++) {
       this.units[index] = view.getUint32(4 + index * 4, true);
     }
     this.pool = bytes.subarray(4 + trieSize);
-    const Segmenter = (Intl as unknown as { Segmenter?: new (locale?: string, options?: object) => never })
-      .Segmenter;
+    const Segmenter = (
+      Intl as unknown as { Segmenter?: new (locale?: string, options?: object) => never }
+    ).Segmenter;
     this.segmenter = Segmenter ? new Segmenter(undefined, { granularity: 'grapheme' }) : null;
   }
 
@@ -74,7 +78,9 @@ export class PrecompiledCharsmap {
 
   /** Maps each grapheme (or character) of `text` through the charsmap. */
   normalizeChunks(text: string, emit: (source: string, replacement: string) => void): void {
-    const graphemes = this.segmenter ? this.segmenter.segment(text) : [...text].map((segment) => ({ segment }));
+    const graphemes = this.segmenter
+      ? this.segmenter.segment(text)
+      : [...text].map((segment) => ({ segment }));
     for (const { segment } of graphemes) {
       if (utf8Encode(segment).length < 6) {
         const replacement = this.transform(segment);

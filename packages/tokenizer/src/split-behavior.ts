@@ -3,7 +3,7 @@
  * matched parts (Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous).
  * Empty parts are dropped, as the reference's pre-tokenized string does.
  */
-import { NormalizedString } from './normalized-string';
+import type { NormalizedString } from './normalized-string';
 
 export type SplitBehavior =
   | 'Removed'
@@ -82,13 +82,18 @@ export function charMatches(text: string, predicate: (codePoint: number) => bool
 }
 
 /** Applies `behavior` (and `invert`) to the matches, returning the kept `[start, end]` pairs. */
-export function applyBehavior(matches: Matches, behavior: SplitBehavior, invert: boolean): number[] {
+export function applyBehavior(
+  matches: Matches,
+  behavior: SplitBehavior,
+  invert: boolean,
+): number[] {
   const kept: number[] = [];
   const count = matches.length / 3;
   const isMatch = (index: number) => (matches[index * 3 + 2] === 1) !== invert;
   switch (behavior) {
     case 'Isolated':
-      for (let index = 0; index < count; index++) kept.push(matches[index * 3]!, matches[index * 3 + 1]!);
+      for (let index = 0; index < count; index++)
+        kept.push(matches[index * 3]!, matches[index * 3 + 1]!);
       return kept;
     case 'Removed':
       for (let index = 0; index < count; index++) {
@@ -99,7 +104,8 @@ export function applyBehavior(matches: Matches, behavior: SplitBehavior, invert:
       let previousMatch = false;
       for (let index = 0; index < count; index++) {
         const match = isMatch(index);
-        if (match && !previousMatch && kept.length > 0) kept[kept.length - 1] = matches[index * 3 + 1]!;
+        if (match && !previousMatch && kept.length > 0)
+          kept[kept.length - 1] = matches[index * 3 + 1]!;
         else kept.push(matches[index * 3]!, matches[index * 3 + 1]!);
         previousMatch = match;
       }
@@ -124,7 +130,8 @@ export function applyBehavior(matches: Matches, behavior: SplitBehavior, invert:
       let previousMatch = false;
       for (let index = 0; index < count; index++) {
         const match = isMatch(index);
-        if (match === previousMatch && kept.length > 0) kept[kept.length - 1] = matches[index * 3 + 1]!;
+        if (match === previousMatch && kept.length > 0)
+          kept[kept.length - 1] = matches[index * 3 + 1]!;
         else kept.push(matches[index * 3]!, matches[index * 3 + 1]!);
         previousMatch = match;
       }

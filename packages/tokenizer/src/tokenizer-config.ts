@@ -14,7 +14,11 @@ export interface TokenizerConfig {
 /** `"<s>"` or `{ "content": "<s>", ... }` (the AddedToken form). */
 function tokenName(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
+  if (
+    value &&
+    typeof value === 'object' &&
+    typeof (value as { content?: unknown }).content === 'string'
+  ) {
     return (value as { content: string }).content;
   }
   return undefined;
@@ -34,5 +38,7 @@ export function readTokenizerConfig(config: TokenizerConfig): {
   if (pad !== undefined) names.pad = pad;
   if (unk !== undefined) names.unk = unk;
   const chatTemplate = readChatTemplate(config.chat_template);
-  return chatTemplate === undefined ? { specialTokenNames: names } : { specialTokenNames: names, chatTemplate };
+  return chatTemplate === undefined
+    ? { specialTokenNames: names }
+    : { specialTokenNames: names, chatTemplate };
 }

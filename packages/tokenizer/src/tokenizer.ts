@@ -11,7 +11,11 @@ import {
   type TokenizerV1EncodeOptions,
 } from '@llmr/core';
 import type { AddedVocabulary } from './added-vocabulary';
-import { type ChatTemplateOptions, type ChatTemplateSource, renderChatTemplate } from './chat-template';
+import {
+  type ChatTemplateOptions,
+  type ChatTemplateSource,
+  renderChatTemplate,
+} from './chat-template';
 import type { Decoder } from './decoders';
 import type { TokenizerModel } from './models/model';
 import { NormalizedString } from './normalized-string';
@@ -72,12 +76,14 @@ export class Tokenizer implements TokenizerV1 {
     this.modelType = parts.model.type;
     this.chatTemplate = parts.chatTemplate;
     let limit = parts.model.idLimit;
-    for (const token of parts.addedVocabulary.tokens) if (token.id + 1 > limit) limit = token.id + 1;
+    for (const token of parts.addedVocabulary.tokens)
+      if (token.id + 1 > limit) limit = token.id + 1;
     this.vocabularySize = limit;
     const resolve = (role: keyof SpecialTokenNames): number | undefined => {
       const explicit = parts.specialTokenIds?.[role];
       if (explicit !== undefined) return explicit;
-      const name = parts.specialTokenNames?.[role] ?? (role === 'unk' ? parts.model.unkToken : undefined);
+      const name =
+        parts.specialTokenNames?.[role] ?? (role === 'unk' ? parts.model.unkToken : undefined);
       if (name !== undefined) return this.tokenToId(name);
       if (parts.specialTokenNames) return undefined;
       for (const guess of GUESSES[role]) {
@@ -86,9 +92,18 @@ export class Tokenizer implements TokenizerV1 {
       }
       return undefined;
     };
-    const all = [...new Set(parts.addedVocabulary.tokens.filter((token) => token.special).map((token) => token.id))];
+    const all = [
+      ...new Set(
+        parts.addedVocabulary.tokens.filter((token) => token.special).map((token) => token.id),
+      ),
+    ];
     all.sort((a, b) => a - b);
-    const roles = { bos: resolve('bos'), eos: resolve('eos'), pad: resolve('pad'), unk: resolve('unk') };
+    const roles = {
+      bos: resolve('bos'),
+      eos: resolve('eos'),
+      pad: resolve('pad'),
+      unk: resolve('unk'),
+    };
     this.specialTokens = {
       ...(roles.bos === undefined ? {} : { bos: roles.bos }),
       ...(roles.eos === undefined ? {} : { eos: roles.eos }),
@@ -129,7 +144,8 @@ export class Tokenizer implements TokenizerV1 {
     const encoding = this.run(text, options?.addSpecialTokens ?? true, true);
     const offsets: Array<[number, number]> = [];
     const raw = encoding.offsets!;
-    for (let index = 0; index < encoding.ids.length; index++) offsets.push([raw[index * 2]!, raw[index * 2 + 1]!]);
+    for (let index = 0; index < encoding.ids.length; index++)
+      offsets.push([raw[index * 2]!, raw[index * 2 + 1]!]);
     return {
       ids: encoding.ids,
       tokens: encoding.ids.map((id) => this.idToToken(id) ?? ''),
@@ -181,7 +197,11 @@ export class Tokenizer implements TokenizerV1 {
         continue;
       }
       if (segment.end <= segment.start) continue;
-      const piece = NormalizedString.fromInput(text.slice(segment.start, segment.end), segment.start, track);
+      const piece = NormalizedString.fromInput(
+        text.slice(segment.start, segment.end),
+        segment.start,
+        track,
+      );
       normalizer?.normalize(piece);
       const inner = addedVocabulary.normalized.isEmpty
         ? [{ start: 0, end: piece.text.length, id: -1 }]
@@ -207,7 +227,11 @@ export class Tokenizer implements TokenizerV1 {
     }
     const encoding: Encoding = { ids, offsets, special };
     if (!postProcessor) return encoding;
-    return postProcessor.process(encoding, addSpecialTokens, (index) => values.get(index) ?? this.idToToken(ids[index]!));
+    return postProcessor.process(
+      encoding,
+      addSpecialTokens,
+      (index) => values.get(index) ?? this.idToToken(ids[index]!),
+    );
   }
 
   decode(tokens: readonly number[], options?: TokenizerV1DecodeOptions): string {
@@ -224,7 +248,10 @@ export class Tokenizer implements TokenizerV1 {
     return decoder.decodeChain(strings).join('');
   }
 
-  decodeBatch(batch: ReadonlyArray<readonly number[]>, options?: TokenizerV1DecodeOptions): string[] {
+  decodeBatch(
+    batch: ReadonlyArray<readonly number[]>,
+    options?: TokenizerV1DecodeOptions,
+  ): string[] {
     return batch.map((tokens) => this.decode(tokens, options));
   }
 
@@ -235,30 +262,31 @@ export class Tokenizer implements TokenizerV1 {
    * the first space, join word pieces) give the same text as `decode` of the whole list.
    */
   createStreamDecoder(options?: TokenizerV1DecodeOptions): TokenizerStreamDecoderV1 {
-    let ids: number[] = [];
-    let prefix = '';
-    let prefixIndex = 0;
-    let readIndex = 0;
+    // `context` is the tokens of the last chunk shown: they start and end on character
+    // boundaries, so they decode cleanly, and decoding them before the pending tokens gives
+    // the pending tokens the neighbours decoders look at. `shown` is their decoded text.
+    let context: number[] = [];
+    let shown = '';
+    let pending: number[] = [];
+    const decodeWindow = () => this.decode([...context, ...pending], options);
     return {
       push: (token: number) => {
-        ids.push(token);
-        const text = this.decode(ids, options);
-        if (text.length <= prefix.length || text.endsWith('\ufffd')) return '';
-        const added = text.startsWith(prefix) ? text.slice(prefix.length) : text.slice(commonPrefix(text, prefix));
-        const newPrefixIndex = ids.length - prefixIndex;
-        ids = ids.slice(readIndex);
-        prefix = this.decode(ids, options);
-        readIndex = prefixIndex;
-        prefixIndex = newPrefixIndex;
+        pending.push(token);
+        const text = decodeWindow();
+        // Hold back while the text ends in an unfinished character (or shows nothing new).
+        if (text.length <= shown.length || text.endsWith('\ufffd')) return '';
+        const added = text.slice(commonPrefix(text, shown));
+        context = pending;
+        pending = [];
+        shown = this.decode(context, options);
         return added;
       },
       flush: () => {
-        const text = this.decode(ids, options);
-        const rest = text.length > prefix.length ? text.slice(commonPrefix(text, prefix)) : '';
-        ids = [];
-        prefix = '';
-        prefixIndex = 0;
-        readIndex = 0;
+        const text = decodeWindow();
+        const rest = text.length > shown.length ? text.slice(commonPrefix(text, shown)) : '';
+        context = [];
+        pending = [];
+        shown = '';
         return rest;
       },
     };

@@ -22,7 +22,8 @@ export function isWhitespace(codePoint: number): boolean {
 }
 
 /** The White_Space set as the body of a regular-expression character class. */
-export const WHITESPACE_CLASS = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+export const WHITESPACE_CLASS =
+  '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
 const punctuation = /^\p{P}$/u;
 /** BERT's punctuation: ASCII punctuation or any Unicode P* character. */

@@ -15,14 +15,20 @@ interface AddedTokenJson {
 function tokensInIdOrder(json: Json): string[] {
   const model = json.model as { vocab: Record<string, number> | Array<[string, number]> };
   const tokens: string[] = [];
-  if (Array.isArray(model.vocab)) model.vocab.forEach(([piece], id) => (tokens[id] = piece));
-  else for (const [token, id] of Object.entries(model.vocab)) tokens[id] = token;
-  for (const token of (json.added_tokens as AddedTokenJson[]) ?? []) tokens[token.id] = token.content;
+  if (Array.isArray(model.vocab)) {
+    model.vocab.forEach(([piece], id) => {
+      tokens[id] = piece;
+    });
+  } else for (const [token, id] of Object.entries(model.vocab)) tokens[id] = token;
+  for (const token of (json.added_tokens as AddedTokenJson[]) ?? [])
+    tokens[token.id] = token.content;
   return tokens;
 }
 
 function tokenTypes(json: Json, tokens: string[]): number[] {
-  const added = new Map(((json.added_tokens as AddedTokenJson[]) ?? []).map((token) => [token.id, token]));
+  const added = new Map(
+    ((json.added_tokens as AddedTokenJson[]) ?? []).map((token) => [token.id, token]),
+  );
   return tokens.map((token, id) => {
     const entry = added.get(id);
     if (entry) return entry.special ? GGUF_TOKEN_TYPE.control : GGUF_TOKEN_TYPE.userDefined;
@@ -31,7 +37,10 @@ function tokenTypes(json: Json, tokens: string[]): number[] {
 }
 
 /** SentencePiece BPE (Llama 2 style) as `tokenizer.ggml.model = "llama"` with scores. */
-export function llamaMetadata(json: Json, options: { bos: number; eos: number; unk: number }): Json {
+export function llamaMetadata(
+  json: Json,
+  options: { bos: number; eos: number; unk: number },
+): Json {
   const tokens = tokensInIdOrder(json);
   const merges = (json.model as { merges: Array<string | [string, string]> }).merges.map((merge) =>
     typeof merge === 'string' ? merge.split(' ') : merge,
@@ -55,7 +64,10 @@ export function llamaMetadata(json: Json, options: { bos: number; eos: number; u
 }
 
 /** Byte-level BPE as `tokenizer.ggml.model = "gpt2"` with merges and a `pre` name. */
-export function gpt2Metadata(json: Json, options: { pre: string; bos?: number; eos?: number; addBos: boolean; chatTemplate?: string }): Json {
+export function gpt2Metadata(
+  json: Json,
+  options: { pre: string; bos?: number; eos?: number; addBos: boolean; chatTemplate?: string },
+): Json {
   const tokens = tokensInIdOrder(json);
   const merges = (json.model as { merges: Array<string | [string, string]> }).merges.map((merge) =>
     typeof merge === 'string' ? merge : merge.join(' '),
@@ -69,7 +81,9 @@ export function gpt2Metadata(json: Json, options: { pre: string; bos?: number; e
     ...(options.bos === undefined ? {} : { 'tokenizer.ggml.bos_token_id': BigInt(options.bos) }),
     ...(options.eos === undefined ? {} : { 'tokenizer.ggml.eos_token_id': BigInt(options.eos) }),
     'tokenizer.ggml.add_bos_token': options.addBos,
-    ...(options.chatTemplate === undefined ? {} : { 'tokenizer.chat_template': options.chatTemplate }),
+    ...(options.chatTemplate === undefined
+      ? {}
+      : { 'tokenizer.chat_template': options.chatTemplate }),
   };
 }
 

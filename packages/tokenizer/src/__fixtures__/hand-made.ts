@@ -18,7 +18,11 @@ function trainingText(): string[] {
 }
 
 /** Greedy BPE training over words (arrays of symbols); ties go to the smaller pair string. */
-export function trainBpe(words: Map<string, number>, split: (word: string) => string[], merges: number): Array<[string, string]> {
+export function trainBpe(
+  words: Map<string, number>,
+  split: (word: string) => string[],
+  merges: number,
+): Array<[string, string]> {
   const entries = [...words.entries()].map(([word, count]) => ({ symbols: split(word), count }));
   const result: Array<[string, string]> = [];
   for (let step = 0; step < merges; step++) {
@@ -43,7 +47,11 @@ export function trainBpe(words: Map<string, number>, split: (word: string) => st
     for (const entry of entries) {
       const next: string[] = [];
       for (let index = 0; index < entry.symbols.length; index++) {
-        if (index + 1 < entry.symbols.length && entry.symbols[index] === left && entry.symbols[index + 1] === right) {
+        if (
+          index + 1 < entry.symbols.length &&
+          entry.symbols[index] === left &&
+          entry.symbols[index + 1] === right
+        ) {
           next.push(left + right);
           index++;
         } else next.push(entry.symbols[index]!);
@@ -56,11 +64,15 @@ export function trainBpe(words: Map<string, number>, split: (word: string) => st
 
 function countWords(texts: string[], split: (text: string) => string[]): Map<string, number> {
   const words = new Map<string, number>();
-  for (const text of texts) for (const word of split(text)) if (word) words.set(word, (words.get(word) ?? 0) + 1);
+  for (const text of texts)
+    for (const word of split(text)) if (word) words.set(word, (words.get(word) ?? 0) + 1);
   return words;
 }
 
-const BYTE_TOKENS = Array.from({ length: 256 }, (_, byte) => `<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
+const BYTE_TOKENS = Array.from(
+  { length: 256 },
+  (_, byte) => `<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`,
+);
 
 function vocabularyOf(tokens: string[]): Record<string, number> {
   const vocab: Record<string, number> = {};
@@ -68,7 +80,13 @@ function vocabularyOf(tokens: string[]): Record<string, number> {
   return vocab;
 }
 
-function added(id: number, content: string, options: Partial<Record<'special' | 'lstrip' | 'rstrip' | 'normalized' | 'single_word', boolean>> = {}): Json {
+function added(
+  id: number,
+  content: string,
+  options: Partial<
+    Record<'special' | 'lstrip' | 'rstrip' | 'normalized' | 'single_word', boolean>
+  > = {},
+): Json {
   const special = options.special ?? true;
   return {
     id,
@@ -82,16 +100,23 @@ function added(id: number, content: string, options: Partial<Record<'special' | 
 }
 
 /** Characters of the training text, most frequent first (ties by code point), at most `limit`. */
-function topChars(texts: string[], limit: number, transform: (text: string) => string = (text) => text): string[] {
+function topChars(
+  texts: string[],
+  limit: number,
+  transform: (text: string) => string = (text) => text,
+): string[] {
   const counts = new Map<string, number>();
-  for (const text of texts) for (const char of transform(text)) counts.set(char, (counts.get(char) ?? 0) + 1);
+  for (const text of texts)
+    for (const char of transform(text)) counts.set(char, (counts.get(char) ?? 0) + 1);
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, limit)
     .map(([char]) => char);
 }
 
-let cachedSentencePiece: { vocab: Record<string, number>; merges: Array<[string, string]> } | undefined;
+let cachedSentencePiece:
+  | { vocab: Record<string, number>; merges: Array<[string, string]> }
+  | undefined;
 /** A SentencePiece-style BPE vocabulary (▁ for spaces, byte fallback pieces). */
 function sentencePieceVocabulary() {
   if (cachedSentencePiece) return cachedSentencePiece;
@@ -115,10 +140,13 @@ const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+
 function byteLevelVocabulary() {
   if (cachedByteLevel) return cachedByteLevel;
   const texts = trainingText();
-  const words = countWords(texts, (text) => [...` ${text}`.matchAll(GPT2_SPLIT)].map((match) => toByteLevel(match[0])));
+  const words = countWords(texts, (text) =>
+    [...` ${text}`.matchAll(GPT2_SPLIT)].map((match) => toByteLevel(match[0])),
+  );
   const merges = trainBpe(words, (word) => [...word], 500);
-  const alphabet = Array.from({ length: 256 }, (_, byte) => toByteLevel(String.fromCharCode(byte)))
-    .filter((char) => char.length === 1);
+  const alphabet = Array.from({ length: 256 }, (_, byte) =>
+    toByteLevel(String.fromCharCode(byte)),
+  ).filter((char) => char.length === 1);
   // Bytes >= 0x80 do not come out of toByteLevel one by one; build them from the table.
   const byteChars: string[] = [];
   for (let byte = 0; byte < 256; byte++) byteChars.push(byteCharOf(byte));
@@ -131,7 +159,8 @@ function byteLevelVocabulary() {
 
 function byteCharOf(byte: number): string {
   // GPT-2's table, recomputed here so the fixture does not lean on the code under test.
-  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const printable = (b: number) =>
+    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   if (printable(byte)) return String.fromCharCode(byte);
   let extra = 0;
   for (let b = 0; b < byte; b++) if (!printable(b)) extra++;
@@ -170,10 +199,20 @@ export function unigramTokenizer(byteFallback: boolean): Json {
       }
     }
   }
-  const singles = [...counts.entries()].filter(([piece]) => [...piece].length === 1).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 160);
-  const multi = [...counts.entries()].filter(([piece, count]) => [...piece].length > 1 && count >= 6).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 700);
+  const singles = [...counts.entries()]
+    .filter(([piece]) => [...piece].length === 1)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 160);
+  const multi = [...counts.entries()]
+    .filter(([piece, count]) => [...piece].length > 1 && count >= 6)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 700);
   const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
-  const vocab: Array<[string, number]> = [['<unk>', 0], ['<s>', 0], ['</s>', 0]];
+  const vocab: Array<[string, number]> = [
+    ['<unk>', 0],
+    ['<s>', 0],
+    ['</s>', 0],
+  ];
   if (byteFallback) for (const token of BYTE_TOKENS) vocab.push([token, 0]);
   for (const [piece, count] of [...singles, ...multi]) {
     // Scores like a log-probability, rounded so they read well in the JSON.
@@ -184,16 +223,35 @@ export function unigramTokenizer(byteFallback: boolean): Json {
     truncation: null,
     padding: null,
     added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
-    normalizer: byteFallback ? { type: 'NFKC' } : { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    normalizer: byteFallback
+      ? { type: 'NFKC' }
+      : {
+          type: 'Sequence',
+          normalizers: [
+            { type: 'NFKC' },
+            { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+          ],
+        },
     pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '</s>', type_id: 1 } }],
+      pair: [
+        { Sequence: { id: 'A', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '</s>', type_id: 1 } },
+      ],
       special_tokens: { '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
     },
     decoder: byteFallback
-      ? { type: 'Sequence', decoders: [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }, { type: 'ByteFallback' }, { type: 'Fuse' }] }
+      ? {
+          type: 'Sequence',
+          decoders: [
+            { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+            { type: 'ByteFallback' },
+            { type: 'Fuse' },
+          ],
+        }
       : { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
     model: { type: 'Unigram', unk_id: 0, vocab, byte_fallback: byteFallback },
   };
@@ -201,11 +259,27 @@ export function unigramTokenizer(byteFallback: boolean): Json {
 
 /** BERT-style: BertNormalizer, BertPreTokenizer, WordPiece, BertProcessing, WordPiece decoder. */
 export function bertTokenizer(): Json {
-  const texts = trainingText().map((text) => text.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, ''));
+  const texts = trainingText().map((text) =>
+    text
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/\p{Mn}/gu, ''),
+  );
   const words = countWords(texts, (text) => text.split(/[\s\p{P}]+/u));
   const chars = topChars(texts, 200).filter((char) => !/\s/u.test(char));
-  const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...chars, ...chars.map((char) => `##${char}`)];
-  const frequent = [...words.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 250).map(([word]) => word);
+  const tokens = [
+    '[PAD]',
+    '[UNK]',
+    '[CLS]',
+    '[SEP]',
+    '[MASK]',
+    ...chars,
+    ...chars.map((char) => `##${char}`),
+  ];
+  const frequent = [...words.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 250)
+    .map(([word]) => word);
   for (const word of frequent) {
     tokens.push(word);
     const chars = [...word];
@@ -224,11 +298,23 @@ export function bertTokenizer(): Json {
       added(3, '[SEP]'),
       added(4, '[MASK]', { lstrip: true }),
     ],
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
   };
 }
 
@@ -240,12 +326,23 @@ export function sentencePieceBpeTokenizer(): Json {
     truncation: null,
     padding: null,
     added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Prepend', prepend: '▁' },
+        { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+      ],
+    },
     pre_tokenizer: null,
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      pair: [
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '<s>', type_id: 1 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+      ],
       special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
     },
     decoder: {
@@ -257,7 +354,17 @@ export function sentencePieceBpeTokenizer(): Json {
         { type: 'Strip', content: ' ', start: 1, stop: 0 },
       ],
     },
-    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: true,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -276,21 +383,54 @@ export function robertaTokenizer(): Json {
       added(vocab['<mask>']!, '<mask>', { lstrip: true }),
     ],
     normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: true },
+    pre_tokenizer: {
+      type: 'ByteLevel',
+      add_prefix_space: true,
+      trim_offsets: true,
+      use_regex: true,
+    },
+    post_processor: {
+      type: 'RobertaProcessing',
+      sep: ['</s>', 2],
+      cls: ['<s>', 0],
+      trim_offsets: true,
+      add_prefix_space: true,
+    },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`) },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges: merges.map(([a, b]) => `${a} ${b}`),
+    },
   };
 }
 
 function charBpeModel(): Json {
   const { vocab, merges } = charBpeVocabulary();
-  return { type: 'BPE', dropout: null, unk_token: '<unk>', fuse_unk: false, byte_fallback: true, vocab, merges };
+  return {
+    type: 'BPE',
+    dropout: null,
+    unk_token: '<unk>',
+    fuse_unk: false,
+    byte_fallback: true,
+    vocab,
+    merges,
+  };
 }
 
 const bosEosTemplate = (extra: string[] = []) => ({
   type: 'TemplateProcessing',
-  single: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, ...extra.map((id) => ({ SpecialToken: { id, type_id: 0 } }))],
+  single: [
+    { SpecialToken: { id: '<bos>', type_id: 0 } },
+    { Sequence: { id: 'A', type_id: 0 } },
+    ...extra.map((id) => ({ SpecialToken: { id, type_id: 0 } })),
+  ],
   pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
   special_tokens: {
     '<bos>': { id: '<bos>', ids: [1], tokens: ['<bos>'] },
@@ -298,7 +438,10 @@ const bosEosTemplate = (extra: string[] = []) => ({
     '<unk>': { id: '<unk>', ids: [0], tokens: ['<unk>'] },
   },
 });
-const fallbackDecoder = { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }] };
+const fallbackDecoder = {
+  type: 'Sequence',
+  decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }],
+};
 
 /** Tokenizers that together cover every component; each named for what it exercises. */
 export function componentTokenizers(): Record<string, Json> {
@@ -332,11 +475,37 @@ export function componentTokenizers(): Record<string, Json> {
     },
     'nfkc-prepend-replace-punctuation-digits': {
       version: '1.0',
-      added_tokens: [added(1, '<bos>'), added(2, '<eos>'), added(nextId, '<sep>', { rstrip: true }), added(nextId + 1, 'world', { special: false, normalized: false, single_word: true })],
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-      pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Punctuation', behavior: 'Isolated' }, { type: 'Digits', individual_digits: true }] },
+      added_tokens: [
+        added(1, '<bos>'),
+        added(2, '<eos>'),
+        added(nextId, '<sep>', { rstrip: true }),
+        added(nextId + 1, 'world', { special: false, normalized: false, single_word: true }),
+      ],
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'NFKC' },
+          { type: 'Prepend', prepend: '▁' },
+          { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+        ],
+      },
+      pre_tokenizer: {
+        type: 'Sequence',
+        pretokenizers: [
+          { type: 'Punctuation', behavior: 'Isolated' },
+          { type: 'Digits', individual_digits: true },
+        ],
+      },
       post_processor: bosEosTemplate(),
-      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+          { type: 'ByteFallback' },
+          { type: 'Fuse' },
+          { type: 'Strip', content: ' ', start: 1, stop: 0 },
+        ],
+      },
       model: model(),
     },
     'nfc-split-behaviors-whitespacesplit': {
@@ -346,7 +515,12 @@ export function componentTokenizers(): Record<string, Json> {
       pre_tokenizer: {
         type: 'Sequence',
         pretokenizers: [
-          { type: 'Split', pattern: { String: '-' }, behavior: 'MergedWithPrevious', invert: false },
+          {
+            type: 'Split',
+            pattern: { String: '-' },
+            behavior: 'MergedWithPrevious',
+            invert: false,
+          },
           { type: 'Split', pattern: { Regex: '\\d+' }, behavior: 'MergedWithNext', invert: false },
           { type: 'Split', pattern: { Regex: '[.,;]' }, behavior: 'Removed', invert: false },
           { type: 'WhitespaceSplit' },
@@ -366,7 +540,12 @@ export function componentTokenizers(): Record<string, Json> {
           { type: 'Split', pattern: { Regex: '[aeiou]' }, behavior: 'Contiguous', invert: true },
           { type: 'Punctuation', behavior: 'Removed' },
           { type: 'Digits', individual_digits: false },
-          { type: 'Split', pattern: { Regex: "(?i:'s|'t)|\\p{L}+" }, behavior: 'Isolated', invert: false },
+          {
+            type: 'Split',
+            pattern: { Regex: "(?i:'s|'t)|\\p{L}+" },
+            behavior: 'Isolated',
+            invert: false,
+          },
         ],
       },
       post_processor: null,
@@ -375,34 +554,70 @@ export function componentTokenizers(): Record<string, Json> {
     },
     'metaspace-first-rstrip': {
       version: '1.0',
-      added_tokens: [added(1, '<bos>'), added(2, '<eos>'), added(nextId, '<tool>', { rstrip: true, lstrip: true })],
+      added_tokens: [
+        added(1, '<bos>'),
+        added(2, '<eos>'),
+        added(nextId, '<tool>', { rstrip: true, lstrip: true }),
+      ],
       normalizer: null,
       pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true },
       post_processor: bosEosTemplate(),
-      decoder: { type: 'Sequence', decoders: [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true }, { type: 'ByteFallback' }, { type: 'Fuse' }] },
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true },
+          { type: 'ByteFallback' },
+          { type: 'Fuse' },
+        ],
+      },
       model: model(),
     },
     'metaspace-never-nosplit-normalized-added': {
       version: '1.0',
-      added_tokens: [added(1, '<bos>'), added(2, '<eos>'), added(nextId, 'Cat', { special: false, normalized: true })],
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Strip', strip_left: false, strip_right: true }, { type: 'Lowercase' }] },
+      added_tokens: [
+        added(1, '<bos>'),
+        added(2, '<eos>'),
+        added(nextId, 'Cat', { special: false, normalized: true }),
+      ],
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Strip', strip_left: false, strip_right: true },
+          { type: 'Lowercase' },
+        ],
+      },
       pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: false },
       post_processor: bosEosTemplate(['<eos>', '<eos>']),
       // Strip before Fuse, and no `start`: the reference panics when Strip would cut past an
       // empty token or cut a token from both ends, so the fixture never lets it.
-      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { Regex: '▁+' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Strip', content: ' ', start: 0, stop: 1 }, { type: 'Fuse' }] },
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { Regex: '▁+' }, content: ' ' },
+          { type: 'ByteFallback' },
+          { type: 'Strip', content: ' ', start: 0, stop: 1 },
+          { type: 'Fuse' },
+        ],
+      },
       model: model(),
     },
     'qwen-split-bytelevel-prefix-template': {
       version: '1.0',
-      added_tokens: [added(0, '<s>'), added(2, '</s>'), added(byteLevelVocabulary().vocab['<mask>']!, '<mask>', { single_word: true })],
+      added_tokens: [
+        added(0, '<s>'),
+        added(2, '</s>'),
+        added(byteLevelVocabulary().vocab['<mask>']!, '<mask>', { single_word: true }),
+      ],
       normalizer: { type: 'NFKC' },
       pre_tokenizer: {
         type: 'Sequence',
         pretokenizers: [
           {
             type: 'Split',
-            pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+            pattern: {
+              Regex:
+                "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            },
             behavior: 'Isolated',
             invert: false,
           },
@@ -415,14 +630,21 @@ export function componentTokenizers(): Record<string, Json> {
           { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: false },
           {
             type: 'TemplateProcessing',
-            single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+            single: [
+              { SpecialToken: { id: '<s>', type_id: 0 } },
+              { Sequence: { id: 'A', type_id: 0 } },
+              { SpecialToken: { id: '</s>', type_id: 0 } },
+            ],
             pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-            special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+            special_tokens: {
+              '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] },
+              '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] },
+            },
           },
         ],
       },
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-      model: { ...robertaTokenizer().model as Json, ignore_merges: true },
+      model: { ...(robertaTokenizer().model as Json), ignore_merges: true },
     },
   };
 }

@@ -13,7 +13,10 @@ interface ReferenceEncoding {
   getOffsets(): number[][];
 }
 interface ReferenceTokenizer {
-  encodeBatch(inputs: string[], options: { addSpecialTokens: boolean }): Promise<ReferenceEncoding[]>;
+  encodeBatch(
+    inputs: string[],
+    options: { addSpecialTokens: boolean },
+  ): Promise<ReferenceEncoding[]>;
   decodeBatch(ids: number[][], skipSpecialTokens: boolean): Promise<string[]>;
 }
 interface ReferenceModule {
@@ -52,7 +55,10 @@ export function referenceTokenizer(json: Record<string, unknown>): ReferenceToke
 export function toUtf16Offsets(text: string, offsets: number[][]): Array<[number, number]> {
   const unitsAt: number[] = [0];
   for (const char of text) unitsAt.push(unitsAt[unitsAt.length - 1]! + char.length);
-  return offsets.map(([start, end]) => [unitsAt[start!] ?? text.length, unitsAt[end!] ?? text.length]);
+  return offsets.map(([start, end]) => [
+    unitsAt[start!] ?? text.length,
+    unitsAt[end!] ?? text.length,
+  ]);
 }
 
 export async function referenceEncode(

@@ -62,13 +62,17 @@ export class BpeModel implements TokenizerModel {
     this.idLimit = reversed.idLimit;
     this.size = options.vocabulary.size;
     this.unkToken = options.unkToken;
-    this.unkId = options.unkToken === undefined ? undefined : options.vocabulary.get(options.unkToken);
+    this.unkId =
+      options.unkToken === undefined ? undefined : options.vocabulary.get(options.unkToken);
     this.prefix = options.continuingSubwordPrefix ?? '';
     this.suffix = options.endOfWordSuffix ?? '';
     this.fuseUnk = options.fuseUnk ?? false;
     this.ignoreMerges = options.ignoreMerges ?? false;
     if (options.merges.length > MAX_MERGES) {
-      throw tokenizerJsonError(`${path}.merges`, `has ${options.merges.length} entries, more than ${MAX_MERGES}.`);
+      throw tokenizerJsonError(
+        `${path}.merges`,
+        `has ${options.merges.length} entries, more than ${MAX_MERGES}.`,
+      );
     }
     this.pairs = new PairMap(options.merges.length);
     const prefixLength = this.prefix.length;
@@ -160,7 +164,10 @@ export class BpeModel implements TokenizerModel {
     for (let index = 0; index < length; ) {
       const code = word.charCodeAt(index);
       const charLength =
-        code >= 0xd800 && code <= 0xdbff && index + 1 < length && (word.charCodeAt(index + 1) & 0xfc00) === 0xdc00
+        code >= 0xd800 &&
+        code <= 0xdbff &&
+        index + 1 < length &&
+        (word.charCodeAt(index + 1) & 0xfc00) === 0xdc00
           ? 2
           : 1;
       const end = index + charLength;
@@ -274,7 +281,11 @@ export class BpeModel implements TokenizerModel {
             child = right;
           }
           const childRank = heapRank[child]!;
-          if (lastRank < childRank || (lastRank === childRank && lastPosition < heapPosition[child]!)) break;
+          if (
+            lastRank < childRank ||
+            (lastRank === childRank && lastPosition < heapPosition[child]!)
+          )
+            break;
           heapRank[parent] = childRank;
           heapPosition[parent] = heapPosition[child]!;
           heapMerged[parent] = heapMerged[child]!;

@@ -22,10 +22,14 @@ function readVocabularyMap(value: unknown, path: string): Map<string, number> {
   const object = readObject(value, path);
   const entries = Object.entries(object);
   if (entries.length > MAX_VOCABULARY_SIZE) {
-    throw tokenizerJsonError(path, `has ${entries.length} entries, more than ${MAX_VOCABULARY_SIZE}.`);
+    throw tokenizerJsonError(
+      path,
+      `has ${entries.length} entries, more than ${MAX_VOCABULARY_SIZE}.`,
+    );
   }
   const vocabulary = new Map<string, number>();
-  for (const [token, id] of entries) vocabulary.set(token, readTokenId(id, `${path}[${JSON.stringify(token)}]`));
+  for (const [token, id] of entries)
+    vocabulary.set(token, readTokenId(id, `${path}[${JSON.stringify(token)}]`));
   return vocabulary;
 }
 
@@ -35,14 +39,25 @@ function readMerges(value: unknown, path: string): Array<[string, string]> {
     if (typeof merge === 'string') {
       const space = merge.indexOf(' ');
       if (space < 0) {
-        throw tokenizerJsonError(`${path}[${index}]`, `is ${JSON.stringify(merge)}, not two tokens separated by a space.`);
+        throw tokenizerJsonError(
+          `${path}[${index}]`,
+          `is ${JSON.stringify(merge)}, not two tokens separated by a space.`,
+        );
       }
       return [merge.slice(0, space), merge.slice(space + 1)];
     }
-    if (Array.isArray(merge) && merge.length === 2 && typeof merge[0] === 'string' && typeof merge[1] === 'string') {
+    if (
+      Array.isArray(merge) &&
+      merge.length === 2 &&
+      typeof merge[0] === 'string' &&
+      typeof merge[1] === 'string'
+    ) {
       return [merge[0], merge[1]];
     }
-    throw tokenizerJsonError(`${path}[${index}]`, `must be "a b" or ["a", "b"], got ${describe(merge)}.`);
+    throw tokenizerJsonError(
+      `${path}[${index}]`,
+      `must be "a b" or ["a", "b"], got ${describe(merge)}.`,
+    );
   });
 }
 
@@ -60,7 +75,10 @@ export function createModel(value: unknown, path = 'model'): TokenizerModel {
     case 'BPE': {
       const dropout = object.dropout;
       if (typeof dropout === 'number' && dropout > 0) {
-        throw tokenizerJsonError(`${path}.dropout`, 'is set; BPE dropout is random and llmr does not support it. Remove it for inference.');
+        throw tokenizerJsonError(
+          `${path}.dropout`,
+          'is set; BPE dropout is random and llmr does not support it. Remove it for inference.',
+        );
       }
       return new BpeModel({
         vocabulary: readVocabularyMap(object.vocab, `${path}.vocab`),
@@ -78,11 +96,17 @@ export function createModel(value: unknown, path = 'model'): TokenizerModel {
       const entries = readArray(object.vocab, `${path}.vocab`);
       const vocabulary = entries.map((entry, index): [string, number] => {
         if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') {
-          throw tokenizerJsonError(`${path}.vocab[${index}]`, `must be ["piece", score], got ${describe(entry)}.`);
+          throw tokenizerJsonError(
+            `${path}.vocab[${index}]`,
+            `must be ["piece", score], got ${describe(entry)}.`,
+          );
         }
         return [entry[0], entry[1]];
       });
-      const unkId = object.unk_id === null || object.unk_id === undefined ? undefined : readInteger(object, 'unk_id', path);
+      const unkId =
+        object.unk_id === null || object.unk_id === undefined
+          ? undefined
+          : readInteger(object, 'unk_id', path);
       return new UnigramModel({
         vocabulary,
         unkId,
@@ -94,7 +118,8 @@ export function createModel(value: unknown, path = 'model'): TokenizerModel {
       return new WordPieceModel({
         vocabulary: readVocabularyMap(object.vocab, `${path}.vocab`),
         unkToken: readOptionalString(object, 'unk_token', path) ?? '[UNK]',
-        continuingSubwordPrefix: readOptionalString(object, 'continuing_subword_prefix', path) ?? '##',
+        continuingSubwordPrefix:
+          readOptionalString(object, 'continuing_subword_prefix', path) ?? '##',
         maxInputCharsPerWord: readInteger(object, 'max_input_chars_per_word', path, 100),
       });
     case 'WordLevel':

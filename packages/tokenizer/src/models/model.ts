@@ -17,7 +17,10 @@ export interface TokenizerModel {
 }
 
 /** Builds the id -> token table from a token -> id map. */
-export function reverseVocabulary(vocabulary: Map<string, number>): { tokens: string[]; idLimit: number } {
+export function reverseVocabulary(vocabulary: Map<string, number>): {
+  tokens: string[];
+  idLimit: number;
+} {
   let idLimit = 0;
   for (const id of vocabulary.values()) if (id + 1 > idLimit) idLimit = id + 1;
   const tokens = new Array<string>(idLimit);

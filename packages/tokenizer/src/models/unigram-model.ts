@@ -44,9 +44,13 @@ export class UnigramModel implements TokenizerModel {
     this.pieces = vocabulary.map(([piece]) => piece);
     this.scores = Float64Array.from(vocabulary, ([, score]) => score);
     if (options.unkId !== undefined) {
-      if (vocabulary.length === 0) throw tokenizerJsonError(`${path}.vocab`, 'is empty but unk_id is set.');
+      if (vocabulary.length === 0)
+        throw tokenizerJsonError(`${path}.vocab`, 'is empty but unk_id is set.');
       if (options.unkId >= vocabulary.length) {
-        throw tokenizerJsonError(`${path}.unk_id`, `is ${options.unkId}, past the end of the vocabulary.`);
+        throw tokenizerJsonError(
+          `${path}.unk_id`,
+          `is ${options.unkId}, past the end of the vocabulary.`,
+        );
       }
     }
     this.unkId = options.unkId;
@@ -91,7 +95,10 @@ export class UnigramModel implements TokenizerModel {
       const scoreHere = bestScore[start]!;
       const code = text.charCodeAt(start);
       const charLength =
-        code >= 0xd800 && code <= 0xdbff && start + 1 < size && (text.charCodeAt(start + 1) & 0xfc00) === 0xdc00
+        code >= 0xd800 &&
+        code <= 0xdbff &&
+        start + 1 < size &&
+        (text.charCodeAt(start + 1) & 0xfc00) === 0xdc00
           ? 2
           : 1;
       let hasSingle = false;
