@@ -12,6 +12,7 @@ import {
   GenerationError,
   InvalidArgumentError,
   isAbortError,
+  ModelDisposedError,
   type LoaderV1,
   type ModelV1,
   type ModelV1CallOptions,
@@ -82,6 +83,7 @@ import type {
   RouterEmbedResult,
   RouterGenerateResult,
   RouterRequest,
+  RouterRequestOptions,
   RouterStreamResult,
   RouterTimeouts,
   RoutingStrategy,
@@ -1440,6 +1442,73 @@ export class LLMRouter {
   }
 
   // ---------------------------------------------------------------- ensembles, health, stats
+
+  /**
+   * The router as a plain ModelV1 for one target (a route, alias, model id or `'auto'`),
+   * for code that takes a model: `generate(router.asModel('chat'), options)`. Results
+   * carry the routing info in `metadata.routing`. Its info is the union of the
+   * candidates' capabilities and the largest context. Disposing it leaves the router.
+   */
+  asModel(target = 'auto', defaults: Omit<RouterRequestOptions, 'model'> = {}): ModelV1 {
+    const router = this;
+    let disposed = false;
+    const check = () => {
+      if (disposed) throw new ModelDisposedError({ modelId: target });
+    };
+    const ids = (() => {
+      const resolution = this.resolve(target);
+      if (resolution.kind === 'model') return [resolution.target];
+      const slots =
+        resolution.kind === 'route'
+          ? (this.routeSlots.get(resolution.target) ?? this.allSlots)
+          : this.allSlots;
+      return slots.map((slot) => slot.id);
+    })();
+    const capabilities = new Set<ModelV1Capability>();
+    let contextLength = 0;
+    for (const id of ids) {
+      const config = this.slots.get(id)?.config;
+      const info = this.pool.info(id);
+      for (const capability of config?.capabilities ?? info?.capabilities ?? [])
+        capabilities.add(capability);
+      contextLength = Math.max(contextLength, config?.contextLength ?? info?.contextLength ?? 0);
+    }
+    return {
+      specificationVersion: 'v1',
+      info: {
+        id: target,
+        format: 'llmr-router',
+        contextLength: contextLength || 4096,
+        capabilities: [...capabilities],
+      },
+      async doGenerate(options) {
+        check();
+        const { routing, ...result } = await router.generate({
+          ...defaults,
+          ...options,
+          model: target,
+        } as RouterRequest);
+        return { ...result, metadata: { ...result.metadata, routing } };
+      },
+      async doStream(options) {
+        check();
+        const { stream } = await router.stream({
+          ...defaults,
+          ...options,
+          model: target,
+        } as RouterRequest);
+        return { stream };
+      },
+      async doEmbed(options) {
+        check();
+        const { routing: _routing, ...result } = await router.embed({ ...options, model: target });
+        return result;
+      },
+      async dispose() {
+        disposed = true;
+      },
+    };
+  }
 
   /** A ModelEnsemble over this router: best-of-n, majority vote, first-to-finish. */
   ensemble(options: ModelEnsembleOptions): ModelEnsemble {
