@@ -6,6 +6,7 @@
  *    the same instant mock model's doStream() directly, in the same run.
  * Prints a table, then one JSON line.
  */
+import { cpus, loadavg } from 'node:os';
 import type { ModelV1, ModelV1StreamPart } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { builtinStrategyNames, createRouter } from '../src/index';
@@ -21,7 +22,12 @@ function median(values: number[]): number {
 
 function decisionBench() {
   const shared = createMockModel({ mode: 'random' });
-  const rows: { models: number; strategy: string; microseconds: number }[] = [];
+  const rows: {
+    models: number;
+    strategy: string;
+    microseconds: number;
+    cpuMicroseconds: number;
+  }[] = [];
   for (const count of [10, 100, 1000]) {
     const router = createRouter({
       models: Array.from({ length: count }, (_, index) => ({
@@ -46,13 +52,21 @@ function decisionBench() {
       for (let index = 0; index < iterations / 4; index++)
         router.route({ ...request, model: strategy });
       const samples: number[] = [];
+      const cpu = process.cpuUsage();
       for (let round = 0; round < 5; round++) {
         const started = now();
         for (let index = 0; index < iterations / 5; index++)
           router.route({ ...request, model: strategy });
         samples.push(((now() - started) * 1000) / (iterations / 5));
       }
-      rows.push({ models: count, strategy, microseconds: Number(median(samples).toFixed(2)) });
+      const used = process.cpuUsage(cpu);
+      // CPU time too: on a shared machine, wall time also counts time spent descheduled.
+      rows.push({
+        models: count,
+        strategy,
+        microseconds: Number(median(samples).toFixed(2)),
+        cpuMicroseconds: Number(((used.user + used.system) / iterations).toFixed(2)),
+      });
     }
   }
   return rows;
@@ -138,4 +152,13 @@ for (const row of endToEnd) {
     `${String(row.maxTokens).padEnd(11)}${row.direct.ttftMs.toFixed(4).padStart(16)}${row.router.ttftMs.toFixed(4).padStart(16)}${String(row.direct.tokensPerSecond).padStart(14)}${String(row.router.tokensPerSecond).padStart(14)}`,
   );
 }
-console.log(JSON.stringify({ bench: 'router', node: process.version, decisions, endToEnd }));
+console.log(
+  JSON.stringify({
+    bench: 'router',
+    node: process.version,
+    cpus: cpus().length,
+    loadAverage: load,
+    decisions,
+    endToEnd,
+  }),
+);
