@@ -181,6 +181,8 @@ async function main(): Promise<void> {
       [GgmlType.F16, tensorBytes.subarray(0, values.length * 2)],
       [GgmlType.Q8_0, quantized.get(GgmlType.Q8_0)!],
       [GgmlType.Q4_0, quantized.get(GgmlType.Q4_0)!],
+      [GgmlType.Q2_K, randomBlocks(GgmlType.Q2_K, blockCount, 84, [80, 82])],
+      [GgmlType.Q3_K, randomBlocks(GgmlType.Q3_K, blockCount, 110, [108])],
       [GgmlType.Q4_K, randomBlocks(GgmlType.Q4_K, blockCount, 144, [0, 2])],
       [GgmlType.Q5_K, randomBlocks(GgmlType.Q5_K, blockCount, 176, [0, 2])],
       [GgmlType.Q6_K, randomBlocks(GgmlType.Q6_K, blockCount, 210, [208])],

@@ -114,6 +114,53 @@ describe('dequantize: hand-built blocks', () => {
     expect(values[0]).toBe(2);
   });
 
+  it('Q2_K: value = d * scale * q - dmin * min, sixteen 16-value sub-blocks of 2-bit quants', () => {
+    const scales = new Array(16).fill(0);
+    scales[0] = 0x21; // scale 1, min 2
+    scales[1] = 0x03; // scale 3, min 0
+    scales[2] = 0x12; // scale 2, min 1
+    scales[7] = 0x0f; // scale 15, min 0
+    scales[8] = 0x10; // scale 0, min 1
+    // Every qs byte 0xe4: the 2-bit fields at shifts 0, 2, 4, 6 are 0, 1, 2, 3.
+    const bytes = block(84, [
+      [0, scales],
+      [16, new Array(64).fill(0xe4)],
+      [80, HALF[1]],
+      [82, HALF[0.5]],
+    ]);
+    const values = dequantize(bytes, GgmlType.Q2_K, 256);
+    expect(values[0]).toBe(-1); // 1 * 1 * 0 - 0.5 * 2 (shift 0, first 16 bytes)
+    expect(values[15]).toBe(-1);
+    expect(values[16]).toBe(0); // 3 * 0 - 0 (shift 0, next 16 bytes)
+    expect(values[32]).toBe(1.5); // 2 * 1 - 0.5 * 1 (shift 2)
+    expect(values[112]).toBe(45); // 15 * 3 (shift 6, second 16 bytes)
+    expect(values[128]).toBe(-0.5); // second half: 0 * 0 - 0.5 * 1
+  });
+
+  it('Q3_K: value = d * (6-bit scale - 32) * (2 low bits - (high bit clear ? 4 : 0))', () => {
+    // Scales: sub-block 0 -> 33, 1 -> 30, 8 -> 36, 15 -> 0, the rest 32 (low nibbles in bytes 0-7,
+    // top two bits in bytes 8-11), so after -32: +1, -2, +4, -32 and 0.
+    const scales = [0x41, 0x0e, 0, 0, 0, 0, 0, 0, 0xaa, 0xa9, 0xaa, 0x2a];
+    const hmask = new Array(32).fill(0xff);
+    hmask[0] = 0xfe; // value 0 has no high bit
+    hmask[16] = 0x7f; // value 240 (bit 7, second 16 bytes) has no high bit
+    const qs = [...new Array(32).fill(0xe4), ...new Array(32).fill(0x1b)];
+    qs[20] = 0xe7; // value 20: low bits 3 at shift 0
+    const bytes = block(110, [
+      [0, hmask],
+      [32, qs],
+      [96, scales],
+      [108, HALF[0.5]],
+    ]);
+    const values = dequantize(bytes, GgmlType.Q3_K, 256);
+    expect(values[0]).toBe(-2); // 0.5 * 1 * (0 - 4)
+    expect(values[1]).toBe(0); // 0.5 * 1 * (0 - 0)
+    expect(values[20]).toBe(-3); // 0.5 * -2 * 3
+    expect(values[32]).toBe(0); // scale 32 - 32 = 0
+    expect(values[128]).toBe(6); // 0.5 * 4 * 3 (second half, 0x1b at shift 0)
+    expect(values[240]).toBe(64); // 0.5 * -32 * (0 - 4)
+  });
+
   /**
    * Packed 6-bit scales/mins shared by the Q4_K and Q5_K cases:
    * sub-block 0: scale 2, min 4; 1: scale 3, min 1; 2: 0, 0; 3: scale 5, min 6;
@@ -204,7 +251,7 @@ describe('dequantize: hand-built blocks', () => {
     expect(() => dequantize(new Uint8Array(34), GgmlType.Q8_0, 32, new Float32Array(8))).toThrow(
       InvalidArgumentError,
     );
-    expect(() => dequantize(new Uint8Array(110), GgmlType.Q3_K, 256)).toThrow(
+    expect(() => dequantize(new Uint8Array(66), GgmlType.IQ2_XXS, 256)).toThrow(
       UnsupportedFunctionalityError,
     );
     expect(canDequantize(GgmlType.Q6_K)).toBe(true);

@@ -9,6 +9,10 @@
  * - Q5_0 (32 values, 22 bytes): d, qh[4], qs[16]    value = (5-bit - 16) * d
  * - Q5_1 (32 values, 24 bytes): d, m, qh[4], qs[16] value = 5-bit * d + m
  * - Q8_0 (32 values, 34 bytes): d, qs[32] (int8)    value = q * d
+ * - Q2_K (256 values, 84 bytes): scales[16] (4-bit scale | 4-bit min per 16 values), qs[64]
+ *   (2 bits), d, dmin; value = d * scale * q - dmin * min
+ * - Q3_K (256 values, 110 bytes): hmask[32] (third bits), qs[64] (low 2 bits), scales[12]
+ *   (sixteen 6-bit scales, offset 32), d; value = d * (scale - 32) * (3-bit - 4)
  * - Q4_K (256 values, 144 bytes): d, dmin, scales[12] (6-bit scales and mins of 8 sub-blocks),
  *   qs[128]; value = d * scale * nibble - dmin * min
  * - Q5_K (256 values, 176 bytes): d, dmin, scales[12], qh[32], qs[128]; as Q4_K with a 5th bit
@@ -155,6 +159,67 @@ function scaleMinK4(bytes: Uint8Array, scales: number, j: number, into: [number,
   }
 }
 
+function decodeQ2_K(bytes: Uint8Array, blockCount: number, output: Float32Array): void {
+  const table = float16Table();
+  for (let block = 0; block < blockCount; block++) {
+    const base = block * 84;
+    const d = f16(table, bytes, base + 80);
+    const dmin = f16(table, bytes, base + 82);
+    let scale = base;
+    let q = base + 16;
+    let out = block * 256;
+    for (let half = 0; half < 2; half++) {
+      for (let shift = 0; shift < 8; shift += 2) {
+        for (let part = 0; part < 2; part++) {
+          const packed = bytes[scale++]!;
+          const dl = fround(d * (packed & 0x0f));
+          const ml = fround(dmin * (packed >>> 4));
+          const first = q + 16 * part;
+          for (let l = 0; l < 16; l++)
+            output[out++] = fround(dl * ((bytes[first + l]! >>> shift) & 3)) - ml;
+        }
+      }
+      q += 32;
+    }
+  }
+}
+
+function decodeQ3_K(bytes: Uint8Array, blockCount: number, output: Float32Array): void {
+  const table = float16Table();
+  const scales = new Int8Array(16);
+  for (let block = 0; block < blockCount; block++) {
+    const base = block * 110;
+    const hmask = base;
+    let q = base + 32;
+    const packed = base + 96;
+    const d = f16(table, bytes, base + 108);
+    // 16 six-bit scales: low 4 bits in bytes 0-7 (low then high nibbles), top 2 bits in bytes 8-11.
+    for (let j = 0; j < 16; j++) {
+      const low = j < 8 ? bytes[packed + j]! & 0x0f : bytes[packed + j - 8]! >>> 4;
+      const high = (bytes[packed + 8 + (j % 4)]! >>> (2 * (j >>> 2))) & 3;
+      scales[j] = (low | (high << 4)) - 32;
+    }
+    let out = block * 256;
+    let is = 0;
+    let mask = 1;
+    for (let half = 0; half < 2; half++) {
+      for (let shift = 0; shift < 8; shift += 2) {
+        for (let part = 0; part < 2; part++) {
+          const dl = fround(d * scales[is++]!);
+          const first = 16 * part;
+          for (let l = 0; l < 16; l++) {
+            const low = (bytes[q + first + l]! >>> shift) & 3;
+            const high = bytes[hmask + first + l]! & mask ? 0 : 4;
+            output[out++] = dl * (low - high);
+          }
+        }
+        mask <<= 1;
+      }
+      q += 32;
+    }
+  }
+}
+
 function decodeQ4_K(bytes: Uint8Array, blockCount: number, output: Float32Array): void {
   const table = float16Table();
   const scaleMin: [number, number] = [0, 0];
@@ -262,6 +327,8 @@ const decoders: Partial<Record<GgmlType, BlockDecoder>> = {
   [GgmlType.Q5_0]: decodeQ5_0,
   [GgmlType.Q5_1]: decodeQ5_1,
   [GgmlType.Q8_0]: decodeQ8_0,
+  [GgmlType.Q2_K]: decodeQ2_K,
+  [GgmlType.Q3_K]: decodeQ3_K,
   [GgmlType.Q4_K]: decodeQ4_K,
   [GgmlType.Q5_K]: decodeQ5_K,
   [GgmlType.Q6_K]: decodeQ6_K,
