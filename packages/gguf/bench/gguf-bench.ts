@@ -1,9 +1,9 @@
 /**
  * GGUF benchmark: writes a ~1 GB GGUF file (a 128k-token vocabulary and 16 F16 tensors of 64 MB)
  * to the OS temp directory, then measures metadata read time, tensor read + dequantize from the
- * file, quantize throughput (F16, Q8_0, Q4_0, Q4_1, Q5_0) and dequantize throughput (F16, Q8_0,
- * Q4_0, Q4_K, Q5_K, Q6_K) in memory. The file is deleted at the end. Prints a table and one JSON
- * line. Run: `pnpm --filter @llmr/gguf bench` (about a minute).
+ * file, quantize throughput (F16, Q8_0, Q4_0, Q4_1, Q5_0) and dequantize throughput (F16,
+ * Q8_0, Q4_0, Q2_K-Q6_K) in memory. The file is deleted at the end. Prints a table and one JSON
+ * line. Run: `pnpm --filter @llmr/gguf bench` (under a minute on an idle machine).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
