@@ -121,5 +121,13 @@ describe('llmr serve', () => {
     const { code, stderr } = await llmr('serve', '--config', '/nonexistent/llmr.json');
     expect(code).toBe(2);
     expect(stderr).toContain('Cannot read config file /nonexistent/llmr.json');
+    const dir = await mkdtemp(join(tmpdir(), 'llmr-config-'));
+    const path = join(dir, 'router.yaml');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path, 'models:\n  - id: a\n    source: mock:echo\n    quality: 7\n');
+    const invalid = await llmr('serve', '--config', path);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/models\[0\]\.quality \(line 4, column 14\)/);
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,7 +1,7 @@
 /** @llmr/cli — the `llmr` command, also usable as a library (`createProgram`). */
 
 export { type RunOptions, runCommand } from './commands/run';
-export { defaultModel, type ServeOptions, serveCommand } from './commands/serve';
+export { parseModelFlag, type ServeOptions, serveCommand } from './commands/serve';
 export { DEFAULT_MODEL_ID, ensureDefaultModel, llmrHome } from './default-model';
 export { createDefaultRegistry } from './plugins';
 export { createProgram, VERSION } from './program';

@@ -4,7 +4,8 @@ import { InvalidArgumentError, LlmrError } from '@llmr/core';
 export function reportError(error: unknown): number {
   if (LlmrError.isInstance(error)) {
     process.stderr.write(`error: ${error.message} [${error.code}]\n`);
-    return InvalidArgumentError.isInstance(error) ? 2 : 1;
+    // Bad input (arguments, config files) exits 2; everything else 1.
+    return InvalidArgumentError.isInstance(error) || error.code === 'router-config-invalid' ? 2 : 1;
   }
   process.stderr.write(
     `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

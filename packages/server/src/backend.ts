@@ -35,7 +35,6 @@ export interface BackendModel {
 }
 
 export interface BackendStats {
-  queueDepth?: number;
   cacheHits?: number;
   cacheMisses?: number;
   /** Circuit-breaker state by model: 0 closed, 1 half-open, 2 open. */

@@ -1,27 +1,29 @@
-import { createRegistry } from '@llmr/core';
 import { createMockLoader } from '@llmr/loader-mock';
+import { createRouter } from '@llmr/router';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, createStaticBackend, type LlmrServer } from './index';
+import { createRouterBackend, createServer, type LlmrServer } from './index';
 
 const servers: LlmrServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.shutdown()));
 });
 
-async function start(
-  options: Partial<Parameters<typeof createServer>[0]> = {},
-  models = [
-    { id: 'echo', source: 'mock:echo' },
-    { id: 'writer', source: 'mock:random?seed=5', aliases: ['fast'] },
-    { id: 'slow', source: 'mock:random?tokenMs=20' },
-    { id: 'flaky', source: 'mock:random?failAfterTokens=3' },
-    { id: 'tiny', source: 'mock:random?contextLength=16' },
-  ],
-) {
-  const backend = createStaticBackend({
-    registry: createRegistry({ loaders: [createMockLoader()] }),
-    models,
+async function start(options: Partial<Parameters<typeof createServer>[0]> = {}) {
+  const router = createRouter({
+    loaders: [createMockLoader()],
+    models: [
+      { id: 'echo', source: 'mock:echo' },
+      { id: 'writer', source: 'mock:random?seed=5' },
+      { id: 'slow', source: 'mock:random?tokenMs=20' },
+      { id: 'flaky', source: 'mock:random?failAfterTokens=3' },
+      { id: 'tiny', source: 'mock:random?contextLength=16' },
+    ],
+    aliases: { fast: 'writer' },
+    routes: { main: { fallback: ['echo'] } },
+    defaultRoute: 'main',
+    retry: { maxRetries: 0 },
   });
+  const backend = createRouterBackend(router, { defaultModel: 'echo' });
   await backend.preload();
   const server = await createServer({ backend, logger: false, apiKeys: [], ...options });
   servers.push(server);
@@ -207,7 +209,7 @@ describe('bad input answers 4xx in OpenAI shape', () => {
       'unknown model',
       { model: 'nope', messages: [{ role: 'user', content: 'x' }] },
       404,
-      /The model `nope` does not exist/,
+      /No model, route or alias is named "nope"/,
     ],
     [
       'prompt longer than the context',

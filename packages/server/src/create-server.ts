@@ -64,6 +64,8 @@ export interface InFlightRequest {
   model: string;
   startedAt: number;
   stream: boolean;
+  /** True until the first token: queued for a model, a sequence, or a prompt's prefill. */
+  waiting: boolean;
 }
 
 export interface LlmrServer {
@@ -87,8 +89,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   const backend = options.backend;
   const keys = createApiKeyStore(options.apiKeys ?? (process.env.LLMR_API_KEYS ?? '').split(','));
   const limiter = createRateLimiter(options.limits ?? {});
-  const metrics = createMetrics(() => backend.stats?.());
   const inFlight = new Map<string, InFlightRequest & { controller: AbortController }>();
+  const metrics = createMetrics(
+    () => backend.stats?.(),
+    () => [...inFlight.values()].filter((entry) => entry.waiting).length,
+  );
   let draining = false;
 
   const app = Fastify({
@@ -207,6 +212,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       route,
       model,
       startedAt: Date.now(),
+      waiting: true,
       stream,
       controller,
     });
@@ -272,7 +278,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       validateCallOptions(callOptions);
       const { stream: raw, routing } = await backend.stream(body.model, callOptions);
       modelForMetrics = routing.modelId;
-      const { stream, observation } = observeStream(raw);
+      const entry = inFlight.get(request.id);
+      if (entry) entry.model = routing.modelId;
+      const { stream, observation } = observeStream(raw, () => {
+        if (entry) entry.waiting = false;
+      });
       observationRef = observation;
       setRoutingHeaders(reply, routing);
       const id = `${route === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '').slice(0, 24)}`;

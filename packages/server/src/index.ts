@@ -1,6 +1,5 @@
 /**
- * @llmr/server — an OpenAI-compatible API over any llmr backend (a router, or a fixed
- * set of models).
+ * @llmr/server — an OpenAI-compatible API over an llmr backend (usually a router).
  */
 export type {
   BackendModel,
@@ -17,8 +16,4 @@ export {
 } from './create-server';
 export { toOpenAIError } from './openai/errors';
 export type { RateLimits } from './rate-limiter';
-export {
-  createStaticBackend,
-  type StaticBackendOptions,
-  type StaticModelConfig,
-} from './static-backend';
+export { createRouterBackend, type RouterBackendOptions } from './router-backend';

@@ -2,7 +2,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BackendStats } from './backend';
 
-export function createMetrics(stats?: () => BackendStats | undefined) {
+export function createMetrics(
+  stats?: () => BackendStats | undefined,
+  queueDepth: () => number = () => 0,
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'llmr_process_' });
   const requests = new Counter({
@@ -45,10 +48,10 @@ export function createMetrics(stats?: () => BackendStats | undefined) {
   });
   new Gauge({
     name: 'llmr_queue_depth',
-    help: 'Requests waiting for a model.',
+    help: 'Requests accepted and waiting for their first token (queued for a model or a sequence).',
     registers: [registry],
     collect() {
-      this.set(stats?.()?.queueDepth ?? 0);
+      this.set(queueDepth());
     },
   });
   new Gauge({

@@ -10,7 +10,10 @@ export interface StreamObservation {
   failed: boolean;
 }
 
-export function observeStream(stream: ReadableStream<ModelV1StreamPart>): {
+export function observeStream(
+  stream: ReadableStream<ModelV1StreamPart>,
+  onFirstToken?: () => void,
+): {
   stream: ReadableStream<ModelV1StreamPart>;
   observation: StreamObservation;
 } {
@@ -18,8 +21,9 @@ export function observeStream(stream: ReadableStream<ModelV1StreamPart>): {
   const observed = stream.pipeThrough(
     new TransformStream<ModelV1StreamPart, ModelV1StreamPart>({
       transform(part, controller) {
-        if (part.type === 'text-delta' && part.delta && observation.firstTextAt === undefined) {
+        if (part.type === 'text-delta' && observation.firstTextAt === undefined) {
           observation.firstTextAt = performance.now();
+          onFirstToken?.();
         }
         if (part.type === 'usage') observation.usage = part.usage;
         if (part.type === 'error') observation.failed = true;

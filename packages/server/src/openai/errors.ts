@@ -79,8 +79,43 @@ export function toOpenAIError(error: unknown): OpenAIError {
         return openAIError(400, error.message, 'invalid_request_error', 'unsupported_parameter');
       case 'aborted':
         return openAIError(499, error.message, 'request_aborted', 'aborted');
-      case 'budget-exceeded':
-        return openAIError(402, error.message, 'insufficient_quota', 'budget_exceeded');
+      case 'budget-exceeded': {
+        const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
+        return {
+          ...openAIError(429, error.message, 'insufficient_quota', 'budget_exceeded'),
+          ...(retryAfterMs !== undefined
+            ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } }
+            : {}),
+        };
+      }
+      case 'no-candidates':
+        // Capabilities or context exclude every model (the client must change the
+        // request), or open circuits do (retry later).
+        return error.isRetryable
+          ? {
+              ...openAIError(503, error.message, 'server_error', 'no_available_model'),
+              headers: { 'retry-after': '5' },
+            }
+          : openAIError(
+              400,
+              error.message,
+              'invalid_request_error',
+              /context/i.test(error.message) ? 'context_length_exceeded' : 'unsupported_request',
+            );
+      case 'all-candidates-failed': {
+        // A model refused the request itself (bad option, prompt over its context):
+        // that is the client's to fix, so answer it as such.
+        const cause = LlmrError.isInstance(error.cause) ? toOpenAIError(error.cause) : undefined;
+        if (cause && cause.status >= 400 && cause.status < 500) return cause;
+        return openAIError(
+          error.isRetryable ? 503 : 502,
+          error.message,
+          'server_error',
+          'all_models_failed',
+        );
+      }
+      case 'timeout':
+        return openAIError(504, error.message, 'server_error', 'timeout');
       case 'no-such-loader':
       case 'load-failed':
         return openAIError(503, error.message, 'server_error', error.code);

@@ -1,0 +1,117 @@
+/**
+ * The server's backend over an LLMRouter: `model` resolves through the router (a model
+ * id, a route, an alias or `auto`), and the routing decision comes back for the headers.
+ */
+import type { LLMRouter, RouterModelListing } from '@llmr/router';
+import type { BackendModel, BackendStats, RoutingInfo, ServerBackend } from './backend';
+
+export interface RouterBackendOptions {
+  /** The model `/ready` waits for (and `preload()` loads). */
+  defaultModel?: string;
+}
+
+type RouterRouting = Awaited<ReturnType<LLMRouter['stream']>>['routing'];
+
+function toRoutingInfo(routing: RouterRouting): RoutingInfo {
+  const best = routing.candidates.find((candidate) => candidate.modelId === routing.modelId);
+  return {
+    modelId: routing.modelId ?? routing.requested,
+    strategy: routing.strategy,
+    ...(best ? { scores: { [best.modelId]: best.score } } : {}),
+    attempts: routing.attempts
+      .filter((attempt) => attempt.outcome !== 'success')
+      .map((attempt) => ({
+        modelId: attempt.modelId,
+        ...(attempt.error
+          ? {
+              error: {
+                code: attempt.error.code ?? attempt.error.name,
+                message: attempt.error.message,
+              },
+            }
+          : {}),
+      })),
+    cached: routing.cached,
+  };
+}
+
+function toBackendModel(listing: RouterModelListing): BackendModel {
+  return {
+    id: listing.id,
+    loaded: listing.kind === 'model' ? listing.loaded === true : false,
+    ownedBy: listing.kind === 'model' ? 'llmr' : `llmr-${listing.kind}`,
+    ...(listing.kind === 'alias' && listing.target
+      ? { aliases: [], source: `alias of ${listing.target}` }
+      : {}),
+    ...(listing.kind === 'route'
+      ? { source: `route over ${(listing.models ?? []).join(', ')}` }
+      : {}),
+    ...(listing.capabilities && listing.contextLength !== undefined
+      ? {
+          info: {
+            id: listing.id,
+            format: 'routed',
+            contextLength: listing.contextLength,
+            capabilities: listing.capabilities,
+          },
+        }
+      : {}),
+  };
+}
+
+const CIRCUIT_STATE: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export function createRouterBackend(
+  router: LLMRouter,
+  options: RouterBackendOptions = {},
+): ServerBackend & { preload(): Promise<void> } {
+  return {
+    async listModels() {
+      return router.listModels().map(toBackendModel);
+    },
+    async getModel(name) {
+      const listing = router.listModels().find((candidate) => candidate.id === name);
+      return listing ? toBackendModel(listing) : undefined;
+    },
+    async stream(model, callOptions) {
+      const { stream, routing } = await router.stream({ ...callOptions, model });
+      return { stream, routing: toRoutingInfo(routing) };
+    },
+    async embed(model, { values, abortSignal }) {
+      const { embeddings, usage, routing } = await router.embed({ model, values, abortSignal });
+      return { result: { embeddings, usage }, routing: toRoutingInfo(routing) };
+    },
+    async load(name) {
+      await router.load(name);
+      return toBackendModel(router.listModels().find((listing) => listing.id === name)!);
+    },
+    async unload(name) {
+      await router.unload(name);
+    },
+    isReady() {
+      if (!options.defaultModel) return true;
+      return router
+        .listModels()
+        .some((listing) => listing.id === options.defaultModel && listing.loaded === true);
+    },
+    stats(): BackendStats {
+      const stats = router.stats();
+      return {
+        cacheHits: stats.cache?.hits,
+        cacheMisses: stats.cache?.misses,
+        circuits: Object.fromEntries(
+          Object.entries(stats.models).map(([id, model]) => [
+            id,
+            CIRCUIT_STATE[model.circuit.state] ?? 0,
+          ]),
+        ),
+      };
+    },
+    async preload() {
+      if (options.defaultModel) await router.load(options.defaultModel);
+    },
+    async dispose() {
+      await router.dispose();
+    },
+  };
+}
