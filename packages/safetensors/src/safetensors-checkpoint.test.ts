@@ -186,6 +186,9 @@ describe('parseSafetensorsIndex', () => {
     ['a Windows drive', '{"weight_map":{"a":"C:evil"}}', /plain file name/],
     ['a backslash', '{"weight_map":{"a":"..\\\\evil"}}', /plain file name/],
     ['dot-dot', '{"weight_map":{"a":".."}}', /plain file name/],
+    ['an encoded dot-dot', '{"weight_map":{"a":"%2e%2e"}}', /plain file name/],
+    ['a query string', '{"weight_map":{"a":"x.safetensors?y=1"}}', /plain file name/],
+    ['a control character', '{"weight_map":{"a":"x\\u0001.safetensors"}}', /plain file name/],
   ];
   for (const [what, text, message] of bad) {
     it(`refuses ${what}`, () => {

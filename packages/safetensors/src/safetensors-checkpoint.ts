@@ -45,7 +45,15 @@ function checkShardName(tensor: string, shard: unknown): string {
       `weight_map["${tensor.slice(0, 200)}"] should be a shard file name, not ${describeJson(shard)}.`,
     );
   }
-  if (shard === '.' || shard === '..' || /[/\\\0]/.test(shard) || /^[a-zA-Z]:/.test(shard)) {
+  // No separators, dot segments, drive letters, control characters, or URL syntax (`%2e%2e`
+  // is a dot segment to a URL parser; `?` and `#` would change what a URL names).
+  if (
+    shard === '.' ||
+    shard === '..' ||
+    /[/\\%?#]/.test(shard) ||
+    [...shard].some((character) => character.charCodeAt(0) < 0x20) ||
+    /^[a-zA-Z]:/.test(shard)
+  ) {
     throw indexError(
       `weight_map["${tensor.slice(0, 200)}"] names "${shard.slice(0, 60)}", which is not a plain file name beside the index; refusing to leave its directory.`,
     );
