@@ -1294,7 +1294,8 @@ export class LLMRouter {
     const { routing } = plan;
     const { reader, attempt, modelId } = committed;
     const queue = [...committed.pending];
-    const collected = new Collector();
+    // Only a cached answer needs the whole text kept.
+    const collected = plan.cacheKey ? new Collector() : undefined;
     let usage: ModelV1Usage | undefined;
     let resolveDone!: (routing: RoutingInfo & { error?: unknown }) => void;
     const done = new Promise<RoutingInfo & { error?: unknown }>((resolve) => {
@@ -1308,7 +1309,7 @@ export class LLMRouter {
       scope.close();
       const totalMs = routing.timings?.totalMs ?? this.clock.now() - scope.startedAt;
       if (outcome.error === undefined && !outcome.aborted) {
-        if (plan.cacheKey)
+        if (plan.cacheKey && collected)
           void this.cache?.set(
             plan.cacheKey.key,
             plan.cacheKey.normalized,
@@ -1360,18 +1361,18 @@ export class LLMRouter {
           return true;
         case 'usage':
           usage = part.usage;
-          collected.push(part);
+          collected?.push(part);
           controller.enqueue(part);
           return false;
         case 'finish': {
-          collected.push(part);
+          collected?.push(part);
           end({});
           controller.enqueue({ ...part, metadata: { ...part.metadata, routing: snapshot() } });
           controller.close();
           return true;
         }
         default:
-          collected.push(part);
+          collected?.push(part);
           controller.enqueue(part);
           return false;
       }
@@ -1401,7 +1402,13 @@ export class LLMRouter {
           try {
             // Parts read before the commit go out first; then one part per pull.
             while (true) {
-              const part = queue.shift() ?? (await this.readCommitted(reader, attempt, modelId));
+              let part = queue.shift();
+              if (part === undefined) {
+                // The hot path, once per token: one await, no wrappers.
+                const result = await reader.read();
+                if (attempt.signal.aborted) throw attempt.signal.reason;
+                part = result.done ? incompleteStream(modelId) : result.value;
+              }
               const stop = handle(part, controller);
               if (stop || part.type !== 'stream-start') return;
             }
@@ -1419,26 +1426,6 @@ export class LLMRouter {
       { highWaterMark: 0 },
     );
     return { stream, routing: snapshot(), done };
-  }
-
-  private async readCommitted(
-    reader: ReadableStreamDefaultReader<ModelV1StreamPart>,
-    attempt: AttemptScope,
-    modelId: string,
-  ): Promise<ModelV1StreamPart> {
-    const { done, value } = await attempt.read(reader);
-    if (done) {
-      return {
-        type: 'error',
-        error: new GenerationError({
-          modelId,
-          code: 'stream-incomplete',
-          isRetryable: true,
-          message: `The stream of model "${modelId}" ended without a finish part.`,
-        }),
-      };
-    }
-    return value;
   }
 
   // ---------------------------------------------------------------- ensembles, health, stats
@@ -1720,6 +1707,18 @@ async function startStream(attempt: AttemptScope, model: ModelV1, options: Model
     );
     throw error;
   }
+}
+
+function incompleteStream(modelId: string): ModelV1StreamPart {
+  return {
+    type: 'error',
+    error: new GenerationError({
+      modelId,
+      code: 'stream-incomplete',
+      isRetryable: true,
+      message: `The stream of model "${modelId}" ended without a finish part.`,
+    }),
+  };
 }
 
 /** Output that reaches the caller: once forwarded, there is no falling back. */

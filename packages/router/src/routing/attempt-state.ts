@@ -112,7 +112,10 @@ export class AttemptScope {
     const signal = this.controller.signal;
     if (!this.watched.has(reader)) {
       this.watched.add(reader);
-      if (!signal.aborted) signal.addEventListener('abort', () => void reader.cancel(signal.reason).catch(() => {}), { once: true });
+      if (!signal.aborted)
+        signal.addEventListener('abort', () => void reader.cancel(signal.reason).catch(() => {}), {
+          once: true,
+        });
     }
     if (signal.aborted) throw signal.reason;
     const result = await reader.read();
