@@ -283,6 +283,7 @@ export async function openSafetensorsCheckpoint(
         file.metadata,
         (tensor) => file.readTensorBytes(tensor.name),
         () => file.close(),
+        !file.source.inMemory,
       ),
       index: undefined,
       files: [file],
@@ -334,6 +335,7 @@ export async function openSafetensorsCheckpoint(
       async () => {
         await Promise.all(opened.map((file) => file.close()));
       },
+      opened.every((file) => !file.source.inMemory),
     );
     return { ...reader, index, files: opened, shardOf: (name) => owner.get(name)?.shard };
   } catch (error) {

@@ -119,6 +119,8 @@ export function createTensorReader(
   metadata: Record<string, string>,
   read: (tensor: SafetensorsTensorInfo) => Promise<Uint8Array>,
   close: () => Promise<void>,
+  /** Whether `read` returns fresh buffers (file, Blob, HTTP): F32 data then needs no copy. */
+  freshBytes = false,
 ): SafetensorsTensorReader {
   const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
   const resolve = (name: string): SafetensorsTensorInfo => {
@@ -135,7 +137,9 @@ export function createTensorReader(
   const readTensorBytes = async (name: string) => read(resolve(name));
   const readTensorFloat32 = async (name: string) => {
     const tensor = resolve(name);
-    return toFloat32(tensor.dtype, await read(tensor));
+    const bytes = await read(tensor);
+    if (freshBytes && tensor.dtype === 'F32') return toTypedArray('F32', bytes) as Float32Array;
+    return toFloat32(tensor.dtype, bytes);
   };
   return {
     names: tensors.map((tensor) => tensor.name),
@@ -186,7 +190,13 @@ export async function openSafetensors(
   };
   return {
     ...header,
-    ...createTensorReader(header.tensors, header.metadata, read, () => source.close()),
+    ...createTensorReader(
+      header.tensors,
+      header.metadata,
+      read,
+      () => source.close(),
+      !source.inMemory,
+    ),
     source,
   };
 }
