@@ -127,17 +127,20 @@ async function endToEndBench(maxTokens: number, runs: number) {
 const decisions = decisionBench();
 const endToEnd = [await endToEndBench(1, 300), await endToEndBench(256, 60)];
 
-console.log('Routing decision time (route(): filters + ranking), microseconds per decision');
+const load = loadavg().map((value) => Number(value.toFixed(2)));
 console.log(
-  `${'strategy'.padEnd(16)}${['10 models', '100 models', '1000 models'].map((header) => header.padStart(14)).join('')}`,
+  `Routing decision time (route(): filters + ranking), microseconds per decision, wall (median of 5 rounds) / CPU; load average ${load.join(' ')} on ${cpus().length} CPUs`,
+);
+console.log(
+  `${'strategy'.padEnd(16)}${['10 models', '100 models', '1000 models'].map((header) => header.padStart(18)).join('')}`,
 );
 for (const strategy of builtinStrategyNames) {
-  const cells = [10, 100, 1000].map((count) =>
-    decisions
-      .find((row) => row.models === count && row.strategy === strategy)!
-      .microseconds.toFixed(2)
-      .padStart(14),
-  );
+  const cells = [10, 100, 1000].map((count) => {
+    const row = decisions.find(
+      (candidate) => candidate.models === count && candidate.strategy === strategy,
+    )!;
+    return `${row.microseconds.toFixed(1)} / ${row.cpuMicroseconds.toFixed(1)}`.padStart(18);
+  });
   console.log(`${strategy.padEnd(16)}${cells.join('')}`);
 }
 console.log('');
