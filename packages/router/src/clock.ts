@@ -5,17 +5,20 @@
  */
 export interface Clock {
   now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
+  /**
+   * `background` timers (idle unload, health checks) must not keep a process alive;
+   * request timers (deadlines, backoff) must, or a script could exit mid-request.
+   */
+  setTimeout(callback: () => void, ms: number, options?: { background?: boolean }): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export const systemClock: Clock = {
   // Fractional milliseconds: time to first token and tokens/s need better than 1 ms.
   now: () => performance.timeOrigin + performance.now(),
-  setTimeout: (callback, ms) => {
+  setTimeout: (callback, ms, options) => {
     const handle = setTimeout(callback, ms);
-    // Router housekeeping (idle unload, health checks) must not keep a process alive.
-    (handle as { unref?: () => void }).unref?.();
+    if (options?.background) (handle as { unref?: () => void }).unref?.();
     return handle;
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

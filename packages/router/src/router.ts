@@ -1586,10 +1586,10 @@ export class LLMRouter {
       this.healthTimer = undefined;
       void this.checkHealth().finally(() => {
         if (!this.disposed && this.configValue.healthCheck === settings)
-          this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs);
+          this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs, { background: true });
       });
     };
-    this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs);
+    this.healthTimer = this.clock.setTimeout(tick, settings.intervalMs, { background: true });
   }
 
   /** Live numbers per model (in flight, TTFT and tokens/s percentiles, error rate, circuit), cache and budgets. */

@@ -316,10 +316,14 @@ export class ModelPool {
       void this.dispose(entry, 'idle');
       return;
     }
-    entry.idleTimer = this.options.clock.setTimeout(() => {
-      entry.idleTimer = undefined;
-      if (entry.leases === 0 && entry.model) void this.dispose(entry, 'idle');
-    }, keepAlive);
+    entry.idleTimer = this.options.clock.setTimeout(
+      () => {
+        entry.idleTimer = undefined;
+        if (entry.leases === 0 && entry.model) void this.dispose(entry, 'idle');
+      },
+      keepAlive,
+      { background: true },
+    );
   }
 
   private clearIdleTimer(entry: PoolEntry) {
