@@ -1134,7 +1134,7 @@ export class LLMRouter {
     reader.releaseLock();
     const result = collected.result();
     const totalMs = this.clock.now() - plan.routing.timings!.startedAt;
-    this.settleUsage(plan, modelId, result.usage, firstTokenAt, totalMs);
+    this.settleUsage(plan, modelId, result.usage, firstTokenAt);
     plan.routing.timings = {
       ...plan.routing.timings!,
       ...(firstTokenAt !== undefined
@@ -1245,7 +1245,7 @@ export class LLMRouter {
             stats.recordOutcome(false);
             breaker.recordFailure();
           } else breaker.release();
-          if (usage) this.settleUsage(plan, modelId, usage, firstTokenAt, totalMs);
+          if (usage) this.settleUsage(plan, modelId, usage, firstTokenAt);
         },
       },
     };
@@ -1267,7 +1267,6 @@ export class LLMRouter {
     modelId: string,
     usage: ModelV1Usage,
     firstTokenAt: number | undefined,
-    _totalMs: number,
   ) {
     const stats = this.statsFor(modelId);
     stats.inputTokens += usage.inputTokens;
