@@ -131,3 +131,108 @@ describe('llmr serve', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('llmr convert, inspect, tokenize, bench', () => {
+  it('converts an HF directory to GGUF, inspects it, tokenizes with it, runs and benchmarks it', async () => {
+    const { createTinyModel } = await import('@llmr/fixtures');
+    const dir = await mkdtemp(join(tmpdir(), 'llmr-cli-e2e-'));
+    try {
+      const hf = join(dir, 'tiny');
+      const fixture = await createTinyModel({ dir: hf, kind: 'oracle' });
+      const output = join(dir, 'tiny-q8_0.gguf');
+      const converted = await llmr(
+        'convert',
+        hf,
+        '--to',
+        'gguf',
+        '--dtype',
+        'q8_0',
+        '-o',
+        output,
+        '--json',
+      );
+      expect(converted.code).toBe(0);
+      expect(JSON.parse(converted.stdout)).toMatchObject({
+        output,
+        format: 'gguf',
+        dtype: 'q8_0',
+        architecture: 'llama',
+      });
+
+      const inspected = JSON.parse((await llmr('inspect', output, '--json')).stdout);
+      expect(inspected).toMatchObject({
+        format: 'gguf',
+        architecture: 'llama',
+        fileTypeName: 'Q8_0',
+        tensorCount: 21,
+      });
+      const inspectedDir = JSON.parse((await llmr('inspect', hf, '--json')).stdout);
+      expect(inspectedDir).toMatchObject({
+        format: 'hf-directory',
+        architectures: ['LlamaForCausalLM'],
+        weights: { format: 'safetensors', tensorCount: 21 },
+      });
+
+      const tokens = JSON.parse(
+        (await llmr('tokenize', output, 'The lazy dog', '--no-special', '--json')).stdout,
+      );
+      expect(tokens.ids).toEqual(fixture.encode('The lazy dog'));
+      const fromDir = JSON.parse(
+        (await llmr('tokenize', hf, 'The lazy dog', '--no-special', '--json')).stdout,
+      );
+      expect(fromDir.ids).toEqual(tokens.ids);
+
+      const run = JSON.parse(
+        (
+          await llmr(
+            'run',
+            output,
+            '--prompt',
+            'The lazy dog',
+            '--raw',
+            '-n',
+            '6',
+            '-t',
+            '0',
+            '--json',
+          )
+        ).stdout,
+      );
+      const { oracleContinuation } = await import('@llmr/fixtures');
+      expect(run.tokens).toEqual(
+        oracleContinuation(fixture.successor!, fixture.encode('The lazy dog').at(-1)!, 6),
+      );
+
+      const bench = await llmr(
+        'bench',
+        output,
+        '--prompt-tokens',
+        '16',
+        '-n',
+        '8',
+        '--streams',
+        '1',
+        '--streams',
+        '2',
+        '--runs',
+        '1',
+        '--json',
+      );
+      expect(bench.code).toBe(0);
+      const report = JSON.parse(bench.stdout.trim().split('\n').at(-1)!);
+      expect(report.rows.map((row: { streams: number }) => row.streams)).toEqual([1, 2]);
+      expect(report.rows[0].decodeTokensPerSecond).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains bad paths and formats', async () => {
+    const missing = await llmr('inspect', '/nonexistent/model.gguf');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Cannot open /nonexistent/model.gguf');
+    const badTarget = await llmr('convert', '/tmp', '--to', 'tflite');
+    expect(badTarget.code).toBe(2);
+    expect(badTarget.stderr).toContain('--to must be gguf or onnx; got "tflite"');
+  });
+});

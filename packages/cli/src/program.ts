@@ -1,6 +1,10 @@
 import { Command } from 'commander';
+import { registerBenchCommand } from './commands/bench';
+import { registerConvertCommand } from './commands/convert';
+import { registerInspectCommand } from './commands/inspect';
 import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
+import { registerTokenizeCommand } from './commands/tokenize';
 
 export const VERSION = '0.1.0';
 
@@ -15,5 +19,9 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerRunCommand(program);
   registerServeCommand(program);
+  registerConvertCommand(program);
+  registerInspectCommand(program);
+  registerTokenizeCommand(program);
+  registerBenchCommand(program);
   return program;
 }

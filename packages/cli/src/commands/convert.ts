@@ -1,0 +1,95 @@
+/** `llmr convert <hf-dir> --to gguf|onnx --dtype ... -o <out>`, with a progress bar. */
+import { InvalidArgumentError } from '@llmr/core';
+import type { Command } from 'commander';
+import { createProgressLine } from '../progress';
+
+export interface ConvertOptions {
+  to: string;
+  dtype?: string;
+  output?: string;
+  json?: boolean;
+}
+
+export async function convertCommand(input: string, options: ConvertOptions): Promise<void> {
+  const { convertHfToGguf, convertHfToOnnx, GGUF_DTYPES, ONNX_DTYPES } = await import(
+    '@llmr/convert'
+  );
+  const started = performance.now();
+  const progress = createProgressLine((text) => process.stderr.write(text));
+  if (options.to !== 'gguf' && options.to !== 'onnx') {
+    throw new InvalidArgumentError({
+      argument: '--to',
+      value: options.to,
+      message: `--to must be gguf or onnx; got "${options.to}".`,
+    });
+  }
+  const base = input.replace(/\/+$/, '');
+  let summary: Record<string, unknown>;
+  if (options.to === 'gguf') {
+    const dtype = (options.dtype ?? 'f16') as (typeof GGUF_DTYPES)[number];
+    const output = options.output ?? `${base}-${dtype}.gguf`;
+    const result = await convertHfToGguf({
+      input,
+      output,
+      dtype,
+      onProgress: ({ bytesWritten, totalBytes, tensor }) => {
+        if (totalBytes > 0)
+          progress.update(bytesWritten / totalBytes, tensor ? `writing ${tensor}` : 'writing');
+      },
+    });
+    progress.done();
+    summary = {
+      output,
+      format: 'gguf',
+      dtype,
+      bytes: result.byteLength,
+      tensors: result.tensorCount,
+      architecture: result.architecture,
+      fallbacks: result.fallbacks,
+    };
+  } else {
+    const dtype = (options.dtype ?? 'f32') as (typeof ONNX_DTYPES)[number];
+    const output = options.output ?? `${base}-onnx-${dtype}`;
+    let tensors = 0;
+    const result = await convertHfToOnnx({
+      input,
+      output,
+      dtype,
+      onProgress: ({ stage, tensor }) => {
+        if (stage === 'tensors') tensors++;
+        progress.update(
+          stage === 'write' ? 1 : 0,
+          stage === 'write' ? 'writing onnx/model.onnx' : `building ${tensor ?? ''} (${tensors})`,
+        );
+      },
+    });
+    progress.done();
+    summary = { output, format: 'onnx', ...result, dtype };
+  }
+  summary.seconds = Number(((performance.now() - started) / 1000).toFixed(2));
+  if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else
+    process.stderr.write(
+      `wrote ${summary.output} (${summary.format}, ${summary.dtype}) in ${summary.seconds} s\n`,
+    );
+}
+
+export function registerConvertCommand(program: Command): void {
+  program
+    .command('convert')
+    .description(
+      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3) to GGUF or ONNX.',
+    )
+    .argument(
+      '<hf-dir>',
+      'directory with config.json, tokenizer files and model.safetensors (or an index)',
+    )
+    .requiredOption('--to <format>', 'gguf or onnx')
+    .option(
+      '--dtype <dtype>',
+      'gguf: f32|f16|q8_0|q4_0 (default f16); onnx: f32|f16|q8|q4 (default f32)',
+    )
+    .option('-o, --output <path>', 'output file (gguf) or directory (onnx)')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(convertCommand);
+}

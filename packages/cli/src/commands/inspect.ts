@@ -1,0 +1,177 @@
+/**
+ * `llmr inspect <path> [--json]`: what a GGUF file, a safetensors file, an ONNX model or a
+ * Hugging Face directory holds, read from headers only (no weights are loaded).
+ */
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@llmr/core';
+import type { Command } from 'commander';
+
+async function magic(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(8);
+    await handle.read(buffer, 0, 8, 0);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function inspectGguf(path: string) {
+  const { getGgufModelInfo, ggmlTypeName, openGguf } = await import('@llmr/gguf');
+  const file = await openGguf(path);
+  try {
+    const info = getGgufModelInfo(file);
+    const types: Record<string, number> = {};
+    for (const tensor of file.tensors)
+      types[ggmlTypeName(tensor.type)] = (types[ggmlTypeName(tensor.type)] ?? 0) + 1;
+    const metadata = Object.fromEntries(
+      Object.entries(file.metadata).map(([key, value]) => [
+        key,
+        Array.isArray(value)
+          ? `[${value.length} items]`
+          : typeof value === 'bigint'
+            ? value.toString()
+            : value,
+      ]),
+    );
+    const { tokenizer, ...rest } = info;
+    return {
+      format: 'gguf',
+      version: file.version,
+      ...rest,
+      tokenizer: { model: tokenizer.model, pre: tokenizer.pre, tokens: tokenizer.tokens?.length },
+      tensorCount: file.tensors.length,
+      tensorTypes: types,
+      metadata,
+    };
+  } finally {
+    await file.close();
+  }
+}
+
+async function inspectSafetensors(path: string) {
+  const { openSafetensorsCheckpoint } = await import('@llmr/safetensors');
+  const file = await openSafetensorsCheckpoint(path);
+  try {
+    const dtypes: Record<string, number> = {};
+    let parameters = 0;
+    for (const tensor of file.tensors) {
+      dtypes[tensor.dtype] = (dtypes[tensor.dtype] ?? 0) + 1;
+      parameters += tensor.elementCount;
+    }
+    return {
+      format: 'safetensors',
+      shards: file.files.length,
+      tensorCount: file.tensors.length,
+      parameterCount: parameters,
+      dtypes,
+      metadata: file.metadata,
+    };
+  } finally {
+    await file.close();
+  }
+}
+
+async function inspectOnnx(path: string) {
+  const size = (await stat(path)).size;
+  try {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(path);
+    const result = {
+      format: 'onnx',
+      bytes: size,
+      inputs: session.inputNames,
+      outputs: session.outputNames,
+    };
+    await session.release();
+    return result;
+  } catch (error) {
+    return {
+      format: 'onnx',
+      bytes: size,
+      note: `install onnxruntime-node to list inputs and outputs (${(error as Error).message.split('\n')[0]})`,
+    };
+  }
+}
+
+async function inspectHfDirectory(dir: string) {
+  const entries = await readdir(dir);
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const weights = entries.some(
+    (entry) => entry.endsWith('.safetensors') || entry === 'model.safetensors.index.json',
+  )
+    ? await inspectSafetensors(dir)
+    : undefined;
+  const onnx = entries.includes('onnx')
+    ? (await readdir(join(dir, 'onnx'))).filter((entry) => entry.endsWith('.onnx'))
+    : [];
+  return {
+    format: 'hf-directory',
+    architectures: config.architectures,
+    modelType: config.model_type,
+    hiddenSize: config.hidden_size,
+    layers: config.num_hidden_layers,
+    heads: config.num_attention_heads,
+    kvHeads: config.num_key_value_heads,
+    vocabSize: config.vocab_size,
+    contextLength: config.max_position_embeddings,
+    files: entries,
+    ...(weights ? { weights } : {}),
+    ...(onnx.length ? { onnx } : {}),
+  };
+}
+
+export async function inspect(path: string): Promise<Record<string, unknown>> {
+  const info = await stat(path).catch(() => {
+    throw new InvalidArgumentError({
+      argument: 'path',
+      value: path,
+      message: `Cannot open ${path}: no such file or directory.`,
+    });
+  });
+  if (info.isDirectory()) return inspectHfDirectory(path);
+  const head = await magic(path);
+  if (head.subarray(0, 4).toString('latin1') === 'GGUF') return inspectGguf(path);
+  if (path.endsWith('.onnx')) return inspectOnnx(path);
+  if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json'))
+    return inspectSafetensors(path);
+  throw new InvalidArgumentError({
+    argument: 'path',
+    value: path,
+    message: `${path} is not a GGUF, safetensors or ONNX file, nor a Hugging Face directory.`,
+  });
+}
+
+function printTree(value: unknown, indent = ''): string {
+  if (value === null || typeof value !== 'object') return `${String(value)}\n`;
+  if (Array.isArray(value)) return `${value.map(String).join(', ')}\n`;
+  return `\n${Object.entries(value)
+    .map(
+      ([key, entry]) =>
+        `${indent}  ${key}: ${printTree(entry, `${indent}  `).replace(/^\n/, '\n')}`,
+    )
+    .join('')}`;
+}
+
+export function registerInspectCommand(program: Command): void {
+  program
+    .command('inspect')
+    .description(
+      'Show what a GGUF, safetensors or ONNX file, or a Hugging Face directory, holds (headers only).',
+    )
+    .argument('<path>', 'file or directory')
+    .option('--json', 'print JSON')
+    .action(async (path: string, options: { json?: boolean }) => {
+      const result = await inspect(path);
+      if (options.json)
+        process.stdout.write(
+          `${JSON.stringify(result, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
+        );
+      else process.stdout.write(`${path}${printTree(result)}`);
+    });
+}
