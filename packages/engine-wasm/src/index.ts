@@ -2,12 +2,7 @@
  * @llmr/engine-wasm — llmr's EngineV1 over onnxruntime-web's WebAssembly backend (a peer
  * dependency, imported lazily), in Node and in the browser.
  */
-export {
-  createWasmEngine,
-  type WasmEngine,
-  type WasmEngineSettings,
-  wasmEngine,
-} from './wasm-engine';
+
 export {
   createOrtEngine,
   DEVICE_LOCATION,
@@ -26,3 +21,9 @@ export {
   type OrtTensorLike,
   toOrtTensor,
 } from './ort-tensors';
+export {
+  createWasmEngine,
+  type WasmEngine,
+  type WasmEngineSettings,
+  wasmEngine,
+} from './wasm-engine';

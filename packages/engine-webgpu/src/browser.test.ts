@@ -40,9 +40,13 @@ let results: Results;
 let reference: number[];
 
 async function bundle(): Promise<string> {
-  const alias: Record<string, string> = {};
+  // Workspace packages from source, as vitest's aliases do; the conformance kit's checks
+  // without its vitest wrappers.
+  const sources: Record<string, string> = {
+    '@llmr/core/test': join(packages, 'core', 'src', 'test', 'engine-checks.ts'),
+  };
   for (const name of ['core', 'engine-wasm', 'loader-onnx', 'tokenizer'])
-    alias[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
+    sources[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
   const result = await build({
     entryPoints: [join(here, '__fixtures__', 'browser-entry.ts')],
     bundle: true,
@@ -50,7 +54,16 @@ async function bundle(): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     write: false,
-    alias,
+    plugins: [
+      {
+        name: 'llmr-workspace',
+        setup(builder) {
+          builder.onResolve({ filter: /^@llmr\// }, (args) =>
+            sources[args.path] ? { path: sources[args.path] } : undefined,
+          );
+        },
+      },
+    ],
     // Node-only paths of the loaders (file system) are dynamic imports never taken here.
     external: ['node:*'],
     logLevel: 'silent',

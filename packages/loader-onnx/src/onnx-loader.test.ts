@@ -3,9 +3,10 @@
  * does not cover (greedy tokens against the float64 reference, KV cache reuse, batching,
  * logprobs, JSON schemas, chat).
  */
-import { createNodeEngine } from '@llmr/engine-node';
+
 import { collectStream, generate, InvalidArgumentError, type ModelV1 } from '@llmr/core';
 import { testLoader, testModel } from '@llmr/core/test';
+import { createNodeEngine } from '@llmr/engine-node';
 import { encodeWithBpe, oracleContinuation, referenceGreedy } from '@llmr/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokenOnnxDir, onnxFixture } from './__fixtures__/onnx-fixture';

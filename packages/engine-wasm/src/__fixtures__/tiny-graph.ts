@@ -2,8 +2,9 @@
  * A tiny graph for the engine conformance kit, built with @llmr/convert's graph builder:
  * y = softmax(x @ w + b) and the argmax of each row as int64, over a dynamic batch.
  */
-import type { TensorV1 } from '@llmr/core';
+
 import { OnnxGraphBuilder } from '@llmr/convert';
+import type { TensorV1 } from '@llmr/core';
 
 export function tinyGraph(): {
   model: Uint8Array;

@@ -3,9 +3,10 @@
  * checks and the tiny model through @llmr/loader-onnx on engine-wasm and engine-webgpu,
  * and reports plain JSON back to the test.
  */
-import { engineChecks } from '../../../core/src/test/engine-checks';
 import type { EngineV1, TensorV1 } from '@llmr/core';
 import { generate } from '@llmr/core';
+// Bundled from core's engine-checks module alone (the kit's index pulls in vitest).
+import { engineChecks } from '@llmr/core/test';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import { createOnnxLoader, type OnnxModel, selectOnnxEngine } from '@llmr/loader-onnx';
 import * as ort from 'onnxruntime-web';

@@ -1,0 +1,223 @@
+/**
+ * Decode speed of one generated Llama model (random weights, ~25M parameters by default),
+ * in one run and on the same graph bytes and thread count:
+ *   - `ort-direct`: a hand-written greedy loop on onnxruntime-node (the floor: no llmr);
+ *   - `llmr-node`: @llmr/loader-onnx on @llmr/engine-node (tokenizer, sampler, stream);
+ *   - `llmr-node-x4`: four concurrent requests (batched decode), aggregate tokens/s;
+ *   - `llmr-wasm`: @llmr/loader-onnx on @llmr/engine-wasm.
+ * Prints a table and one JSON line. Settings: BENCH_HIDDEN, BENCH_LAYERS, BENCH_TOKENS,
+ * BENCH_THREADS. Run: pnpm --filter @llmr/loader-onnx bench (builds first).
+ */
+import { createMemoryTensorSource, hfModelToOnnxBytes } from '@llmr/convert';
+import type { ModelV1 } from '@llmr/core';
+import { createNodeEngine } from '@llmr/engine-node';
+import { createWasmEngine } from '@llmr/engine-wasm';
+import {
+  fixtureTokenizer,
+  type LlamaConfig,
+  parameterCount,
+  randomWeights,
+  toConfigJson,
+  toTokenizerConfig,
+  toTokenizerJson,
+} from '@llmr/fixtures';
+import { loadOnnxModel, memoryFiles } from '@llmr/loader-onnx';
+import * as ort from 'onnxruntime-node';
+
+const hidden = Number(process.env.BENCH_HIDDEN ?? 512);
+const layers = Number(process.env.BENCH_LAYERS ?? 8);
+const tokens = Number(process.env.BENCH_TOKENS ?? 64);
+const threads = Number(process.env.BENCH_THREADS ?? 2);
+const PROMPT = 'Once upon a time there was a small model that wanted to run everywhere.';
+
+const bpe = fixtureTokenizer(384);
+const config: LlamaConfig = {
+  vocabSize: bpe.vocab.size,
+  hiddenSize: hidden,
+  intermediateSize: hidden * 3,
+  numLayers: layers,
+  numHeads: 8,
+  numKvHeads: 4,
+  ropeTheta: 10000,
+  rmsNormEps: 1e-5,
+  contextLength: 1024,
+  bosTokenId: bpe.specialTokens['<|begin_of_text|>'],
+  // No end of sequence within reach: every run generates exactly `tokens` tokens.
+  eosTokenId: bpe.specialTokens['<|end_of_text|>'],
+};
+const weights = randomWeights(config, 11);
+const configJson = toConfigJson(config);
+const graph = await hfModelToOnnxBytes({
+  dir: 'bench',
+  config: configJson,
+  tensors: createMemoryTensorSource(weights),
+});
+const tokenizerConfig = { ...toTokenizerConfig(bpe), eos_token: '<|end_of_text|>' };
+const files = memoryFiles({
+  'config.json': configJson,
+  'tokenizer.json': toTokenizerJson(bpe),
+  'tokenizer_config.json': tokenizerConfig,
+  'onnx/model.onnx': graph,
+});
+
+interface Row {
+  runner: string;
+  ttftMs: number;
+  decodeTokensPerSecond: number;
+  tokens: number;
+}
+
+async function ortDirect(promptIds: number[]): Promise<Row & { ids: number[] }> {
+  const session = await ort.InferenceSession.create(graph, {
+    intraOpNumThreads: threads,
+    executionProviders: ['cpu'],
+  });
+  const headDim = hidden / config.numHeads;
+  const empty = new ort.Tensor('float32', new Float32Array(0), [1, config.numKvHeads, 0, headDim]);
+  let past: Record<string, ort.Tensor> = {};
+  for (let layer = 0; layer < layers; layer++) {
+    past[`past_key_values.${layer}.key`] = empty;
+    past[`past_key_values.${layer}.value`] = empty;
+  }
+  const ids: number[] = [];
+  let feed = promptIds;
+  let length = 0;
+  const started = performance.now();
+  let firstAt = 0;
+  while (ids.length < tokens) {
+    const total = length + feed.length;
+    const outputs = await session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(feed, BigInt), [1, feed.length]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+      position_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from(feed, (_, index) => BigInt(length + index)),
+        [1, feed.length],
+      ),
+      ...past,
+    });
+    const logits = outputs.logits!.data as Float32Array;
+    const row = logits.subarray(logits.length - config.vocabSize);
+    let best = 0;
+    for (let index = 1; index < row.length; index++) if (row[index]! > row[best]!) best = index;
+    ids.push(best);
+    if (ids.length === 1) firstAt = performance.now();
+    past = {};
+    for (let layer = 0; layer < layers; layer++) {
+      past[`past_key_values.${layer}.key`] = outputs[`present.${layer}.key`]!;
+      past[`past_key_values.${layer}.value`] = outputs[`present.${layer}.value`]!;
+    }
+    length = total;
+    feed = [best];
+  }
+  const ended = performance.now();
+  await session.release();
+  return {
+    runner: 'ort-direct',
+    ttftMs: firstAt - started,
+    decodeTokensPerSecond: ((ids.length - 1) * 1000) / (ended - firstAt),
+    tokens: ids.length,
+    ids,
+  };
+}
+
+async function timeStream(model: ModelV1, seed: number) {
+  const started = performance.now();
+  const { stream } = await model.doStream({
+    prompt: PROMPT,
+    maxTokens: tokens,
+    temperature: 0,
+    seed,
+  });
+  const reader = stream.getReader();
+  let firstAt = 0;
+  const ids: number[] = [];
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (value.type === 'text-delta' && value.tokens?.length) {
+      if (!firstAt) firstAt = performance.now();
+      ids.push(...value.tokens);
+    }
+    if (value.type === 'error') throw value.error;
+  }
+  return { started, firstAt, ended: performance.now(), ids };
+}
+
+async function llmr(
+  runner: string,
+  engine: Parameters<typeof loadOnnxModel>[1]['engine'],
+  concurrent = 1,
+) {
+  const model = await loadOnnxModel(files, { engine, id: 'bench', batching: concurrent > 1 });
+  await timeStream(model, 0); // warm-up (session caches, JIT)
+  const runs = await Promise.all(
+    Array.from({ length: concurrent }, (_, index) => timeStream(model, index)),
+  );
+  await model.dispose();
+  const firstAt = Math.max(...runs.map((run) => run.firstAt));
+  const ended = Math.max(...runs.map((run) => run.ended));
+  const generated = runs.reduce((sum, run) => sum + run.ids.length - 1, 0);
+  return {
+    row: {
+      runner,
+      ttftMs: Math.max(...runs.map((run) => run.firstAt - run.started)),
+      decodeTokensPerSecond: (generated * 1000) / (ended - firstAt),
+      tokens: runs[0]!.ids.length,
+    } satisfies Row,
+    ids: runs[0]!.ids,
+  };
+}
+
+const promptIds = [
+  config.bosTokenId,
+  ...(await loadOnnxModel(files, { engine: createNodeEngine() }).then(async (model) => {
+    const ids = model.tokenizer.encode(PROMPT, { addSpecialTokens: false });
+    await model.dispose();
+    return ids;
+  })),
+];
+await ortDirect(promptIds); // warm-up
+const direct = await ortDirect(promptIds);
+const node = await llmr('llmr-node', createNodeEngine({ threads }));
+const batched = await llmr('llmr-node-x4', createNodeEngine({ threads }), 4);
+const wasm = await llmr('llmr-wasm', createWasmEngine({ threads: 1 }));
+const sameTokens = JSON.stringify(direct.ids) === JSON.stringify(node.ids);
+const rows: Row[] = [
+  {
+    runner: direct.runner,
+    ttftMs: direct.ttftMs,
+    decodeTokensPerSecond: direct.decodeTokensPerSecond,
+    tokens: direct.tokens,
+  },
+  node.row,
+  batched.row,
+  wasm.row,
+];
+console.log(
+  `model: ${(parameterCount(config) / 1e6).toFixed(1)}M parameters (hidden ${hidden}, ${layers} layers, f32), prompt ${promptIds.length} tokens, ${tokens} generated, ${threads} threads (wasm: 1)`,
+);
+console.table(
+  rows.map((row) => ({
+    runner: row.runner,
+    'ttft ms': row.ttftMs.toFixed(1),
+    'decode tok/s': row.decodeTokensPerSecond.toFixed(1),
+    'vs ort-direct': (row.decodeTokensPerSecond / direct.decodeTokensPerSecond).toFixed(2),
+  })),
+);
+console.log(`llmr-node greedy tokens identical to ort-direct: ${sameTokens}`);
+console.log(
+  JSON.stringify({
+    bench: 'loader-onnx-decode',
+    parameters: parameterCount(config),
+    promptTokens: promptIds.length,
+    tokens,
+    threads,
+    sameTokens,
+    results: rows.map((row) => ({
+      ...row,
+      ttftMs: Number(row.ttftMs.toFixed(2)),
+      decodeTokensPerSecond: Number(row.decodeTokensPerSecond.toFixed(2)),
+    })),
+  }),
+);
