@@ -163,6 +163,42 @@ describe('the oracle through ONNX', () => {
   });
 });
 
+describe('a transformers.js-style fp16 directory (onnx/model_fp16.onnx, float16 KV cache and logits)', () => {
+  it('is found by dtype, decodes like the reference, and batches float16 caches', async () => {
+    const { convertHfToOnnx } = await import('@llmr/convert');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const output = await mkdtemp(join(tmpdir(), 'llmr-fp16-'));
+    await convertHfToOnnx({
+      input: random.dir,
+      output,
+      dtype: 'f16',
+      ioDtype: 'float16',
+      fileName: 'model_fp16.onnx',
+    });
+    const model = (await onnxLoader.doLoad(output, { engine, dtype: 'fp16' })) as OnnxModel;
+    try {
+      expect(model.info.quantization).toBe('fp16');
+      const prompt = 'The router sent';
+      const ids = model.tokenizer.encode(prompt);
+      const result = await generate(model, { prompt, maxTokens: 8, temperature: 0 });
+      expect(result.tokens).toEqual(referenceGreedy(random.config, random.weights, ids, 8));
+      const prompts = ['Once upon a time', 'The quick brown fox', 'A token is'];
+      const alone = [];
+      for (const text of prompts)
+        alone.push((await generate(model, { prompt: text, maxTokens: 8, temperature: 0 })).tokens);
+      const together = await Promise.all(
+        prompts.map((text) => generate(model, { prompt: text, maxTokens: 8, temperature: 0 })),
+      );
+      expect(together.map((entry) => entry.tokens)).toEqual(alone);
+      expect(model.stats.batchedRuns).toBeGreaterThan(0);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe('engine choice', () => {
   it('picks the best available engine among several and says why', async () => {
     const loader = createOnnxLoader({

@@ -28,6 +28,8 @@ export interface ConvertToOnnxOptions {
   dtype?: OnnxDtype;
   blockSize?: number;
   quantFormat?: LlamaDecoderOptions['quantFormat'];
+  /** KV cache and logits element type (see LlamaDecoderOptions.ioDtype). */
+  ioDtype?: LlamaDecoderOptions['ioDtype'];
   /**
    * `auto` (default): weights go to onnx/model.onnx_data only when the model would pass
    * protobuf's 2 GiB limit; `always`; `never` (a model that large then fails clearly).
@@ -109,6 +111,7 @@ export async function writeHfModelAsOnnx(
       dtype,
       blockSize: options.blockSize,
       quantFormat: options.quantFormat,
+      ioDtype: options.ioDtype,
       abortSignal: options.abortSignal,
       onTensor: (tensor) => options.onProgress?.({ stage: 'tensors', tensor }),
       store: async (_name, bytes) => {

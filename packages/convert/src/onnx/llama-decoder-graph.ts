@@ -35,6 +35,12 @@ export interface LlamaDecoderOptions {
    * external location after writing them elsewhere.
    */
   store?: (name: string, bytes: Uint8Array) => Promise<OnnxInitializer['data']>;
+  /**
+   * Element type of the KV cache inputs/outputs and of the logits. `float16` gives the
+   * interface of Optimum's and transformers.js's fp16 exports (compute stays float32).
+   * Default `float32`.
+   */
+  ioDtype?: 'float32' | 'float16';
   abortSignal?: AbortSignal;
   onTensor?: (name: string) => void;
 }
@@ -264,13 +270,18 @@ export async function buildLlamaDecoderGraph(
   const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
   const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const ioType = options.ioDtype ?? 'float32';
+  const half16 = ioType === 'float16';
   const past: { key: string; value: string }[] = [];
   for (let layer = 0; layer < layers; layer++) {
     const dims = ['batch_size', kvHeads, 'past_sequence_length', headDim];
-    past.push({
-      key: g.input(`past_key_values.${layer}.key`, 'float32', dims),
-      value: g.input(`past_key_values.${layer}.value`, 'float32', dims),
-    });
+    const key = g.input(`past_key_values.${layer}.key`, ioType, dims);
+    const value = g.input(`past_key_values.${layer}.value`, ioType, dims);
+    past.push(
+      half16
+        ? { key: g.op('Cast', [key], { to: 1 }), value: g.op('Cast', [value], { to: 1 }) }
+        : { key, value },
+    );
   }
 
   // The additive attention bias, once for all layers: query i (cache index past + i) may
@@ -362,22 +373,16 @@ export async function buildLlamaDecoderGraph(
       await optionalBias(`${prefix}.self_attn.v_proj.bias`),
     );
     const queries = rope(headsFirst(q, heads));
-    const keys = g.op(
-      'Concat',
-      [past[layer]!.key, rope(headsFirst(k, kvHeads))],
-      { axis: 2 },
-      {
-        output: `present.${layer}.key`,
-      },
-    );
-    const values = g.op(
-      'Concat',
-      [past[layer]!.value, headsFirst(v, kvHeads)],
-      { axis: 2 },
-      {
-        output: `present.${layer}.value`,
-      },
-    );
+    const present = (kind: 'key' | 'value', value: string) => {
+      const name = `present.${layer}.${kind}`;
+      if (!half16)
+        return g.op('Concat', [past[layer]![kind], value], { axis: 2 }, { output: name });
+      const joined = g.op('Concat', [past[layer]![kind], value], { axis: 2 });
+      g.op('Cast', [joined], { to: 10 }, { output: name });
+      return joined;
+    };
+    const keys = present('key', rope(headsFirst(k, kvHeads)));
+    const values = present('value', headsFirst(v, kvHeads));
     const grouped = g.op('Reshape', [queries, groupedShape]);
     const keysT = g.op('Transpose', [g.op('Unsqueeze', [keys, axes(2)])], {
       perm: [0, 1, 2, 4, 3],
@@ -403,27 +408,19 @@ export async function buildLlamaDecoderGraph(
 
   const final = await rmsNorm(x, 'model.norm.weight');
   const tied = config.tie_word_embeddings === true || !names.has('lm_head.weight');
-  let logits: string;
-  if (tied) {
-    // The head shares the embedding matrix: logits = x @ E^T, no second copy stored.
-    logits = g.op(
-      'MatMul',
-      [final, g.op('Transpose', [embedding], { perm: [1, 0] })],
-      {},
-      {
-        output: 'logits',
-      },
-    );
-  } else {
-    const head = await linear(final, 'lm_head.weight');
-    logits = g.op('Identity', [head], {}, { output: 'logits' });
-  }
+  // The head shares the embedding matrix when tied: logits = x @ E^T, no second copy stored.
+  const head = tied
+    ? g.op('MatMul', [final, g.op('Transpose', [embedding], { perm: [1, 0] })])
+    : await linear(final, 'lm_head.weight');
+  const logits = half16
+    ? g.op('Cast', [head], { to: 10 }, { output: 'logits' })
+    : g.op('Identity', [head], {}, { output: 'logits' });
 
-  g.output(logits, 'float32', ['batch_size', 'sequence_length', vocab]);
+  g.output(logits, ioType, ['batch_size', 'sequence_length', vocab]);
   for (let layer = 0; layer < layers; layer++) {
     const dims = ['batch_size', kvHeads, 'total_sequence_length', headDim];
-    g.output(`present.${layer}.key`, 'float32', dims);
-    g.output(`present.${layer}.value`, 'float32', dims);
+    g.output(`present.${layer}.key`, ioType, dims);
+    g.output(`present.${layer}.value`, ioType, dims);
   }
   g.validate();
   return { builder: g, layers, kvHeads, headDim, fallbacks };
