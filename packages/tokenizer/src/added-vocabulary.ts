@@ -57,6 +57,8 @@ export interface Segment {
 class PatternSet {
   /** Candidates by first UTF-16 unit, longest first. */
   private readonly byFirstUnit = new Map<number, Array<{ content: string; token: AddedToken }>>();
+  /** Finds the next position holding a first unit of some pattern. */
+  private readonly firstUnits: RegExp;
 
   constructor(entries: Array<{ content: string; token: AddedToken }>) {
     for (const entry of entries) {
@@ -71,6 +73,11 @@ class PatternSet {
     }
     for (const list of this.byFirstUnit.values())
       list.sort((a, b) => b.content.length - a.content.length);
+    const units = [...this.byFirstUnit.keys()].map(
+      (unit) => `\\u${unit.toString(16).padStart(4, '0')}`,
+    );
+    // No pattern: a class that matches nothing.
+    this.firstUnits = new RegExp(units.length > 0 ? `[${units.join('')}]` : '[^\\s\\S]', 'g');
   }
 
   get isEmpty(): boolean {
@@ -83,7 +90,12 @@ class PatternSet {
     const segments: Segment[] = [];
     let startOffset = 0;
     let index = 0;
+    const firstUnits = this.firstUnits;
     while (index < text.length) {
+      firstUnits.lastIndex = index;
+      const next = firstUnits.exec(text);
+      if (next === null) break;
+      index = next.index;
       const candidates = this.byFirstUnit.get(text.charCodeAt(index));
       let matched: { content: string; token: AddedToken } | undefined;
       if (candidates) {

@@ -39,20 +39,43 @@ export const BYTE_TO_STRING: readonly string[] = Array.from(BYTE_TO_CHAR, (code)
 const CHUNK = 4096;
 /** Maps text to its byte-level string: one character per UTF-8 byte. */
 export function toByteLevel(text: string): string {
-  let ascii = true;
+  if (text.length > 256) return toByteLevelLong(text);
+  // Short pieces (almost all pre-tokenized words): encode by hand, no allocations but the result.
+  let out = '';
   for (let index = 0; index < text.length; index++) {
-    if (text.charCodeAt(index) >= 0x80) {
-      ascii = false;
-      break;
+    let code = text.charCodeAt(index);
+    if (code < 0x80) {
+      out += BYTE_TO_STRING[code];
+      continue;
     }
-  }
-  if (ascii && text.length <= 64) {
-    let out = '';
-    for (let index = 0; index < text.length; index++) {
-      out += BYTE_TO_STRING[text.charCodeAt(index)];
+    if (code < 0x800) {
+      out += BYTE_TO_STRING[0xc0 | (code >> 6)]! + BYTE_TO_STRING[0x80 | (code & 0x3f)]!;
+      continue;
     }
-    return out;
+    if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        index++;
+        out +=
+          BYTE_TO_STRING[0xf0 | (code >> 18)]! +
+          BYTE_TO_STRING[0x80 | ((code >> 12) & 0x3f)]! +
+          BYTE_TO_STRING[0x80 | ((code >> 6) & 0x3f)]! +
+          BYTE_TO_STRING[0x80 | (code & 0x3f)]!;
+        continue;
+      }
+    }
+    // Lone surrogates were replaced before this point; encode as U+FFFD would be anyway.
+    if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+    out +=
+      BYTE_TO_STRING[0xe0 | (code >> 12)]! +
+      BYTE_TO_STRING[0x80 | ((code >> 6) & 0x3f)]! +
+      BYTE_TO_STRING[0x80 | (code & 0x3f)]!;
   }
+  return out;
+}
+
+function toByteLevelLong(text: string): string {
   const bytes = utf8Encode(text);
   const codes = new Uint16Array(bytes.length);
   for (let index = 0; index < bytes.length; index++) codes[index] = BYTE_TO_CHAR[bytes[index]!]!;

@@ -40,6 +40,13 @@ export class BpeModel implements TokenizerModel {
   private readonly fuseUnk: boolean;
   private readonly byteFallbackIds: Int32Array | null;
   private readonly ignoreMerges: boolean;
+  /**
+   * SentencePiece vocabularies mark word starts with "▁" and have no token with "▁" after
+   * another character. Then no merge crosses the point before such a "▁", so the pieces
+   * between those points can be merged (and cached) one by one with the same result. This
+   * matters because those tokenizers have no pre-tokenizer: a whole paragraph is one word.
+   */
+  private readonly markerSplit: RegExp | null;
   /** Per cached word: `id, start, end` triples. */
   private readonly cache = new Map<string, Int32Array>();
 
@@ -90,6 +97,17 @@ export class BpeModel implements TokenizerModel {
       }
       this.pairs.set(leftId, rightId, rank, mergedId);
     });
+    this.markerSplit = null;
+    if (!this.prefix && !this.suffix && this.vocabulary.has('▁')) {
+      let crossing = false;
+      for (const token of this.vocabulary.keys()) {
+        if (/[^▁]▁/u.test(token)) {
+          crossing = true;
+          break;
+        }
+      }
+      if (!crossing) this.markerSplit = /(?<=[^▁])(?=▁)/u;
+    }
     if (options.byteFallback) {
       this.byteFallbackIds = new Int32Array(256).fill(-1);
       for (let byte = 0; byte < 256; byte++) {
@@ -119,6 +137,28 @@ export class BpeModel implements TokenizerModel {
         return;
       }
     }
+    if (this.markerSplit && word.length > 1 && word.indexOf('▁', 1) > 0 && !this.cache.has(word)) {
+      let offset = 0;
+      for (const part of word.split(this.markerSplit)) {
+        const before = ids.length;
+        this.tokenizeWord(part, ids, offsets);
+        if (offsets && offset > 0) {
+          for (
+            let index = (before - ids.length) * 2 + offsets.length;
+            index < offsets.length;
+            index++
+          ) {
+            offsets[index]! += offset;
+          }
+        }
+        offset += part.length;
+      }
+      return;
+    }
+    this.tokenizeWord(word, ids, offsets);
+  }
+
+  private tokenizeWord(word: string, ids: number[], offsets: number[] | null): void {
     let result = this.cache.get(word);
     if (result === undefined) {
       result = this.mergeWord(word);
