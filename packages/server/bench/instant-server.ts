@@ -1,0 +1,16 @@
+/** The server under load, in its own process: an instant scripted model behind the router. */
+import { createMockLoader } from '@llmr/loader-mock';
+import { createRouter } from '@llmr/router';
+import { createRouterBackend, createServer } from '../src/index';
+
+const router = createRouter({
+  loaders: [createMockLoader()],
+  models: [{ id: 'instant', source: 'mock:script?reply=ok' }],
+  retry: { maxRetries: 0 },
+});
+const backend = createRouterBackend(router, { defaultModel: 'instant' });
+const server = await createServer({ backend, logger: false, apiKeys: [] });
+await backend.preload();
+const url = await server.listen({ port: 0 });
+process.stdout.write(`${url}\n`);
+process.on('SIGTERM', () => void server.shutdown().then(() => process.exit(0)));
