@@ -42,9 +42,7 @@ let reference: number[];
 async function bundle(): Promise<string> {
   // Workspace packages from source, as vitest's aliases do; the conformance kit's checks
   // without its vitest wrappers.
-  const sources: Record<string, string> = {
-    '@llmr/core/test': join(packages, 'core', 'src', 'test', 'engine-checks.ts'),
-  };
+  const sources: Record<string, string> = {};
   for (const name of ['core', 'engine-wasm', 'loader-onnx', 'tokenizer'])
     sources[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
   const result = await build({
@@ -59,8 +57,19 @@ async function bundle(): Promise<string> {
         name: 'llmr-workspace',
         setup(builder) {
           builder.onResolve({ filter: /^@llmr\// }, (args) =>
-            sources[args.path] ? { path: sources[args.path] } : undefined,
+            args.path === '@llmr/core/test'
+              ? { path: 'kit', namespace: 'llmr-kit' }
+              : sources[args.path]
+                ? { path: sources[args.path] }
+                : undefined,
           );
+          // The kit's checks without its vitest wrappers (vitest does not run in a page).
+          builder.onLoad({ filter: /.*/, namespace: 'llmr-kit' }, () => ({
+            contents:
+              "export { engineChecks } from './engine-checks';\nexport { modelChecks } from './model-checks';\n",
+            resolveDir: join(packages, 'core', 'src', 'test'),
+            loader: 'ts',
+          }));
         },
       },
     ],
@@ -173,6 +182,7 @@ beforeAll(async () => {
     modelUrl: `${served.origin}/model/`,
     prompt: PROMPT,
     steps: STEPS,
+    modelChecks: true,
   };
   results = (await page.evaluate(
     (value) =>
@@ -201,6 +211,12 @@ describe('in Chromium', () => {
       it('passes the engine conformance checks', () => {
         const checks = results[engine].checks;
         expect(Object.keys(checks).length).toBeGreaterThanOrEqual(4);
+        for (const [name, outcome] of Object.entries(checks)) expect(outcome, name).toBe('ok');
+      });
+
+      it('passes the model conformance checks (testModel) through @llmr/loader-onnx', () => {
+        const checks = results[engine].modelChecks ?? {};
+        expect(Object.keys(checks).length).toBeGreaterThanOrEqual(10);
         for (const [name, outcome] of Object.entries(checks)) expect(outcome, name).toBe('ok');
       });
 

@@ -6,7 +6,7 @@
 import type { EngineV1, TensorV1 } from '@llmr/core';
 import { generate } from '@llmr/core';
 // Bundled from core's engine-checks module alone (the kit's index pulls in vitest).
-import { engineChecks } from '@llmr/core/test';
+import { engineChecks, modelChecks } from '@llmr/core/test';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import { createOnnxLoader, type OnnxModel, selectOnnxEngine } from '@llmr/loader-onnx';
 import * as ort from 'onnxruntime-web';
@@ -25,19 +25,23 @@ export interface BrowserTestInput {
   modelUrl: string;
   prompt: string;
   steps: number;
+  /** Also run the model conformance checks (slower: dozens of generations). */
+  modelChecks?: boolean;
 }
 
 export interface EngineReport {
   available: boolean;
   reason?: string;
   checks: Record<string, string>;
+  /** The model conformance checks, on the fixture model through @llmr/loader-onnx. */
+  modelChecks?: Record<string, string>;
   tokens?: number[];
   text?: string;
   kvCache?: unknown;
   kvOnDevice?: boolean;
   error?: string;
   /** Milliseconds: conformance checks, then load + generate. */
-  timings?: { checks: number; model: number };
+  timings?: { checks: number; model: number; modelChecks?: number };
 }
 
 function tensor(json: TensorJson): TensorV1 {
@@ -120,6 +124,33 @@ async function runEngine(engine: EngineV1, input: BrowserTestInput): Promise<Eng
     checks: Math.round(checked - started),
     model: Math.round(performance.now() - checked),
   };
+  if (input.modelChecks) {
+    const modelStarted = performance.now();
+    report.modelChecks = {};
+    const loader = createOnnxLoader({ engine });
+    const createModel = () => loader.doLoad(input.modelUrl);
+    const shared = await createModel();
+    const context = {
+      model: shared,
+      createModel,
+      prompt: 'Once upon a time',
+      prompts: ['The capital of France is', 'def fibonacci(n):', '1, 2, 3, 4,'],
+      maxTokens: 12,
+      seed: 42,
+      temperature: 0.8,
+      abortSlackTokens: 1,
+    };
+    for (const [name, check] of Object.entries(modelChecks)) {
+      try {
+        await check(context);
+        report.modelChecks[name] = 'ok';
+      } catch (error) {
+        report.modelChecks[name] = String((error as Error)?.message ?? error);
+      }
+    }
+    await shared.dispose();
+    report.timings.modelChecks = Math.round(performance.now() - modelStarted);
+  }
   return report;
 }
 
