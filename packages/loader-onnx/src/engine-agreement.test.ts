@@ -20,7 +20,7 @@ import {
 } from '@llmr/fixtures';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OnnxFixture, onnxFixture } from './__fixtures__/onnx-fixture';
+import { type OnnxFixture, onnxFixture, removeOnnxFixtures } from './__fixtures__/onnx-fixture';
 import { decoderLayout, KvDecoder } from './kv-decoder';
 import { onnxLoader } from './onnx-loader';
 
@@ -48,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await llama?.dispose();
   await rm(dir, { recursive: true, force: true });
+  await removeOnnxFixtures();
 });
 
 async function llamaCppGreedy(fixture: OnnxFixture, prompt: number[], steps: number) {

@@ -9,13 +9,14 @@ import { testLoader, testModel } from '@llmr/core/test';
 import { createNodeEngine } from '@llmr/engine-node';
 import { encodeWithBpe, oracleContinuation, referenceGreedy } from '@llmr/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokenOnnxDir, onnxFixture } from './__fixtures__/onnx-fixture';
+import { brokenOnnxDir, onnxFixture, removeOnnxFixtures } from './__fixtures__/onnx-fixture';
 import { createOnnxLoader, onnxLoader } from './onnx-loader';
 import type { OnnxModel } from './onnx-model';
 
 const engine = createNodeEngine({ threads: 1 });
 const random = await onnxFixture('random');
 const broken = await brokenOnnxDir();
+afterAll(removeOnnxFixtures);
 
 testModel({
   name: 'onnx (random fixture, onnxruntime-node)',
@@ -166,7 +167,7 @@ describe('the oracle through ONNX', () => {
 describe('a transformers.js-style fp16 directory (onnx/model_fp16.onnx, float16 KV cache and logits)', () => {
   it('is found by dtype, decodes like the reference, and batches float16 caches', async () => {
     const { convertHfToOnnx } = await import('@llmr/convert');
-    const { mkdtemp } = await import('node:fs/promises');
+    const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const output = await mkdtemp(join(tmpdir(), 'llmr-fp16-'));
@@ -195,6 +196,7 @@ describe('a transformers.js-style fp16 directory (onnx/model_fp16.onnx, float16 
       expect(model.stats.batchedRuns).toBeGreaterThan(0);
     } finally {
       await model.dispose();
+      await rm(output, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@
  * Tiny ONNX model directories for the loader's tests: a fixture HF model (random or
  * oracle weights) exported by @llmr/convert, cached per kind/dtype for the test run.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertHfToOnnx, type OnnxDtype } from '@llmr/convert';
@@ -48,4 +48,12 @@ export async function brokenOnnxDir(): Promise<string> {
     await writeFile(join(dir, name), await readFile(join(fixture.onnxDir, name)));
   await writeFile(join(dir, 'onnx', 'model.onnx'), new Uint8Array([8, 1, 2, 3, 0xff, 0xff]));
   return dir;
+}
+
+/** Removes every fixture this test file made. */
+export async function removeOnnxFixtures(): Promise<void> {
+  const dir = await root;
+  root = undefined;
+  made.clear();
+  if (dir) await rm(dir, { recursive: true, force: true });
 }
