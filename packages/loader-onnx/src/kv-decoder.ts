@@ -106,6 +106,8 @@ export function decoderLayout(
 export interface KvCache {
   past: Map<string, TensorV1> | undefined;
   length: number;
+  /** Set when its request ended: a step still in flight frees its outputs at once. */
+  closed?: boolean;
 }
 
 const int64 = (values: ArrayLike<number>, dims: number[]): TensorV1 => ({
@@ -159,6 +161,12 @@ export class KvDecoder {
   releaseCache(cache: KvCache): void {
     if (cache.past) (this.session as SessionExtras).releaseTensors?.([...cache.past.values()]);
     cache.past = undefined;
+  }
+
+  /** The request is over: free its cache now and whatever a step in flight returns. */
+  closeCache(cache: KvCache): void {
+    cache.closed = true;
+    this.releaseCache(cache);
   }
 
   private emptyPast(batch: number): Map<string, TensorV1> {
@@ -230,6 +238,7 @@ export class KvDecoder {
     this.releaseCache(cache);
     cache.past = next;
     cache.length = total;
+    if (cache.closed) this.releaseCache(cache);
     return this.logitsRows(outputs.logits!, 1)[0]!;
   }
 

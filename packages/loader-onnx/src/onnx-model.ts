@@ -215,6 +215,8 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
         if (constraint?.finished) return undefined;
         const logits = await scheduler.run({ cache, tokens: feed }, options.abortSignal);
         const mask = constraint?.mask();
+        // No token can continue the document (a vocabulary without the needed bytes): end here.
+        if (mask && !mask.includes(1)) return undefined;
         const sampled = sampler.sample(logits, { history, mask, topLogprobs });
         if (eos.includes(sampled.token)) return undefined;
         constraint?.accept(sampled.token);
@@ -238,7 +240,7 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
         nextToken,
         onEnd: () => {
           scheduler.active--;
-          decoder.releaseCache(cache);
+          decoder.closeCache(cache);
         },
         metadata: { engine: settings.engineName, kvCache: kvCacheLocation },
       });
