@@ -211,7 +211,12 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
           llama,
           model,
           context,
-          tokenizer: createLlamaTokenizer(model, chatTemplate, normalizer),
+          tokenizer: createLlamaTokenizer(
+            model,
+            chatTemplate,
+            normalizer,
+            meta.tokenizer.tokens?.length ?? meta.vocabSize,
+          ),
           threads,
           maxQueue: options.maxQueue ?? 64,
           runtime,

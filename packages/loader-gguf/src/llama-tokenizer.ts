@@ -12,11 +12,13 @@ export function createLlamaTokenizer(
   chatTemplate: string | undefined,
   /** Set when the source tokenizer normalized to NFC (recorded by @llmr/convert). */
   normalizer?: 'NFC',
+  vocabularySize?: number,
 ): TokenizerV1 {
   const tokens = model.tokens;
-  const bos = tokens.bos ?? undefined;
-  const eos = tokens.eos ?? undefined;
-  const specialIds = [bos, eos, tokens.eot ?? undefined].filter(
+  // node-llama-cpp brands token ids; llmr's spec uses plain numbers.
+  const bos = (tokens.bos ?? undefined) as number | undefined;
+  const eos = (tokens.eos ?? undefined) as number | undefined;
+  const specialIds = [bos, eos, (tokens.eot ?? undefined) as number | undefined].filter(
     (id): id is number => id !== undefined,
   );
   const specialStrings = {
@@ -27,9 +29,7 @@ export function createLlamaTokenizer(
 
   return {
     specificationVersion: 'v1',
-    vocabularySize:
-      model.fileInsights.vocabularySize ??
-      Number(model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0),
+    vocabularySize: vocabularySize ?? 0,
     specialTokens: { bos, eos, all: specialIds },
     encode(text, { addSpecialTokens = true } = {}) {
       // Special-token text (e.g. "<|im_start|>") parses as the special token, as llama-server does.

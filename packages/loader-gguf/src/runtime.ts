@@ -32,7 +32,7 @@ export async function getSharedLlama(gpu: 'auto' | 'on' | 'off'): Promise<Llama>
         build: 'never',
         logLevel: 'error' as never,
         progressLogs: false,
-      } as Parameters<typeof getLlama>[0]),
+      } as unknown as Parameters<typeof getLlama>[0]),
     );
     instance.catch(() => instances.delete(gpu));
     instances.set(gpu, instance);
