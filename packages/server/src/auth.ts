@@ -33,9 +33,13 @@ export function createApiKeyStore(keys: readonly string[]): ApiKeyStore {
   };
 }
 
-/** `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+/**
+ * `Authorization: Bearer <key>` or `x-api-key: <key>`; for WebSocket upgrades only, also
+ * `?api_key=<key>`, because browsers cannot set headers on a WebSocket.
+ */
 export function presentedKey(
   headers: Record<string, string | string[] | undefined>,
+  query?: unknown,
 ): string | undefined {
   const authorization = headers.authorization;
   if (typeof authorization === 'string') {
@@ -43,5 +47,12 @@ export function presentedKey(
     if (match) return match[1];
   }
   const header = headers['x-api-key'];
-  return typeof header === 'string' ? header : undefined;
+  if (typeof header === 'string') return header;
+  const fromQuery = (query as { api_key?: unknown } | undefined)?.api_key;
+  return typeof fromQuery === 'string' && fromQuery.length > 0 ? fromQuery : undefined;
+}
+
+/** A URL with its `api_key` query value hidden, for logs. */
+export function redactApiKey(url: string): string {
+  return url.replace(/([?&]api_key=)[^&#]*/gi, '$1[REDACTED]');
 }

@@ -111,7 +111,7 @@ describe('OpenAI-compatible chat completions', () => {
     expect(events.at(-1)).toBe('[DONE]');
     expect(events[0]!.choices[0].delta).toEqual({ role: 'assistant', content: '' });
     const text = events
-      .filter((event) => event !== '[DONE]' && event.choices?.[0]?.delta?.content)
+      .filter((event) => (event as unknown) !== '[DONE]' && event.choices?.[0]?.delta?.content)
       .map((event) => event.choices[0].delta.content)
       .join('');
     expect(text).toBe('stream me');
@@ -137,10 +137,10 @@ describe('OpenAI-compatible chat completions', () => {
       }),
     });
     const events = sseEvents(await response.text()) as Record<string, any>[];
-    const error = events.find((event) => event !== '[DONE]' && event.error);
+    const error = events.find((event) => (event as unknown) !== '[DONE]' && event.error);
     expect(error!.error.message).toMatch(/failed after 3 tokens/);
     const text = events
-      .filter((event) => event !== '[DONE]' && event.choices?.[0]?.delta?.content)
+      .filter((event) => (event as unknown) !== '[DONE]' && event.choices?.[0]?.delta?.content)
       .map((event) => event.choices[0].delta.content)
       .join('');
     expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(3);

@@ -1,37 +1,32 @@
 /**
- * The llmr server: a Fastify app with the OpenAI-compatible API (REST + SSE), a native
- * model API, health, readiness, Prometheus metrics, OpenAPI docs, API keys, per-key rate
- * limits, and graceful shutdown. Every failure answers OpenAI's error shape; one request
- * failing never touches another.
+ * The llmr server: a Fastify app with the OpenAI-compatible API (REST + SSE), WebSocket
+ * streaming (/v1/ws), GraphQL (/graphql, subscriptions over graphql-ws), a native model
+ * API, health, readiness, Prometheus metrics, OpenAPI docs, API keys, per-key rate limits,
+ * and graceful shutdown. Every transport goes through one generation core; every failure
+ * answers OpenAI's error shape; one request failing never touches another.
  */
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import {
-  collectStream,
-  LlmrError,
-  type ModelV1CallOptions,
-  type ModelV1StreamPart,
-  validateCallOptions,
-} from '@llmr/core';
+import websocket from '@fastify/websocket';
+import { collectStream, LlmrError } from '@llmr/core';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createApiKeyStore, presentedKey } from './auth';
-import type { RoutingInfo, ServerBackend } from './backend';
+import { clientOf, createAccess, sendRefusal, setClient } from './access';
+import { redactApiKey } from './auth';
+import type { ServerBackend } from './backend';
+import { createGenerationCore, type InFlightRequest } from './generation';
+import { registerGraphQL } from './graphql/graphql-plugin';
 import { createMetrics } from './metrics';
-import { observeStream } from './observe-stream';
-import {
-  chatCallOptions,
-  chatCompletionResponse,
-  completionCallOptions,
-  completionResponse,
-  openAIChatLogprobs,
-  openAICompletionLogprobs,
-  openAIFinishReason,
-  openAIUsage,
-} from './openai/convert';
+import { createChunkFormatter, type OpenAIRoute } from './openai/chunks';
 import { openAIError, toOpenAIError } from './openai/errors';
+import {
+  type OpenAIGenerationBody,
+  openAICallOptions,
+  openAIChunkMeta,
+  openAIResponse,
+} from './openai/openai-request';
 import {
   type ChatCompletionBody,
   type CompletionBody,
@@ -40,8 +35,12 @@ import {
   type EmbeddingBody,
   embeddingRequestSchema,
 } from './openai/schemas';
-import { createRateLimiter, type RateLimits } from './rate-limiter';
-import { writeEvent } from './sse';
+import type { RateLimits } from './rate-limiter';
+import { routingHeaders } from './routing';
+import { sendSse } from './sse';
+import { registerWebSocketRoute } from './websocket/websocket-route';
+
+export type { InFlightRequest } from './generation';
 
 export interface ServerOptions {
   backend: ServerBackend;
@@ -56,16 +55,8 @@ export interface ServerOptions {
   logger?: boolean | Record<string, unknown>;
   /** How long shutdown waits for in-flight streams before aborting them (default 10 s). */
   shutdownDeadlineMs?: number;
-}
-
-export interface InFlightRequest {
-  id: string;
-  route: string;
-  model: string;
-  startedAt: number;
-  stream: boolean;
-  /** True until the first token: queued for a model, a sequence, or a prompt's prefill. */
-  waiting: boolean;
+  /** Requests one WebSocket may run at once (default 16). */
+  maxConcurrentPerSocket?: number;
 }
 
 export interface LlmrServer {
@@ -78,32 +69,46 @@ export interface LlmrServer {
 
 const LOCALHOST_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
-function setRoutingHeaders(reply: FastifyReply, routing: RoutingInfo) {
-  reply.header('x-llmr-model', routing.modelId);
-  if (routing.strategy) reply.header('x-llmr-strategy', routing.strategy);
-  reply.header('x-llmr-attempts', String((routing.attempts?.length ?? 0) + 1));
-  if (routing.cached) reply.header('x-llmr-cache', 'hit');
-}
-
 export async function createServer(options: ServerOptions): Promise<LlmrServer> {
   const backend = options.backend;
-  const keys = createApiKeyStore(options.apiKeys ?? (process.env.LLMR_API_KEYS ?? '').split(','));
-  const limiter = createRateLimiter(options.limits ?? {});
-  const inFlight = new Map<string, InFlightRequest & { controller: AbortController }>();
+  let draining = false;
+  const corsOrigins = options.corsOrigins ?? [LOCALHOST_ORIGIN];
+  const access = createAccess({
+    apiKeys: options.apiKeys ?? (process.env.LLMR_API_KEYS ?? '').split(','),
+    limits: options.limits ?? {},
+    isDraining: () => draining,
+    origins: corsOrigins === false ? [] : corsOrigins,
+  });
+  // Queue depth is read from the core at scrape time, so the late binding is safe.
   const metrics = createMetrics(
     () => backend.stats?.(),
-    () => [...inFlight.values()].filter((entry) => entry.waiting).length,
+    () => generations.waiting(),
   );
-  let draining = false;
+  const generations = createGenerationCore({
+    backend,
+    metrics,
+    charge: (client, tokens) => access.charge(client, tokens),
+  });
+  const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
 
   const app = Fastify({
-    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    bodyLimit,
     logger:
       options.logger === false
         ? false
         : {
             level: 'info',
             redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            serializers: {
+              // Fastify's own request fields, with an `?api_key=` (WebSocket auth) hidden.
+              req: (request: FastifyRequest) => ({
+                method: request.method,
+                url: redactApiKey(request.url),
+                host: request.host,
+                remoteAddress: request.ip,
+                remotePort: request.socket?.remotePort,
+              }),
+            },
             ...(typeof options.logger === 'object' ? options.logger : {}),
           },
     requestIdHeader: 'x-request-id',
@@ -113,9 +118,9 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   });
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: false });
-  if (options.corsOrigins !== false) {
+  if (corsOrigins !== false) {
     await app.register(cors, {
-      origin: options.corsOrigins ?? [LOCALHOST_ORIGIN],
+      origin: corsOrigins,
       exposedHeaders: ['x-llmr-model', 'x-llmr-strategy', 'x-llmr-attempts', 'x-request-id'],
     });
   }
@@ -125,12 +130,16 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       info: {
         title: 'llmr API',
         version: '0.1.0',
-        description: 'OpenAI-compatible API served by llmr.',
+        description:
+          'OpenAI-compatible API served by llmr. Also: WebSocket streaming at /v1/ws and GraphQL at /graphql (see the README).',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Registered once, before mercurius, so that /v1/ws and GraphQL subscriptions share one
+  // WebSocket server (mercurius reuses an existing one).
+  await app.register(websocket, { options: { maxPayload: bodyLimit } });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -144,8 +153,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
         { code: mapped.body.error.code, message: mapped.body.error.message },
         'request refused',
       );
-    if (mapped.headers) reply.headers(mapped.headers);
-    return reply.status(mapped.status).send(mapped.body);
+    return sendRefusal(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) => {
     reply
@@ -153,114 +161,35 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       .send(
         openAIError(
           404,
-          `Unknown route ${request.method} ${request.url}. See /docs for the API.`,
+          `Unknown route ${request.method} ${redactApiKey(request.url)}. See /docs for the API.`,
           'invalid_request_error',
           'unknown_route',
         ).body,
       );
   });
 
-  /** Auth and rate limits for /v1 and /api. Returns the client key (key id or IP). */
+  /** Auth and rate limits for /v1 and /api; POSTs count against the request limit. */
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (draining) {
-      const refused = openAIError(
-        503,
-        'The server is shutting down; retry on another instance.',
-        'server_error',
-        'shutting_down',
-      );
-      return reply.status(503).header('retry-after', '5').send(refused.body);
-    }
-    let client = request.ip;
-    if (keys.enabled) {
-      const keyId = keys.verify(presentedKey(request.headers));
-      if (!keyId) {
-        const refused = openAIError(
-          401,
-          'Incorrect or missing API key. Send it as "Authorization: Bearer <key>".',
-          'invalid_request_error',
-          'invalid_api_key',
-        );
-        return reply.status(401).send(refused.body);
-      }
-      client = `key:${keyId}`;
-    }
-    (request as FastifyRequest & { client?: string }).client = client;
-    if (limiter.enabled && request.method === 'POST') {
-      const decision = limiter.take(client);
-      if (!decision.allowed) {
-        const refused = openAIError(
-          429,
-          `${decision.reason} Retry after ${decision.retryAfterSeconds} s.`,
-          'requests',
-          'rate_limit_exceeded',
-        );
-        return reply
-          .status(429)
-          .header('retry-after', String(decision.retryAfterSeconds))
-          .send(refused.body);
-      }
-    }
-  };
-  const clientOf = (request: FastifyRequest) =>
-    (request as FastifyRequest & { client?: string }).client ?? request.ip;
-
-  const track = (request: FastifyRequest, route: string, model: string, stream: boolean) => {
-    const controller = new AbortController();
-    inFlight.set(request.id, {
-      id: request.id,
-      route,
-      model,
-      startedAt: Date.now(),
-      waiting: true,
-      stream,
-      controller,
-    });
-    metrics.inFlight.inc();
-    return controller;
-  };
-  const untrack = (request: FastifyRequest) => {
-    if (inFlight.delete(request.id)) metrics.inFlight.dec();
-  };
-
-  const record = (
-    route: string,
-    model: string,
-    status: number,
-    startedAt: number,
-    observation?: { firstTextAt?: number; usage?: { inputTokens: number; outputTokens: number } },
-  ) => {
-    const labels = { route, model, status: String(status) };
-    metrics.requests.inc(labels);
-    const now = performance.now();
-    metrics.latency.observe(labels, (now - startedAt) / 1000);
-    if (observation?.firstTextAt !== undefined) {
-      metrics.timeToFirstToken.observe({ model }, (observation.firstTextAt - startedAt) / 1000);
-      const decodeSeconds = (now - observation.firstTextAt) / 1000;
-      if (observation.usage && observation.usage.outputTokens > 1 && decodeSeconds > 0) {
-        metrics.tokensPerSecond.observe(
-          { model },
-          (observation.usage.outputTokens - 1) / decodeSeconds,
-        );
-      }
-    }
-    if (observation?.usage) {
-      metrics.tokens.inc({ model, kind: 'input' }, observation.usage.inputTokens);
-      metrics.tokens.inc({ model, kind: 'output' }, observation.usage.outputTokens);
+    const closed = access.open();
+    if (closed) return sendRefusal(reply, closed);
+    const identity = access.identify(request);
+    if (identity.refused) return sendRefusal(reply, identity.refused);
+    setClient(request, identity.client);
+    if (request.method === 'POST') {
+      const refused = access.admit(identity.client);
+      if (refused) return sendRefusal(reply, refused);
     }
   };
 
-  /** Shared by chat and completions: route, generate, answer JSON or SSE. */
-  const generate = async (
+  /** Chat and completions over REST: JSON, or SSE with `stream: true`. */
+  const generate = (
     request: FastifyRequest,
     reply: FastifyReply,
-    route: 'chat' | 'completion',
-    body: ChatCompletionBody | CompletionBody,
-    toOptions: (signal: AbortSignal) => ModelV1CallOptions,
+    route: OpenAIRoute,
+    body: OpenAIGenerationBody,
   ) => {
-    const startedAt = performance.now();
-    const controller = track(request, route, body.model, body.stream === true);
     // A client that goes away aborts its own generation, and only that.
+    const controller = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished)
         controller.abort(
@@ -270,190 +199,35 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
           }),
         );
     });
-    let modelForMetrics = body.model;
-    let status = 200;
-    let observationRef: ReturnType<typeof observeStream>['observation'] | undefined;
-    try {
-      const callOptions = toOptions(controller.signal);
-      validateCallOptions(callOptions);
-      const { stream: raw, routing } = await backend.stream(body.model, callOptions);
-      modelForMetrics = routing.modelId;
-      const entry = inFlight.get(request.id);
-      if (entry) entry.model = routing.modelId;
-      const { stream, observation } = observeStream(raw, () => {
-        if (entry) entry.waiting = false;
-      });
-      observationRef = observation;
-      setRoutingHeaders(reply, routing);
-      const id = `${route === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '').slice(0, 24)}`;
-      const created = Math.floor(Date.now() / 1000);
-      const prefix =
-        route === 'completion' && (body as CompletionBody).echo
-          ? ((callOptions.prompt as string) ?? '')
-          : '';
-
-      if (!body.stream) {
-        const result = await collectStream(stream, { modelId: routing.modelId });
-        limiter.charge(clientOf(request), result.usage.inputTokens + result.usage.outputTokens);
-        return route === 'chat'
-          ? chatCompletionResponse(id, created, routing.modelId, result)
-          : completionResponse(id, created, routing.modelId, result, prefix);
-      }
-      await sendStream(reply, stream, {
-        id,
-        created,
+    return generations.run(
+      {
+        id: request.id,
         route,
-        model: routing.modelId,
-        includeUsage: body.stream_options?.include_usage === true,
-        prefix,
-      });
-      limiter.charge(
-        clientOf(request),
-        (observation.usage?.inputTokens ?? 0) + (observation.usage?.outputTokens ?? 0),
-      );
-      return reply;
-    } catch (error) {
-      status = toOpenAIError(error).status;
-      throw error;
-    } finally {
-      untrack(request);
-      record(route, modelForMetrics, status, startedAt, observationRef);
-    }
-  };
-
-  /**
-   * SSE. Parts are read until the first one that carries content, before any header is
-   * sent: a failure that early (all fallbacks spent) still answers a proper status code.
-   */
-  const sendStream = async (
-    reply: FastifyReply,
-    stream: ReadableStream<ModelV1StreamPart>,
-    meta: {
-      id: string;
-      created: number;
-      route: 'chat' | 'completion';
-      model: string;
-      includeUsage: boolean;
-      prefix: string;
-    },
-  ) => {
-    const reader = stream.getReader();
-    const early: ModelV1StreamPart[] = [];
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (value.type === 'error') throw value.error;
-      early.push(value);
-      if (value.type !== 'stream-start') break;
-    }
-    reply.hijack();
-    const response = reply.raw;
-    response.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const base = { id: meta.id, created: meta.created, model: meta.model };
-    const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-      meta.route === 'chat'
-        ? {
-            ...base,
-            object: 'chat.completion.chunk',
-            choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
-            ...extra,
-          }
-        : {
-            ...base,
-            object: 'text_completion',
-            choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }],
-            ...extra,
-          };
-    let usage: { inputTokens: number; outputTokens: number } | undefined;
-    let toolIndex = 0;
-    if (meta.route === 'chat')
-      await writeEvent(response, chunk({ delta: { role: 'assistant', content: '' } }));
-    else if (meta.prefix) await writeEvent(response, chunk({ text: meta.prefix }));
-
-    const handle = async (part: ModelV1StreamPart): Promise<boolean> => {
-      switch (part.type) {
-        case 'text-delta':
-          if (!part.delta && !part.logprobs) return true;
-          await writeEvent(
-            response,
-            meta.route === 'chat'
-              ? chunk({
-                  delta: { content: part.delta },
-                  logprobs: openAIChatLogprobs(part.logprobs),
-                })
-              : chunk({ text: part.delta, logprobs: openAICompletionLogprobs(part.logprobs) }),
-          );
-          return true;
-        case 'tool-call':
-          if (meta.route === 'chat') {
-            await writeEvent(
-              response,
-              chunk({
-                delta: {
-                  tool_calls: [
-                    {
-                      index: toolIndex++,
-                      id: part.toolCall.id,
-                      type: 'function',
-                      function: {
-                        name: part.toolCall.toolName,
-                        arguments: part.toolCall.arguments,
-                      },
-                    },
-                  ],
-                },
-              }),
-            );
-          }
-          return true;
-        case 'usage':
-          usage = part.usage;
-          return true;
-        case 'finish':
-          await writeEvent(
-            response,
-            meta.route === 'chat'
-              ? chunk({ delta: {}, finish_reason: openAIFinishReason(part.finishReason) })
-              : chunk({ text: '', finish_reason: openAIFinishReason(part.finishReason) }),
-          );
-          if (meta.includeUsage && usage)
-            await writeEvent(response, {
-              ...base,
-              object: meta.route === 'chat' ? 'chat.completion.chunk' : 'text_completion',
-              choices: [],
-              usage: openAIUsage(usage),
-            });
-          return true;
-        case 'error': {
-          // Headers are gone: the error travels in the stream, as OpenAI does it.
-          await writeEvent(response, toOpenAIError(part.error).body);
-          return false;
+        transport: 'http',
+        model: body.model,
+        stream: body.stream === true,
+        client: clientOf(request),
+        controller,
+        callOptions: (signal) => openAICallOptions(route, body, signal),
+      },
+      async (generation) => {
+        reply.headers(routingHeaders(generation.routing));
+        const meta = openAIChunkMeta(
+          route,
+          body,
+          generation.routing.modelId,
+          generation.callOptions,
+        );
+        if (!body.stream) {
+          const result = await collectStream(generation.stream, {
+            modelId: generation.routing.modelId,
+          });
+          return openAIResponse(meta, result);
         }
-        default:
-          return true;
-      }
-    };
-    try {
-      let open = true;
-      for (const part of early) if (open) open = await handle(part);
-      while (open && !response.destroyed) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        open = await handle(value);
-      }
-      if (!response.destroyed) {
-        await writeEvent(response, '[DONE]');
-        response.end();
-      }
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
+        await sendSse(reply, generation.stream, createChunkFormatter(meta));
+        return reply;
+      },
+    );
   };
 
   const v1 = { preHandler: guard };
@@ -487,10 +261,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       body: chatCompletionRequestSchema,
       response: errorResponses,
     },
-    handler: (request, reply) =>
-      generate(request, reply, 'chat', request.body, (signal) =>
-        chatCallOptions(request.body, signal),
-      ),
+    handler: (request, reply) => generate(request, reply, 'chat', request.body),
   });
 
   app.post<{ Body: CompletionBody }>('/v1/completions', {
@@ -501,10 +272,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       body: completionRequestSchema,
       response: errorResponses,
     },
-    handler: (request, reply) =>
-      generate(request, reply, 'completion', request.body, (signal) =>
-        completionCallOptions(request.body, signal),
-      ),
+    handler: (request, reply) => generate(request, reply, 'completion', request.body),
   });
 
   app.post<{ Body: EmbeddingBody }>('/v1/embeddings', {
@@ -517,19 +285,24 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     },
     handler: async (request, reply) => {
       const body = request.body;
-      const startedAt = performance.now();
-      const controller = track(request, 'embeddings', body.model, false);
+      const tracked = generations.track({
+        id: request.id,
+        route: 'embeddings',
+        transport: 'http',
+        model: body.model,
+        stream: false,
+        client: clientOf(request),
+      });
       let status = 200;
-      let model = body.model;
       try {
         const values = typeof body.input === 'string' ? [body.input] : body.input;
         const { result, routing } = await backend.embed(body.model, {
           values,
-          abortSignal: controller.signal,
+          abortSignal: tracked.signal,
         });
-        model = routing.modelId;
-        setRoutingHeaders(reply, routing);
-        limiter.charge(clientOf(request), result.usage.inputTokens);
+        tracked.model = routing.modelId;
+        reply.headers(routingHeaders(routing));
+        access.charge(clientOf(request), result.usage.inputTokens);
         const data = result.embeddings.map((vector, index) => {
           let embedding = vector;
           if (body.dimensions !== undefined) {
@@ -565,8 +338,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
         status = toOpenAIError(error).status;
         throw error;
       } finally {
-        untrack(request);
-        record('embeddings', model, status, startedAt);
+        tracked.end(status);
       }
     },
   });
@@ -636,9 +408,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   app.get(
     '/api/inflight',
     { ...v1, schema: { tags: ['llmr'], summary: 'Requests in progress' } },
-    async () => ({
-      requests: [...inFlight.values()].map(({ controller: _controller, ...entry }) => entry),
-    }),
+    async () => ({ requests: generations.list() }),
   );
 
   app.get('/health', { schema: { tags: ['ops'], summary: 'The process is up' } }, async () => ({
@@ -664,22 +434,28 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  registerWebSocketRoute(app, {
+    access,
+    core: generations,
+    maxConcurrentPerSocket: options.maxConcurrentPerSocket,
+  });
+  await registerGraphQL(app, { access, core: generations, backend });
+
   return {
     app,
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       return app.listen({ port, host });
     },
-    inFlight: () => [...inFlight.values()].map(({ controller: _controller, ...entry }) => entry),
+    inFlight: () => generations.list(),
     async shutdown() {
       if (draining) return;
       draining = true;
       const deadline = Date.now() + (options.shutdownDeadlineMs ?? 10_000);
-      while (inFlight.size > 0 && Date.now() < deadline)
+      while (generations.size > 0 && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 25));
-      for (const entry of inFlight.values())
-        entry.controller.abort(
-          new LlmrError({ code: 'shutting-down', message: 'The server is shutting down.' }),
-        );
+      generations.abortAll(
+        new LlmrError({ code: 'shutting-down', message: 'The server is shutting down.' }),
+      );
       await app.close();
       await backend.dispose();
     },

@@ -1,5 +1,6 @@
 /**
- * @llmr/server — an OpenAI-compatible API over an llmr backend (usually a router).
+ * @llmr/server — an OpenAI-compatible API over an llmr backend (usually a router), over
+ * REST with SSE, WebSocket and GraphQL.
  */
 export type {
   BackendModel,
@@ -14,6 +15,13 @@ export {
   type LlmrServer,
   type ServerOptions,
 } from './create-server';
+export type { Transport } from './generation';
+export type { OpenAIChunk } from './openai/chunks';
 export { toOpenAIError } from './openai/errors';
 export type { RateLimits } from './rate-limiter';
 export { createRouterBackend, type RouterBackendOptions } from './router-backend';
+export type { RoutingSummary } from './routing';
+export type {
+  WebSocketClientMessage,
+  WebSocketServerMessage,
+} from './websocket/websocket-protocol';

@@ -78,7 +78,13 @@ export function toOpenAIError(error: unknown): OpenAIError {
       case 'unsupported-functionality':
         return openAIError(400, error.message, 'invalid_request_error', 'unsupported_parameter');
       case 'aborted':
+      case 'client-disconnected':
         return openAIError(499, error.message, 'request_aborted', 'aborted');
+      case 'shutting-down':
+        return {
+          ...openAIError(503, error.message, 'server_error', 'shutting_down'),
+          headers: { 'retry-after': '5' },
+        };
       case 'budget-exceeded': {
         const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
         return {

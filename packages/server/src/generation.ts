@@ -1,0 +1,216 @@
+/**
+ * The one generation core every transport (REST, WebSocket, GraphQL) goes through: track
+ * the request as in flight, validate its call options, ask the backend for a stream,
+ * observe time to first token and usage, and when it ends, charge the client's token
+ * limit and record the metrics. Transports only turn the parts into their own messages.
+ */
+import { type ModelV1CallOptions, type ModelV1StreamPart, validateCallOptions } from '@llmr/core';
+import type { RoutingInfo, ServerBackend } from './backend';
+import type { Metrics } from './metrics';
+import { observeStream, type StreamObservation } from './observe-stream';
+import { toOpenAIError } from './openai/errors';
+
+export type Transport = 'http' | 'websocket' | 'graphql';
+
+export interface InFlightRequest {
+  id: string;
+  /** The metrics route: `chat`, `completion`, `embeddings`, `ws.chat`, `graphql.generate`, ... */
+  route: string;
+  model: string;
+  startedAt: number;
+  stream: boolean;
+  transport: Transport;
+  /** True until the first token: queued for a model, a sequence, or a prompt's prefill. */
+  waiting: boolean;
+}
+
+export interface GenerationSpec {
+  /** Shown in the in-flight list (the request id for REST). */
+  id: string;
+  route: string;
+  transport: Transport;
+  /** The requested model: an id, an alias or `auto`. */
+  model: string;
+  stream: boolean;
+  /** Rate-limit identity that the tokens are charged to. */
+  client: string;
+  /** The transport's own controller, when it must abort early (client gone, cancel). */
+  controller?: AbortController;
+  callOptions(signal: AbortSignal): ModelV1CallOptions;
+}
+
+export interface Generation {
+  readonly id: string;
+  readonly routing: RoutingInfo;
+  readonly callOptions: ModelV1CallOptions;
+  /** The model's parts, observed on the way (first token, usage). */
+  readonly stream: ReadableStream<ModelV1StreamPart>;
+  readonly observation: StreamObservation;
+  readonly signal: AbortSignal;
+  /** Status recorded in the metrics; a transport sets it when a failure travels in-stream. */
+  status: number;
+  abort(reason: unknown): void;
+  /** Untrack, charge the tokens, record the metrics. Idempotent. */
+  end(error?: unknown): void;
+}
+
+/** A request tracked without a generation stream (embeddings). */
+export interface TrackedRequest {
+  readonly signal: AbortSignal;
+  model: string;
+  end(status: number): void;
+}
+
+export interface GenerationCore {
+  /**
+   * Starts a generation. If it cannot start (invalid options, unknown model, all models
+   * failed), it is recorded and the error thrown; otherwise the caller reads the stream
+   * and calls `end` once.
+   */
+  start(spec: GenerationSpec): Promise<Generation>;
+  /** `start`, then `consume`, then `end`, whatever happens. */
+  run<T>(spec: GenerationSpec, consume: (generation: Generation) => Promise<T>): Promise<T>;
+  track(spec: Omit<GenerationSpec, 'callOptions'>): TrackedRequest;
+  list(): InFlightRequest[];
+  readonly size: number;
+  waiting(): number;
+  abortAll(reason: unknown): void;
+}
+
+export function createGenerationCore(options: {
+  backend: ServerBackend;
+  metrics: Metrics;
+  charge(client: string, tokens: number): void;
+}): GenerationCore {
+  const { backend, metrics } = options;
+  // Keyed by a counter, not by id: a client may send the same x-request-id twice.
+  const inFlight = new Map<number, InFlightRequest & { controller: AbortController }>();
+  let nextKey = 0;
+
+  const record = (
+    route: string,
+    model: string,
+    status: number,
+    startedAt: number,
+    observation?: StreamObservation,
+  ) => {
+    const labels = { route, model, status: String(status) };
+    metrics.requests.inc(labels);
+    const now = performance.now();
+    metrics.latency.observe(labels, (now - startedAt) / 1000);
+    if (observation?.firstTextAt !== undefined) {
+      metrics.timeToFirstToken.observe({ model }, (observation.firstTextAt - startedAt) / 1000);
+      const decodeSeconds = (now - observation.firstTextAt) / 1000;
+      if (observation.usage && observation.usage.outputTokens > 1 && decodeSeconds > 0) {
+        metrics.tokensPerSecond.observe(
+          { model },
+          (observation.usage.outputTokens - 1) / decodeSeconds,
+        );
+      }
+    }
+    if (observation?.usage) {
+      metrics.tokens.inc({ model, kind: 'input' }, observation.usage.inputTokens);
+      metrics.tokens.inc({ model, kind: 'output' }, observation.usage.outputTokens);
+    }
+  };
+
+  const track = (spec: Omit<GenerationSpec, 'callOptions'>) => {
+    const controller = spec.controller ?? new AbortController();
+    const entry = {
+      id: spec.id,
+      route: spec.route,
+      model: spec.model,
+      startedAt: Date.now(),
+      stream: spec.stream,
+      transport: spec.transport,
+      waiting: true,
+      controller,
+    };
+    const key = nextKey++;
+    inFlight.set(key, entry);
+    metrics.inFlight.inc();
+    const startedAt = performance.now();
+    let ended = false;
+    return {
+      entry,
+      controller,
+      finish(status: number, observation?: StreamObservation) {
+        if (ended) return;
+        ended = true;
+        if (inFlight.delete(key)) metrics.inFlight.dec();
+        const usage = observation?.usage;
+        if (usage) options.charge(spec.client, usage.inputTokens + usage.outputTokens);
+        record(spec.route, entry.model, status, startedAt, observation);
+      },
+    };
+  };
+
+  const start = async (spec: GenerationSpec): Promise<Generation> => {
+    const tracked = track(spec);
+    const { entry, controller } = tracked;
+    let generation: Generation;
+    try {
+      const callOptions = spec.callOptions(controller.signal);
+      validateCallOptions(callOptions);
+      const { stream: raw, routing } = await backend.stream(spec.model, callOptions);
+      entry.model = routing.modelId;
+      const { stream, observation } = observeStream(raw, () => {
+        entry.waiting = false;
+      });
+      generation = {
+        id: spec.id,
+        routing,
+        callOptions,
+        stream,
+        observation,
+        signal: controller.signal,
+        status: 200,
+        abort: (reason) => controller.abort(reason),
+        end(error) {
+          if (error !== undefined) generation.status = toOpenAIError(error).status;
+          tracked.finish(generation.status, observation);
+        },
+      };
+    } catch (error) {
+      tracked.finish(toOpenAIError(error).status);
+      throw error;
+    }
+    return generation;
+  };
+
+  return {
+    start,
+    async run(spec, consume) {
+      const generation = await start(spec);
+      try {
+        const result = await consume(generation);
+        generation.end();
+        return result;
+      } catch (error) {
+        generation.end(error);
+        throw error;
+      }
+    },
+    track(spec) {
+      const tracked = track(spec);
+      return {
+        signal: tracked.controller.signal,
+        get model() {
+          return tracked.entry.model;
+        },
+        set model(model: string) {
+          tracked.entry.model = model;
+        },
+        end: (status) => tracked.finish(status),
+      };
+    },
+    list: () => [...inFlight.values()].map(({ controller: _controller, ...entry }) => entry),
+    get size() {
+      return inFlight.size;
+    },
+    waiting: () => [...inFlight.values()].filter((entry) => entry.waiting).length,
+    abortAll(reason) {
+      for (const entry of inFlight.values()) entry.controller.abort(reason);
+    },
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * Streaming over a WebSocket (`GET /v1/ws`): the client sends REST bodies wrapped in
+ * `{ type, id, body }`, the server answers with the very chunks SSE would send, tagged with
+ * the id. Requests on one socket run concurrently and independently: a bad message answers
+ * an error for its own id and never closes the socket; a cancel or a closed socket aborts
+ * generation. Auth is checked once, at the upgrade; rate limits per request.
+ */
+import { randomUUID } from 'node:crypto';
+import { AbortError, LlmrError } from '@llmr/core';
+import Ajv, { type ValidateFunction } from 'ajv';
+import type { FastifyInstance } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { type Access, clientOf, forbiddenOriginError, sendRefusal, setClient } from '../access';
+import type { GenerationCore } from '../generation';
+import { createChunkFormatter, type OpenAIRoute, pumpChunks } from '../openai/chunks';
+import { openAIUsage } from '../openai/convert';
+import { type OpenAIError, openAIError, toOpenAIError } from '../openai/errors';
+import {
+  type OpenAIGenerationBody,
+  openAICallOptions,
+  openAIChunkMeta,
+} from '../openai/openai-request';
+import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/schemas';
+import { routingSummary } from '../routing';
+import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
+
+export interface WebSocketRouteOptions {
+  path?: string;
+  access: Access;
+  core: GenerationCore;
+  /** Requests one socket may run at once (default 16). */
+  maxConcurrentPerSocket?: number;
+}
+
+/** Past this many bytes queued on a socket, a stream waits for the client to read. */
+const HIGH_WATER_BYTES = 1 << 20;
+const MAX_ID_LENGTH = 256;
+
+/** The REST routes' JSON schemas, compiled the way Fastify compiles them. */
+function compileBodyValidators(): Record<OpenAIRoute, ValidateFunction> {
+  const ajv = new Ajv({
+    removeAdditional: false,
+    coerceTypes: false,
+    allErrors: false,
+    useDefaults: true,
+    allowUnionTypes: true,
+  });
+  return {
+    chat: ajv.compile(chatCompletionRequestSchema),
+    completion: ajv.compile(completionRequestSchema),
+  };
+}
+
+function invalid(message: string, code: string, param: string | null = null): OpenAIError {
+  return openAIError(400, message, 'invalid_request_error', code, param);
+}
+
+export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketRouteOptions) {
+  const { access, core } = options;
+  const maxConcurrent = options.maxConcurrentPerSocket ?? 16;
+  const validators = compileBodyValidators();
+
+  const serve = (socket: WebSocket, client: string) => {
+    const active = new Map<string, AbortController>();
+
+    const send = async (message: WebSocketServerMessage) => {
+      if (socket.readyState !== socket.OPEN) return;
+      const text = JSON.stringify(message);
+      if (socket.bufferedAmount < HIGH_WATER_BYTES) {
+        socket.send(text);
+        return;
+      }
+      // Backpressure: wait until this frame is written (or the socket fails).
+      await new Promise<void>((resolve) => socket.send(text, () => resolve()));
+    };
+    const sendError = (id: string | null, error: OpenAIError) => {
+      const retryAfter = Number(error.headers?.['retry-after']);
+      return send({
+        id,
+        type: 'error',
+        error: error.body.error,
+        status: error.status,
+        ...(Number.isFinite(retryAfter) ? { retry_after: retryAfter } : {}),
+      });
+    };
+
+    const generate = async (
+      id: string,
+      route: OpenAIRoute,
+      body: OpenAIGenerationBody,
+      controller: AbortController,
+    ) => {
+      await core.run(
+        {
+          id: randomUUID(),
+          route: `ws.${route}`,
+          transport: 'websocket',
+          model: body.model,
+          stream: true,
+          client,
+          controller,
+          callOptions: (signal) => openAICallOptions(route, body, signal),
+        },
+        async (generation) => {
+          const formatter = createChunkFormatter(
+            openAIChunkMeta(route, body, generation.routing.modelId, generation.callOptions),
+          );
+          const { error } = await pumpChunks({
+            reader: generation.stream.getReader(),
+            formatter,
+            send: (chunk) => send({ id, type: 'chunk', chunk }),
+            isOpen: () => !controller.signal.aborted && socket.readyState === socket.OPEN,
+          });
+          // A cancel wins over the abort error the model reports for it.
+          const failure = controller.signal.aborted
+            ? toOpenAIError(controller.signal.reason)
+            : error;
+          if (failure) {
+            generation.status = failure.status;
+            await sendError(id, failure);
+            return;
+          }
+          await send({
+            id,
+            type: 'done',
+            ...(formatter.usage ? { usage: openAIUsage(formatter.usage) } : {}),
+            routing: routingSummary(generation.routing),
+          });
+        },
+      );
+    };
+
+    const handle = async (data: RawData) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
+      } catch (error) {
+        return sendError(
+          null,
+          invalid(
+            `The message is not valid JSON (${(error as Error).message}). Send {"type": "chat.completions", "id": "...", "body": {...}}.`,
+            'invalid_json',
+          ),
+        );
+      }
+      if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+        return sendError(
+          null,
+          invalid(
+            'Each message must be a JSON object: {"type": "chat.completions" | "completions" | "cancel", "id": "...", "body": {...}}.',
+            'invalid_message',
+          ),
+        );
+      }
+      const { type, id, body } = message as { type?: unknown; id?: unknown; body?: unknown };
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+        return sendError(
+          null,
+          invalid(
+            `\`id\` must be a non-empty string of at most ${MAX_ID_LENGTH} characters; replies carry it.`,
+            'invalid_id',
+            'id',
+          ),
+        );
+      }
+      if (type === 'cancel') {
+        // Cancelling a finished or unknown request is a no-op: the two can cross.
+        active
+          .get(id)
+          ?.abort(
+            new AbortError({ message: `The client cancelled request ${JSON.stringify(id)}.` }),
+          );
+        return;
+      }
+      const route =
+        typeof type === 'string' && Object.hasOwn(WEBSOCKET_REQUEST_TYPES, type)
+          ? WEBSOCKET_REQUEST_TYPES[type as keyof typeof WEBSOCKET_REQUEST_TYPES]
+          : undefined;
+      if (!route) {
+        return sendError(
+          id,
+          invalid(
+            `Unknown message type ${JSON.stringify(type)}. Use "chat.completions", "completions" or "cancel".`,
+            'unknown_message_type',
+            'type',
+          ),
+        );
+      }
+      if (active.has(id)) {
+        // Not under `id`: that would read as the end of the request still running.
+        return sendError(
+          null,
+          invalid(
+            `A request with id ${JSON.stringify(id)} is still running on this socket; give each request its own id.`,
+            'duplicate_id',
+            'id',
+          ),
+        );
+      }
+      const validate = validators[route];
+      if (!validate(body)) return sendError(id, toOpenAIError({ validation: validate.errors }));
+      if (active.size >= maxConcurrent) {
+        return sendError(
+          id,
+          openAIError(
+            429,
+            `At most ${maxConcurrent} requests may run at once on one WebSocket; wait for one to finish or open another socket.`,
+            'requests',
+            'too_many_concurrent_requests',
+          ),
+        );
+      }
+      const refused = access.admit(client);
+      if (refused) return sendError(id, refused);
+
+      const controller = new AbortController();
+      active.set(id, controller);
+      try {
+        await generate(id, route, body as OpenAIGenerationBody, controller);
+      } catch (error) {
+        await sendError(id, toOpenAIError(error));
+      } finally {
+        active.delete(id);
+      }
+    };
+
+    socket.on('message', (data) => {
+      handle(data).catch((error: unknown) =>
+        app.log.error({ err: error }, 'websocket message failed'),
+      );
+    });
+    socket.on('close', () => {
+      const reason = new LlmrError({
+        code: 'client-disconnected',
+        message: 'The client closed the WebSocket.',
+      });
+      for (const controller of active.values()) controller.abort(reason);
+    });
+  };
+
+  app.route({
+    method: 'GET',
+    url: options.path ?? '/v1/ws',
+    websocket: true,
+    preHandler: async (request, reply) => {
+      const closed = access.open();
+      if (closed) return sendRefusal(reply, closed);
+      if (!access.originAllowed(request))
+        return sendRefusal(reply, forbiddenOriginError(request.headers.origin));
+      const identity = access.identify(request, { queryKey: true });
+      if (identity.refused) return sendRefusal(reply, identity.refused);
+      if (!request.ws) {
+        return sendRefusal(
+          reply,
+          openAIError(
+            426,
+            `${request.url.split('?')[0]} is a WebSocket endpoint; connect with Upgrade: websocket.`,
+            'invalid_request_error',
+            'upgrade_required',
+          ),
+        );
+      }
+      setClient(request, identity.client);
+    },
+    handler: (socket, request) => serve(socket, clientOf(request)),
+  });
+}
