@@ -1,9 +1,9 @@
 import { ParseError } from '@llmr/core';
 import { describe, expect, it } from 'vitest';
 import { RawGguf } from './__fixtures__/raw-gguf';
+import { GgmlType } from './ggml-type';
 import { parseGgufHeader } from './gguf-header-parser';
 import { GgufValueType } from './gguf-types';
-import { GgmlType } from './ggml-type';
 
 function expectParseError(
   bytes: Uint8Array,

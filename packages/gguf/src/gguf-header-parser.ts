@@ -5,6 +5,8 @@
  * parser throws `NeedMoreBytes` so that the async reader can fetch a larger window and parse
  * again; parsing a window twice is cheaper than making every read asynchronous.
  */
+
+import { type GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
 import { ggufError } from './gguf-error';
 import { type GgufLimits, resolveGgufLimits } from './gguf-limits';
 import {
@@ -17,7 +19,6 @@ import {
   GgufValueType,
   ggufValueTypeName,
 } from './gguf-types';
-import { type GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
 
 /** `GGUF` as a little-endian u32. */
 export const GGUF_MAGIC = 0x46554747;

@@ -9,13 +9,13 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RawGguf } from './__fixtures__/raw-gguf';
 import { canDequantize, dequantize } from './dequantize';
+import { GgmlType } from './ggml-type';
 import type { GgufErrorCode } from './gguf-error';
 import { parseGgufHeader } from './gguf-header-parser';
 import { getGgufModelInfo } from './gguf-model-info';
 import { readGgufHeader } from './gguf-reader';
 import { GgufValueType } from './gguf-types';
 import { writeGgufToBuffer } from './gguf-writer';
-import { GgmlType } from './ggml-type';
 
 const KNOWN_CODES = new Set<GgufErrorCode>([
   'gguf-invalid-magic',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GgmlType, LlamaFileType, llamaFileTypeName } from './ggml-type';
 import { parseGgufHeader } from './gguf-header-parser';
 import {
   getGgufArchitecture,
@@ -12,7 +13,6 @@ import {
 } from './gguf-model-info';
 import { GgufValueType } from './gguf-types';
 import { writeGgufToBuffer } from './gguf-writer';
-import { GgmlType, LlamaFileType, llamaFileTypeName } from './ggml-type';
 
 async function header(
   metadata: Parameters<typeof writeGgufToBuffer>[0]['metadata'],

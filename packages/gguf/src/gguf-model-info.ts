@@ -4,9 +4,10 @@
  * they fit in 2^53; a value of the wrong type is a `gguf-invalid-value` ParseError rather than a
  * silent `undefined`.
  */
+
+import { llamaFileTypeName } from './ggml-type';
 import { ggufError } from './gguf-error';
 import type { GgufHeader, GgufValue } from './gguf-types';
-import { llamaFileTypeName } from './ggml-type';
 
 type MetadataHolder = Pick<GgufHeader, 'metadata'>;
 

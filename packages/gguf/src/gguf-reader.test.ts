@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RangeServer, startRangeServer } from './__fixtures__/range-server';
 import { openByteSource } from './byte-source';
 import { dequantize } from './dequantize';
+import { GgmlType } from './ggml-type';
 import { openGguf, readGgufHeader } from './gguf-reader';
 import { writeGgufToBuffer } from './gguf-writer';
-import { GgmlType } from './ggml-type';
 import { quantize } from './quantize';
 
 let directory: string;

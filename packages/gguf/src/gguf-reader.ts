@@ -11,11 +11,11 @@ import {
   openByteSource,
 } from './byte-source';
 import { canDequantize, dequantize } from './dequantize';
+import { ggmlTypeName } from './ggml-type';
 import { ggufError } from './gguf-error';
 import { NeedMoreBytes, parseGgufHeaderWindow } from './gguf-header-parser';
 import { type GgufLimits, resolveGgufLimits } from './gguf-limits';
 import type { GgufHeader, GgufTensorInfo } from './gguf-types';
-import { ggmlTypeName } from './ggml-type';
 
 export interface ReadGgufOptions extends ByteSourceOptions {
   /** Override limits on counts and lengths (see `GgufLimits`). */

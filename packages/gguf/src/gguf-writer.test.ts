@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from '@llmr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dequantize } from './dequantize';
+import { GgmlType, ggmlTypeInfo } from './ggml-type';
 import { parseGgufHeader } from './gguf-header-parser';
 import { openGguf } from './gguf-reader';
 import { GgufValueType } from './gguf-types';
 import { type GgufWriteTensor, writeGguf, writeGgufToBuffer } from './gguf-writer';
-import { GgmlType, ggmlTypeInfo } from './ggml-type';
 import { quantize } from './quantize';
 
 let directory: string;

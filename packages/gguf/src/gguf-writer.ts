@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError, throwIfAborted } from '@llmr/core';
 import { type ByteSinkInput, bufferSink, type OpenedSink, openByteSink } from './byte-sink';
+import { GgmlType, ggmlTypeInfo, ggmlTypeName, isGgmlType } from './ggml-type';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC } from './gguf-header-parser';
 import {
   type GgufScalar,
@@ -18,7 +19,6 @@ import {
   GgufValueType,
   ggufValueTypeName,
 } from './gguf-types';
-import { GgmlType, ggmlTypeInfo, ggmlTypeName, isGgmlType } from './ggml-type';
 import { canQuantize, quantize } from './quantize';
 
 /** Typed arrays accepted as metadata arrays (their element type picks the GGUF item type). */

@@ -3,13 +3,14 @@
  * tensor infos, lazy tensor reads (file, Blob, bytes, HTTP Range), dequantization and
  * quantization with ggml's reference semantics, and a streaming GGUF v3 writer.
  */
+
+export type { ByteSink, ByteSinkInput } from './byte-sink';
 export {
   type ByteSource,
   type ByteSourceInput,
   type ByteSourceOptions,
   openByteSource,
 } from './byte-source';
-export type { ByteSink, ByteSinkInput } from './byte-sink';
 export { canDequantize, DEQUANTIZABLE_TYPES, dequantize } from './dequantize';
 export {
   bfloat16BitsToFloat32,
@@ -19,6 +20,18 @@ export {
   float32ToBfloat16Bits,
   float32ToFloat16Bits,
 } from './float16';
+export {
+  GgmlType,
+  type GgmlTypeInfo,
+  type GgmlTypeName,
+  ggmlByteSize,
+  ggmlTypeInfo,
+  ggmlTypeName,
+  isGgmlType,
+  LlamaFileType,
+  llamaFileTypeName,
+  QK_K,
+} from './ggml-type';
 export type { GgufErrorCode } from './gguf-error';
 export {
   GGUF_DEFAULT_ALIGNMENT,
@@ -83,16 +96,4 @@ export {
   writeGguf,
   writeGgufToBuffer,
 } from './gguf-writer';
-export {
-  GgmlType,
-  type GgmlTypeInfo,
-  type GgmlTypeName,
-  ggmlByteSize,
-  ggmlTypeInfo,
-  ggmlTypeName,
-  isGgmlType,
-  LlamaFileType,
-  llamaFileTypeName,
-  QK_K,
-} from './ggml-type';
 export { canQuantize, QUANTIZABLE_TYPES, quantize, quantizeInto } from './quantize';

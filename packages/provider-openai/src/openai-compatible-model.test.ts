@@ -1,12 +1,12 @@
 import {
   AbortError,
   APICallError,
+  collectStream,
   LlmrError,
   ModelDisposedError,
   type ModelV1StreamPart,
   ParseError,
   TimeoutError,
-  collectStream,
 } from '@llmr/core';
 import { testModel } from '@llmr/core/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

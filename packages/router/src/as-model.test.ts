@@ -1,5 +1,5 @@
-import { createMockModel } from '@llmr/loader-mock';
 import { testModel } from '@llmr/core/test';
+import { createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
 import { createTestModel } from './__fixtures__/test-models';
 import { createRouter } from './router';

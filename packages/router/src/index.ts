@@ -4,9 +4,9 @@
  * budgets, caching and ensembles. Every result explains how it was routed.
  */
 export {
-  type CacheStats,
-  CacheManager,
   type CachedResponse,
+  CacheManager,
+  type CacheStats,
   hashKey,
   normalizeRequest,
   replayAsStream,
@@ -17,14 +17,14 @@ export { createRedisCacheStore, type RedisCacheStoreOptions } from './cache/redi
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock';
 export {
   loadRouterConfig,
-  watchRouterConfig,
   type WatchRouterConfigOptions,
+  watchRouterConfig,
 } from './config/load-router-config';
 export {
-  parseRouterConfig,
   type ParseRouterConfigOptions,
-  validateRouterConfig,
+  parseRouterConfig,
   type ValidateRouterConfigOptions,
+  validateRouterConfig,
 } from './config/parse-router-config';
 export {
   builtinStrategyNames,
@@ -75,6 +75,7 @@ export {
   type RouterOptions,
   type RouterStats,
 } from './router';
+export type { ModelStatsSnapshot } from './stats/model-stats';
 export {
   type BalancedWeights,
   balancedStrategy,
@@ -88,7 +89,6 @@ export { qualityFirstStrategy } from './strategies/quality-first-strategy';
 export { roundRobinStrategy } from './strategies/round-robin-strategy';
 export { speedPriorityStrategy } from './strategies/speed-priority-strategy';
 export { weightedRandomStrategy } from './strategies/weighted-random-strategy';
-export type { ModelStatsSnapshot } from './stats/model-stats';
 export type {
   AttemptError,
   AttemptInfo,

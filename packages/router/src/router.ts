@@ -12,8 +12,8 @@ import {
   GenerationError,
   InvalidArgumentError,
   isAbortError,
-  ModelDisposedError,
   type LoaderV1,
+  ModelDisposedError,
   type ModelV1,
   type ModelV1CallOptions,
   type ModelV1Capability,
@@ -28,12 +28,12 @@ import {
   UnsupportedFunctionalityError,
   validateCallOptions,
 } from '@llmr/core';
-import type { CacheStore } from './cache/cache-store';
 import { CacheManager, type CacheStats, replayAsStream } from './cache/cache-manager';
+import type { CacheStore } from './cache/cache-store';
 import { createMemoryCacheStore } from './cache/memory-cache-store';
 import { type Clock, sleep, systemClock } from './clock';
-import { parseRouterConfig, validateRouterConfig } from './config/parse-router-config';
 import { watchRouterConfig } from './config/load-router-config';
+import { parseRouterConfig, validateRouterConfig } from './config/parse-router-config';
 import type {
   ResolvedModelConfig,
   ResolvedRouteConfig,
@@ -47,7 +47,7 @@ import { ModelEnsemble, type ModelEnsembleOptions } from './ensemble/model-ensem
 import { RouterError } from './errors';
 import { describeError, type RouterEvent, type RouterEventListener, RouterEvents } from './events';
 import { parseMemorySize } from './lifecycle/memory-size';
-import { ModelPool, type ModelLease, type ProviderFactory } from './lifecycle/model-pool';
+import { type ModelLease, ModelPool, type ProviderFactory } from './lifecycle/model-pool';
 import { createSeededRandom } from './random';
 import {
   CircuitBreaker,
@@ -72,13 +72,12 @@ import {
   estimatePromptTokens,
   promptTokenUpperBound,
 } from './routing/estimate-prompt-tokens';
+import { ModelStats, type ModelStatsSnapshot } from './stats/model-stats';
 import { createBalancedStrategy } from './strategies/balanced-strategy';
 import { builtinStrategies } from './strategies/builtin-strategies';
-import { type ModelStatsSnapshot, ModelStats } from './stats/model-stats';
 import type {
   AttemptInfo,
   CandidateView,
-  RoutingInfo,
   RouterEmbedRequest,
   RouterEmbedResult,
   RouterGenerateResult,
@@ -86,6 +85,7 @@ import type {
   RouterRequestOptions,
   RouterStreamResult,
   RouterTimeouts,
+  RoutingInfo,
   RoutingStrategy,
   StrategyContext,
 } from './types';

@@ -3,13 +3,14 @@
  * files and sharded checkpoints, strict header validation, lazy per-tensor reads (file, Blob,
  * bytes, HTTP Range), streaming writers, and F16/BF16 helpers.
  */
+
+export type { ByteSink, ByteSinkInput } from './byte-sink';
 export {
   type ByteSource,
   type ByteSourceInput,
   type ByteSourceOptions,
   openByteSource,
 } from './byte-source';
-export type { ByteSink, ByteSinkInput } from './byte-sink';
 export {
   bfloat16BitsToFloat32,
   bfloat16BytesToFloat32,
@@ -62,12 +63,12 @@ export {
   type SafetensorsTensorReader,
 } from './safetensors-reader';
 export {
-  type ShardedSafetensorsResult,
   type SafetensorsTensorData,
   type SafetensorsWriteOptions,
   type SafetensorsWriteResult,
   type SafetensorsWriteTensor,
   type SafetensorsWriteTensors,
+  type ShardedSafetensorsResult,
   type WriteShardedSafetensorsOptions,
   writeSafetensors,
   writeSafetensorsToBuffer,

@@ -6,12 +6,13 @@
  * 0 with no gaps or overlaps, each range matching dtype x shape, and the data section ending
  * exactly at the end of the file.
  */
-import { safetensorsError } from './safetensors-error';
+
 import {
   isSafetensorsDtype,
   SAFETENSORS_DTYPE_SIZES,
   type SafetensorsDtype,
 } from './safetensors-dtype';
+import { safetensorsError } from './safetensors-error';
 import { resolveSafetensorsLimits, type SafetensorsLimits } from './safetensors-limits';
 
 /** One tensor as described by the header. */

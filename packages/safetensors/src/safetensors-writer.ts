@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError, throwIfAborted } from '@llmr/core';
 import { type ByteSinkInput, bufferSink, type OpenedSink, openByteSink } from './byte-sink';
+import { SAFETENSORS_INDEX_FILE } from './safetensors-checkpoint';
 import {
   fromFloat32,
   isSafetensorsDtype,
@@ -17,7 +18,6 @@ import {
   type SafetensorsDtype,
 } from './safetensors-dtype';
 import type { SafetensorsTensorInfo } from './safetensors-header';
-import { SAFETENSORS_INDEX_FILE } from './safetensors-checkpoint';
 
 /** Tensor data: little-endian bytes of the dtype (any typed array), or float32 values for F16/BF16/F64. */
 export type SafetensorsTensorData = ArrayBufferView;

@@ -1,6 +1,7 @@
 /** Reading a config file, and watching it for changes (Node only: imports node:fs lazily). */
-import type { ResolvedRouterConfig } from './router-config-schema';
+
 import { type ParseRouterConfigOptions, parseRouterConfig } from './parse-router-config';
+import type { ResolvedRouterConfig } from './router-config-schema';
 
 export async function loadRouterConfig(
   path: string,

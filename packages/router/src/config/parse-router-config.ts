@@ -3,17 +3,17 @@
  * comes back at once, each with its field path and, for text, its line and column.
  */
 import {
+  type Document,
   isMap,
   isPair,
   isScalar,
   isSeq,
   LineCounter,
-  parseDocument,
-  type Document,
   type Node,
+  parseDocument,
 } from 'yaml';
 import type { z } from 'zod';
-import { type RouterConfigIssue, RouterConfigError } from '../errors';
+import { RouterConfigError, type RouterConfigIssue } from '../errors';
 import {
   createRouterConfigSchema,
   type ResolvedRouterConfig,

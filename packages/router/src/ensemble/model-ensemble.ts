@@ -5,8 +5,8 @@
  * through the router, so retries, fallbacks, breakers and stats apply to each.
  */
 import { InvalidArgumentError } from '@llmr/core';
-import { describeError } from '../events';
 import { RouterError } from '../errors';
+import { describeError } from '../events';
 import type { AttemptError, RouterGenerateResult, RouterRequest } from '../types';
 
 export type EnsembleMode = 'best-of-n' | 'majority-vote' | 'first-to-finish';

@@ -1,7 +1,7 @@
 import { createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
-import { createRouter } from '../router';
 import { createSeededRandom } from '../random';
+import { createRouter } from '../router';
 import type { CandidateView, RoutingStrategy, StrategyContext } from '../types';
 import { balancedStrategy, createBalancedStrategy } from './balanced-strategy';
 import { costOptimizedStrategy } from './cost-optimized-strategy';
