@@ -4,7 +4,8 @@
  *   - `ort-direct`: a hand-written greedy loop on onnxruntime-node (the floor: no llmr);
  *   - `llmr-node`: @llmr/loader-onnx on @llmr/engine-node (tokenizer, sampler, stream);
  *   - `llmr-node-x4`: four concurrent requests (batched decode), aggregate tokens/s;
- *   - `llmr-wasm`: @llmr/loader-onnx on @llmr/engine-wasm.
+ *   - `llmr-wasm`: @llmr/loader-onnx on @llmr/engine-wasm;
+ *   - `transformers.js`: @huggingface/transformers on the same ONNX file and threads.
  * Prints a table and one JSON line. Settings: BENCH_HIDDEN, BENCH_LAYERS, BENCH_TOKENS,
  * BENCH_THREADS, BENCH_DTYPE (f32, f16, q8, q4). Run: pnpm --filter @llmr/loader-onnx bench (builds first).
  */
@@ -174,6 +175,71 @@ async function llmr(
   };
 }
 
+/**
+ * transformers.js (@huggingface/transformers) on the same ONNX file, directory layout and
+ * thread count, greedy; timed from outside exactly as llmr is.
+ */
+async function transformersJs(): Promise<Row & { ids: number[] }> {
+  const { AutoModelForCausalLM, Tensor, env } = await import('@huggingface/transformers');
+  const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const root = await mkdtemp(join(tmpdir(), 'llmr-tfjs-'));
+  try {
+    const dir = join(root, 'bench');
+    await mkdir(join(dir, 'onnx'), { recursive: true });
+    await writeFile(join(dir, 'config.json'), JSON.stringify(configJson));
+    await writeFile(
+      join(dir, 'generation_config.json'),
+      JSON.stringify({ bos_token_id: config.bosTokenId, eos_token_id: config.eosTokenId }),
+    );
+    await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(toTokenizerJson(bpe)));
+    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+    await writeFile(join(dir, 'onnx', 'model.onnx'), graph);
+    env.allowRemoteModels = false;
+    env.localModelPath = root;
+    const model = await AutoModelForCausalLM.from_pretrained('bench', {
+      dtype: 'fp32',
+      device: 'cpu',
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    } as never);
+    const inputIds = new Tensor('int64', BigInt64Array.from(promptIds, BigInt), [
+      1,
+      promptIds.length,
+    ]);
+    const attentionMask = new Tensor('int64', new BigInt64Array(promptIds.length).fill(1n), [
+      1,
+      promptIds.length,
+    ]);
+    const generate = (count: number) =>
+      model.generate({
+        input_ids: inputIds,
+        attention_mask: attentionMask,
+        max_new_tokens: count,
+        min_new_tokens: count,
+        do_sample: false,
+      } as never) as Promise<{ tolist(): bigint[][] }>;
+    await generate(2); // warm-up
+    const firstStarted = performance.now();
+    await generate(1);
+    const ttft = performance.now() - firstStarted;
+    const started = performance.now();
+    const output = await generate(tokens);
+    const total = performance.now() - started;
+    const ids = output.tolist()[0]!.slice(promptIds.length).map(Number);
+    await (model as unknown as { dispose(): Promise<void> }).dispose();
+    return {
+      runner: 'transformers.js',
+      ttftMs: ttft,
+      decodeTokensPerSecond: ((ids.length - 1) * 1000) / Math.max(total - ttft, 1),
+      tokens: ids.length,
+      ids,
+    };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
 const promptIds = [
   config.bosTokenId,
   ...(await loadOnnxModel(files, { engine: createNodeEngine() }).then(async (model) => {
@@ -192,6 +258,7 @@ const keep = (row: Row) => {
     best.set(row.runner, row);
 };
 let sameTokens = true;
+let sameTokensTransformers = true;
 await ortDirect(promptIds); // warm-up
 for (let round = 0; round < rounds; round++) {
   const direct = await ortDirect(promptIds);
@@ -201,11 +268,16 @@ for (let round = 0; round < rounds; round++) {
   sameTokens &&= JSON.stringify(direct.ids) === JSON.stringify(node.ids);
   keep((await llmr('llmr-node-x4', createNodeEngine({ threads }), 4)).row);
   keep((await llmr('llmr-wasm', createWasmEngine({ threads: 1 }))).row);
+  const tfjs = await transformersJs();
+  keep(tfjs);
+  sameTokensTransformers &&= JSON.stringify(tfjs.ids) === JSON.stringify(direct.ids);
 }
-const rows = ['ort-direct', 'llmr-node', 'llmr-node-x4', 'llmr-wasm'].map((runner) => {
-  const { runner: name, ttftMs, decodeTokensPerSecond, tokens: count } = best.get(runner)!;
-  return { runner: name, ttftMs, decodeTokensPerSecond, tokens: count };
-});
+const rows = ['ort-direct', 'llmr-node', 'llmr-node-x4', 'llmr-wasm', 'transformers.js'].map(
+  (runner) => {
+    const { runner: name, ttftMs, decodeTokensPerSecond, tokens: count } = best.get(runner)!;
+    return { runner: name, ttftMs, decodeTokensPerSecond, tokens: count };
+  },
+);
 const direct = rows[0]!;
 console.log(
   `model: ${(parameterCount(config) / 1e6).toFixed(1)}M parameters (hidden ${hidden}, ${layers} layers, ${dtype}), prompt ${promptIds.length} tokens, ${tokens} generated, ${threads} threads (wasm: 1), best of ${rounds} rounds`,
@@ -218,7 +290,14 @@ console.table(
     'vs ort-direct': (row.decodeTokensPerSecond / direct.decodeTokensPerSecond).toFixed(2),
   })),
 );
-console.log(`llmr-node greedy tokens identical to ort-direct: ${sameTokens}`);
+console.log(
+  `llmr-node greedy tokens identical to ort-direct: ${sameTokens}; transformers.js: ${sameTokensTransformers}`,
+);
+const transformersRow = rows[4]!;
+const llmrRow = rows[1]!;
+console.log(
+  `llmr-node / transformers.js decode: ${(llmrRow.decodeTokensPerSecond / transformersRow.decodeTokensPerSecond).toFixed(2)}x (target >= 1.3x)`,
+);
 console.log(
   JSON.stringify({
     bench: 'loader-onnx-decode',
@@ -229,6 +308,8 @@ console.log(
     threads,
     rounds,
     sameTokens,
+    sameTokensTransformers,
+    llmrVsTransformers: llmrRow.decodeTokensPerSecond / transformersRow.decodeTokensPerSecond,
     results: rows.map((row) => ({
       ...row,
       ttftMs: Number(row.ttftMs.toFixed(2)),
