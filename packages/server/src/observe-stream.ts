@@ -18,18 +18,32 @@ export function observeStream(
   observation: StreamObservation;
 } {
   const observation: StreamObservation = { failed: false };
-  const observed = stream.pipeThrough(
-    new TransformStream<ModelV1StreamPart, ModelV1StreamPart>({
-      transform(part, controller) {
-        if (part.type === 'text-delta' && observation.firstTextAt === undefined) {
-          observation.firstTextAt = performance.now();
-          onFirstToken?.();
+  // A pull-through stream rather than pipeThrough(TransformStream): one stream object and
+  // one await per part instead of a pipe's writable side and promise chain, on the path
+  // every request takes.
+  const reader = stream.getReader();
+  const observed = new ReadableStream<ModelV1StreamPart>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value: part } = await reader.read();
+          if (done) return controller.close();
+          if (part.type === 'text-delta' && observation.firstTextAt === undefined) {
+            observation.firstTextAt = performance.now();
+            onFirstToken?.();
+          } else if (part.type === 'usage') observation.usage = part.usage;
+          else if (part.type === 'error') observation.failed = true;
+          controller.enqueue(part);
+        } catch (error) {
+          observation.failed = true;
+          controller.error(error);
         }
-        if (part.type === 'usage') observation.usage = part.usage;
-        if (part.type === 'error') observation.failed = true;
-        controller.enqueue(part);
       },
-    }),
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
   );
   return { stream: observed, observation };
 }
