@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { registerBenchCommand } from './commands/bench';
 import { registerConvertCommand } from './commands/convert';
 import { registerInspectCommand } from './commands/inspect';
+import { registerLsCommand } from './commands/ls';
+import { registerPullCommand } from './commands/pull';
+import { registerRmCommand } from './commands/rm';
 import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
 import { registerTokenizeCommand } from './commands/tokenize';
@@ -23,5 +26,8 @@ export function createProgram(): Command {
   registerInspectCommand(program);
   registerTokenizeCommand(program);
   registerBenchCommand(program);
+  registerPullCommand(program);
+  registerLsCommand(program);
+  registerRmCommand(program);
   return program;
 }
