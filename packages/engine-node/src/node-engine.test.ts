@@ -1,7 +1,7 @@
 import { LlmrError } from '@llmr/core';
 import { testEngine } from '@llmr/core/test';
+import { tinyGraph } from '@llmr/engine-ort/testing';
 import { describe, expect, it } from 'vitest';
-import { tinyGraph } from './__fixtures__/tiny-graph';
 import { createNodeEngine, nodeEngine } from './node-engine';
 
 const graph = tinyGraph();

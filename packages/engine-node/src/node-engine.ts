@@ -9,7 +9,7 @@ import {
   type OrtEngine,
   type OrtModule,
   type OrtModuleSource,
-} from './ort-engine';
+} from '@llmr/engine-ort';
 
 export interface NodeEngineSettings {
   /** Engine name (registry key). Default `onnxruntime-node`. */

@@ -3,24 +3,8 @@
  * dependency, imported lazily), in Node and in the browser.
  */
 
-export {
-  createOrtEngine,
-  DEVICE_LOCATION,
-  isDeviceTensor,
-  type OrtEngine,
-  type OrtEngineDefinition,
-  type OrtEngineSession,
-  type OrtModule,
-  type OrtModuleSource,
-  type OrtSession,
-  type OrtValueMetadata,
-} from './ort-engine';
-export {
-  fromOrtTensor,
-  type OrtTensorConstructor,
-  type OrtTensorLike,
-  toOrtTensor,
-} from './ort-tensors';
+// The shared ONNX Runtime adapter, re-exported so this package's API is unchanged.
+export * from '@llmr/engine-ort';
 export {
   createWasmEngine,
   type WasmEngine,

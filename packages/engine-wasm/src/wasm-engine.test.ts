@@ -1,6 +1,6 @@
 import { testEngine } from '@llmr/core/test';
+import { tinyGraph } from '@llmr/engine-ort/testing';
 import { describe, expect, it } from 'vitest';
-import { tinyGraph } from './__fixtures__/tiny-graph';
 import { createWasmEngine, wasmEngine } from './wasm-engine';
 
 const graph = tinyGraph();

@@ -10,7 +10,7 @@ import {
   type OrtEngine,
   type OrtModule,
   type OrtModuleSource,
-} from './ort-engine';
+} from '@llmr/engine-ort';
 
 export interface WasmEngineSettings {
   /** Engine name (registry key). Default `onnxruntime-wasm`. */
@@ -52,20 +52,13 @@ export function createWasmEngine(settings: WasmEngineSettings = {}): WasmEngine 
       dtypes: ['float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool'],
       threads,
     },
-    ort: async () => {
-      const source =
-        settings.ort ?? (() => import('onnxruntime-web') as unknown as Promise<OrtModule>);
-      const loaded = (typeof source === 'function' ? await source() : source) as OrtModule & {
-        default?: OrtModule;
-      };
-      const ort = loaded.InferenceSession ? loaded : loaded.default!;
+    ort: settings.ort ?? (() => import('onnxruntime-web') as unknown as Promise<OrtModule>),
+    configure: (ort) => {
       const wasm = (ort.env as { wasm?: Record<string, unknown> } | undefined)?.wasm;
-      if (wasm) {
-        wasm.numThreads = threads;
-        if (settings.wasmPaths !== undefined) wasm.wasmPaths = settings.wasmPaths;
-        if (settings.proxy !== undefined) wasm.proxy = settings.proxy;
-      }
-      return ort;
+      if (!wasm) return;
+      wasm.numThreads = threads;
+      if (settings.wasmPaths !== undefined) wasm.wasmPaths = settings.wasmPaths;
+      if (settings.proxy !== undefined) wasm.proxy = settings.proxy;
     },
     sessionOptions: (options: EngineV1SessionOptions) => {
       const {

@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertHfToOnnx } from '@llmr/convert';
+import { tinyGraph } from '@llmr/engine-ort/testing';
 import { createTinyModel, referenceGreedy } from '@llmr/fixtures';
 import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserTestInput, EngineReport } from './__fixtures__/browser-entry';
-import { tinyGraph } from './__fixtures__/tiny-graph';
 
 const CHROMIUM = process.env.LLMR_CHROMIUM ?? '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,7 +43,7 @@ async function bundle(): Promise<string> {
   // Workspace packages from source, as vitest's aliases do; the conformance kit's checks
   // without its vitest wrappers.
   const sources: Record<string, string> = {};
-  for (const name of ['core', 'engine-wasm', 'loader-onnx', 'tokenizer'])
+  for (const name of ['core', 'engine-ort', 'engine-wasm', 'loader-onnx', 'tokenizer'])
     sources[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
   const result = await build({
     entryPoints: [join(here, '__fixtures__', 'browser-entry.ts')],

@@ -2,24 +2,8 @@
  * @llmr/engine-webgpu — llmr's EngineV1 over onnxruntime-web's WebGPU backend (a peer
  * dependency, imported lazily), with outputs kept on the GPU between runs.
  */
-export {
-  createOrtEngine,
-  DEVICE_LOCATION,
-  isDeviceTensor,
-  type OrtEngine,
-  type OrtEngineDefinition,
-  type OrtEngineSession,
-  type OrtModule,
-  type OrtModuleSource,
-  type OrtSession,
-  type OrtValueMetadata,
-} from './ort-engine';
-export {
-  fromOrtTensor,
-  type OrtTensorConstructor,
-  type OrtTensorLike,
-  toOrtTensor,
-} from './ort-tensors';
+// The shared ONNX Runtime adapter, re-exported so this package's API is unchanged.
+export * from '@llmr/engine-ort';
 export {
   createWebGpuEngine,
   type WebGpuEngine,

@@ -11,7 +11,7 @@ import {
   type OrtEngine,
   type OrtModule,
   type OrtModuleSource,
-} from './ort-engine';
+} from '@llmr/engine-ort';
 
 export interface WebGpuEngineSettings {
   /** Engine name (registry key). Default `onnxruntime-webgpu`. */
@@ -55,20 +55,14 @@ export function createWebGpuEngine(settings: WebGpuEngineSettings = {}): WebGpuE
       device: 'gpu',
       dtypes: ['float32', 'float16', 'int64', 'int32', 'uint8', 'bool'],
     },
-    ort: async () => {
-      const source =
-        settings.ort ?? (() => import('onnxruntime-web/webgpu') as unknown as Promise<OrtModule>);
-      const loaded = (typeof source === 'function' ? await source() : source) as OrtModule & {
-        default?: OrtModule;
-      };
-      const ort = loaded.InferenceSession ? loaded : loaded.default!;
+    ort: settings.ort ?? (() => import('onnxruntime-web/webgpu') as unknown as Promise<OrtModule>),
+    configure: (ort) => {
       const env = ort.env as
         | { wasm?: Record<string, unknown>; webgpu?: Record<string, unknown> }
         | undefined;
       if (env?.wasm && settings.wasmPaths !== undefined) env.wasm.wasmPaths = settings.wasmPaths;
       if (env?.webgpu && settings.powerPreference)
         env.webgpu.powerPreference = settings.powerPreference;
-      return ort;
     },
     sessionOptions: (options: EngineV1SessionOptions) => {
       const {

@@ -6,6 +6,7 @@
 import { OnnxGraphBuilder } from '@llmr/convert';
 import type { TensorV1 } from '@llmr/core';
 
+/** The graph, the feeds to run it with, and the outputs it must give (computed here in plain JS). */
 export function tinyGraph(): {
   model: Uint8Array;
   feeds: Record<string, TensorV1>;

@@ -1,11 +1,8 @@
 /**
- * (Kept identical in engine-node, engine-wasm and engine-webgpu: engines never depend on
- * each other.)
- *
  * An EngineV1 over any ONNX Runtime JavaScript binding (onnxruntime-node or onnxruntime-web): sessions
- * from bytes or a path, plain tensors in and out, every failure an LlmrError. The
- * runtime module is imported lazily and may be injected, so importing this package
- * never loads a native binary.
+ * from bytes or a path, plain tensors in and out, every failure an LlmrError. This module
+ * never imports a runtime itself: each engine package passes its own (lazily imported or
+ * injected) as `ort`, so importing it loads no native binary and stays browser-safe.
  */
 import {
   AbortError,
@@ -86,6 +83,11 @@ export interface OrtEngineDefinition {
   packageName: string;
   capabilities: EngineV1Capabilities;
   ort: OrtModuleSource;
+  /**
+   * Runs once on the loaded module before the first session, for settings that ONNX
+   * Runtime keeps globally in `ort.env` (WASM threads, .wasm paths, WebGPU power).
+   */
+  configure?: (ort: OrtModule) => void | Promise<void>;
   /** Session options every session gets, before the per-session ones. */
   sessionOptions: (options: EngineV1SessionOptions) => Record<string, unknown>;
 }
@@ -111,7 +113,9 @@ export function createOrtEngine(definition: OrtEngineDefinition): OrtEngine {
     loading ??= (async () => {
       try {
         const source = definition.ort;
-        return unwrap(typeof source === 'function' ? await source() : source);
+        const ort = unwrap(typeof source === 'function' ? await source() : source);
+        await definition.configure?.(ort);
+        return ort;
       } catch (error) {
         loading = undefined;
         throw new LlmrError({

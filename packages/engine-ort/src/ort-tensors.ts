@@ -1,7 +1,4 @@
 /**
- * (Kept identical in engine-node, engine-wasm and engine-webgpu: engines never depend on
- * each other.)
- *
  * TensorV1 <-> ONNX Runtime tensors. Plain tensors in, plain tensors out: nothing
  * engine-specific leaks into a loader. float16 travels as raw Uint16Array bits.
  */
