@@ -20,8 +20,9 @@
  *   value = d * scale * (6-bit - 32) for 16 sub-blocks of 16
  * Within a legacy block, byte j holds value j in its low nibble and value j + 16 in its high one.
  */
+
+import { float16Table } from '@llmr/binary-io';
 import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
-import { float16Table } from './float16';
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
 
 const fround = Math.fround;

@@ -3,13 +3,15 @@
  * fits (a few MB for a large vocabulary, never the whole file), then tensors one byte range at
  * a time.
  */
-import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
+
 import {
   type ByteSource,
   type ByteSourceInput,
   type ByteSourceOptions,
-  openByteSource,
-} from './byte-source';
+  openByteSourceWith,
+  withByteSource,
+} from '@llmr/binary-io';
+import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
 import { canDequantize, dequantize } from './dequantize';
 import { ggmlTypeName } from './ggml-type';
 import { ggufError } from './gguf-error';
@@ -44,16 +46,6 @@ export interface GgufFile extends GgufHeader {
 
 const DEFAULT_INITIAL_READ_SIZE = 1024 * 1024;
 const DEFAULT_LOCAL_READ_SIZE = 8 * 1024 * 1024;
-
-function isByteSource(input: unknown): input is ByteSource {
-  return (
-    typeof input === 'object' &&
-    input !== null &&
-    typeof (input as ByteSource).read === 'function' &&
-    typeof (input as ByteSource).close === 'function' &&
-    'size' in input
-  );
-}
 
 /** Parses the header of an already open source, reading as little as it can. */
 export async function readGgufHeaderFrom(
@@ -103,12 +95,7 @@ export async function readGgufHeader(
   input: ByteSourceInput | ByteSource,
   options: ReadGgufOptions = {},
 ): Promise<GgufHeader> {
-  const source = isByteSource(input) ? input : await openByteSource(input, options);
-  try {
-    return await readGgufHeaderFrom(source, options);
-  } finally {
-    if (!isByteSource(input)) await source.close();
-  }
+  return withByteSource(input, options, (source) => readGgufHeaderFrom(source, options));
 }
 
 /**
@@ -119,14 +106,9 @@ export async function openGguf(
   input: ByteSourceInput | ByteSource,
   options: ReadGgufOptions = {},
 ): Promise<GgufFile> {
-  const source = isByteSource(input) ? input : await openByteSource(input, options);
-  let header: GgufHeader;
-  try {
-    header = await readGgufHeaderFrom(source, options);
-  } catch (error) {
-    await source.close();
-    throw error;
-  }
+  const { source, value: header } = await openByteSourceWith(input, options, (opened) =>
+    readGgufHeaderFrom(opened, options),
+  );
   const byName = new Map(header.tensors.map((tensor) => [tensor.name, tensor]));
 
   const resolve = (tensor: string | GgufTensorInfo): GgufTensorInfo => {

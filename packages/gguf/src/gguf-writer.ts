@@ -7,8 +7,17 @@
  * The layout is the one llama.cpp writes and requires: tensors in the given order, each at an
  * offset that is a multiple of the alignment, padded with zeros in between.
  */
+import {
+  type ByteSinkInput,
+  bufferSink,
+  type OpenedSink,
+  openByteSink,
+  progressCounter,
+  writeEncodedInChunks,
+  writeInChunks,
+  writeThenClose,
+} from '@llmr/binary-io';
 import { InvalidArgumentError, throwIfAborted } from '@llmr/core';
-import { type ByteSinkInput, bufferSink, type OpenedSink, openByteSink } from './byte-sink';
 import { GgmlType, ggmlTypeInfo, ggmlTypeName, isGgmlType } from './ggml-type';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC } from './gguf-header-parser';
 import {
@@ -104,8 +113,6 @@ export interface GgufWriteResult {
 export const GGUF_MAX_TENSOR_NAME_BYTES = 63;
 /** Float32 values quantized per chunk while writing (4 MiB of input). */
 const QUANTIZE_CHUNK_VALUES = 1 << 20;
-/** Raw bytes handed to the sink per write. */
-const RAW_CHUNK_BYTES = 16 * 1024 * 1024;
 
 const textEncoder = new TextEncoder();
 
@@ -693,15 +700,12 @@ async function writeTensorData(
       fail(`${data.length} values given; dims need ${tensor.elementCount}.`);
     const blockSize = ggmlTypeInfo(tensor.type)!.blockSize;
     const step = Math.max(blockSize, QUANTIZE_CHUNK_VALUES - (QUANTIZE_CHUNK_VALUES % blockSize));
-    for (let start = 0; start < data.length; start += step) {
-      throwIfAborted(signal);
-      const chunk = quantize(
-        data.subarray(start, Math.min(start + step, data.length)),
-        tensor.type,
-      );
-      await sink.write(chunk);
-      onChunk(chunk.byteLength);
-    }
+    const type = tensor.type;
+    await writeEncodedInChunks(sink, data, (values) => quantize(values, type), {
+      chunkLength: step,
+      signal,
+      onChunk,
+    });
     return;
   }
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -713,12 +717,7 @@ async function writeTensorData(
           : ' To have the writer encode values, pass a Float32Array.'),
     );
   }
-  for (let start = 0; start < bytes.byteLength; start += RAW_CHUNK_BYTES) {
-    throwIfAborted(signal);
-    const chunk = bytes.subarray(start, Math.min(start + RAW_CHUNK_BYTES, bytes.byteLength));
-    await sink.write(chunk);
-    onChunk(chunk.byteLength);
-  }
+  await writeInChunks(sink, bytes, { signal, onChunk });
 }
 
 async function writePlan(
@@ -726,12 +725,8 @@ async function writePlan(
   sink: OpenedSink,
   options: GgufWriteOptions,
 ): Promise<GgufWriteResult> {
-  let bytesWritten = 0;
-  const progress = (bytes: number) => {
-    bytesWritten += bytes;
-    options.onProgress?.({ bytesWritten, totalBytes: plan.byteLength });
-  };
-  try {
+  const progress = progressCounter(plan.byteLength, options.onProgress);
+  await writeThenClose(sink, async () => {
     await sink.write(plan.header);
     progress(plan.header.byteLength);
     const headerPadding = plan.dataOffset - plan.header.byteLength;
@@ -748,11 +743,7 @@ async function writePlan(
         progress(padding);
       }
     }
-    await sink.close();
-  } catch (error) {
-    await sink.abort(error);
-    throw error;
-  }
+  });
   return {
     byteLength: plan.byteLength,
     alignment: plan.alignment,

@@ -4,22 +4,22 @@
  * quantization with ggml's reference semantics, and a streaming GGUF v3 writer.
  */
 
-export type { ByteSink, ByteSinkInput } from './byte-sink';
+// Byte plumbing and F16/BF16 helpers live in @llmr/binary-io; re-exported so this API is unchanged.
 export {
+  type ByteSink,
+  type ByteSinkInput,
   type ByteSource,
   type ByteSourceInput,
   type ByteSourceOptions,
-  openByteSource,
-} from './byte-source';
-export { canDequantize, DEQUANTIZABLE_TYPES, dequantize } from './dequantize';
-export {
   bfloat16BitsToFloat32,
   bfloat16BytesToFloat32,
   float16BitsToFloat32,
   float16BytesToFloat32,
   float32ToBfloat16Bits,
   float32ToFloat16Bits,
-} from './float16';
+  openByteSource,
+} from '@llmr/binary-io';
+export { canDequantize, DEQUANTIZABLE_TYPES, dequantize } from './dequantize';
 export {
   GgmlType,
   type GgmlTypeInfo,

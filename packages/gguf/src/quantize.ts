@@ -4,8 +4,9 @@
  * an importance matrix use). Arithmetic is rounded to float32 at every step where the C code
  * computes in `float`, so the bytes match the reference implementation's.
  */
+
+import { float32ToFloat16Bits, writeBfloat16Bytes, writeFloat16Bytes } from '@llmr/binary-io';
 import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
-import { float32ToFloat16Bits, writeBfloat16Bytes, writeFloat16Bytes } from './float16';
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
 
 const fround = Math.fround;

@@ -4,14 +4,14 @@
  * bytes, HTTP Range), streaming writers, and F16/BF16 helpers.
  */
 
-export type { ByteSink, ByteSinkInput } from './byte-sink';
+// Byte plumbing and F16/BF16/FP8 helpers live in @llmr/binary-io; re-exported so this API is
+// unchanged.
 export {
+  type ByteSink,
+  type ByteSinkInput,
   type ByteSource,
   type ByteSourceInput,
   type ByteSourceOptions,
-  openByteSource,
-} from './byte-source';
-export {
   bfloat16BitsToFloat32,
   bfloat16BytesToFloat32,
   float8E4M3BytesToFloat32,
@@ -20,7 +20,8 @@ export {
   float16BytesToFloat32,
   float32ToBfloat16Bits,
   float32ToFloat16Bits,
-} from './float16';
+  openByteSource,
+} from '@llmr/binary-io';
 export {
   type OpenSafetensorsCheckpointOptions,
   openSafetensorsCheckpoint,

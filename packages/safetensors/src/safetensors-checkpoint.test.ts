@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type RangeServer, startRangeServer } from '@llmr/binary-io/testing';
 import { LoadError, ParseError } from '@llmr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RangeServer, startRangeServer } from './__fixtures__/range-server';
 import { openSafetensorsCheckpoint, parseSafetensorsIndex } from './safetensors-checkpoint';
 import {
   type SafetensorsWriteTensor,

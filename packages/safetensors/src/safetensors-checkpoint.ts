@@ -3,14 +3,13 @@
  * and its shard files, opened as one lazy tensor reader. Also opens a plain file or a model
  * directory, whichever it is given, so callers need not care how a model was saved.
  */
+import { type ByteSource, type ByteSourceInput, toByteSource } from '@llmr/binary-io';
 import { LoadError } from '@llmr/core';
-import { type ByteSource, type ByteSourceInput, openByteSource } from './byte-source';
 import { safetensorsError } from './safetensors-error';
 import { describeJson, type SafetensorsTensorInfo } from './safetensors-header';
 import { resolveSafetensorsLimits, type SafetensorsLimits } from './safetensors-limits';
 import {
   createTensorReader,
-  isByteSource,
   openSafetensors,
   type ReadSafetensorsOptions,
   type SafetensorsFile,
@@ -218,7 +217,7 @@ async function locate(
   }
   if (custom) {
     // Bytes or a Blob with a resolver: an index if it looks like JSON, else a file.
-    const source = isByteSource(input) ? input : await openByteSource(input, options);
+    const source = await toByteSource(input, options);
     const first = await source.read(0, 1);
     return first[0] === 0x7b
       ? { kind: 'index', source, resolveShard: custom }
@@ -232,7 +231,7 @@ async function readIndex(
   options: OpenSafetensorsCheckpointOptions,
 ): Promise<SafetensorsIndex> {
   const limits = resolveSafetensorsLimits(options.limits);
-  const opened = isByteSource(source) ? source : await openByteSource(source, options);
+  const opened = await toByteSource(source, options);
   try {
     const bytes = await opened.read(0, limits.maxIndexSize + 1);
     if (bytes.byteLength > limits.maxIndexSize) {

@@ -2,7 +2,7 @@
  * safetensors dtypes: their sizes, the typed arrays that hold them, and conversions to float32.
  * Data is little-endian, as the format requires (and every JavaScript engine in use is).
  */
-import { InvalidArgumentError } from '@llmr/core';
+
 import {
   bfloat16BytesToFloat32,
   float8E4M3BytesToFloat32,
@@ -10,7 +10,8 @@ import {
   float16BytesToFloat32,
   writeBfloat16Bytes,
   writeFloat16Bytes,
-} from './float16';
+} from '@llmr/binary-io';
+import { InvalidArgumentError } from '@llmr/core';
 
 /** The dtypes this package reads and writes. */
 export const SAFETENSORS_DTYPES = [

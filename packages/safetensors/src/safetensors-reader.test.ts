@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type RangeServer, startRangeServer } from '@llmr/binary-io/testing';
 import { LoadError, ParseError } from '@llmr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RangeServer, startRangeServer } from './__fixtures__/range-server';
 import { toFloat32 } from './safetensors-dtype';
 import { openSafetensors, readSafetensorsHeader } from './safetensors-reader';
 import { writeSafetensorsToBuffer } from './safetensors-writer';

@@ -2,13 +2,15 @@
  * Opening one safetensors file from any source: the header in one or two reads, then each
  * tensor by its own byte range, so a 10 GB file costs a few KB until a tensor is asked for.
  */
-import { InvalidArgumentError } from '@llmr/core';
+
 import {
   type ByteSource,
   type ByteSourceInput,
   type ByteSourceOptions,
-  openByteSource,
-} from './byte-source';
+  openByteSourceWith,
+  withByteSource,
+} from '@llmr/binary-io';
+import { InvalidArgumentError } from '@llmr/core';
 import {
   type SafetensorsDtype,
   type SafetensorsTypedArray,
@@ -70,16 +72,6 @@ export interface SafetensorsFile extends SafetensorsTensorReader, SafetensorsHea
 }
 
 const DEFAULT_INITIAL_READ_SIZE = 256 * 1024;
-
-export function isByteSource(input: unknown): input is ByteSource {
-  return (
-    typeof input === 'object' &&
-    input !== null &&
-    typeof (input as ByteSource).read === 'function' &&
-    typeof (input as ByteSource).close === 'function' &&
-    'size' in input
-  );
-}
 
 /** Reads and validates the header of an open source. */
 export async function readSafetensorsHeaderFrom(
@@ -168,14 +160,9 @@ export async function openSafetensors(
   input: ByteSourceInput | ByteSource,
   options: ReadSafetensorsOptions = {},
 ): Promise<SafetensorsFile> {
-  const source = isByteSource(input) ? input : await openByteSource(input, options);
-  let header: SafetensorsHeader;
-  try {
-    header = await readSafetensorsHeaderFrom(source, options);
-  } catch (error) {
-    await source.close();
-    throw error;
-  }
+  const { source, value: header } = await openByteSourceWith(input, options, (opened) =>
+    readSafetensorsHeaderFrom(opened, options),
+  );
   const read = async (tensor: SafetensorsTensorInfo): Promise<Uint8Array> => {
     const start = header.dataOffset + tensor.dataOffsets[0];
     const bytes = await source.read(start, tensor.byteLength);
@@ -206,10 +193,5 @@ export async function readSafetensorsHeader(
   input: ByteSourceInput | ByteSource,
   options: ReadSafetensorsOptions = {},
 ): Promise<SafetensorsHeader> {
-  const source = isByteSource(input) ? input : await openByteSource(input, options);
-  try {
-    return await readSafetensorsHeaderFrom(source, options);
-  } finally {
-    if (!isByteSource(input)) await source.close();
-  }
+  return withByteSource(input, options, (source) => readSafetensorsHeaderFrom(source, options));
 }

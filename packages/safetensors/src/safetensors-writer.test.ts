@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { float16BitsToFloat32 } from '@llmr/binary-io';
 import { InvalidArgumentError } from '@llmr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float16BitsToFloat32 } from './float16';
 import { SAFETENSORS_DTYPE_SIZES, SAFETENSORS_DTYPES } from './safetensors-dtype';
 import { parseSafetensorsHeader } from './safetensors-header';
 import { openSafetensors } from './safetensors-reader';

@@ -7,8 +7,17 @@
  * so each is aligned to its element size, and the JSON header is padded with spaces to a multiple
  * of 8 bytes.
  */
+import {
+  type ByteSinkInput,
+  bufferSink,
+  type OpenedSink,
+  openByteSink,
+  progressCounter,
+  writeEncodedInChunks,
+  writeInChunks,
+  writeThenClose,
+} from '@llmr/binary-io';
 import { InvalidArgumentError, throwIfAborted } from '@llmr/core';
-import { type ByteSinkInput, bufferSink, type OpenedSink, openByteSink } from './byte-sink';
 import { SAFETENSORS_INDEX_FILE } from './safetensors-checkpoint';
 import {
   fromFloat32,
@@ -54,7 +63,6 @@ export interface SafetensorsWriteResult {
   tensors: SafetensorsTensorInfo[];
 }
 
-const RAW_CHUNK_BYTES = 16 * 1024 * 1024;
 const CONVERT_CHUNK_VALUES = 1 << 20;
 const encoder = new TextEncoder();
 
@@ -192,15 +200,12 @@ async function writeTensorData(
       fail(
         `${data.length} values given; shape [${tensor.shape.join(', ')}] needs ${tensor.elementCount}.`,
       );
-    for (let start = 0; start < data.length; start += CONVERT_CHUNK_VALUES) {
-      throwIfAborted(signal);
-      const chunk = fromFloat32(
-        data.subarray(start, Math.min(start + CONVERT_CHUNK_VALUES, data.length)),
-        tensor.dtype,
-      );
-      await sink.write(chunk);
-      progress(chunk.byteLength);
-    }
+    const dtype = tensor.dtype;
+    await writeEncodedInChunks(sink, data, (values) => fromFloat32(values, dtype), {
+      chunkLength: CONVERT_CHUNK_VALUES,
+      signal,
+      onChunk: progress,
+    });
     return;
   }
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -209,12 +214,7 @@ async function writeTensorData(
       `${bytes.byteLength} bytes given; ${tensor.dtype} [${tensor.shape.join(', ')}] needs ${tensor.byteLength}.`,
     );
   }
-  for (let start = 0; start < bytes.byteLength; start += RAW_CHUNK_BYTES) {
-    throwIfAborted(signal);
-    const chunk = bytes.subarray(start, Math.min(start + RAW_CHUNK_BYTES, bytes.byteLength));
-    await sink.write(chunk);
-    progress(chunk.byteLength);
-  }
+  await writeInChunks(sink, bytes, { signal, onChunk: progress });
 }
 
 async function writePlan(
@@ -222,22 +222,14 @@ async function writePlan(
   sink: OpenedSink,
   options: SafetensorsWriteOptions,
 ): Promise<SafetensorsWriteResult> {
-  let bytesWritten = 0;
-  const progress = (bytes: number) => {
-    bytesWritten += bytes;
-    options.onProgress?.({ bytesWritten, totalBytes: planned.byteLength });
-  };
-  try {
+  const progress = progressCounter(planned.byteLength, options.onProgress);
+  await writeThenClose(sink, async () => {
     throwIfAborted(options.signal);
     await sink.write(planned.header);
     progress(planned.header.byteLength);
     for (const tensor of planned.tensors)
       await writeTensorData(tensor, sink, options.signal, progress);
-    await sink.close();
-  } catch (error) {
-    await sink.abort(error);
-    throw error;
-  }
+  });
   return {
     byteLength: planned.byteLength,
     headerSize: planned.header.byteLength - 8,

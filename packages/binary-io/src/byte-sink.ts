@@ -2,10 +2,8 @@
  * Where writers put bytes: a file path (Node, dynamic `import('node:fs/promises')`), a
  * `WritableStream`, or any object with `write(chunk)`. Every write is awaited before the next
  * chunk is produced, so memory stays bounded by one chunk.
- *
- * (The same module lives in @llmr/gguf: the two packages depend only on @llmr/core.)
  */
-import { InvalidArgumentError, LoadError } from '@llmr/core';
+import { InvalidArgumentError, LoadError, throwIfAborted } from '@llmr/core';
 
 /** A destination for bytes. `write` must consume (or copy) the chunk before it settles. */
 export interface ByteSink {
@@ -122,5 +120,97 @@ export function bufferSink(output: Uint8Array): OpenedSink & { readonly written:
     },
     async close() {},
     async abort() {},
+  };
+}
+
+/** Chunk size for {@link writeInChunks}: large enough for few awaits, small enough for streams. */
+export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+
+export interface WriteInChunksOptions {
+  /** Bytes per write (default {@link DEFAULT_CHUNK_BYTES}). */
+  chunkBytes?: number;
+  /** Checked before each chunk, so a long tensor stops soon after an abort. */
+  signal?: AbortSignal;
+  /** Called after each chunk is written, with its length (progress reports). */
+  onChunk?: (byteLength: number) => void;
+}
+
+/**
+ * Writes `bytes` to `sink` in views of at most `chunkBytes` (no copies), awaiting each write, so
+ * a WritableStream sees bounded chunks and an abort is noticed between them.
+ */
+export async function writeInChunks(
+  sink: Pick<OpenedSink, 'write'>,
+  bytes: Uint8Array,
+  options: WriteInChunksOptions = {},
+): Promise<void> {
+  await writeEncodedInChunks(sink, bytes, (chunk) => chunk, {
+    ...options,
+    chunkLength: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+  });
+}
+
+export interface WriteEncodedInChunksOptions extends Omit<WriteInChunksOptions, 'chunkBytes'> {
+  /** Values encoded per write (a multiple of the format's block size). */
+  chunkLength: number;
+}
+
+/**
+ * Encodes `values` a slice at a time (`encode` gets views of at most `chunkLength` values) and
+ * writes each result before encoding the next, so converting a tensor needs one chunk of memory.
+ */
+export async function writeEncodedInChunks<T extends ArrayLike<number> & ArraySliceable<T>>(
+  sink: Pick<OpenedSink, 'write'>,
+  values: T,
+  encode: (values: T) => Uint8Array,
+  options: WriteEncodedInChunksOptions,
+): Promise<void> {
+  const { chunkLength } = options;
+  if (!Number.isSafeInteger(chunkLength) || chunkLength <= 0) {
+    throw new InvalidArgumentError({
+      argument: 'chunkLength',
+      value: chunkLength,
+      message: `The chunk length must be a positive integer, not ${chunkLength}.`,
+    });
+  }
+  for (let start = 0; start < values.length; start += chunkLength) {
+    throwIfAborted(options.signal);
+    const chunk = encode(values.subarray(start, Math.min(start + chunkLength, values.length)));
+    await sink.write(chunk);
+    options.onChunk?.(chunk.byteLength);
+  }
+}
+
+/** What {@link writeEncodedInChunks} needs of a typed array. */
+interface ArraySliceable<T> {
+  subarray(begin: number, end: number): T;
+}
+
+/**
+ * Runs `write`, then closes `sink`; on any failure aborts it (a file is removed, so no half
+ * written file is left for a loader to trip over) and rethrows.
+ */
+export async function writeThenClose(
+  sink: OpenedSink,
+  write: (sink: OpenedSink) => Promise<void>,
+): Promise<void> {
+  try {
+    await write(sink);
+    await sink.close();
+  } catch (error) {
+    await sink.abort(error);
+    throw error;
+  }
+}
+
+/** A progress callback that adds up written bytes and reports the running total. */
+export function progressCounter(
+  totalBytes: number,
+  onProgress: ((progress: { bytesWritten: number; totalBytes: number }) => void) | undefined,
+): (bytes: number) => void {
+  let bytesWritten = 0;
+  return (bytes) => {
+    bytesWritten += bytes;
+    onProgress?.({ bytesWritten, totalBytes });
   };
 }

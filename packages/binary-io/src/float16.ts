@@ -1,8 +1,7 @@
 /**
- * IEEE half (F16) and bfloat16 (BF16) conversions, rounding to nearest even like PyTorch and
- * ggml, plus the two FP8 formats safetensors knows (E4M3FN, E5M2), decode only.
- *
- * (The same F16/BF16 code lives in @llmr/gguf: the two packages depend only on @llmr/core.)
+ * IEEE half (F16) and bfloat16 (BF16) conversions with the rounding ggml and PyTorch use (round
+ * to nearest, ties to even), so scales written here read back in llama.cpp bit for bit; plus the
+ * two FP8 formats safetensors knows (E4M3FN, E5M2), decode only.
  */
 
 const scratchFloat = new Float32Array(1);

@@ -4,7 +4,8 @@
  * read with `Range` requests. Readers ask for byte ranges; nothing here reads a whole file
  * unless asked to.
  *
- * (The same module lives in @llmr/gguf: the two packages depend only on @llmr/core.)
+ * The errors are format-neutral (`LoadError`, `APICallError`, `InvalidArgumentError`): a format
+ * package adds its own `ParseError` codes once it knows what the bytes should have been.
  */
 import {
   AbortError,
@@ -44,6 +45,61 @@ export interface ByteSource {
    */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
+}
+
+/** True for anything shaped like a {@link ByteSource} (yours or one from `openByteSource`). */
+export function isByteSource(input: unknown): input is ByteSource {
+  return (
+    typeof input === 'object' &&
+    input !== null &&
+    typeof (input as ByteSource).read === 'function' &&
+    typeof (input as ByteSource).close === 'function' &&
+    'size' in input
+  );
+}
+
+/** `input` itself when it is already a {@link ByteSource}, otherwise `openByteSource(input)`. */
+export async function toByteSource(
+  input: ByteSourceInput | ByteSource,
+  options: ByteSourceOptions = {},
+): Promise<ByteSource> {
+  return isByteSource(input) ? input : openByteSource(input, options);
+}
+
+/**
+ * Runs `use` with `input` as a source. A source opened here is closed afterwards; one passed in
+ * stays open, because its owner decides when it ends.
+ */
+export async function withByteSource<T>(
+  input: ByteSourceInput | ByteSource,
+  options: ByteSourceOptions,
+  use: (source: ByteSource) => Promise<T>,
+): Promise<T> {
+  if (isByteSource(input)) return use(input);
+  const source = await openByteSource(input, options);
+  try {
+    return await use(source);
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Opens (or takes) a source and runs `parse` on it, typically reading a header. When `parse`
+ * fails the source is closed, even one passed in, since the caller gets nothing to close it by.
+ */
+export async function openByteSourceWith<T>(
+  input: ByteSourceInput | ByteSource,
+  options: ByteSourceOptions,
+  parse: (source: ByteSource) => Promise<T>,
+): Promise<{ source: ByteSource; value: T }> {
+  const source = await toByteSource(input, options);
+  try {
+    return { source, value: await parse(source) };
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
 }
 
 function isHttpUrl(value: string): boolean {

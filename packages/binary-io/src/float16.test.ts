@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bfloat16BitsToFloat32,
   bfloat16BytesToFloat32,
+  float8E4M3BytesToFloat32,
+  float8E5M2BytesToFloat32,
   float16BitsToFloat32,
   float16BytesToFloat32,
   float32ToBfloat16Bits,
@@ -68,5 +70,23 @@ describe('float16', () => {
     const brain = new Uint8Array(values.length * 2);
     writeBfloat16Bytes(new Float32Array([1, -3, 256]), brain, 0);
     expect(Array.from(bfloat16BytesToFloat32(brain.subarray(0, 6)))).toEqual([1, -3, 256]);
+  });
+});
+
+describe('float8', () => {
+  it('decodes E4M3FN: bias 7, subnormals, no infinities, one NaN per sign', () => {
+    const decoded = float8E4M3BytesToFloat32(
+      new Uint8Array([0x00, 0x38, 0xb8, 0x01, 0x7e, 0x7f, 0xff, 0x80]),
+    );
+    expect(Array.from(decoded.subarray(0, 5))).toEqual([0, 1, -1, 2 ** -9, 448]);
+    expect(decoded[5]).toBeNaN();
+    expect(decoded[6]).toBeNaN();
+    expect(Object.is(decoded[7], -0)).toBe(true);
+  });
+
+  it('decodes E5M2 as the top byte of an F16', () => {
+    const decoded = float8E5M2BytesToFloat32(new Uint8Array([0x3c, 0xc0, 0x7b, 0x7c, 0x01, 0x7d]));
+    expect(Array.from(decoded.subarray(0, 5))).toEqual([1, -2, 57344, Infinity, 2 ** -16]);
+    expect(decoded[5]).toBeNaN();
   });
 });

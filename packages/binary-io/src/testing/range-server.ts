@@ -1,5 +1,5 @@
 /**
- * Test helper: a local HTTP server for byte-range reads. Paths:
+ * A local HTTP server (Node) for testing readers that use byte ranges. Paths:
  * - `/range/<name>`: honours `Range` (206 with `Content-Range: bytes a-b/total`, 416 past the end)
  * - `/no-total/<name>`: honours `Range` but hides the total (`bytes a-b/*`)
  * - `/no-range/<name>`: ignores `Range` (200 with the whole body)
