@@ -14,6 +14,9 @@ const alias = readdirSync(packagesDir).flatMap((dir) => [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // The JSON report lets .ci/run print one plain 'N passed, N failed' closing line.
+    reporters: ['default', ['json', { outputFile: 'node_modules/.vitest/results.json' }]],
+    setupFiles: ['./vitest.setup.ts'],
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

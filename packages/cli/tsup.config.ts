@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Native runtimes are imported at run time from node_modules, never bundled.
+  external: ['onnxruntime-node', 'onnxruntime-web', 'node-llama-cpp'],
 });

@@ -203,6 +203,43 @@ describe('llmr convert, inspect, tokenize, bench', () => {
         oracleContinuation(fixture.successor!, fixture.encode('The lazy dog').at(-1)!, 6),
       );
 
+      const onnxDir = join(dir, 'tiny-onnx');
+      const exported = await llmr(
+        'convert',
+        hf,
+        '--to',
+        'onnx',
+        '--dtype',
+        'f32',
+        '-o',
+        onnxDir,
+        '--json',
+      );
+      expect(exported.code).toBe(0);
+      for (const engine of ['node', 'wasm']) {
+        const viaOnnx = await llmr(
+          'run',
+          onnxDir,
+          '--prompt',
+          'The lazy dog',
+          '--raw',
+          '-n',
+          '6',
+          '-t',
+          '0',
+          '--engine',
+          engine,
+          '--json',
+        );
+        expect(viaOnnx.code, viaOnnx.stderr).toBe(0);
+        expect(JSON.parse(viaOnnx.stdout).tokens).toEqual(run.tokens);
+      }
+      const badEngine = await llmr('run', onnxDir, '--prompt', 'x', '--engine', 'tpu');
+      expect(badEngine.code).toBe(2);
+      expect(badEngine.stderr).toMatch(
+        /No engine "tpu" is installed; available: onnxruntime-node, onnxruntime-wasm/,
+      );
+
       const bench = await llmr(
         'bench',
         output,

@@ -1,28 +1,71 @@
 /**
  * The registry the CLI uses: the mock loader always, and every optional llmr plugin
- * that is installed (imported lazily, so a missing one costs nothing).
+ * that is installed (imported lazily, so a missing one costs nothing). ONNX models get
+ * the installed engines to choose from; `engineName` in load options picks one.
  */
-import { createRegistry, type LoaderV1, type Registry } from '@llmr/core';
+import {
+  createRegistry,
+  type EngineV1,
+  InvalidArgumentError,
+  type LoaderV1,
+  type Registry,
+} from '@llmr/core';
 import { mockLoader } from '@llmr/loader-mock';
 
-/** Optional plugins: package name and the export that holds its default instance. */
-const optionalLoaders: { packageName: string; exportName: string }[] = [
-  { packageName: '@llmr/loader-gguf', exportName: 'ggufLoader' },
-  { packageName: '@llmr/loader-onnx', exportName: 'onnxLoader' },
-  { packageName: '@llmr/loader-hf', exportName: 'hfLoader' },
+async function optionalImport(packageName: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await import(packageName)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+/** Engines for graph models, best first when several are available. */
+const optionalEngines = [
+  { packageName: '@llmr/engine-node', exportName: 'nodeEngine' },
+  { packageName: '@llmr/engine-wasm', exportName: 'wasmEngine' },
 ];
 
 export async function createDefaultRegistry(): Promise<Registry> {
   const registry = createRegistry({ loaders: [mockLoader] });
-  for (const { packageName, exportName } of optionalLoaders) {
-    try {
-      const module = (await import(packageName)) as Record<string, unknown>;
-      const loader = module[exportName] as LoaderV1 | undefined;
-      if (loader) registry.registerLoader(loader);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
-    }
+  for (const { packageName, exportName } of optionalEngines) {
+    const engine = (await optionalImport(packageName))?.[exportName] as EngineV1 | undefined;
+    if (engine) registry.registerEngine(engine);
   }
+  const gguf = await optionalImport('@llmr/loader-gguf');
+  if (gguf?.ggufLoader) registry.registerLoader(gguf.ggufLoader as LoaderV1);
+  const onnx = await optionalImport('@llmr/loader-onnx');
+  if (onnx?.createOnnxLoader) {
+    const base = (onnx.createOnnxLoader as (defaults: Record<string, unknown>) => LoaderV1)({
+      engines: [...registry.engines],
+    });
+    registry.registerLoader({
+      ...base,
+      canLoad: (source) => base.canLoad(source),
+      doLoad(source, options = {}) {
+        const name = options.engineName;
+        if (typeof name !== 'string') return base.doLoad(source, options);
+        const engine = registry.engines.find(
+          (candidate) =>
+            candidate.name === name ||
+            candidate.name === `${name}` ||
+            candidate.name.endsWith(`-${name}`) ||
+            candidate.name.startsWith(`${name}`),
+        );
+        if (!engine) {
+          throw new InvalidArgumentError({
+            argument: '--engine',
+            value: name,
+            message: `No engine "${name}" is installed; available: ${registry.engines.map((candidate) => candidate.name).join(', ') || 'none (install @llmr/engine-node)'}.`,
+          });
+        }
+        return base.doLoad(source, { ...options, engine });
+      },
+    });
+  }
+  const hf = await optionalImport('@llmr/loader-hf');
+  if (hf?.hfLoader) registry.registerLoader(hf.hfLoader as LoaderV1);
   return registry;
 }

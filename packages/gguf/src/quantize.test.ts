@@ -110,21 +110,34 @@ describe('quantize -> dequantize error bounds', () => {
     const min = Math.min(...values);
     const range = Math.max(...values) - min;
     const halfUlp = 2 ** -11;
+    // Scales (and Q4_1/Q5_1 minimums) are stored as F16: below its normal range they are
+    // rounded to a multiple of 2^-24 (or to 0), an absolute error of up to 2^-25 per unit of
+    // the quantized value. Tiny blocks (amax ~ 1e-6) live there.
+    const subnormal = (qmax: number) => qmax * 2 ** -25;
     switch (type) {
       case GgmlType.Q8_0:
-        return (amax / 127) * 0.5 + amax * halfUlp * 2 + 1e-6;
+        return (amax / 127) * 0.5 + amax * halfUlp * 2 + subnormal(127) + 1e-6;
       case GgmlType.Q4_0:
-        return amax / 8 + amax * halfUlp * 2 + 1e-6; // the side opposite the max is clamped at 7
+        return amax / 8 + amax * halfUlp * 2 + subnormal(8) + 1e-6; // the side opposite the max is clamped at 7
       case GgmlType.Q5_0:
-        return amax / 16 + amax * halfUlp * 2 + 1e-6;
+        return amax / 16 + amax * halfUlp * 2 + subnormal(16) + 1e-6;
       case GgmlType.Q4_1:
-        return (range / 15) * 0.5 + (range + Math.abs(min)) * halfUlp * 2 + 1e-6;
+        return (range / 15) * 0.5 + (range + Math.abs(min)) * halfUlp * 2 + subnormal(16) + 1e-6;
       case GgmlType.Q5_1:
-        return (range / 31) * 0.5 + (range + Math.abs(min)) * halfUlp * 2 + 1e-6;
+        return (range / 31) * 0.5 + (range + Math.abs(min)) * halfUlp * 2 + subnormal(32) + 1e-6;
       default:
         return 0;
     }
   }
+
+  it('Q8_0 of a block whose scale underflows F16 dequantizes to zeros, within the bound', () => {
+    const values = new Float32Array(32);
+    values[5] = -1.0049e-6;
+    const restored = dequantize(quantize(values, GgmlType.Q8_0), GgmlType.Q8_0, 32);
+    expect(Math.abs(restored[5]! - values[5]!)).toBeLessThanOrEqual(
+      maxError(values, GgmlType.Q8_0),
+    );
+  });
 
   for (const [name, type] of [
     ['Q8_0', GgmlType.Q8_0],
