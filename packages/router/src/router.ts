@@ -625,14 +625,8 @@ export class LLMRouter {
         loaded: entry?.model !== undefined,
         circuit: breaker.state,
         errorRate,
-        // Percentiles only when a strategy reads them (speed-priority, balanced): the
-        // window re-sorts after every recorded sample.
-        get ttftMs() {
-          return stats.ttft.percentile(50) ?? modelConfig.speed?.ttftMs;
-        },
-        get tokensPerSecond() {
-          return stats.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond;
-        },
+        ttftMs: stats.ttft.percentile(50) ?? modelConfig.speed?.ttftMs,
+        tokensPerSecond: stats.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond,
         samples: stats.ttft.count,
       };
       views.push(view);
