@@ -11,7 +11,7 @@ import { createMemoryTensorSource, writeHfModelAsGguf } from '@llmr/convert';
 import { buildTinyModel } from '@llmr/fixtures';
 
 export const DEFAULT_MODEL_ID = 'llmr-default';
-const FILE_NAME = 'llmr-default-bigram-v1-f16.gguf';
+const FILE_NAME = 'llmr-default-bigram-v2-f16.gguf';
 
 export function llmrHome(): string {
   return (
@@ -33,7 +33,13 @@ export async function ensureDefaultModel(log: (line: string) => void = () => {})
   await mkdir(dir, { recursive: true });
   const started = performance.now();
   log(`building the built-in default model (${FILE_NAME}) in ${dir} ...`);
-  const model = buildTinyModel({ kind: 'bigram', seed: 1, layers: 2, contextLength: 4096 });
+  const model = buildTinyModel({
+    kind: 'bigram',
+    seed: 1,
+    layers: 1,
+    vocab: 1024,
+    contextLength: 4096,
+  });
   const partial = `${path}.${process.pid}.incomplete`;
   try {
     await writeHfModelAsGguf(
