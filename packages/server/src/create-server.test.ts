@@ -1,34 +1,8 @@
-import { createMockLoader } from '@llmr/loader-mock';
-import { createRouter } from '@llmr/router';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRouterBackend, createServer, type LlmrServer } from './index';
+import { describe, expect, it } from 'vitest';
+import { createTestServer } from './__fixtures__/test-server';
+import type { LlmrServer } from './index';
 
-const servers: LlmrServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.shutdown()));
-});
-
-async function start(options: Partial<Parameters<typeof createServer>[0]> = {}) {
-  const router = createRouter({
-    loaders: [createMockLoader()],
-    models: [
-      { id: 'echo', source: 'mock:echo' },
-      { id: 'writer', source: 'mock:random?seed=5' },
-      { id: 'slow', source: 'mock:random?tokenMs=20' },
-      { id: 'flaky', source: 'mock:random?failAfterTokens=3' },
-      { id: 'tiny', source: 'mock:random?contextLength=16' },
-    ],
-    aliases: { fast: 'writer' },
-    routes: { main: { fallback: ['echo'] } },
-    defaultRoute: 'main',
-    retry: { maxRetries: 0 },
-  });
-  const backend = createRouterBackend(router, { defaultModel: 'echo' });
-  await backend.preload();
-  const server = await createServer({ backend, logger: false, apiKeys: [], ...options });
-  servers.push(server);
-  return server;
-}
+const start = createTestServer;
 
 async function listen(server: LlmrServer) {
   return server.listen({ port: 0, host: '127.0.0.1' });
@@ -427,6 +401,5 @@ describe('operations and security', () => {
     const events = sseEvents(await streaming) as unknown[];
     expect(events.at(-1)).toBe('[DONE]');
     await shutdown;
-    servers.splice(servers.indexOf(server), 1);
   });
 });

@@ -11,7 +11,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.shutdown()));
 });
 
-export async function startServer(options: Partial<ServerOptions> = {}) {
+/** A server over the mock models, not listening yet (`app.inject` works). */
+export async function createTestServer(options: Partial<ServerOptions> = {}) {
   const router = createRouter({
     loaders: [createMockLoader()],
     models: [
@@ -19,6 +20,7 @@ export async function startServer(options: Partial<ServerOptions> = {}) {
       { id: 'writer', source: 'mock:random?seed=5' },
       { id: 'slow', source: 'mock:random?tokenMs=20' },
       { id: 'flaky', source: 'mock:random?failAfterTokens=3' },
+      { id: 'tiny', source: 'mock:random?contextLength=16' },
     ],
     aliases: { fast: 'writer' },
     routes: { main: { fallback: ['echo'] } },
@@ -29,6 +31,12 @@ export async function startServer(options: Partial<ServerOptions> = {}) {
   await backend.preload();
   const server = await createServer({ backend, logger: false, apiKeys: [], ...options });
   servers.push(server);
+  return server;
+}
+
+/** The same server, listening on 127.0.0.1. */
+export async function startServer(options: Partial<ServerOptions> = {}) {
+  const server = await createTestServer(options);
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
   return { server, url, wsUrl: url.replace(/^http/, 'ws') };
 }
