@@ -748,8 +748,17 @@ export class LLMRouter {
     };
   }
 
-  /** Runs a request to completion. Any failure before the answer is complete falls back. */
-  async generate(request: RouterRequest): Promise<RouterGenerateResult> {
+  /**
+   * The cache, then the plan: a hit comes back with its routing (and emits cache-hit);
+   * otherwise the plan carries the cache key (and cache-miss is emitted).
+   */
+  private async lookupOrPlan(
+    request: RouterRequest,
+    kind: 'generate' | 'stream',
+  ): Promise<
+    | { hit: { result: ModelV1GenerateResult; routing: RoutingInfo }; plan?: undefined }
+    | { hit?: undefined; plan: ReturnType<LLMRouter['plan']> }
+  > {
     this.assertAlive();
     validateCallOptions(request);
     const cacheKey = this.cacheLookupKey(request);
@@ -764,10 +773,10 @@ export class LLMRouter {
           requestId: routing.requestId,
           key: cacheKey.key,
         });
-        return { ...hit.result, routing };
+        return { hit: { result: hit.result, routing } };
       }
     }
-    const plan = this.plan(request, 'generate');
+    const plan = this.plan(request, kind);
     if (cacheKey) {
       plan.cacheKey = cacheKey;
       this.emit({
@@ -777,6 +786,13 @@ export class LLMRouter {
         key: cacheKey.key,
       });
     }
+    return { plan };
+  }
+
+  /** Runs a request to completion. Any failure before the answer is complete falls back. */
+  async generate(request: RouterRequest): Promise<RouterGenerateResult> {
+    const { hit, plan } = await this.lookupOrPlan(request, 'generate');
+    if (hit) return { ...hit.result, routing: hit.routing };
     const scope = new RequestScope(this.clock, request.abortSignal, plan.timeouts.totalMs);
     try {
       const { value } = await this.tryCandidates(plan, scope, (modelId, attempt, lease) =>
@@ -794,37 +810,15 @@ export class LLMRouter {
    * still answer with an error status.
    */
   async stream(request: RouterRequest): Promise<RouterStreamResult> {
-    this.assertAlive();
-    validateCallOptions(request);
-    const cacheKey = this.cacheLookupKey(request);
-    if (cacheKey) {
-      const hit = await this.cache!.get(cacheKey.key, cacheKey.normalized);
-      if (hit) {
-        const routing = this.cachedRouting(request, hit.modelId);
-        routing.usage = hit.result.usage;
-        this.emit({
-          type: 'cache-hit',
-          time: this.clock.now(),
-          requestId: routing.requestId,
-          key: cacheKey.key,
-        });
-        const { metadata: _metadata, ...result } = hit.result;
-        return {
-          stream: replayAsStream(result, { start: { routing }, finish: { routing } }),
-          routing,
-          done: Promise.resolve(routing),
-        };
-      }
-    }
-    const plan = this.plan(request, 'stream');
-    if (cacheKey) {
-      plan.cacheKey = cacheKey;
-      this.emit({
-        type: 'cache-miss',
-        time: this.clock.now(),
-        requestId: plan.routing.requestId,
-        key: cacheKey.key,
-      });
+    const { hit, plan } = await this.lookupOrPlan(request, 'stream');
+    if (hit) {
+      const { metadata: _metadata, ...result } = hit.result;
+      const routing = hit.routing;
+      return {
+        stream: replayAsStream(result, { start: { routing }, finish: { routing } }),
+        routing,
+        done: Promise.resolve(routing),
+      };
     }
     const scope = new RequestScope(this.clock, request.abortSignal, plan.timeouts.totalMs);
     let committed: Committed;
