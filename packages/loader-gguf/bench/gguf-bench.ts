@@ -161,6 +161,34 @@ async function main() {
       await direct(); // warm-up
       const directRun = await direct();
       await context.dispose();
+
+      // Direct aggregate: N sequences of one context decoding at once, the same short
+      // prompts and lengths as llmr's aggregate below, so the two can be compared.
+      const parallel = await model.createContext({
+        contextSize: 1024,
+        sequences: 8,
+        threads,
+        batchSize: 512,
+        flashAttention: false,
+      });
+      const sequences = Array.from({ length: 8 }, () => parallel.getSequence());
+      const directAggregate: Record<number, number> = {};
+      for (const streams of [1, 4, 8]) {
+        const start = performance.now();
+        const counts = await Promise.all(
+          sequences.slice(0, streams).map(async (one, index) => {
+            await one.clearHistory();
+            const short = [config.bosTokenId, 10 + index, 20 + index, 30, 40] as Token[];
+            let count = 0;
+            for await (const _token of one.evaluate(short, { temperature: 0 }))
+              if (++count >= 48) break;
+            return count;
+          }),
+        );
+        directAggregate[streams] =
+          counts.reduce((sum, count) => sum + count, 0) / ((performance.now() - start) / 1000);
+      }
+      await parallel.dispose();
       await model.dispose();
 
       // llmr: the loader, a raw prompt of the same length, greedy.
@@ -249,7 +277,9 @@ async function main() {
         rooflineDirect: roofline(directRun.decode),
         rooflineLlmr: roofline(llmrRun.decode),
         aggregateTokensPerSecond: aggregate,
+        directAggregateTokensPerSecond: directAggregate,
         eightVsOne: aggregate[8]! / aggregate[1]!,
+        directEightVsOne: directAggregate[8]! / directAggregate[1]!,
       });
     }
   } finally {
@@ -277,7 +307,15 @@ async function main() {
           ),
         ),
       ),
+      directAggregateTokensPerSecond: JSON.stringify(
+        Object.fromEntries(
+          Object.entries(entry.directAggregateTokensPerSecond as Record<string, number>).map(
+            ([key, value]) => [key, Number(value.toFixed(2))],
+          ),
+        ),
+      ),
       eightVsOne: (entry.eightVsOne as number).toFixed(2),
+      directEightVsOne: (entry.directEightVsOne as number).toFixed(2),
     })),
   );
   console.log(
