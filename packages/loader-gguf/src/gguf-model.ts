@@ -130,23 +130,35 @@ export function createGgufModel(
     return tokenizer.encode(text);
   };
 
+  const encoder = new TextEncoder();
   const logprobOf = (
     token: number,
     probabilities: Map<Token, number> | undefined,
     top: number,
   ): ModelV1Logprob | undefined => {
     if (!probabilities) return undefined;
-    const piece = (id: number) => model.detokenize([id as Token], true);
-    const sorted = [...probabilities].sort((a, b) => b[1] - a[1]).slice(0, top);
-    return {
-      token: piece(token),
-      logprob: Math.log(probabilities.get(token as Token) ?? Number.MIN_VALUE),
-      bytes: Array.from(new TextEncoder().encode(piece(token))),
-      topLogprobs: sorted.map(([id, probability]) => ({
-        token: piece(id),
+    const entry = (id: number, probability: number) => {
+      const text = model.detokenize([id as Token], true);
+      return {
+        token: text,
         logprob: Math.log(probability),
-        bytes: Array.from(new TextEncoder().encode(piece(id))),
-      })),
+        bytes: Array.from(encoder.encode(text)),
+      };
+    };
+    // The best `top` of the whole vocabulary in one pass (top <= 20), not a full sort per token.
+    const best: [number, number][] = [];
+    if (top > 0) {
+      for (const [id, probability] of probabilities) {
+        if (best.length === top && probability <= best[top - 1]![1]) continue;
+        let at = best.length;
+        while (at > 0 && best[at - 1]![1] < probability) at--;
+        best.splice(at, 0, [id, probability]);
+        if (best.length > top) best.pop();
+      }
+    }
+    return {
+      ...entry(token, probabilities.get(token as Token) ?? Number.MIN_VALUE),
+      topLogprobs: best.map(([id, probability]) => entry(id, probability)),
     };
   };
 

@@ -48,8 +48,8 @@ export function createLlamaTokenizer(
       // whole (at most 4, the longest UTF-8 sequence).
       let pending: Token[] = [];
       const recent: Token[] = [];
-      const emit = () => {
-        const text = model.detokenize(pending, !skipSpecialTokens, recent.slice(-4));
+      const decodePending = () => model.detokenize(pending, !skipSpecialTokens, recent.slice(-4));
+      const accept = (text: string) => {
         recent.push(...pending);
         pending = [];
         return text;
@@ -58,11 +58,12 @@ export function createLlamaTokenizer(
         push(token) {
           if (skipSpecialTokens && isSpecial(token)) return '';
           pending.push(token as Token);
-          const text = model.detokenize(pending, !skipSpecialTokens, recent.slice(-4));
+          // One detokenize per token: the text that decides whether to wait is the text emitted.
+          const text = decodePending();
           if (text.endsWith('\uFFFD') && pending.length < 4) return '';
-          return emit();
+          return accept(text);
         },
-        flush: () => (pending.length ? emit() : ''),
+        flush: () => (pending.length ? accept(decodePending()) : ''),
       };
     },
     applyChatTemplate(messages, options = {}) {
