@@ -44,3 +44,4 @@ export {
   writeBfloat16Bytes,
   writeFloat16Bytes,
 } from './float16';
+export { loadTensorData, type TensorDataInput } from './tensor-data';

@@ -10,6 +10,7 @@
 import {
   type ByteSinkInput,
   bufferSink,
+  loadTensorData,
   type OpenedSink,
   openByteSink,
   progressCounter,
@@ -681,13 +682,7 @@ async function writeTensorData(
   signal: AbortSignal | undefined,
   onChunk: (bytes: number) => void,
 ): Promise<void> {
-  const data = typeof tensor.data === 'function' ? await tensor.data() : tensor.data;
-  const fail = (message: string): never => {
-    throw new InvalidArgumentError({
-      argument: `tensors["${tensor.name}"].data`,
-      message: `Tensor "${tensor.name}": ${message}`,
-    });
-  };
+  const { data, fail } = await loadTensorData(tensor.name, tensor.data);
   if (!ArrayBuffer.isView(data))
     return fail('data must be a Float32Array or a typed array of encoded bytes.');
   if (data instanceof Float32Array && tensor.type !== GgmlType.F32) {

@@ -10,6 +10,7 @@
 import {
   type ByteSinkInput,
   bufferSink,
+  loadTensorData,
   type OpenedSink,
   openByteSink,
   progressCounter,
@@ -184,13 +185,7 @@ async function writeTensorData(
   signal: AbortSignal | undefined,
   progress: (bytes: number) => void,
 ): Promise<void> {
-  const data = typeof tensor.data === 'function' ? await tensor.data() : tensor.data;
-  const fail = (message: string): never => {
-    throw new InvalidArgumentError({
-      argument: `tensors["${tensor.name}"].data`,
-      message: `Tensor "${tensor.name}": ${message}`,
-    });
-  };
+  const { data, fail } = await loadTensorData(tensor.name, tensor.data);
   if (!ArrayBuffer.isView(data)) return fail('data must be a typed array.');
   if (
     data instanceof Float32Array &&
