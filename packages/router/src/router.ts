@@ -153,8 +153,11 @@ export class LLMRouter {
     if (hit) return { ...hit.result, routing: hit.routing };
     const scope = new RequestScope(runtime.clock, request.abortSignal, plan.timeouts.totalMs);
     try {
-      const { value } = await tryCandidates(runtime, plan, scope, (modelId, attempt, lease) =>
-        generateAttempt(runtime, plan, request, modelId, attempt, lease),
+      const { value } = await tryCandidates(
+        runtime,
+        plan,
+        scope,
+        generateAttempt(runtime, plan, request),
       );
       return value;
     } finally {
@@ -182,8 +185,11 @@ export class LLMRouter {
     const scope = new RequestScope(runtime.clock, request.abortSignal, plan.timeouts.totalMs);
     let committed: Committed;
     try {
-      ({ value: committed } = await tryCandidates(runtime, plan, scope, (modelId, attempt, lease) =>
-        commitStream(runtime, plan, request, modelId, attempt, lease),
+      ({ value: committed } = await tryCandidates(
+        runtime,
+        plan,
+        scope,
+        commitStream(runtime, plan, request),
       ));
     } catch (error) {
       scope.close();
@@ -209,8 +215,11 @@ export class LLMRouter {
     const plan = planRequest(runtime, request, 'embed');
     const scope = new RequestScope(runtime.clock, request.abortSignal, plan.timeouts.totalMs);
     try {
-      const { value } = await tryCandidates(runtime, plan, scope, (modelId, attempt, lease) =>
-        embedAttempt(runtime, plan, scope, request, modelId, attempt, lease),
+      const { value } = await tryCandidates(
+        runtime,
+        plan,
+        scope,
+        embedAttempt(runtime, plan, scope, request),
       );
       return value;
     } finally {

@@ -26,6 +26,17 @@ export function isRequestSpecific(error: unknown): boolean {
 }
 
 /**
+ * One attempt on a leased model: its value, and whether it counts as a success for the
+ * circuit breaker and stats. Without a verdict (a committed stream) the attempt stays
+ * open and reports later.
+ */
+export type AttemptRunner<T> = (
+  modelId: string,
+  attempt: AttemptScope,
+  lease: ModelLease,
+) => Promise<{ value: T; verdict?: { success: boolean } }>;
+
+/**
  * `run` performs one attempt on a leased model and says whether it counts as a success
  * for the circuit breaker and stats (a committed stream reports its verdict later,
  * through its own `finish`).
@@ -34,11 +45,7 @@ export async function tryCandidates<T>(
   runtime: RouterRuntime,
   plan: Plan,
   scope: RequestScope,
-  run: (
-    modelId: string,
-    attempt: AttemptScope,
-    lease: ModelLease,
-  ) => Promise<{ value: T; verdict?: { success: boolean } }>,
+  run: AttemptRunner<T>,
 ): Promise<{ value: T; modelId: string }> {
   const { routing } = plan;
   let lastError: unknown;

@@ -4,13 +4,12 @@
  * its verdict (success, failure, abort) is reported later through `finish`.
  */
 import type { ModelV1StreamPart, ModelV1Usage } from '@llmr/core';
-import type { ModelLease } from '../lifecycle/model-pool';
 import type { RouterRuntime } from '../router-runtime';
 import type { AttemptScope } from '../routing/attempt-state';
 import type { Plan } from '../routing/plan-request';
 import { recordFirstToken, settleUsage } from '../routing/record-usage';
 import { callOptionsOf } from '../routing/router-request-fields';
-import { isRequestSpecific } from '../routing/try-candidates';
+import { type AttemptRunner, isRequestSpecific } from '../routing/try-candidates';
 import type { RouterRequest } from '../types';
 import { readFirstToken } from './read-first-token';
 import { streamIncompleteError } from './stream-parts';
@@ -25,62 +24,61 @@ export interface Committed {
   finish: (outcome: { error?: unknown; usage?: ModelV1Usage; aborted?: boolean }) => void;
 }
 
-export async function commitStream(
+export function commitStream(
   runtime: RouterRuntime,
   plan: Plan,
   request: RouterRequest,
-  modelId: string,
-  attempt: AttemptScope,
-  lease: ModelLease,
-): Promise<{ value: Committed }> {
-  const { clock } = runtime;
-  const {
-    reader,
-    startedAt: started,
-    pending,
-    upstreamStart,
-    ended,
-    ...first
-  } = await readFirstToken(attempt, lease.model, callOptionsOf(request, attempt.signal), clock);
-  if (ended) throw streamIncompleteError(modelId, 'first-token');
-  // Usage or finish with no token before it: the commit point still counts as the first token.
-  const firstTokenAt = first.firstTokenAt ?? clock.now();
-  attempt.firstTokenArrived();
-  recordFirstToken(runtime, plan, modelId, firstTokenAt - started);
-  const { routing } = plan;
-  routing.modelId = modelId;
-  routing.timings = {
-    ...routing.timings!,
-    firstTokenMs: firstTokenAt - routing.timings!.startedAt,
-  };
-  const breaker = runtime.breaker(modelId);
-  const stats = runtime.statsFor(modelId);
-  let finished = false;
-  return {
-    value: {
-      modelId,
+): AttemptRunner<Committed> {
+  return async (modelId, attempt, lease) => {
+    const { clock } = runtime;
+    const {
       reader,
+      startedAt: started,
       pending,
-      ...(upstreamStart ? { upstreamStart } : {}),
-      attempt,
-      finish: ({ error, usage, aborted }) => {
-        if (finished) return;
-        finished = true;
-        attempt.close();
-        lease.release();
-        stats.end();
-        const totalMs = clock.now() - routing.timings!.startedAt;
-        routing.timings = { ...routing.timings!, totalMs };
-        if (aborted) breaker.release();
-        else if (error === undefined) {
-          stats.recordOutcome(true);
-          breaker.recordSuccess();
-        } else if (!isRequestSpecific(error)) {
-          stats.recordOutcome(false);
-          breaker.recordFailure();
-        } else breaker.release();
-        if (usage) settleUsage(runtime, plan, modelId, usage, firstTokenAt);
+      upstreamStart,
+      ended,
+      ...first
+    } = await readFirstToken(attempt, lease.model, callOptionsOf(request, attempt.signal), clock);
+    if (ended) throw streamIncompleteError(modelId, 'first-token');
+    // Usage or finish with no token before it: the commit point still counts as the first token.
+    const firstTokenAt = first.firstTokenAt ?? clock.now();
+    attempt.firstTokenArrived();
+    recordFirstToken(runtime, plan, modelId, firstTokenAt - started);
+    const { routing } = plan;
+    routing.modelId = modelId;
+    routing.timings = {
+      ...routing.timings!,
+      firstTokenMs: firstTokenAt - routing.timings!.startedAt,
+    };
+    const breaker = runtime.breaker(modelId);
+    const stats = runtime.statsFor(modelId);
+    let finished = false;
+    return {
+      value: {
+        modelId,
+        reader,
+        pending,
+        ...(upstreamStart ? { upstreamStart } : {}),
+        attempt,
+        finish: ({ error, usage, aborted }) => {
+          if (finished) return;
+          finished = true;
+          attempt.close();
+          lease.release();
+          stats.end();
+          const totalMs = clock.now() - routing.timings!.startedAt;
+          routing.timings = { ...routing.timings!, totalMs };
+          if (aborted) breaker.release();
+          else if (error === undefined) {
+            stats.recordOutcome(true);
+            breaker.recordSuccess();
+          } else if (!isRequestSpecific(error)) {
+            stats.recordOutcome(false);
+            breaker.recordFailure();
+          } else breaker.release();
+          if (usage) settleUsage(runtime, plan, modelId, usage, firstTokenAt);
+        },
       },
-    },
+    };
   };
 }
