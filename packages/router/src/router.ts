@@ -242,6 +242,15 @@ export class LLMRouter {
     return new ModelEnsemble(this, options);
   }
 
+  /**
+   * Opens a model's circuit until `retryAt` (epoch ms), as if it had failed here: how
+   * replicas share a breaker that another replica opened. A circuit already open longer
+   * stays as it is.
+   */
+  tripCircuit(modelId: string, retryAt: number): void {
+    this.runtime.breaker(modelId).forceOpen(retryAt);
+  }
+
   /** Feedback on an answer's quality in [0, 1]; moves the model's quality score. */
   recordQuality(modelId: string, score: number): void {
     this.runtime.quality.record(modelId, score);

@@ -4,10 +4,12 @@
  * origins may open a WebSocket (browsers do not apply CORS to WebSockets, so the server
  * must, or any web page could drive a local model through the user's browser).
  */
+import { LlmrError } from '@llmr/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createApiKeyStore, presentedKey } from './auth';
 import { type OpenAIError, openAIError } from './openai/errors';
-import { createRateLimiter, type RateLimits } from './rate-limiter';
+import { type Admission, createRateLimiter, type RateLimits } from './rate-limiter';
+import type { SharedState } from './shared-state/shared-state';
 
 /** What identifies a caller: an HTTP request or a WebSocket upgrade. */
 export interface Caller {
@@ -18,6 +20,10 @@ export interface Caller {
 
 export type Identity = { client: string; refused?: undefined } | { refused: OpenAIError };
 
+export type AdmitResult =
+  | { refused: OpenAIError; admission?: undefined }
+  | { refused?: undefined; admission: Admission };
+
 export interface Access {
   readonly keysEnabled: boolean;
   /**
@@ -25,12 +31,13 @@ export interface Access {
    * missing or wrong key. `queryKey` also accepts `?api_key=` (WebSocket upgrades only).
    */
   identify(caller: Caller, options?: { queryKey?: boolean }): Identity;
-  /** Refuses while shutting down or when the client is over its limits; else counts a request. */
-  admit(client: string): OpenAIError | undefined;
+  /**
+   * Refuses while shutting down or when the client is over its limits; else counts a
+   * request and reserves `tokens` (prompt estimate + max_tokens) until it settles.
+   */
+  admit(client: string, tokens?: number): Promise<AdmitResult>;
   /** Refuses while shutting down. */
   open(): OpenAIError | undefined;
-  /** Tokens a finished request used, for the tokens-per-minute limit. */
-  charge(client: string, tokens: number): void;
   /** May a page from `origin` open a WebSocket here? Same-origin and non-browser callers may. */
   originAllowed(caller: Caller): boolean;
 }
@@ -50,12 +57,15 @@ export function shuttingDownError(): OpenAIError {
 export function createAccess(options: {
   apiKeys: readonly string[];
   limits: RateLimits;
+  /** Where the limits are counted: this process's memory, or Redis shared by replicas. */
+  state: SharedState;
+  onStateError?: (error: unknown) => void;
   isDraining: () => boolean;
   /** Cross-origin pages allowed to open WebSockets (the CORS list); none when empty. */
   origins: readonly (string | RegExp)[];
 }): Access {
   const keys = createApiKeyStore(options.apiKeys);
-  const limiter = createRateLimiter(options.limits);
+  const limiter = createRateLimiter(options.limits, options.state, options.onStateError);
   const open = () => (options.isDraining() ? shuttingDownError() : undefined);
   return {
     keysEnabled: keys.enabled,
@@ -75,24 +85,33 @@ export function createAccess(options: {
       };
     },
     open,
-    admit(client) {
+    async admit(client, tokens = 0) {
       const closed = open();
-      if (closed) return closed;
-      if (!limiter.enabled) return undefined;
-      const decision = limiter.take(client);
-      if (decision.allowed) return undefined;
+      if (closed) return { refused: closed };
+      let admission: Admission;
+      try {
+        admission = await limiter.admit(client, tokens);
+      } catch (error) {
+        if (!LlmrError.isInstance(error) || error.code !== 'shared-state-unavailable') throw error;
+        return {
+          refused: {
+            ...openAIError(503, error.message, 'server_error', 'rate_limits_unavailable'),
+            headers: { 'retry-after': '1' },
+          },
+        };
+      }
+      if (admission.allowed) return { admission };
       return {
-        ...openAIError(
-          429,
-          `${decision.reason} Retry after ${decision.retryAfterSeconds} s.`,
-          'requests',
-          'rate_limit_exceeded',
-        ),
-        headers: { 'retry-after': String(decision.retryAfterSeconds) },
+        refused: {
+          ...openAIError(
+            429,
+            `${admission.reason} Retry after ${admission.retryAfterSeconds} s.`,
+            'requests',
+            'rate_limit_exceeded',
+          ),
+          headers: admission.headers,
+        },
       };
-    },
-    charge(client, tokens) {
-      limiter.charge(client, tokens);
     },
     originAllowed(caller) {
       const origin = caller.headers.origin;
@@ -111,6 +130,16 @@ export function createAccess(options: {
 }
 
 const clients = new WeakMap<FastifyRequest, string>();
+const admissions = new WeakMap<FastifyRequest, Admission>();
+
+/** The rate-limit admission a guard made for this request, settled when it ends. */
+export function admissionOf(request: FastifyRequest): Admission | undefined {
+  return admissions.get(request);
+}
+
+export function setAdmission(request: FastifyRequest, admission: Admission): void {
+  admissions.set(request, admission);
+}
 
 /** The identity a guard found for this request (its IP when none ran). */
 export function clientOf(request: FastifyRequest): string {

@@ -41,6 +41,20 @@ export interface BackendStats {
   circuits?: Record<string, number>;
 }
 
+/** A circuit breaker changed state; `retryAt` (epoch ms) is when an open one lets a probe through. */
+export interface CircuitChange {
+  modelId: string;
+  state: 'closed' | 'open' | 'half-open';
+  retryAt?: number;
+}
+
+/** Lets replicas share circuit breakers: watch local changes, open one another replica opened. */
+export interface CircuitControl {
+  modelIds(): string[];
+  subscribe(listener: (change: CircuitChange) => void): () => void;
+  open(modelId: string, retryAt: number): void;
+}
+
 export interface ServerBackend {
   listModels(): Promise<BackendModel[]>;
   /** Undefined when no model or alias has this name. */
@@ -59,5 +73,6 @@ export interface ServerBackend {
   /** True when the default model is loaded and can serve. */
   isReady(): boolean;
   stats?(): BackendStats;
+  circuits?: CircuitControl;
   dispose(): Promise<void>;
 }

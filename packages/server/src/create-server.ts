@@ -23,6 +23,12 @@ import type { RateLimits } from './rate-limiter';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
+import { syncCircuits } from './shared-state/circuit-sync';
+import {
+  createSharedState,
+  type RedisOptions,
+  registerSharedStateMetrics,
+} from './shared-state/create-shared-state';
 import { registerWebSocketRoute } from './websocket/websocket-route';
 
 export type { InFlightRequest } from './generation';
@@ -42,6 +48,11 @@ export interface ServerOptions {
   shutdownDeadlineMs?: number;
   /** Requests one WebSocket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
+  /**
+   * Share rate limits and circuit breakers with other replicas through Redis (a URL, or
+   * options). Default: LLMR_REDIS_URL; without either, state stays in this process.
+   */
+  redis?: string | RedisOptions;
 }
 
 export interface LlmrServer {
@@ -59,7 +70,16 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   let draining = false;
   const isDraining = () => draining;
   const corsOrigins = options.corsOrigins ?? [LOCALHOST_ORIGIN];
+  const redisUrl = options.redis ?? process.env.LLMR_REDIS_URL;
+  // The logger exists only once Fastify does; the state logs later, when Redis changes.
+  let log: FastifyInstance['log'] | undefined;
+  const sharedState = await createSharedState(
+    typeof redisUrl === 'string' ? (redisUrl ? { url: redisUrl } : undefined) : redisUrl,
+    { warn: (message) => log?.warn(message), info: (message) => log?.info(message) },
+  );
   const access = createAccess({
+    state: sharedState,
+    onStateError: (error) => log?.warn({ err: error }, 'settling a rate-limit reservation failed'),
     apiKeys: options.apiKeys ?? (process.env.LLMR_API_KEYS ?? '').split(','),
     limits: options.limits ?? {},
     isDraining,
@@ -70,11 +90,8 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     () => backend.stats?.(),
     () => generations.waiting(),
   );
-  const generations = createGenerationCore({
-    backend,
-    metrics,
-    charge: (client, tokens) => access.charge(client, tokens),
-  });
+  registerSharedStateMetrics(metrics.registry, sharedState);
+  const generations = createGenerationCore({ backend, metrics });
   const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
 
   const app = Fastify({
@@ -85,6 +102,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     forceCloseConnections: 'idle',
   });
+  log = app.log;
+  const stopCircuitSync =
+    sharedState.name === 'redis' && backend.circuits
+      ? syncCircuits({ control: backend.circuits, state: sharedState })
+      : () => {};
 
   addSecurityHeaders(app);
   if (corsOrigins !== false) {
@@ -103,9 +125,14 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   setErrorHandlers(app);
 
   const guard = createGuard(access);
-  registerOpenAIRoutes(app, { guard, access, backend, generations });
+  registerOpenAIRoutes(app, { guard, backend, generations });
   registerNativeRoutes(app, { guard, backend, generations });
-  registerOpsRoutes(app, { backend, metrics, isDraining });
+  registerOpsRoutes(app, {
+    backend,
+    metrics,
+    isDraining,
+    sharedState: () => sharedState.status(),
+  });
   registerWebSocketRoute(app, {
     access,
     core: generations,
@@ -128,8 +155,10 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       generations.abortAll(
         new LlmrError({ code: 'shutting-down', message: 'The server is shutting down.' }),
       );
+      stopCircuitSync();
       await app.close();
       await backend.dispose();
+      await sharedState.close();
     },
   };
 }

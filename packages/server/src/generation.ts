@@ -9,6 +9,7 @@ import type { RoutingInfo, ServerBackend } from './backend';
 import type { Metrics } from './metrics';
 import { observeStream, type StreamObservation } from './observe-stream';
 import { toOpenAIError } from './openai/errors';
+import type { Admission } from './rate-limiter';
 
 export type Transport = 'http' | 'websocket' | 'graphql';
 
@@ -32,8 +33,10 @@ export interface GenerationSpec {
   /** The requested model: an id, an alias or `auto`. */
   model: string;
   stream: boolean;
-  /** Rate-limit identity that the tokens are charged to. */
+  /** Rate-limit identity (shown in logs). */
   client: string;
+  /** The rate-limit admission holding this request's tokens; settled to its usage at the end. */
+  admission?: Admission;
   /** The transport's own controller, when it must abort early (client gone, cancel). */
   controller?: AbortController;
   callOptions(signal: AbortSignal): ModelV1CallOptions;
@@ -80,7 +83,6 @@ export interface GenerationCore {
 export function createGenerationCore(options: {
   backend: ServerBackend;
   metrics: Metrics;
-  charge(client: string, tokens: number): void;
 }): GenerationCore {
   const { backend, metrics } = options;
   // Keyed by a counter, not by id: a client may send the same x-request-id twice.
@@ -139,7 +141,10 @@ export function createGenerationCore(options: {
         ended = true;
         if (inFlight.delete(key)) metrics.inFlight.dec();
         const usage = observation?.usage;
-        if (usage) options.charge(spec.client, usage.inputTokens + usage.outputTokens);
+        // A stream cut short reports no usage: it is charged the text it generated.
+        spec.admission?.settle(
+          usage ? usage.inputTokens + usage.outputTokens : (observation?.textDeltas ?? 0),
+        );
         record(spec.route, entry.model, status, startedAt, observation);
       },
     };

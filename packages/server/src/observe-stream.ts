@@ -7,6 +7,8 @@ import type { ModelV1StreamPart, ModelV1Usage } from '@llmr/core';
 export interface StreamObservation {
   firstTextAt?: number;
   usage?: ModelV1Usage;
+  /** Text parts seen: about the tokens generated, for a stream that ends without usage. */
+  textDeltas: number;
   failed: boolean;
 }
 
@@ -17,7 +19,7 @@ export function observeStream(
   stream: ReadableStream<ModelV1StreamPart>;
   observation: StreamObservation;
 } {
-  const observation: StreamObservation = { failed: false };
+  const observation: StreamObservation = { failed: false, textDeltas: 0 };
   // A pull-through stream rather than pipeThrough(TransformStream): one stream object and
   // one await per part instead of a pipe's writable side and promise chain, on the path
   // every request takes.
@@ -28,9 +30,12 @@ export function observeStream(
         try {
           const { done, value: part } = await reader.read();
           if (done) return controller.close();
-          if (part.type === 'text-delta' && observation.firstTextAt === undefined) {
-            observation.firstTextAt = performance.now();
-            onFirstToken?.();
+          if (part.type === 'text-delta') {
+            observation.textDeltas++;
+            if (observation.firstTextAt === undefined) {
+              observation.firstTextAt = performance.now();
+              onFirstToken?.();
+            }
           } else if (part.type === 'usage') observation.usage = part.usage;
           else if (part.type === 'error') observation.failed = true;
           controller.enqueue(part);

@@ -1,75 +1,99 @@
 /**
- * Per-key sliding-window limits on requests and tokens per minute. Tokens are charged
- * when a request finishes (its real usage); a key over either limit gets 429 with the
- * seconds until enough of its window has expired.
+ * Per-key limits on requests and tokens per minute, over a SharedState (memory, or Redis
+ * shared by replicas). A request reserves its prompt estimate plus `max_tokens` when it
+ * is admitted, and settles to what it really used when it ends (an aborted stream is
+ * charged what it generated), so concurrent requests cannot overshoot the token limit.
+ * Every answer carries OpenAI's `x-ratelimit-*` headers.
  */
-export interface RateLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
-}
+import { randomUUID } from 'node:crypto';
+import type { RateLimitDecision, RateLimits, SharedState } from './shared-state/shared-state';
 
-export interface RateDecision {
+export type { RateLimits } from './shared-state/shared-state';
+
+export interface Admission {
   allowed: boolean;
+  decision?: RateLimitDecision;
+  /** `x-ratelimit-*` headers (and `retry-after` when refused). */
+  headers: Record<string, string>;
+  /** Seconds until a refused request may succeed. */
   retryAfterSeconds?: number;
   reason?: string;
+  /** Replaces the reservation with the tokens really used. Idempotent; never throws. */
+  settle(tokens: number): void;
 }
 
-const WINDOW_MS = 60_000;
+/** OpenAI's reset format: `1s`, `6m0s`, `120ms`. */
+export function formatReset(milliseconds: number): string {
+  const ms = Math.max(0, Math.ceil(milliseconds));
+  if (ms < 1000) return `${ms}ms`;
+  const seconds = Math.ceil(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes}m${seconds % 60}s` : `${seconds}s`;
+}
 
-export function createRateLimiter(limits: RateLimits, now: () => number = Date.now) {
-  const requests = new Map<string, number[]>();
-  const tokens = new Map<string, { at: number; count: number }[]>();
+function rateLimitHeaders(limits: RateLimits, decision: RateLimitDecision) {
+  const headers: Record<string, string> = {};
+  if (limits.requestsPerMinute !== undefined) {
+    headers['x-ratelimit-limit-requests'] = String(limits.requestsPerMinute);
+    headers['x-ratelimit-remaining-requests'] = String(
+      Math.max(0, limits.requestsPerMinute - decision.requestsUsed),
+    );
+    headers['x-ratelimit-reset-requests'] = formatReset(decision.resetRequestsMs);
+  }
+  if (limits.tokensPerMinute !== undefined) {
+    headers['x-ratelimit-limit-tokens'] = String(limits.tokensPerMinute);
+    headers['x-ratelimit-remaining-tokens'] = String(
+      Math.max(0, limits.tokensPerMinute - decision.tokensUsed),
+    );
+    headers['x-ratelimit-reset-tokens'] = formatReset(decision.resetTokensMs);
+  }
+  return headers;
+}
 
-  const prune = (key: string, time: number) => {
-    const recentRequests = (requests.get(key) ?? []).filter((at) => at > time - WINDOW_MS);
-    const recentTokens = (tokens.get(key) ?? []).filter((entry) => entry.at > time - WINDOW_MS);
-    requests.set(key, recentRequests);
-    tokens.set(key, recentTokens);
-    return { recentRequests, recentTokens };
-  };
-
+export function createRateLimiter(
+  limits: RateLimits,
+  state: SharedState,
+  onSettleError: (error: unknown) => void = () => {},
+) {
+  const enabled = limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined;
+  const unlimited: Admission = { allowed: true, headers: {}, settle: () => {} };
   return {
-    enabled: limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined,
-    /** Checks and, if allowed, counts one request. */
-    take(key: string): RateDecision {
-      const time = now();
-      const { recentRequests, recentTokens } = prune(key, time);
-      if (
-        limits.requestsPerMinute !== undefined &&
-        recentRequests.length >= limits.requestsPerMinute
-      ) {
-        const retry = Math.max(1, Math.ceil((recentRequests[0]! + WINDOW_MS - time) / 1000));
+    enabled,
+    /** Counts one request and reserves `tokens`, unless a limit refuses. */
+    async admit(client: string, tokens: number): Promise<Admission> {
+      if (!enabled) return unlimited;
+      const id = randomUUID();
+      const decision = await state.reserve({ key: client, id, tokens, limits });
+      const headers = rateLimitHeaders(limits, decision);
+      if (decision.allowed) {
+        let settled = false;
         return {
-          allowed: false,
-          retryAfterSeconds: retry,
-          reason: `Rate limit reached: ${limits.requestsPerMinute} requests per minute.`,
+          allowed: true,
+          decision,
+          headers,
+          settle(used) {
+            if (settled) return;
+            settled = true;
+            state.settle(client, id, used).catch(onSettleError);
+          },
         };
       }
-      const used = recentTokens.reduce((sum, entry) => sum + entry.count, 0);
-      if (limits.tokensPerMinute !== undefined && used >= limits.tokensPerMinute) {
-        let freed = used;
-        let retryAt = time + WINDOW_MS;
-        for (const entry of recentTokens) {
-          freed -= entry.count;
-          if (freed < limits.tokensPerMinute) {
-            retryAt = entry.at + WINDOW_MS;
-            break;
-          }
-        }
-        return {
-          allowed: false,
-          retryAfterSeconds: Math.max(1, Math.ceil((retryAt - time) / 1000)),
-          reason: `Rate limit reached: ${limits.tokensPerMinute} tokens per minute (used ${used}).`,
-        };
-      }
-      recentRequests.push(time);
-      return { allowed: true };
-    },
-    charge(key: string, count: number) {
-      if (count <= 0) return;
-      const list = tokens.get(key) ?? [];
-      list.push({ at: now(), count });
-      tokens.set(key, list);
+      const tokensRefused = decision.exceeded === 'tokens';
+      const retryAfterSeconds = Math.max(
+        1,
+        Math.ceil((tokensRefused ? decision.resetTokensMs : decision.resetRequestsMs) / 1000),
+      );
+      headers['retry-after'] = String(retryAfterSeconds);
+      return {
+        allowed: false,
+        decision,
+        headers,
+        retryAfterSeconds,
+        reason: tokensRefused
+          ? `Rate limit reached: ${limits.tokensPerMinute} tokens per minute (used ${decision.tokensUsed}, this request needs ${tokens}: its prompt plus max_tokens).`
+          : `Rate limit reached: ${limits.requestsPerMinute} requests per minute.`,
+        settle: () => {},
+      };
     },
   };
 }

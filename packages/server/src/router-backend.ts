@@ -107,6 +107,24 @@ export function createRouterBackend(
         ),
       };
     },
+    circuits: {
+      modelIds: () =>
+        router
+          .listModels()
+          .filter((listing) => listing.kind === 'model')
+          .map((listing) => listing.id),
+      subscribe: (listener) =>
+        router.subscribe((event) => {
+          if (event.type !== 'circuit-state') return;
+          const retryAt = router.stats().models[event.modelId]?.circuit.retryAt;
+          listener({
+            modelId: event.modelId,
+            state: event.to,
+            ...(retryAt !== undefined ? { retryAt } : {}),
+          });
+        }),
+      open: (modelId, retryAt) => router.tripCircuit(modelId, retryAt),
+    },
     async preload() {
       if (options.defaultModel) await router.load(options.defaultModel);
     },

@@ -94,6 +94,18 @@ export class CircuitBreaker {
     }
   }
 
+  /** Opens the circuit until `retryAt` (another replica saw the failures); never shortens one. */
+  forceOpen(retryAt: number): void {
+    if (retryAt <= this.clock.now()) return;
+    const currentRetryAt =
+      this.openedAt !== undefined ? this.openedAt + this.settings.resetTimeoutMs : undefined;
+    if (this.stateValue === 'open' && currentRetryAt !== undefined && currentRetryAt >= retryAt)
+      return;
+    this.openedAt = retryAt - this.settings.resetTimeoutMs;
+    this.probesInFlight = 0;
+    this.transition('open');
+  }
+
   /** A reserved pass ended with no verdict (the caller aborted). */
   release(): void {
     if (this.probesInFlight > 0) this.probesInFlight--;

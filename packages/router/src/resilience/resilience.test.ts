@@ -39,6 +39,31 @@ describe('CircuitBreaker', () => {
   });
 });
 
+describe('CircuitBreaker.forceOpen (a breaker another replica opened)', () => {
+  it('opens until the given time, never shortens an open circuit, ignores past times', async () => {
+    const clock = createManualClock(10_000);
+    const transitions: string[] = [];
+    const breaker = new CircuitBreaker(
+      clock,
+      { failureThreshold: 3, resetTimeoutMs: 1_000, halfOpenMaxProbes: 1 },
+      (from, to) => transitions.push(`${from}->${to}`),
+    );
+    breaker.forceOpen(9_000);
+    expect(breaker.state).toBe('closed');
+    breaker.forceOpen(10_500);
+    expect(breaker.state).toBe('open');
+    expect(breaker.snapshot().retryAt).toBe(10_500);
+    breaker.forceOpen(10_200);
+    expect(breaker.snapshot().retryAt).toBe(10_500);
+    await clock.advance(500);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.recordSuccess();
+    expect(breaker.state).toBe('closed');
+    expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
+  });
+});
+
 describe('retry policy', () => {
   it('classifies errors by isRetryable', () => {
     expect(isRetryableError(new APICallError({ url: 'u', message: 'm', statusCode: 503 }))).toBe(

@@ -20,6 +20,8 @@ import type { BackendModel, RoutingInfo, ServerBackend } from '../backend';
 import type { Generation, GenerationCore, GenerationSpec } from '../generation';
 import { openAIFinishReason } from '../openai/convert';
 import { type OpenAIError, toOpenAIError } from '../openai/errors';
+import type { Admission } from '../rate-limiter';
+import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
 import { type GenerateInput, graphqlSchema } from './graphql-schema';
 
@@ -218,15 +220,22 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     context.client = identity.client;
     return identity.client;
   };
-  const admit = (context: GraphQLContext): string => {
+  const admit = async (context: GraphQLContext, input: GenerateInput) => {
     const client = identify(context);
-    const refused = access.admit(client);
+    const { refused, admission } = await access.admit(
+      client,
+      estimateReservation({
+        prompt: input.prompt,
+        messages: input.messages,
+        maxTokens: input.maxTokens,
+      }),
+    );
     if (refused) throw toGraphQLError(refused);
-    return client;
+    return { client, admission };
   };
   const spec = (
     input: GenerateInput,
-    client: string,
+    { client, admission }: { client: string; admission: Admission },
     route: string,
     stream: boolean,
   ): GenerationSpec => ({
@@ -236,6 +245,7 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     model: input.model,
     stream,
     client,
+    admission,
     callOptions: (signal) => graphqlCallOptions(input, signal),
   });
 
@@ -253,10 +263,10 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     },
     Mutation: {
       generate: async (_root: unknown, args: { input: GenerateInput }, context: GraphQLContext) => {
-        const client = admit(context);
+        const admitted = await admit(context, args.input);
         try {
           return await core.run(
-            spec(args.input, client, 'graphql.generate', false),
+            spec(args.input, admitted, 'graphql.generate', false),
             async (generation) => {
               const result = await collectStream(generation.stream, {
                 modelId: generation.routing.modelId,
@@ -271,6 +281,8 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
           );
         } catch (error) {
           throw toGraphQLError(error);
+        } finally {
+          admitted.admission.settle(0);
         }
       },
     },
@@ -281,12 +293,13 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
           args: { input: GenerateInput },
           context: GraphQLContext,
         ) => {
-          const client = admit(context);
+          const admitted = await admit(context, args.input);
           try {
             return generationEvents(
-              await core.start(spec(args.input, client, 'graphql.generateStream', true)),
+              await core.start(spec(args.input, admitted, 'graphql.generateStream', true)),
             );
           } catch (error) {
+            admitted.admission.settle(0);
             throw toGraphQLError(error);
           }
         },

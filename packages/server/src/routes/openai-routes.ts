@@ -4,7 +4,7 @@
  */
 import { collectStream, LlmrError } from '@llmr/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Access, clientOf } from '../access';
+import { admissionOf, clientOf } from '../access';
 import type { ServerBackend } from '../backend';
 import type { GenerationCore } from '../generation';
 import type { Guard } from '../http/guard';
@@ -32,7 +32,6 @@ import { requireModel } from './require-model';
 
 export interface OpenAIRoutesOptions {
   guard: Guard;
-  access: Access;
   backend: ServerBackend;
   generations: GenerationCore;
 }
@@ -52,7 +51,7 @@ const openAIModel = (model: { id: string; ownedBy?: string }) => ({
 });
 
 export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): void {
-  const { access, backend, generations } = options;
+  const { backend, generations } = options;
   const v1 = { preHandler: options.guard };
 
   /** Chat and completions over REST: JSON, or SSE with `stream: true`. */
@@ -88,6 +87,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
           model: body.model,
           stream: body.stream === true,
           client: clientOf(request),
+          admission: admissionOf(request),
           controller,
           callOptions: (signal) => openAICallOptions(route, body, signal),
         },
@@ -163,7 +163,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         });
         tracked.model = routing.modelId;
         reply.headers(routingHeaders(routing));
-        access.charge(clientOf(request), result.usage.inputTokens);
+        admissionOf(request)?.settle(result.usage.inputTokens);
         return openAIEmbeddings(body, result, routing.modelId);
       } catch (error) {
         status = toOpenAIError(error).status;

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ServerBackend } from '../backend';
 import type { Metrics } from '../metrics';
+import type { SharedStateStatus } from '../shared-state/shared-state';
 
 /** Registered before any route, so that every route's schema lands in the document. */
 export async function registerApiDocs(app: FastifyInstance): Promise<void> {
@@ -30,6 +31,8 @@ export interface OpsRoutesOptions {
   backend: ServerBackend;
   metrics: Metrics;
   isDraining: () => boolean;
+  /** Where limits live; a degraded one (Redis down) still serves, and says so. */
+  sharedState?: () => SharedStateStatus;
 }
 
 export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOptions): void {
@@ -43,9 +46,11 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOption
     async (_request, reply) => {
       const draining = options.isDraining();
       const ready = backend.isReady() && !draining;
-      return reply
-        .status(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : draining ? 'draining' : 'loading' });
+      const sharedState = options.sharedState?.();
+      return reply.status(ready ? 200 : 503).send({
+        status: ready ? 'ready' : draining ? 'draining' : 'loading',
+        ...(sharedState ? { shared_state: sharedState } : {}),
+      });
     },
   );
   app.get(

@@ -21,6 +21,8 @@ import {
   openAIChunkMeta,
 } from '../openai/openai-request';
 import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/schemas';
+import type { Admission } from '../rate-limiter';
+import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
 import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
 
@@ -89,6 +91,7 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       route: OpenAIRoute,
       body: OpenAIGenerationBody,
       controller: AbortController,
+      admission: Admission,
     ) => {
       await core.run(
         {
@@ -98,6 +101,7 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           model: body.model,
           stream: true,
           client,
+          admission,
           controller,
           callOptions: (signal) => openAICallOptions(route, body, signal),
         },
@@ -210,17 +214,26 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           ),
         );
       }
-      const refused = access.admit(client);
+      const { refused, admission } = await access.admit(
+        client,
+        estimateReservation({
+          prompt: (body as { prompt?: unknown }).prompt,
+          messages: (body as { messages?: unknown }).messages,
+          maxTokens: (body as { max_tokens?: number | null }).max_tokens,
+        }),
+      );
       if (refused) return sendError(id, refused);
 
       const controller = new AbortController();
       active.set(id, controller);
       try {
-        await generate(id, route, body as OpenAIGenerationBody, controller);
+        await generate(id, route, body as OpenAIGenerationBody, controller, admission);
       } catch (error) {
         await sendError(id, toOpenAIError(error));
       } finally {
         active.delete(id);
+        // A generation that never started still releases its reservation.
+        admission.settle(0);
       }
     };
 
