@@ -3,6 +3,7 @@
  * the key itself or as `sha256:<hex>` (so config files need not hold secrets).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { InvalidArgumentError } from '@llmr/core';
 
 export interface ApiKeyStore {
   readonly enabled: boolean;
@@ -14,12 +15,27 @@ function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
+/**
+ * A malformed `sha256:` entry stops the server: dropping it silently would turn auth off
+ * when every configured key is malformed, and serve a model to anyone.
+ */
+function parseKey(key: string, index: number): Buffer {
+  if (!key.startsWith('sha256:')) return digest(key);
+  const hex = key.slice(7);
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new InvalidArgumentError({
+      argument: 'apiKeys',
+      value: `apiKeys[${index}]`,
+      message: `API key #${index + 1} starts with "sha256:" but is not followed by 64 hex digits (got ${hex.length} characters). Give the SHA-256 digest of the key in hex (e.g. \`printf %s "$KEY" | sha256sum\`), or the key itself.`,
+    });
+  return Buffer.from(hex, 'hex');
+}
+
 export function createApiKeyStore(keys: readonly string[]): ApiKeyStore {
   const digests = keys
     .map((key) => key.trim())
     .filter((key) => key.length > 0)
-    .map((key) => (key.startsWith('sha256:') ? Buffer.from(key.slice(7), 'hex') : digest(key)))
-    .filter((buffer) => buffer.length === 32);
+    .map(parseKey);
   return {
     enabled: digests.length > 0,
     verify(presented) {

@@ -15,6 +15,7 @@ import type { ServerBackend } from './backend';
 import { createGenerationCore, type InFlightRequest } from './generation';
 import { registerGraphQL } from './graphql/graphql-plugin';
 import { setErrorHandlers } from './http/error-handlers';
+import { exposureWarnings } from './http/exposure-warnings';
 import { createGuard } from './http/guard';
 import { loggerOptions } from './http/logger-options';
 import { addSecurityHeaders } from './http/security-headers';
@@ -143,6 +144,8 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   return {
     app,
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
+      for (const warning of exposureWarnings({ host, keysEnabled: access.keysEnabled }))
+        app.log.warn(warning);
       return app.listen({ port, host });
     },
     inFlight: () => generations.list(),

@@ -116,6 +116,13 @@ export function createGenerationCore(options: {
     }
   };
 
+  /**
+   * Metrics label a model only by an id the backend resolved: a failed request's raw
+   * `model` string is the client's to choose, and as a label it would grow the metrics
+   * without bound (one series per distinct string).
+   */
+  const UNRESOLVED_MODEL = 'unresolved';
+
   const track = (spec: Omit<GenerationSpec, 'callOptions'>) => {
     const controller = spec.controller ?? new AbortController();
     const entry = {
@@ -133,9 +140,14 @@ export function createGenerationCore(options: {
     metrics.inFlight.inc();
     const startedAt = performance.now();
     let ended = false;
+    let resolvedModel: string | undefined;
     return {
       entry,
       controller,
+      resolve(modelId: string) {
+        entry.model = modelId;
+        resolvedModel = modelId;
+      },
       finish(status: number, observation?: StreamObservation) {
         if (ended) return;
         ended = true;
@@ -145,7 +157,7 @@ export function createGenerationCore(options: {
         spec.admission?.settle(
           usage ? usage.inputTokens + usage.outputTokens : (observation?.textDeltas ?? 0),
         );
-        record(spec.route, entry.model, status, startedAt, observation);
+        record(spec.route, resolvedModel ?? UNRESOLVED_MODEL, status, startedAt, observation);
       },
     };
   };
@@ -158,7 +170,7 @@ export function createGenerationCore(options: {
       const callOptions = spec.callOptions(controller.signal);
       validateCallOptions(callOptions);
       const { stream: raw, routing } = await backend.stream(spec.model, callOptions);
-      entry.model = routing.modelId;
+      tracked.resolve(routing.modelId);
       const { stream, observation } = observeStream(raw, () => {
         entry.waiting = false;
       });
@@ -204,7 +216,7 @@ export function createGenerationCore(options: {
           return tracked.entry.model;
         },
         set model(model: string) {
-          tracked.entry.model = model;
+          tracked.resolve(model);
         },
         end: (status) => tracked.finish(status),
       };

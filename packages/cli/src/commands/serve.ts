@@ -26,6 +26,8 @@ export interface ServeOptions {
   apiKey?: string[];
   requestsPerMinute?: number;
   tokensPerMinute?: number;
+  redis?: string;
+  redisFailMode?: 'open' | 'closed';
   quiet?: boolean;
   logFormat?: LogFormat;
 }
@@ -88,6 +90,14 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     backend,
     apiKeys: options.apiKey,
     limits,
+    ...(options.redis || process.env.LLMR_REDIS_URL
+      ? {
+          redis: {
+            url: (options.redis ?? process.env.LLMR_REDIS_URL)!,
+            ...(options.redisFailMode ? { failMode: options.redisFailMode } : {}),
+          },
+        }
+      : {}),
     logger: serverLoggerOptions({
       format: options.logFormat,
       level: options.quiet ? 'warn' : 'info',
@@ -110,7 +120,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   );
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": an operator should never have to reach for kill -9.
+      log(`${signal} again: exiting without waiting for in-flight requests`);
+      process.exit(1);
+    }
     stopping = true;
     log(`${signal}: finishing in-flight requests, then stopping`);
     await server.shutdown();
@@ -118,6 +132,15 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function parseFailMode(value: string): 'open' | 'closed' {
+  if (value === 'open' || value === 'closed') return value;
+  throw new InvalidArgumentError({
+    argument: '--redis-fail-mode',
+    value,
+    message: `--redis-fail-mode must be open or closed, not "${value}".`,
+  });
 }
 
 export function registerServeCommand(program: Command): void {
@@ -147,6 +170,15 @@ export function registerServeCommand(program: Command): void {
       '--tokens-per-minute <n>',
       'per-key token limit',
       parseNumber('--tokens-per-minute', true),
+    )
+    .option(
+      '--redis <url>',
+      'share rate limits and circuit breakers with other replicas through Redis (also LLMR_REDIS_URL)',
+    )
+    .option(
+      '--redis-fail-mode <mode>',
+      'while Redis is down: open (default: per-process limits) or closed (refuse rate-limited requests)',
+      parseFailMode,
     )
     .option('-q, --quiet', 'log warnings and errors only')
     .option(

@@ -19,7 +19,8 @@ import { presentedKey } from '../auth';
 import type { BackendModel, RoutingInfo, ServerBackend } from '../backend';
 import type { Generation, GenerationCore, GenerationSpec } from '../generation';
 import { openAIFinishReason } from '../openai/convert';
-import { type OpenAIError, toOpenAIError } from '../openai/errors';
+import { type OpenAIError, openAIError, toOpenAIError } from '../openai/errors';
+import { MAX_MODEL_NAME_LENGTH, MAX_STOP_SEQUENCE_LENGTH } from '../openai/schemas';
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
@@ -222,6 +223,21 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
   };
   const admit = async (context: GraphQLContext, input: GenerateInput) => {
     const client = identify(context);
+    const tooLong =
+      input.model.length > MAX_MODEL_NAME_LENGTH
+        ? `input.model is longer than ${MAX_MODEL_NAME_LENGTH} characters`
+        : input.stopSequences?.some((stop) => stop.length > MAX_STOP_SEQUENCE_LENGTH)
+          ? `a stop sequence is longer than ${MAX_STOP_SEQUENCE_LENGTH} characters`
+          : undefined;
+    if (tooLong)
+      throw toGraphQLError(
+        openAIError(
+          400,
+          `${tooLong}; shorten it.`,
+          'invalid_request_error',
+          'string_above_max_length',
+        ),
+      );
     const { refused, admission } = await access.admit(
       client,
       estimateReservation({

@@ -4,10 +4,31 @@
  * source of truth for both. Unknown fields are refused, as OpenAI does.
  */
 
+/**
+ * Bounds on free-text fields that are not the prompt: they are copied into logs, the
+ * in-flight list, routing and every generation step (stop sequences are matched against
+ * each token), so an unbounded one costs memory and CPU for nothing.
+ */
+export const MAX_MODEL_NAME_LENGTH = 256;
+export const MAX_STOP_SEQUENCE_LENGTH = 256;
+export const MAX_USER_LENGTH = 256;
+export const MAX_NAME_LENGTH = 256;
+
+const modelName = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_MODEL_NAME_LENGTH,
+  description: 'A model id, an alias, or `auto`.',
+} as const;
+
 const stop = {
   anyOf: [
-    { type: 'string', minLength: 1 },
-    { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 16 },
+    { type: 'string', minLength: 1, maxLength: MAX_STOP_SEQUENCE_LENGTH },
+    {
+      type: 'array',
+      items: { type: 'string', minLength: 1, maxLength: MAX_STOP_SEQUENCE_LENGTH },
+      maxItems: 16,
+    },
     { type: 'null' },
   ],
   description: 'Up to 16 sequences where generation stops; they are not returned.',
@@ -39,7 +60,7 @@ const sampling = {
       { type: 'null' },
     ],
   },
-  user: { type: 'string' },
+  user: { type: 'string', maxLength: MAX_USER_LENGTH },
 } as const;
 
 const textPart = {
@@ -71,7 +92,7 @@ const message = {
   properties: {
     role: { enum: ['system', 'developer', 'user', 'assistant', 'tool'] },
     content: { anyOf: [{ type: 'string' }, { type: 'array', items: textPart }, { type: 'null' }] },
-    name: { type: 'string' },
+    name: { type: 'string', maxLength: MAX_NAME_LENGTH },
     tool_calls: { type: 'array', items: toolCall },
     tool_call_id: { type: 'string' },
   },
@@ -102,7 +123,7 @@ export const chatCompletionRequestSchema = {
   type: 'object',
   required: ['model', 'messages'],
   properties: {
-    model: { type: 'string', minLength: 1, description: 'A model id, an alias, or `auto`.' },
+    model: modelName,
     messages: { type: 'array', items: message, minItems: 1 },
     max_tokens: { type: ['integer', 'null'], minimum: 1 },
     max_completion_tokens: { type: ['integer', 'null'], minimum: 1 },
@@ -118,7 +139,7 @@ export const chatCompletionRequestSchema = {
           type: 'object',
           required: ['name'],
           properties: {
-            name: { type: 'string' },
+            name: { type: 'string', maxLength: MAX_NAME_LENGTH },
             description: { type: 'string' },
             schema: { type: 'object' },
             strict: { type: ['boolean', 'null'] },
@@ -157,7 +178,7 @@ export const completionRequestSchema = {
   type: 'object',
   required: ['model', 'prompt'],
   properties: {
-    model: { type: 'string', minLength: 1 },
+    model: modelName,
     prompt: {
       anyOf: [
         { type: 'string' },
@@ -176,7 +197,7 @@ export const embeddingRequestSchema = {
   type: 'object',
   required: ['model', 'input'],
   properties: {
-    model: { type: 'string', minLength: 1 },
+    model: modelName,
     input: {
       anyOf: [
         { type: 'string' },
@@ -185,7 +206,7 @@ export const embeddingRequestSchema = {
     },
     encoding_format: { enum: ['float', 'base64'] },
     dimensions: { type: 'integer', minimum: 1 },
-    user: { type: 'string' },
+    user: { type: 'string', maxLength: MAX_USER_LENGTH },
   },
   additionalProperties: false,
 } as const;

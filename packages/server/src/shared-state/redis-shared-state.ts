@@ -14,7 +14,10 @@ export interface RedisSharedStateOptions {
   url: string;
   /** Every key starts with this. Default `llmr:`. */
   keyPrefix?: string;
-  /** A command slower than this fails (and the server degrades). Default 500 ms. */
+  /**
+   * A command slower than this fails (and the server degrades). Default 2000 ms: long
+   * enough that a busy event loop is not mistaken for a dead Redis.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -56,7 +59,7 @@ export async function createRedisSharedState(
   options: RedisSharedStateOptions,
 ): Promise<RedisSharedState> {
   const prefix = options.keyPrefix ?? 'llmr:';
-  const timeoutMs = options.commandTimeoutMs ?? 500;
+  const timeoutMs = options.commandTimeoutMs ?? 2_000;
   let parsed: URL;
   try {
     parsed = new URL(options.url);
