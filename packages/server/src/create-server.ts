@@ -54,6 +54,25 @@ export interface ServerOptions {
    * options). Default: LLMR_REDIS_URL; without either, state stays in this process.
    */
   redis?: string | RedisOptions;
+  timeouts?: ServerTimeouts;
+}
+
+/** Every wait a client or a model can impose on the server is bounded. */
+export interface ServerTimeouts {
+  /** Receiving one whole request (headers and body). Default 30 s. */
+  requestMs?: number;
+  /** Receiving the request headers. Default 15 s. */
+  headersMs?: number;
+  /** An idle socket (no bytes either way). Default 120 s. */
+  connectionMs?: number;
+  /** An idle keep-alive connection between requests. Default 5 s. */
+  keepAliveMs?: number;
+  /** Open connections at once; more are refused. Default 4096. */
+  maxConnections?: number;
+  /** One generation, start to end (queueing included). Default 600 s. */
+  generationMs?: number;
+  /** An SSE write waiting on a client that stopped reading. Default 30 s. */
+  writeStallMs?: number;
 }
 
 export interface LlmrServer {
@@ -92,7 +111,12 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     () => generations.waiting(),
   );
   registerSharedStateMetrics(metrics.registry, sharedState);
-  const generations = createGenerationCore({ backend, metrics });
+  const timeouts = options.timeouts ?? {};
+  const generations = createGenerationCore({
+    backend,
+    metrics,
+    generationTimeoutMs: timeouts.generationMs ?? 600_000,
+  });
   const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
 
   const app = Fastify({
@@ -102,7 +126,12 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     forceCloseConnections: 'idle',
+    requestTimeout: timeouts.requestMs ?? 30_000,
+    connectionTimeout: timeouts.connectionMs ?? 120_000,
+    keepAliveTimeout: timeouts.keepAliveMs ?? 5_000,
   });
+  app.server.headersTimeout = timeouts.headersMs ?? 15_000;
+  app.server.maxConnections = timeouts.maxConnections ?? 4096;
   log = app.log;
   const stopCircuitSync =
     sharedState.name === 'redis' && backend.circuits
@@ -126,7 +155,12 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   setErrorHandlers(app);
 
   const guard = createGuard(access);
-  registerOpenAIRoutes(app, { guard, backend, generations });
+  registerOpenAIRoutes(app, {
+    guard,
+    backend,
+    generations,
+    writeStallMs: timeouts.writeStallMs,
+  });
   registerNativeRoutes(app, { guard, backend, generations });
   registerOpsRoutes(app, {
     backend,

@@ -4,7 +4,12 @@
  * observe time to first token and usage, and when it ends, charge the client's token
  * limit and record the metrics. Transports only turn the parts into their own messages.
  */
-import { type ModelV1CallOptions, type ModelV1StreamPart, validateCallOptions } from '@llmr/core';
+import {
+  type ModelV1CallOptions,
+  type ModelV1StreamPart,
+  TimeoutError,
+  validateCallOptions,
+} from '@llmr/core';
 import type { RoutingInfo, ServerBackend } from './backend';
 import type { Metrics } from './metrics';
 import { observeStream, type StreamObservation } from './observe-stream';
@@ -83,6 +88,8 @@ export interface GenerationCore {
 export function createGenerationCore(options: {
   backend: ServerBackend;
   metrics: Metrics;
+  /** Total time one generation may take, queueing included; then it is aborted (504). */
+  generationTimeoutMs?: number;
 }): GenerationCore {
   const { backend, metrics } = options;
   // Keyed by a counter, not by id: a client may send the same x-request-id twice.
@@ -141,6 +148,19 @@ export function createGenerationCore(options: {
     const startedAt = performance.now();
     let ended = false;
     let resolvedModel: string | undefined;
+    // A model that hangs (or a prompt that never ends) must not hold a sequence forever.
+    const deadline =
+      options.generationTimeoutMs !== undefined
+        ? setTimeout(() => {
+            const timeoutMs = options.generationTimeoutMs!;
+            controller.abort(
+              new TimeoutError({
+                timeoutMs,
+                message: `The generation ran past the server's ${timeoutMs} ms deadline and was stopped. Ask for fewer tokens (max_tokens), or raise the deadline.`,
+              }),
+            );
+          }, options.generationTimeoutMs)
+        : undefined;
     return {
       entry,
       controller,
@@ -151,6 +171,7 @@ export function createGenerationCore(options: {
       finish(status: number, observation?: StreamObservation) {
         if (ended) return;
         ended = true;
+        clearTimeout(deadline);
         if (inFlight.delete(key)) metrics.inFlight.dec();
         const usage = observation?.usage;
         // A stream cut short reports no usage: it is charged the text it generated.
@@ -204,8 +225,11 @@ export function createGenerationCore(options: {
         generation.end();
         return result;
       } catch (error) {
-        generation.end(error);
-        throw error;
+        // A model stopped by the deadline reports an abort; the deadline is the answer.
+        const reason = generation.signal.reason;
+        const failure = TimeoutError.isInstance(reason) ? reason : error;
+        generation.end(failure);
+        throw failure;
       }
     },
     track(spec) {

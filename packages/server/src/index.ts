@@ -14,6 +14,7 @@ export {
   type InFlightRequest,
   type LlmrServer,
   type ServerOptions,
+  type ServerTimeouts,
 } from './create-server';
 export type { Transport } from './generation';
 export type { OpenAIChunk } from './openai/chunks';
@@ -21,6 +22,18 @@ export { toOpenAIError } from './openai/errors';
 export type { RateLimits } from './rate-limiter';
 export { createRouterBackend, type RouterBackendOptions } from './router-backend';
 export type { RoutingSummary } from './routing';
+export type { RedisOptions } from './shared-state/create-shared-state';
+export { createMemorySharedState } from './shared-state/memory-shared-state';
+export {
+  createRedisSharedState,
+  type RedisSharedStateOptions,
+} from './shared-state/redis-shared-state';
+export type { FailMode } from './shared-state/resilient-shared-state';
+export type {
+  RateLimitDecision,
+  SharedState,
+  SharedStateStatus,
+} from './shared-state/shared-state';
 export type {
   WebSocketClientMessage,
   WebSocketServerMessage,

@@ -5,12 +5,31 @@ import type { ModelV1StreamPart } from '@llmr/core';
 import type { FastifyReply } from 'fastify';
 import { type ChunkFormatter, pumpChunks } from './openai/chunks';
 
-export async function writeEvent(response: ServerResponse, data: unknown): Promise<void> {
+/**
+ * How long a write may wait for a client that stopped reading. Past it the connection is
+ * closed, which aborts the generation and frees its model sequence: a client must not
+ * hold a model by not reading.
+ */
+export const DEFAULT_WRITE_STALL_MS = 30_000;
+
+export async function writeEvent(
+  response: ServerResponse,
+  data: unknown,
+  stallMs = DEFAULT_WRITE_STALL_MS,
+): Promise<void> {
   if (response.destroyed || response.writableEnded) return;
   const payload = typeof data === 'string' ? data : JSON.stringify(data);
   if (!response.write(`data: ${payload}\n\n`)) {
-    // Wait for the client to catch up, or for it to go away.
-    await Promise.race([once(response, 'drain'), once(response, 'close')]);
+    // Wait for the client to catch up, or for it to go away, or give up on it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        response.destroy();
+        resolve();
+      }, stallMs);
+    });
+    await Promise.race([once(response, 'drain'), once(response, 'close'), stalled]);
+    clearTimeout(timer);
   }
 }
 
@@ -24,7 +43,9 @@ export async function sendSse(
   reply: FastifyReply,
   stream: ReadableStream<ModelV1StreamPart>,
   formatter: ChunkFormatter,
+  options: { writeStallMs?: number } = {},
 ): Promise<void> {
+  const stallMs = options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
   const reader = stream.getReader();
   const early: ModelV1StreamPart[] = [];
   try {
@@ -52,12 +73,12 @@ export async function sendSse(
     reader,
     early,
     formatter,
-    send: (chunk) => writeEvent(response, chunk),
+    send: (chunk) => writeEvent(response, chunk, stallMs),
     isOpen: () => !response.destroyed,
   });
-  if (error) await writeEvent(response, error.body);
+  if (error) await writeEvent(response, error.body, stallMs);
   if (!response.destroyed) {
-    await writeEvent(response, '[DONE]');
+    await writeEvent(response, '[DONE]', stallMs);
     response.end();
   }
 }

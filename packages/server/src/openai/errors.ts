@@ -78,6 +78,10 @@ export function toOpenAIError(error: unknown): OpenAIError {
       case 'unsupported-functionality':
         return openAIError(400, error.message, 'invalid_request_error', 'unsupported_parameter');
       case 'aborted':
+        // Aborted by the server for a reason (a deadline, shutdown): answer the reason.
+        if (LlmrError.isInstance(error.cause) && error.cause.code !== 'client-disconnected')
+          return toOpenAIError(error.cause);
+        return openAIError(499, error.message, 'request_aborted', 'aborted');
       case 'client-disconnected':
         return openAIError(499, error.message, 'request_aborted', 'aborted');
       case 'shutting-down':

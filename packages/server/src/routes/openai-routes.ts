@@ -34,6 +34,8 @@ export interface OpenAIRoutesOptions {
   guard: Guard;
   backend: ServerBackend;
   generations: GenerationCore;
+  /** Close an SSE stream whose client stopped reading for this long. */
+  writeStallMs?: number;
 }
 
 const errorResponses = {
@@ -105,7 +107,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
             });
             return openAIResponse(meta, result);
           }
-          await sendSse(reply, generation.stream, createChunkFormatter(meta));
+          await sendSse(reply, generation.stream, createChunkFormatter(meta), {
+            writeStallMs: options.writeStallMs,
+          });
           return reply;
         },
       )
