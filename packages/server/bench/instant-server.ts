@@ -9,7 +9,15 @@ const router = createRouter({
   retry: { maxRetries: 0 },
 });
 const backend = createRouterBackend(router, { defaultModel: 'instant' });
-const server = await createServer({ backend, logger: false, apiKeys: [] });
+// LLMR_REDIS_URL (read by createServer) shares the limits; LLMR_BENCH_RPM turns them on
+// (high enough never to refuse) so their cost is in the measurement.
+const rpm = Number(process.env.LLMR_BENCH_RPM ?? 0);
+const server = await createServer({
+  backend,
+  logger: false,
+  apiKeys: [],
+  ...(rpm > 0 ? { limits: { requestsPerMinute: rpm, tokensPerMinute: rpm * 1000 } } : {}),
+});
 await backend.preload();
 const url = await server.listen({ port: 0 });
 process.stdout.write(`${url}\n`);
