@@ -276,10 +276,22 @@ describe('completions, embeddings, models', () => {
     const before = (await server.app.inject({ method: 'GET', url: '/api/models/writer' })).json();
     expect(before.loaded).toBe(false);
     expect(
-      (await server.app.inject({ method: 'POST', url: '/api/models/writer/load' })).json().loaded,
+      (
+        await server.app.inject({
+          method: 'POST',
+          url: '/api/models/writer/load',
+          headers: { 'x-llmr-request': '1' },
+        })
+      ).json().loaded,
     ).toBe(true);
     expect(
-      (await server.app.inject({ method: 'POST', url: '/api/models/writer/unload' })).statusCode,
+      (
+        await server.app.inject({
+          method: 'POST',
+          url: '/api/models/writer/unload',
+          headers: { 'x-llmr-request': '1' },
+        })
+      ).statusCode,
     ).toBe(200);
     expect(
       (await server.app.inject({ method: 'GET', url: '/api/models/writer' })).json().loaded,

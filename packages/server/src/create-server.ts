@@ -14,8 +14,9 @@ import { createAccess } from './access';
 import type { ServerBackend } from './backend';
 import { createGenerationCore, type InFlightRequest } from './generation';
 import { registerGraphQL } from './graphql/graphql-plugin';
+import { addBrowserGuard } from './http/browser-guard';
 import { setErrorHandlers } from './http/error-handlers';
-import { exposureWarnings } from './http/exposure-warnings';
+import { exposureWarnings, isLoopbackHost } from './http/exposure-warnings';
 import { createGuard } from './http/guard';
 import { loggerOptions } from './http/logger-options';
 import { addSecurityHeaders } from './http/security-headers';
@@ -47,6 +48,11 @@ export interface ServerOptions {
   logger?: boolean | Record<string, unknown>;
   /** How long shutdown waits for in-flight streams before aborting them (default 10 s). */
   shutdownDeadlineMs?: number;
+  /**
+   * Host names to answer for when listening on loopback, besides localhost and loopback
+   * addresses (other names are refused: DNS rebinding). Default none.
+   */
+  allowedHosts?: string[];
   /** Requests one WebSocket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
   /**
@@ -139,6 +145,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
       : () => {};
 
   addSecurityHeaders(app);
+  let loopbackOnly = false;
+  addBrowserGuard(app, {
+    loopbackOnly: () => loopbackOnly,
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+  });
   if (corsOrigins !== false) {
     await app.register(cors, {
       origin: corsOrigins,
@@ -180,6 +191,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       for (const warning of exposureWarnings({ host, keysEnabled: access.keysEnabled }))
         app.log.warn(warning);
+      loopbackOnly = isLoopbackHost(host);
       return app.listen({ port, host });
     },
     inFlight: () => generations.list(),
