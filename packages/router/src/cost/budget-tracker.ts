@@ -6,10 +6,24 @@ export class BudgetTracker {
 
   constructor(private readonly clock: Clock) {}
 
-  record(route: string, usd: number): void {
+  /** Size of the spending log of a route (for tests of its bound). */
+  entries(route: string): number {
+    return this.spending.get(route)?.length ?? 0;
+  }
+
+  /**
+   * Records spending against a route's budget window. Entries older than the window are
+   * dropped here too, not only when the budget is read, so a route whose budget is rarely
+   * checked cannot grow its log without bound.
+   */
+  record(route: string, usd: number, windowMs: number): void {
     if (usd <= 0) return;
     const list = this.spending.get(route) ?? [];
-    list.push({ time: this.clock.now(), usd });
+    const now = this.clock.now();
+    list.push({ time: now, usd });
+    let expired = 0;
+    while (expired < list.length && list[expired]!.time <= now - windowMs) expired++;
+    if (expired > 0) list.splice(0, expired);
     this.spending.set(route, list);
   }
 

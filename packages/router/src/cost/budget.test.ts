@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock';
 import { RouterError } from '../errors';
 import { createRouter } from '../router';
+import { BudgetTracker } from './budget-tracker';
 import { CostOptimizer } from './cost-optimizer';
 import { QualityScorer } from './quality-scorer';
 
@@ -44,6 +45,20 @@ function budgetRouter(onExceeded: 'refuse' | 'downgrade', downgradeTo?: string[]
   });
   return { clock, router };
 }
+
+describe('BudgetTracker', () => {
+  it('trims its log on every record, so memory stays bounded by the window', async () => {
+    const clock = createManualClock();
+    const tracker = new BudgetTracker(clock);
+    for (let index = 0; index < 1000; index++) {
+      tracker.record('paid', 0.01, 1_000);
+      await clock.advance(100);
+    }
+    // Ten entries fit in a 1000 ms window at one per 100 ms; spent() was never called.
+    expect(tracker.entries('paid')).toBeLessThanOrEqual(10);
+    expect(tracker.spent('paid', 1_000)).toBeCloseTo(0.09, 6);
+  });
+});
 
 describe('costs and budgets', () => {
   it('computes the live cost of each request from its usage', async () => {

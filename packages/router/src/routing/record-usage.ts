@@ -48,5 +48,8 @@ export function chargeCost(
   costUsd: number,
 ): void {
   runtime.statsFor(modelId).totalCostUsd += costUsd;
-  if (plan.routing.route && costUsd > 0) runtime.budgets.record(plan.routing.route, costUsd);
+  // Spending is kept only for routes with a budget: nothing else reads it.
+  const route = plan.routing.route;
+  const budget = route ? runtime.config.routes[route]?.budget : undefined;
+  if (route && budget && costUsd > 0) runtime.budgets.record(route, costUsd, budget.windowMs);
 }
