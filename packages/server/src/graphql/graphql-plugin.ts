@@ -24,6 +24,7 @@ import { MAX_MODEL_NAME_LENGTH, MAX_STOP_SEQUENCE_LENGTH } from '../openai/schem
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
+import { generationLimitRule } from './generation-limit-rule';
 import { type GenerateInput, graphqlSchema } from './graphql-schema';
 
 export interface GraphQLPluginOptions {
@@ -344,8 +345,11 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     path,
     graphiql: false,
     queryDepth: 8,
+    validationRules: [generationLimitRule],
     context: (request: FastifyRequest) => ({ client: knownClient(request) }),
     subscription: {
+      // Pings keep proxies from dropping quiet sockets and find dead peers.
+      keepAlive: 30_000,
       context: (_socket: unknown, request: FastifyRequest) => ({
         client: knownClient(request),
       }),
