@@ -79,6 +79,8 @@ export interface ServerTimeouts {
   generationMs?: number;
   /** An SSE write waiting on a client that stopped reading. Default 30 s. */
   writeStallMs?: number;
+  /** WebSocket ping interval; a peer that misses one pong is disconnected. Default 30 s. */
+  websocketPingMs?: number;
 }
 
 export interface LlmrServer {
@@ -183,6 +185,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     access,
     core: generations,
     maxConcurrentPerSocket: options.maxConcurrentPerSocket,
+    pingIntervalMs: timeouts.websocketPingMs,
   });
   await registerGraphQL(app, { access, core: generations, backend });
 

@@ -32,6 +32,11 @@ export interface WebSocketRouteOptions {
   core: GenerationCore;
   /** Requests one socket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
+  /**
+   * Ping every this many ms; a peer that has not answered the previous ping is cut off
+   * (and its generations aborted). Default 30 s.
+   */
+  pingIntervalMs?: number;
 }
 
 /** Past this many bytes queued on a socket, a stream waits for the client to read. */
@@ -64,6 +69,22 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
 
   const serve = (socket: WebSocket, client: string) => {
     const active = new Map<string, AbortController>();
+    // A peer that vanished without a close frame (a dropped network) would otherwise hold
+    // its generations until TCP gives up, which can take hours.
+    let answered = true;
+    socket.on('pong', () => {
+      answered = true;
+    });
+    const pinger = setInterval(() => {
+      if (!answered) {
+        socket.terminate();
+        return;
+      }
+      answered = false;
+      socket.ping();
+    }, options.pingIntervalMs ?? 30_000);
+    pinger.unref();
+    socket.once('close', () => clearInterval(pinger));
 
     const send = async (message: WebSocketServerMessage) => {
       if (socket.readyState !== socket.OPEN) return;
