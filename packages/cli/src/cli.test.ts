@@ -262,7 +262,7 @@ describe('llmr convert, inspect, tokenize, bench', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // seven CLI processes one after another: generous on a loaded runner
 
   it('explains bad paths and formats', async () => {
     const missing = await llmr('inspect', '/nonexistent/model.gguf');
