@@ -14,8 +14,10 @@ class RetryPolicy:
     max_retries: int = 2
     initial_delay: float = 0.5
     max_delay: float = 8.0
-    # A server asking for longer than this is not waited for: the error is raised instead.
-    max_retry_after: float = 60.0
+    # A server asking for a longer wait than this is not waited for: the error (with its
+    # retry_after) is raised, and the caller decides. Minute-long sleeps inside a call
+    # look like hangs.
+    max_retry_after: float = 20.0
 
     def delay(self, attempt: int, error: LlmrError) -> Optional[float]:
         """Seconds to wait before retry number ``attempt`` (1-based), or None: raise."""
