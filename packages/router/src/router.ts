@@ -1662,6 +1662,40 @@ export class LLMRouter {
     lease.release();
   }
 
+  /**
+   * Runs `use` with one loaded model (an id, an alias of one, or a route or `auto` when it
+   * has a single model), loading it if needed; the model stays loaded until `use` settles.
+   * For what needs the model itself rather than a routed generation: its tokenizer, its
+   * info.
+   */
+  async withModel<T>(
+    name: string,
+    use: (model: ModelV1, modelId: string) => Promise<T> | T,
+  ): Promise<T> {
+    this.assertAlive();
+    const resolution = this.resolve(name);
+    let modelId = resolution.target;
+    if (resolution.kind !== 'model') {
+      const slots =
+        resolution.kind === 'route'
+          ? (this.routeSlots.get(resolution.target) ?? this.allSlots)
+          : this.allSlots;
+      if (slots.length !== 1)
+        throw new InvalidArgumentError({
+          argument: 'model',
+          value: name,
+          message: `"${name}" routes over ${slots.length} models (${slots.map((slot) => slot.id).join(', ')}); name one of them.`,
+        });
+      modelId = slots[0]!.id;
+    }
+    const lease = await this.pool.acquire(modelId);
+    try {
+      return await use(lease.model, modelId);
+    } finally {
+      lease.release();
+    }
+  }
+
   unload(modelId: string): Promise<boolean> {
     return this.pool.unload(modelId, 'manual');
   }

@@ -12,13 +12,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import { collectStream, LlmrError } from '@llmr/core';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { clientOf, createAccess, sendRefusal, setClient } from './access';
+import { type Access, clientOf, createAccess, sendRefusal, setClient } from './access';
 import { redactApiKey } from './auth';
 import type { ServerBackend } from './backend';
-import { createGenerationCore, type InFlightRequest } from './generation';
+import { createGenerationCore, type GenerationCore, type InFlightRequest } from './generation';
 import { registerGraphQL } from './graphql/graphql-plugin';
 import { createMetrics } from './metrics';
 import { createChunkFormatter, type OpenAIRoute } from './openai/chunks';
+import { openAIEmbeddings } from './openai/embeddings';
 import { openAIError, toOpenAIError } from './openai/errors';
 import {
   type OpenAIGenerationBody,
@@ -35,6 +36,7 @@ import {
   embeddingRequestSchema,
 } from './openai/schemas';
 import type { RateLimits } from './rate-limiter';
+import { registerTokenizerRoutes } from './routes/tokenizer-routes';
 import { routingHeaders } from './routing';
 import { sendSse } from './sse';
 import { registerWebSocketRoute } from './websocket/websocket-route';
@@ -64,6 +66,12 @@ export interface LlmrServer {
   /** Stop accepting, let in-flight streams finish up to the deadline, dispose models. */
   shutdown(): Promise<void>;
   inFlight(): InFlightRequest[];
+  /**
+   * What other transports beside this app (the gRPC server) share with it: the backend,
+   * the one generation core (in-flight list, metrics, usage) and the access rules (API
+   * keys, rate limits, draining).
+   */
+  readonly shared: { backend: ServerBackend; core: GenerationCore; access: Access };
 }
 
 const SECURITY_HEADERS = {
@@ -328,37 +336,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
         tracked.model = routing.modelId;
         reply.headers(routingHeaders(routing));
         access.charge(clientOf(request), result.usage.inputTokens);
-        const data = result.embeddings.map((vector, index) => {
-          let embedding = vector;
-          if (body.dimensions !== undefined) {
-            if (body.dimensions > vector.length) {
-              throw new LlmrError({
-                code: 'unsupported-functionality',
-                message: `dimensions must be at most ${vector.length} for model \`${routing.modelId}\`; got ${body.dimensions}.`,
-              });
-            }
-            const cut = vector.slice(0, body.dimensions);
-            const norm = Math.hypot(...cut) || 1;
-            embedding = cut.map((component) => component / norm);
-          }
-          return {
-            object: 'embedding',
-            index,
-            embedding:
-              body.encoding_format === 'base64'
-                ? Buffer.from(Float32Array.from(embedding).buffer).toString('base64')
-                : embedding,
-          };
-        });
-        return {
-          object: 'list',
-          data,
-          model: routing.modelId,
-          usage: {
-            prompt_tokens: result.usage.inputTokens,
-            total_tokens: result.usage.inputTokens,
-          },
-        };
+        return openAIEmbeddings(body, result, routing.modelId);
       } catch (error) {
         status = toOpenAIError(error).status;
         throw error;
@@ -436,6 +414,8 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     async () => ({ requests: generations.list() }),
   );
 
+  registerTokenizerRoutes(app, { guard, backend });
+
   app.get('/health', { schema: { tags: ['ops'], summary: 'The process is up' } }, async () => ({
     status: 'ok',
   }));
@@ -468,6 +448,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
 
   return {
     app,
+    shared: { backend, core: generations, access },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       return app.listen({ port, host });
     },
