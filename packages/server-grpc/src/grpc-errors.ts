@@ -57,7 +57,9 @@ function detailTypes() {
     // google/protobuf/{any,duration}.proto are built into protobufjs.
     root.resolvePath = (_origin, target) =>
       target.startsWith('google/protobuf/') ? target : join(base, target);
-    root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
+    root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], {
+      keepCase: true,
+    });
     types = {
       Status: root.lookupType('google.rpc.Status'),
       ErrorInfo: root.lookupType('google.rpc.ErrorInfo'),
@@ -106,4 +108,54 @@ export function grpcErrorFromRefusal(refusal: HttpRefusal): ServiceError {
 /** Any failure (an LlmrError, a validation error, a bug) as a gRPC error with details. */
 export function toGrpcError(error: unknown): ServiceError {
   return grpcErrorFromRefusal(toOpenAIError(error));
+}
+
+export interface GrpcErrorDetails {
+  code: number;
+  message: string;
+  /** llmr's error code (`model_not_found`, `rate_limit_exceeded`, ...). */
+  reason?: string;
+  metadata?: Record<string, string>;
+  /** Seconds to wait before retrying, when the server said. */
+  retryDelaySeconds?: number;
+  fieldViolations?: { field: string; description: string }[];
+}
+
+/**
+ * Reads the `grpc-status-details-bin` trailer of a failed call (for Node clients; other
+ * languages have their own google.rpc.Status readers). Undefined when there is none.
+ */
+export function readErrorDetails(metadata: Metadata | undefined): GrpcErrorDetails | undefined {
+  const raw = metadata?.get('grpc-status-details-bin')[0];
+  if (!Buffer.isBuffer(raw)) return undefined;
+  const { Status, ErrorInfo, RetryInfo, BadRequest } = detailTypes();
+  const decoded = Status.toObject(Status.decode(raw), { longs: Number }) as {
+    code?: number;
+    message?: string;
+    details?: { type_url: string; value: Uint8Array }[];
+  };
+  const result: GrpcErrorDetails = { code: decoded.code ?? 0, message: decoded.message ?? '' };
+  for (const detail of decoded.details ?? []) {
+    const name = detail.type_url.slice(detail.type_url.lastIndexOf('/') + 1);
+    if (name === 'google.rpc.ErrorInfo') {
+      const info = ErrorInfo.toObject(ErrorInfo.decode(detail.value)) as {
+        reason: string;
+        metadata?: Record<string, string>;
+      };
+      result.reason = info.reason;
+      result.metadata = info.metadata ?? {};
+    } else if (name === 'google.rpc.RetryInfo') {
+      const info = RetryInfo.toObject(RetryInfo.decode(detail.value), { longs: Number }) as {
+        retry_delay?: { seconds?: number; nanos?: number };
+      };
+      result.retryDelaySeconds =
+        (info.retry_delay?.seconds ?? 0) + (info.retry_delay?.nanos ?? 0) / 1e9;
+    } else if (name === 'google.rpc.BadRequest') {
+      const info = BadRequest.toObject(BadRequest.decode(detail.value)) as {
+        field_violations?: { field: string; description: string }[];
+      };
+      result.fieldViolations = info.field_violations ?? [];
+    }
+  }
+  return result;
 }

@@ -8,5 +8,5 @@ export {
   type LlmrGrpcServer,
 } from './create-grpc-server';
 export type { GrpcContext } from './grpc-context';
-export { ERROR_DOMAIN, grpcCodeOf } from './grpc-errors';
+export { ERROR_DOMAIN, type GrpcErrorDetails, grpcCodeOf, readErrorDetails } from './grpc-errors';
 export { LLMR_PROTO_FILES, LLMR_SERVICES, protoRoot } from './proto-files';
