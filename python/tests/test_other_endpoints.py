@@ -48,11 +48,10 @@ def test_feedback_is_accepted_or_reported_as_not_served(client: llmr.Client) -> 
         client.feedback(answer.routing.request_id, score=3)
 
 
-def test_tokenize_round_trip_or_reported_as_not_served(client: llmr.Client) -> None:
-    if _serves(client, "/v1/tokenize"):
-        tokens = client.tokenize("héllo", model="echo").tokens
-        assert tokens == list("héllo".encode())  # the mock tokenizer is UTF-8 bytes
-        assert client.detokenize(tokens, model="echo").text == "héllo"
-    else:
-        with pytest.raises(llmr.EndpointNotAvailableError, match="does not serve /v1/tokenize"):
-            client.tokenize("héllo", model="echo")
+def test_tokenize_round_trip(client: llmr.Client) -> None:
+    result = client.tokenize("héllo", model="echo")
+    assert result.model == "echo"
+    assert result.tokens == list("héllo".encode())  # the mock tokenizer is UTF-8 bytes
+    assert client.detokenize(result.tokens, model="echo").text == "héllo"
+    with pytest.raises(llmr.BadRequestError, match="routes over"):
+        client.tokenize("x", model="auto")  # several models: no single tokenizer

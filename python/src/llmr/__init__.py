@@ -6,7 +6,11 @@ routing metadata) and ``llmr.Server``, which runs a local ``llmr serve``.
         print(server.client().chat("Hello!").text)
 """
 
-from ._version import __version__
+# Code generated from llmr's .proto files lands in `llmr.v1` (the proto package is
+# llmr.v1): a directory holding a generated `llmr/v1/` on sys.path joins this package.
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+
+from ._version import __version__  # noqa: E402
 from .async_client import AsyncClient, AsyncStream
 from .client import Client, Stream
 from .errors import (

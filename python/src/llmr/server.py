@@ -68,6 +68,7 @@ class Server:
 
     ``model``: one source or several (``id=source`` works too); none serves llmr's built-in
     default model. ``args``: more ``llmr serve`` flags (e.g. ``["--config", "router.yaml"]``).
+    ``grpc=True`` also serves the gRPC API (``llmr.v1``) at ``server.grpc_target``.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class Server:
         host: str = "127.0.0.1",
         api_keys: Sequence[str] = (),
         args: Sequence[str] = (),
+        grpc: bool = False,
         command: Union[str, Sequence[str], None] = None,
         env: Optional[dict] = None,
         startup_timeout: float = 120.0,
@@ -88,6 +90,8 @@ class Server:
         self.port = port
         self.api_keys = list(api_keys)
         self.args = list(args)
+        self.grpc = grpc
+        self.grpc_port: Optional[int] = None
         self.command = command
         self.env = env
         self.startup_timeout = startup_timeout
@@ -101,6 +105,14 @@ class Server:
             raise ServerStartError("The server is not started: use `with llmr.Server() as server:` or call start().")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def grpc_target(self) -> str:
+        """``host:port`` of the gRPC API (``grpc=True``), for ``grpc.insecure_channel``."""
+        if self.grpc_port is None:
+            raise ServerStartError("This server has no gRPC API: start it with llmr.Server(grpc=True).")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.grpc_port}"
 
     def client(self, **options: Any) -> Client:
         """A :class:`llmr.Client` for this server (with its first API key, if any)."""
@@ -129,6 +141,9 @@ class Server:
             argv += ["--model", *self.models]
         if self.api_keys:
             argv += ["--api-key", *self.api_keys]
+        grpc_port = free_port(self.host) if self.grpc else None
+        if grpc_port is not None:
+            argv += ["--grpc-port", str(grpc_port)]
         argv += self.args
         self._log = tempfile.NamedTemporaryFile(prefix="llmr-serve-", suffix=".log", delete=False)
         try:
@@ -144,6 +159,7 @@ class Server:
         except OSError as error:
             raise ServerStartError(f"Cannot run {' '.join(argv)}: {error}") from error
         self.port = port
+        self.grpc_port = grpc_port
         atexit.register(self.stop)
         try:
             self._wait_ready()

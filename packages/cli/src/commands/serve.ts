@@ -96,17 +96,18 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     logger: options.quiet ? { level: 'warn' } : { level: 'info' },
   });
   await backend.preload();
-  const url = await server.listen({
-    port: options.port ?? 8080,
-    host: options.host ?? '127.0.0.1',
-  });
-  // gRPC is loaded only when asked for: its runtime stays out of plain REST serving.
+  // gRPC is loaded only when asked for: its runtime stays out of plain REST serving. It
+  // binds first, so that once /ready answers, both APIs are up.
   const grpc =
     options.grpcPort === undefined
       ? undefined
       : (await import('@llmr/server-grpc')).createGrpcServer(server.shared);
   const grpcPort = await grpc?.listen({
     port: options.grpcPort,
+    host: options.host ?? '127.0.0.1',
+  });
+  const url = await server.listen({
+    port: options.port ?? 8080,
     host: options.host ?? '127.0.0.1',
   });
   const names = router
