@@ -22,6 +22,7 @@ import { ModelEnsemble, type ModelEnsembleOptions } from './ensemble/model-ensem
 import { RouterError } from './errors';
 import { describeError, type RouterEventListener } from './events';
 import { checkHealth, type HealthReport } from './health/check-health';
+import { withModel } from './lifecycle/with-model';
 import { routerAsModel } from './router-as-model';
 import type { RouterOptions } from './router-options';
 import { RouterRuntime } from './router-runtime';
@@ -284,32 +285,8 @@ export class LLMRouter {
    * For what needs the model itself rather than a routed generation: its tokenizer, its
    * info.
    */
-  async withModel<T>(
-    name: string,
-    use: (model: ModelV1, modelId: string) => Promise<T> | T,
-  ): Promise<T> {
-    this.assertAlive();
-    const resolution = this.resolve(name);
-    let modelId = resolution.target;
-    if (resolution.kind !== 'model') {
-      const slots =
-        resolution.kind === 'route'
-          ? (this.routeSlots.get(resolution.target) ?? this.allSlots)
-          : this.allSlots;
-      if (slots.length !== 1)
-        throw new InvalidArgumentError({
-          argument: 'model',
-          value: name,
-          message: `"${name}" routes over ${slots.length} models (${slots.map((slot) => slot.id).join(', ')}); name one of them.`,
-        });
-      modelId = slots[0]!.id;
-    }
-    const lease = await this.pool.acquire(modelId);
-    try {
-      return await use(lease.model, modelId);
-    } finally {
-      lease.release();
-    }
+  withModel<T>(name: string, use: (model: ModelV1, modelId: string) => Promise<T> | T): Promise<T> {
+    return withModel(this.runtime, name, use);
   }
 
   unload(modelId: string): Promise<boolean> {
