@@ -1,5 +1,4 @@
-import { LlmrError } from '@llmr/core';
-import { type BackendModel, openAIEmbeddings, toOpenAIError } from '@llmr/server';
+import { type BackendModel, openAIEmbeddings, requireModel, toOpenAIError } from '@llmr/server';
 import { admit, type GrpcContext, requestIdOf } from './grpc-context';
 import { routingMessage, routingMetadata } from './grpc-responses';
 import { unary } from './unary-call';
@@ -35,13 +34,7 @@ export function createModelHandlers(context: GrpcContext) {
     }),
     GetModel: unary<{ model: string }>(async (call) => {
       admit(context, call, false);
-      const model = await backend.getModel(call.request.model);
-      if (!model)
-        throw new LlmrError({
-          code: 'model-not-found',
-          message: `The model \`${call.request.model}\` does not exist.`,
-        });
-      return modelMessage(model);
+      return modelMessage(await requireModel(backend, call.request.model));
     }),
   };
 }

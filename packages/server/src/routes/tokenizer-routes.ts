@@ -2,8 +2,9 @@
  * `POST /v1/tokenize` and `POST /v1/detokenize`: a served model's tokenizer (llmr
  * extensions; OpenAI has no such routes). 501 when the backend cannot lend tokenizers.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ServerBackend } from '../backend';
+import type { Guard } from '../http/guard';
 import { openAIError } from '../openai/errors';
 import { routingHeaders } from '../routing';
 
@@ -62,7 +63,7 @@ function notImplemented(route: string) {
 
 export function registerTokenizerRoutes(
   app: FastifyInstance,
-  options: { guard: preHandlerAsyncHookHandler; backend: ServerBackend },
+  options: { guard: Guard; backend: ServerBackend },
 ): void {
   const { backend } = options;
   app.post<{ Body: TokenizeBody }>('/v1/tokenize', {
