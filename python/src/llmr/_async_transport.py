@@ -11,7 +11,7 @@ import ssl
 from typing import Any, AsyncIterator, Awaitable, Dict, Optional, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from ._transport import MAX_LINE_BYTES, httpx_available
+from ._transport import MAX_LINE_BYTES, LineSplitter, httpx_available
 from .errors import APIConnectionError, APITimeoutError
 
 # Bounds on what the hand-written HTTP reader accepts.
@@ -119,20 +119,13 @@ class _StreamResponse:
             await self.close()
 
     async def iter_lines(self) -> AsyncIterator[bytes]:
-        buffer = b""
+        splitter = LineSplitter(self._url)
         try:
             async for chunk in self._chunks():
-                buffer += chunk
-                while True:
-                    newline = buffer.find(b"\n")
-                    if newline < 0:
-                        break
-                    yield buffer[: newline + 1]
-                    buffer = buffer[newline + 1 :]
-                if len(buffer) > MAX_LINE_BYTES:
-                    raise APIConnectionError(f"A line from {self._url} exceeded {MAX_LINE_BYTES} bytes.")
-            if buffer:
-                yield buffer
+                for line in splitter.feed(chunk):
+                    yield line
+            for line in splitter.rest():
+                yield line
         finally:
             await self.close()
 
@@ -238,20 +231,13 @@ class _AsyncHttpxResponse:
     async def iter_lines(self) -> AsyncIterator[bytes]:
         import httpx
 
-        buffer = b""
+        splitter = LineSplitter(self._url)
         try:
             async for chunk in self._response.aiter_bytes():
-                buffer += chunk
-                while True:
-                    newline = buffer.find(b"\n")
-                    if newline < 0:
-                        break
-                    yield buffer[: newline + 1]
-                    buffer = buffer[newline + 1 :]
-                if len(buffer) > MAX_LINE_BYTES:
-                    raise APIConnectionError(f"A line from {self._url} exceeded {MAX_LINE_BYTES} bytes.")
-            if buffer:
-                yield buffer
+                for line in splitter.feed(chunk):
+                    yield line
+            for line in splitter.rest():
+                yield line
         except httpx.TimeoutException as error:
             raise APITimeoutError(f"No chunk from {self._url} within {self._timeout} s.") from error
         except httpx.HTTPError as error:

@@ -10,13 +10,34 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-from typing import Any, Dict, Iterator, Optional, Protocol
+from typing import Any, Dict, Iterator, List, Optional, Protocol
 from urllib.parse import urlsplit
 
 from .errors import APIConnectionError, APITimeoutError
 
 # Longest line a stream may send; SSE events are one line of JSON each.
 MAX_LINE_BYTES = 8 * 1024 * 1024
+
+
+class LineSplitter:
+    """Bytes as they arrive -> whole lines (with their newline), bounded in length."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> List[bytes]:
+        self._buffer += chunk
+        lines = self._buffer.split(b"\n")
+        self._buffer = lines.pop()
+        if len(self._buffer) > MAX_LINE_BYTES:
+            raise APIConnectionError(f"A line from {self._url} exceeded {MAX_LINE_BYTES} bytes.")
+        return [line + b"\n" for line in lines]
+
+    def rest(self) -> List[bytes]:
+        """What is left after the last newline, at the end of the body."""
+        rest, self._buffer = self._buffer, b""
+        return [rest] if rest else []
 
 
 class SyncResponse(Protocol):
@@ -138,20 +159,11 @@ class _HttpxResponse:
     def iter_lines(self) -> Iterator[bytes]:
         import httpx
 
-        buffer = b""
+        splitter = LineSplitter(self._url)
         try:
             for chunk in self._response.iter_bytes():
-                buffer += chunk
-                while True:
-                    newline = buffer.find(b"\n")
-                    if newline < 0:
-                        break
-                    yield buffer[: newline + 1]
-                    buffer = buffer[newline + 1 :]
-                if len(buffer) > MAX_LINE_BYTES:
-                    raise APIConnectionError(f"A line from {self._url} exceeded {MAX_LINE_BYTES} bytes.")
-            if buffer:
-                yield buffer
+                yield from splitter.feed(chunk)
+            yield from splitter.rest()
         except httpx.TimeoutException as error:
             raise APITimeoutError(f"No chunk from {self._url} within {self._timeout} s.") from error
         except httpx.HTTPError as error:
