@@ -53,11 +53,15 @@ const port = await grpc.listen({ port: 0 });
 const root = loadPackageDefinition(
   loadSync([...LLMR_PROTO_FILES], { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] }),
 ) as unknown as { llmr: { v1: { GenerationService: ServiceClientConstructor } } };
-// biome-ignore lint/suspicious/noExplicitAny: generated methods are looked up by name
+type Callback = (error: Error | null, response: unknown) => void;
 const client = new root.llmr.v1.GenerationService(
   `127.0.0.1:${port}`,
   credentials.createInsecure(),
-) as any;
+) as unknown as {
+  Chat(request: object, callback: Callback): void;
+  ChatStream(request: object): NodeJS.EventEmitter;
+  close(): void;
+};
 
 const results = [
   await measure('in-process router.generate', () =>
@@ -75,7 +79,7 @@ const results = [
     'gRPC Chat (unary)',
     () =>
       new Promise((resolve, reject) =>
-        client.Chat({ model: 'echo', messages }, (error: Error | null, response: unknown) =>
+        client.Chat({ model: 'echo', messages }, (error, response) =>
           error ? reject(error) : resolve(response),
         ),
       ),
