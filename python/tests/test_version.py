@@ -25,13 +25,21 @@ def test_the_package_is_typed() -> None:
 
 
 def test_builds_a_pure_python_wheel_offline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
     import subprocess
     import sys
     import zipfile
 
+    # setuptools builds in the source tree; a copy keeps build/ out of the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(
+        PYTHON_ROOT,
+        source,
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache"),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "--no-index",
-         "-w", str(tmp_path), str(PYTHON_ROOT)],
+         "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
