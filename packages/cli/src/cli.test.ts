@@ -13,7 +13,7 @@ const exec = promisify(execFile);
 
 async function llmr(...args: string[]) {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { timeout: 20_000 });
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { timeout: 90_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code: number; stdout: string; stderr: string };
