@@ -3,21 +3,31 @@
  * EngineV1: the generation loop with a KV cache, sampling, stop sequences, logprobs,
  * JSON-schema constrained decoding and batching of concurrent requests.
  */
+
+// The sampler and JSON-schema masks moved to @llmr/sampling; re-exported so imports keep working.
+export {
+  compileJsonSchema,
+  createJsonConstraint,
+  createJsonSchemaAutomaton,
+  createSampler,
+  type JsonConstraint,
+  type JsonSchemaAutomaton,
+  logSoftmax,
+  type SampleOptions,
+  type SampleResult,
+  type Sampler,
+  type SamplerOptions,
+  type TokenLogprob,
+  type TokenVocabulary,
+  tokenVocabulary,
+  topEntries,
+} from '@llmr/sampling';
 export {
   DecodeScheduler,
   type DecodeSchedulerOptions,
   type DecodeSchedulerStats,
 } from './decode-scheduler';
 export { selectOnnxEngine } from './engine-selection';
-export {
-  compileJsonSchema,
-  createJsonConstraint,
-  createJsonSchemaAutomaton,
-  type JsonConstraint,
-  type JsonSchemaAutomaton,
-  type TokenVocabulary,
-  tokenVocabulary,
-} from './json-schema/index';
 export {
   type DecodeItem,
   type DecoderLayout,
@@ -34,14 +44,3 @@ export {
   onnxLoader,
 } from './onnx-loader';
 export { createOnnxModel, type OnnxModel, type OnnxModelSettings } from './onnx-model';
-export {
-  createPrng,
-  createSampler,
-  logSoftmax,
-  type SampleOptions,
-  type SampleResult,
-  type Sampler,
-  type SamplerOptions,
-  type TokenLogprob,
-  topEntries,
-} from './sampling/index';

@@ -21,12 +21,17 @@ import {
   UnsupportedFunctionalityError,
   validateCallOptions,
 } from '@llmr/core';
+import {
+  createJsonConstraint,
+  createSampler,
+  type JsonConstraint,
+  type SamplerOptions,
+  type TokenVocabulary,
+  tokenVocabulary,
+} from '@llmr/sampling';
 import type { Tokenizer } from '@llmr/tokenizer';
 import { DecodeScheduler, type DecodeSchedulerStats } from './decode-scheduler';
-import { createJsonConstraint, type JsonConstraint } from './json-schema/json-constraint';
-import { type TokenVocabulary, tokenVocabulary } from './json-schema/token-vocabulary';
 import { decoderLayout, type KvCache, KvDecoder } from './kv-decoder';
-import { createSampler, type SamplerOptions } from './sampling/sampler';
 
 export interface OnnxModelSettings {
   id: string;
