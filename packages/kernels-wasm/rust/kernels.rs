@@ -126,41 +126,42 @@ pub unsafe extern "C" fn matmul_f16(w: *const u16, x: *const f32, y: *mut f32, r
 #[no_mangle]
 pub unsafe extern "C" fn quantize_q8_0(x: *const f32, q: *mut i8, d: *mut f32, cols: usize, n: usize) {
     let blocks = n * (cols / QK);
+    let half = f32x4_splat(0.5);
     for block in 0..blocks {
-        let values = x.add(block * QK);
-        let mut amax = 0.0f32;
-        for index in 0..QK {
-            let value = *values.add(index);
-            let magnitude = if value < 0.0 { -value } else { value };
-            if magnitude > amax {
-                amax = magnitude;
-            }
+        let values = x.add(block * QK) as *const v128;
+        let mut amax = f32x4_splat(0.0);
+        for index in 0..8 {
+            amax = f32x4_max(amax, f32x4_abs(v128_load(values.add(index))));
         }
-        let scale = amax / 127.0;
-        let inverse = if scale != 0.0 { 1.0 / scale } else { 0.0 };
+        let amax = f32x4_max(amax, i32x4_shuffle::<2, 3, 0, 1>(amax, amax));
+        let amax = f32x4_max(amax, i32x4_shuffle::<1, 0, 3, 2>(amax, amax));
+        let scale = f32x4_extract_lane::<0>(amax) / 127.0;
+        let inverse = f32x4_splat(if scale != 0.0 { 1.0 / scale } else { 0.0 });
         *d.add(block) = f16_to_f32(f32_to_f16(scale));
-        for index in 0..QK {
-            let scaled = *values.add(index) * inverse;
-            let truncated = scaled as i32;
-            let fraction = scaled - truncated as f32;
-            let rounded = if fraction >= 0.5 {
-                truncated + 1
-            } else if fraction <= -0.5 {
-                truncated - 1
-            } else {
-                truncated
-            };
-            *q.add(block * QK + index) = rounded as i8;
+        let mut lanes = [i32x4_splat(0); 8];
+        for index in 0..8 {
+            let scaled = f32x4_mul(v128_load(values.add(index)), inverse);
+            // roundf: truncate, then step away from zero when the dropped part is >= 0.5.
+            let truncated = f32x4_trunc(scaled);
+            let fraction = f32x4_abs(f32x4_sub(scaled, truncated));
+            let step = v128_and(f32x4_ge(fraction, half), v128_or(f32x4_splat(1.0), v128_and(scaled, u32x4_splat(0x8000_0000))));
+            lanes[index] = i32x4_trunc_sat_f32x4(f32x4_add(truncated, step));
         }
+        let out = q.add(block * QK) as *mut v128;
+        let low = i16x8_narrow_i32x4(lanes[0], lanes[1]);
+        let high = i16x8_narrow_i32x4(lanes[2], lanes[3]);
+        v128_store(out, i8x16_narrow_i16x8(low, high));
+        let low = i16x8_narrow_i32x4(lanes[4], lanes[5]);
+        let high = i16x8_narrow_i32x4(lanes[6], lanes[7]);
+        v128_store(out.add(1), i8x16_narrow_i16x8(low, high));
     }
 }
 
+/// Four partial sums of a 16-byte int8 dot product. Products of int8 values fit 15 bits
+/// and two of them fit i16 (|128 * 127 * 2| < 32768), so lanes are added before widening.
 #[inline(always)]
 fn dot_i8x16(a: v128, b: v128) -> v128 {
-    i32x4_add(
-        i32x4_dot_i16x8(i16x8_extend_low_i8x16(a), i16x8_extend_low_i8x16(b)),
-        i32x4_dot_i16x8(i16x8_extend_high_i8x16(a), i16x8_extend_high_i8x16(b)),
-    )
+    i32x4_extadd_pairwise_i16x8(i16x8_add(i16x8_extmul_low_i8x16(a, b), i16x8_extmul_high_i8x16(a, b)))
 }
 
 /// y[j][row] = dot(w[row], x[j]) for q8_0 weights (ggml blocks of f16 d + 32 int8) and
@@ -208,7 +209,8 @@ pub unsafe extern "C" fn matmul_q4_0(w: *const u8, q: *const i8, d: *const f32, 
                 let scale = f16_to_f32((pointer as *const u16).read_unaligned()) * *scales.add(block);
                 let packed = v128_load(pointer.add(2) as *const v128);
                 let low = i8x16_sub(v128_and(packed, low_mask), eight);
-                let high = i8x16_sub(u8x16_shr(packed, 4), eight);
+                // A 16-bit shift then a mask: engines lower 8-bit shifts to several instructions.
+                let high = i8x16_sub(v128_and(u16x8_shr(packed, 4), low_mask), eight);
                 let xq = inputs.add(block * QK) as *const v128;
                 let sum = i32x4_add(dot_i8x16(low, v128_load(xq)), dot_i8x16(high, v128_load(xq.add(1))));
                 acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(sum), f32x4_splat(scale)));
@@ -329,17 +331,29 @@ pub unsafe extern "C" fn softmax(x: *mut f32, size: usize) {
     if size == 0 {
         return;
     }
-    let mut max = *x;
-    for index in 1..size {
+    let body = size & !3;
+    let mut maxima = f32x4_splat(*x);
+    let mut index = 0;
+    while index < body {
+        maxima = f32x4_max(maxima, v128_load(x.add(index) as *const v128));
+        index += 4;
+    }
+    let mut max = f32x4_extract_lane::<0>(maxima);
+    for lane in [f32x4_extract_lane::<1>(maxima), f32x4_extract_lane::<2>(maxima), f32x4_extract_lane::<3>(maxima)] {
+        if lane > max {
+            max = lane;
+        }
+    }
+    while index < size {
         let value = *x.add(index);
         if value > max {
             max = value;
         }
+        index += 1;
     }
-    let body = size & !3;
     let max_vector = f32x4_splat(max);
     let mut acc = f32x4_splat(0.0);
-    let mut index = 0;
+    index = 0;
     while index < body {
         let pointer = x.add(index) as *mut v128;
         let value = exp_f32x4(f32x4_sub(v128_load(pointer), max_vector));
