@@ -10,12 +10,11 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GgufDtype, type HfTensorSource, writeHfModelAsGguf } from '@llmr/convert';
+import { type GgufDtype, writeHfModelAsGguf } from '@llmr/convert';
 import {
-  createGaussian,
   fixtureTokenizer,
   type LlamaConfig,
-  llamaTensorShapes,
+  lazyRandomTensors,
   toConfigJson,
   toTokenizerConfig,
   toTokenizerJson,
@@ -40,28 +39,6 @@ const config: LlamaConfig = {
 const PROMPT_TOKENS = 64;
 const DECODE_TOKENS = 32;
 const ROUNDS = 3;
-
-/** Random weights generated per tensor on demand: memory stays bounded by one tensor. */
-function lazyRandomTensors(): HfTensorSource {
-  const shapes = new Map(llamaTensorShapes(config));
-  const names = [...shapes.keys()];
-  return {
-    names,
-    shape: (name) => shapes.get(name)!,
-    dtype: () => 'F32',
-    async readFloat32(name) {
-      const shape = shapes.get(name)!;
-      const size = shape.reduce((a, b) => a * b, 1);
-      const gaussian = createGaussian(names.indexOf(name) + 1);
-      const data = new Float32Array(size);
-      const scale = shape.length === 1 ? 0 : 1 / Math.sqrt(shape[1]!);
-      for (let index = 0; index < size; index++)
-        data[index] = shape.length === 1 ? 1 : scale * gaussian();
-      return data;
-    },
-    close: async () => {},
-  };
-}
 
 interface Timing {
   prefillTokensPerSecond: number;
@@ -111,7 +88,7 @@ async function main() {
           config: toConfigJson(config),
           tokenizer: toTokenizerJson(bpe),
           tokenizerConfig: toTokenizerConfig(bpe),
-          tensors: lazyRandomTensors(),
+          tensors: lazyRandomTensors(config),
         },
         { output: path, dtype },
       );

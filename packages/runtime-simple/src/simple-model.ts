@@ -10,11 +10,9 @@ import {
   InvalidArgumentError,
   ModelDisposedError,
   type ModelV1,
-  type ModelV1CallOptions,
   type ModelV1Capability,
   type ModelV1GenerateResult,
   type ModelV1Info,
-  type ModelV1Logprob,
   type ModelV1StreamResult,
   type NextToken,
   UnsupportedFunctionalityError,
@@ -23,9 +21,11 @@ import {
 import type { KernelBackend, Kernels } from '@llmr/kernels-wasm';
 import {
   createJsonConstraint,
+  createLogprobFormatter,
   createSampler,
   type JsonConstraint,
-  type SamplerOptions,
+  promptTokens,
+  samplerOptionsFor,
   type TokenVocabulary,
   tokenVocabulary,
 } from '@llmr/sampling';
@@ -109,8 +109,6 @@ export function createSimpleModel(settings: SimpleModelSettings): SimpleModel {
     capabilities,
     ...(templateText ? { chatTemplate: templateText } : {}),
   };
-  const generation = settings.generationConfig ?? {};
-  const sampleByDefault = generation.do_sample === true;
   let vocabulary: TokenVocabulary | undefined;
   const vocabularyOf = () => {
     vocabulary ??= tokenVocabulary(tokenizer, settings.tokenizerJson);
@@ -120,39 +118,7 @@ export function createSimpleModel(settings: SimpleModelSettings): SimpleModel {
   let disposed = false;
   const disposedError = () => new ModelDisposedError({ modelId: settings.id });
 
-  const promptTokens = (options: ModelV1CallOptions): number[] => {
-    if (options.messages) {
-      if (!tokenizer.applyChatTemplate || !templateText) {
-        throw new UnsupportedFunctionalityError({
-          functionality: 'chat',
-          message: `Model "${settings.id}" has no chat template; pass a raw \`prompt\` instead.`,
-        });
-      }
-      const text = tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true });
-      return tokenizer.encode(text, { addSpecialTokens: false });
-    }
-    return tokenizer.encode(options.prompt);
-  };
-
-  const logprobOf = (
-    token: number,
-    logprob: number,
-    top?: { token: number; logprob: number }[],
-  ) => {
-    const entry = (id: number, value: number) => {
-      const bytes = vocabularyOf().bytes[id];
-      return {
-        token: tokenizer.decode([id], { skipSpecialTokens: false }),
-        logprob: value,
-        ...(bytes ? { bytes: [...bytes] } : {}),
-      };
-    };
-    const result: ModelV1Logprob = {
-      ...entry(token, logprob),
-      topLogprobs: (top ?? []).map((alternative) => entry(alternative.token, alternative.logprob)),
-    };
-    return result;
-  };
+  const logprobOf = createLogprobFormatter(tokenizer, (token) => vocabularyOf().bytes[token]);
 
   const model: SimpleModel = {
     specificationVersion: 'v1',
@@ -192,7 +158,10 @@ export function createSimpleModel(settings: SimpleModelSettings): SimpleModel {
             'Grammar-constrained output is not supported by @llmr/runtime-simple; use a JSON schema.',
         });
       }
-      const prompt = promptTokens(options);
+      const prompt = promptTokens(tokenizer, options, {
+        modelId: settings.id,
+        hasChatTemplate: Boolean(templateText),
+      });
       if (prompt.length === 0)
         throw new InvalidArgumentError({
           argument: 'prompt',
@@ -207,21 +176,7 @@ export function createSimpleModel(settings: SimpleModelSettings): SimpleModel {
         });
       }
       const maxTokens = Math.min(options.maxTokens ?? room, room);
-      const samplerOptions: SamplerOptions = {
-        temperature:
-          options.temperature ?? (sampleByDefault ? ((generation.temperature as number) ?? 1) : 0),
-        topK:
-          options.topK ?? (sampleByDefault ? (generation.top_k as number | undefined) : undefined),
-        topP:
-          options.topP ?? (sampleByDefault ? (generation.top_p as number | undefined) : undefined),
-        minP: options.minP,
-        repetitionPenalty:
-          options.repetitionPenalty ?? (generation.repetition_penalty as number | undefined),
-        frequencyPenalty: options.frequencyPenalty,
-        presencePenalty: options.presencePenalty,
-        seed: options.seed,
-      };
-      const sampler = createSampler(samplerOptions);
+      const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
       let constraint: JsonConstraint | undefined;
       if (options.responseFormat?.type === 'json') {
         constraint = createJsonConstraint({

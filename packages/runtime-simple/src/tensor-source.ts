@@ -3,7 +3,7 @@
  * shape (rows, cols; cols contiguous), its storage kind, and lazy reads. GGUF names and
  * ggml's reversed dims are mapped here so the rest of the runtime sees one layout.
  */
-import { dequantize, GgmlType, type GgufFile } from '@llmr/gguf';
+import { dequantize, GgmlType, type GgufFile, ggufTensorName } from '@llmr/gguf';
 import type { SafetensorsCheckpoint } from '@llmr/safetensors';
 
 /** Storage the kernels use directly; `other` is converted at load. */
@@ -25,32 +25,6 @@ export interface TensorSource {
   close(): Promise<void>;
 }
 
-function ggufName(name: string): string | undefined {
-  if (name === 'model.embed_tokens.weight') return 'token_embd.weight';
-  if (name === 'model.norm.weight') return 'output_norm.weight';
-  if (name === 'lm_head.weight') return 'output.weight';
-  const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
-  if (!match) return undefined;
-  const parts: Record<string, string> = {
-    'input_layernorm.weight': 'attn_norm.weight',
-    'self_attn.q_proj.weight': 'attn_q.weight',
-    'self_attn.q_proj.bias': 'attn_q.bias',
-    'self_attn.k_proj.weight': 'attn_k.weight',
-    'self_attn.k_proj.bias': 'attn_k.bias',
-    'self_attn.v_proj.weight': 'attn_v.weight',
-    'self_attn.v_proj.bias': 'attn_v.bias',
-    'self_attn.o_proj.weight': 'attn_output.weight',
-    'self_attn.q_norm.weight': 'attn_q_norm.weight',
-    'self_attn.k_norm.weight': 'attn_k_norm.weight',
-    'post_attention_layernorm.weight': 'ffn_norm.weight',
-    'mlp.gate_proj.weight': 'ffn_gate.weight',
-    'mlp.up_proj.weight': 'ffn_up.weight',
-    'mlp.down_proj.weight': 'ffn_down.weight',
-  };
-  const mapped = parts[match[2]!];
-  return mapped ? `blk.${match[1]}.${mapped}` : undefined;
-}
-
 const GGML_KINDS: Partial<Record<number, StorageKind>> = {
   [GgmlType.F32]: 'f32',
   [GgmlType.F16]: 'f16',
@@ -61,7 +35,7 @@ const GGML_KINDS: Partial<Record<number, StorageKind>> = {
 export function ggufTensorSource(file: GgufFile): TensorSource {
   return {
     get(name) {
-      const mapped = ggufName(name);
+      const mapped = ggufTensorName(name);
       const info = mapped === undefined ? undefined : file.getTensor(mapped);
       if (!info) return undefined;
       const cols = info.dims[0] ?? 1;
