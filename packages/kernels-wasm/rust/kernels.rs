@@ -157,157 +157,59 @@ pub unsafe extern "C" fn quantize_q8_0(x: *const f32, q: *mut i8, d: *mut f32, c
     }
 }
 
-/// One q8_0 input block widened to four i16x8 vectors once, then shared by every row.
+/// Four partial sums of a 16-byte int8 dot product (i8 -> i16, then pairwise i16 dots).
 #[inline(always)]
-unsafe fn widen_input(block: *const v128) -> [v128; 4] {
-    let x0 = v128_load(block);
-    let x1 = v128_load(block.add(1));
-    [
-        i16x8_extend_low_i8x16(x0),
-        i16x8_extend_high_i8x16(x0),
-        i16x8_extend_low_i8x16(x1),
-        i16x8_extend_high_i8x16(x1),
-    ]
-}
-
-/// Sum of the 32 values of a widened input block, as the lanes of an i32x4.
-#[inline(always)]
-fn input_sum(x: &[v128; 4]) -> v128 {
-    let ones = i16x8_splat(1);
+fn dot_i8x16(a: v128, b: v128) -> v128 {
     i32x4_add(
-        i32x4_add(i32x4_dot_i16x8(x[0], ones), i32x4_dot_i16x8(x[1], ones)),
-        i32x4_add(i32x4_dot_i16x8(x[2], ones), i32x4_dot_i16x8(x[3], ones)),
+        i32x4_dot_i16x8(i16x8_extend_low_i8x16(a), i16x8_extend_low_i8x16(b)),
+        i32x4_dot_i16x8(i16x8_extend_high_i8x16(a), i16x8_extend_high_i8x16(b)),
     )
 }
 
-/// The 32 products of one weight block with one widened input block, as four i32
-/// partial sums. q8_0: 32 int8 after the f16 scale. q4_0: 16 bytes after the scale, low
-/// nibbles are values 0..15 and high nibbles 16..31; the nibbles are used as stored
-/// (0..15) and the caller subtracts 8 * sum(x) once for all rows.
+/// The 32 products of one weight block with one q8_0 input block, as four i32 partial
+/// sums. q8_0: 32 int8 after the f16 scale. q4_0: 16 bytes after the scale, low nibbles
+/// are values 0..15 and high nibbles 16..31, each minus 8.
 #[inline(always)]
-unsafe fn block_dot<const Q4: bool>(block: *const u8, x: &[v128; 4]) -> v128 {
+unsafe fn block_dot<const Q4: bool>(block: *const u8, x0: v128, x1: v128) -> v128 {
     if Q4 {
         let packed = v128_load(block.add(2) as *const v128);
         let mask = u8x16_splat(0x0f);
-        let low = v128_and(packed, mask);
+        let eight = i8x16_splat(8);
+        let low = i8x16_sub(v128_and(packed, mask), eight);
         // A 16-bit shift then a mask: engines lower 8-bit shifts to several instructions.
-        let high = v128_and(u16x8_shr(packed, 4), mask);
-        i32x4_add(
-            i32x4_add(
-                i32x4_dot_i16x8(i16x8_extend_low_u8x16(low), x[0]),
-                i32x4_dot_i16x8(i16x8_extend_high_u8x16(low), x[1]),
-            ),
-            i32x4_add(
-                i32x4_dot_i16x8(i16x8_extend_low_u8x16(high), x[2]),
-                i32x4_dot_i16x8(i16x8_extend_high_u8x16(high), x[3]),
-            ),
-        )
+        let high = i8x16_sub(v128_and(u16x8_shr(packed, 4), mask), eight);
+        i32x4_add(dot_i8x16(low, x0), dot_i8x16(high, x1))
     } else {
-        let a = v128_load(block.add(2) as *const v128);
-        let b = v128_load(block.add(18) as *const v128);
         i32x4_add(
-            i32x4_add(
-                i32x4_dot_i16x8(i16x8_extend_low_i8x16(a), x[0]),
-                i32x4_dot_i16x8(i16x8_extend_high_i8x16(a), x[1]),
-            ),
-            i32x4_add(
-                i32x4_dot_i16x8(i16x8_extend_low_i8x16(b), x[2]),
-                i32x4_dot_i16x8(i16x8_extend_high_i8x16(b), x[3]),
-            ),
+            dot_i8x16(v128_load(block.add(2) as *const v128), x0),
+            dot_i8x16(v128_load(block.add(18) as *const v128), x1),
         )
     }
 }
 
-/// [sum(a), sum(b), sum(c), sum(d)] of four i32x4 vectors.
-#[inline(always)]
-fn reduce4(a: v128, b: v128, c: v128, d: v128) -> v128 {
-    let ab = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(a, b), i32x4_shuffle::<2, 6, 3, 7>(a, b));
-    let cd = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(c, d), i32x4_shuffle::<2, 6, 3, 7>(c, d));
-    i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(ab, cd), i32x4_shuffle::<2, 3, 6, 7>(ab, cd))
-}
-
-#[inline(always)]
-unsafe fn scale_bits(block: *const u8) -> u32 {
-    (block as *const u16).read_unaligned() as u32
-}
-
-/// Four f16 scales (in the low half of each lane) to f32, as f16x4_to_f32x4.
-#[inline(always)]
-fn f16_lanes_to_f32x4(half: v128) -> v128 {
-    let sign = i32x4_shl(v128_and(half, u32x4_splat(0x8000)), 16);
-    let shifted = i32x4_shl(v128_and(half, u32x4_splat(0x7fff)), 13);
-    v128_or(f32x4_mul(shifted, f32x4_splat(f32::from_bits(0x7780_0000))), sign)
-}
-
 /// y[j][row] = dot(w[row], x[j]) over ggml q8_0 or q4_0 rows and inputs quantized by
-/// quantize_q8_0: an exact integer dot per block, scaled once per block, as ggml does.
-/// Four rows at a time share each input load, and their four block sums are scaled with
-/// one vector multiply.
+/// quantize_q8_0: an integer dot per block, scaled once per block. One row at a time, so
+/// the weights stream through memory in order: interleaving rows measured slower once the
+/// matrix is larger than the caches, which is the decode case.
 #[inline(always)]
 unsafe fn quantized_matmul<const Q4: bool>(w: *const u8, q: *const i8, d: *const f32, y: *mut f32, rows: usize, cols: usize, n: usize) {
     let block_bytes = if Q4 { Q4_BLOCK_BYTES } else { Q8_BLOCK_BYTES };
     let blocks = cols / QK;
-    let row_bytes = blocks * block_bytes;
-    let mut row = 0;
-    while row + 4 <= rows {
-        let w0 = w.add(row * row_bytes);
-        let w1 = w0.add(row_bytes);
-        let w2 = w1.add(row_bytes);
-        let w3 = w2.add(row_bytes);
+    for row in 0..rows {
+        let weights = w.add(row * blocks * block_bytes);
         for j in 0..n {
             let inputs = q.add(j * cols);
             let scales = d.add(j * blocks);
             let mut acc = f32x4_splat(0.0);
             for block in 0..blocks {
-                let x = widen_input(inputs.add(block * QK) as *const v128);
-                let offset = block * block_bytes;
-                let mut sums = reduce4(
-                    block_dot::<Q4>(w0.add(offset), &x),
-                    block_dot::<Q4>(w1.add(offset), &x),
-                    block_dot::<Q4>(w2.add(offset), &x),
-                    block_dot::<Q4>(w3.add(offset), &x),
-                );
-                if Q4 {
-                    let total = input_sum(&x);
-                    let total = i32x4_add(total, i32x4_shuffle::<2, 3, 0, 1>(total, total));
-                    let total = i32x4_add(total, i32x4_shuffle::<1, 0, 3, 2>(total, total));
-                    sums = i32x4_sub(sums, i32x4_shl(total, 3));
-                }
-                let bits = u32x4(
-                    scale_bits(w0.add(offset)),
-                    scale_bits(w1.add(offset)),
-                    scale_bits(w2.add(offset)),
-                    scale_bits(w3.add(offset)),
-                );
-                let scale = f32x4_mul(f16_lanes_to_f32x4(bits), f32x4_splat(*scales.add(block)));
-                acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(sums), scale));
+                let pointer = weights.add(block * block_bytes);
+                let scale = f16_to_f32((pointer as *const u16).read_unaligned()) * *scales.add(block);
+                let xp = inputs.add(block * QK) as *const v128;
+                let sum = block_dot::<Q4>(pointer, v128_load(xp), v128_load(xp.add(1)));
+                acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(sum), f32x4_splat(scale)));
             }
-            v128_store(y.add(j * rows + row) as *mut v128, acc);
+            *y.add(j * rows + row) = hsum(acc);
         }
-        row += 4;
-    }
-    while row < rows {
-        let weights = w.add(row * row_bytes);
-        for j in 0..n {
-            let inputs = q.add(j * cols);
-            let scales = d.add(j * blocks);
-            let mut sum = 0.0f32;
-            for block in 0..blocks {
-                let x = widen_input(inputs.add(block * QK) as *const v128);
-                let mut partial = block_dot::<Q4>(weights.add(block * block_bytes), &x);
-                if Q4 {
-                    partial = i32x4_sub(partial, i32x4_shl(input_sum(&x), 3));
-                }
-                let total = i32x4_extract_lane::<0>(partial)
-                    + i32x4_extract_lane::<1>(partial)
-                    + i32x4_extract_lane::<2>(partial)
-                    + i32x4_extract_lane::<3>(partial);
-                let scale = f16_to_f32(scale_bits(weights.add(block * block_bytes)) as u16) * *scales.add(block);
-                sum += total as f32 * scale;
-            }
-            *y.add(j * rows + row) = sum;
-        }
-        row += 1;
     }
 }
 
