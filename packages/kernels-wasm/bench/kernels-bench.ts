@@ -9,7 +9,8 @@ import { createSeededRandom } from '@llmr/core';
 import { GgmlType, quantize } from '@llmr/gguf';
 import { createKernels, createTypescriptKernels, type Kernels } from '../src/index';
 
-const ROWS = 1024;
+// Matrices larger than the caches, as in decoding: the weights stream from memory.
+const ROWS = 8192;
 const COLS = 2048;
 const random = createSeededRandom(1);
 const values = (length: number) => Float32Array.from({ length }, () => random() * 2 - 1);

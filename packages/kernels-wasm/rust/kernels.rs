@@ -306,12 +306,15 @@ pub unsafe extern "C" fn rope(x: *mut f32, table: *const f32, heads: usize, dim:
 }
 
 /// e^x for four lanes: Cephes' expf (range reduction by ln 2, degree-6 polynomial),
-/// within 2 ulp of the correctly rounded value; 0 below -87.3.
+/// within 2 ulp of the correctly rounded value; 0 below -87.3. 2^n comes from the bits
+/// of the rounding sum and pmin/pmax clamp, because engines expand the NaN-aware min/max
+/// and the saturating float-to-int conversion into long instruction sequences.
 #[inline(always)]
 fn exp_f32x4(x: v128) -> v128 {
-    let clamped = f32x4_min(f32x4_max(x, f32x4_splat(-87.3)), f32x4_splat(88.7));
+    let clamped = f32x4_pmin(f32x4_pmax(x, f32x4_splat(-87.3)), f32x4_splat(88.7));
     let shifter = f32x4_splat(12_582_912.0);
-    let n = f32x4_sub(f32x4_add(f32x4_mul(clamped, f32x4_splat(core::f32::consts::LOG2_E)), shifter), shifter);
+    let rounded = f32x4_add(f32x4_mul(clamped, f32x4_splat(core::f32::consts::LOG2_E)), shifter);
+    let n = f32x4_sub(rounded, shifter);
     let r = f32x4_sub(f32x4_sub(clamped, f32x4_mul(n, f32x4_splat(0.693_359_4))), f32x4_mul(n, f32x4_splat(-2.121_944_4e-4)));
     let mut p = f32x4_splat(1.987_569_1e-4);
     p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.398_199_9e-3));
@@ -320,7 +323,8 @@ fn exp_f32x4(x: v128) -> v128 {
     p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.666_666_5e-1));
     p = f32x4_add(f32x4_mul(p, r), f32x4_splat(5.000_000_1e-1));
     let y = f32x4_add(f32x4_add(f32x4_mul(f32x4_mul(p, r), r), r), f32x4_splat(1.0));
-    let scale = i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(n), i32x4_splat(127)), 23);
+    // rounded's low mantissa bits hold n (|n| < 2^22): n + 127 shifted into the exponent.
+    let scale = i32x4_shl(i32x4_add(i32x4_sub(rounded, shifter), i32x4_splat(127)), 23);
     let result = f32x4_mul(y, scale);
     v128_bitselect(f32x4_splat(0.0), result, f32x4_lt(x, f32x4_splat(-87.3)))
 }
