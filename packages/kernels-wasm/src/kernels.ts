@@ -16,7 +16,10 @@ export interface Kernels {
   matmulF32(w: number, x: number, y: number, rows: number, cols: number, n: number): void;
   /** IEEE half weights (infinities and NaNs in weights are not supported). */
   matmulF16(w: number, x: number, y: number, rows: number, cols: number, n: number): void;
-  /** `cols` must be a multiple of 32; `q` gets n*cols int8, `d` n*cols/32 floats. */
+  /**
+   * `cols` must be a multiple of 32. `q` gets n*cols int16 (2 bytes each); `d` gets two
+   * floats per block of 32: its scale and the sum of its values.
+   */
   quantizeQ8_0(x: number, q: number, d: number, cols: number, n: number): void;
   matmulQ8_0(
     w: number,

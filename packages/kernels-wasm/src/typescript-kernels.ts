@@ -41,6 +41,7 @@ export function createTypescriptKernels(
       f32: memory.allF32(),
       u8: bytes,
       i8: new Int8Array(bytes.buffer),
+      i16: new Int16Array(bytes.buffer, 0, bytes.byteLength >>> 1),
       u16: new Uint16Array(bytes.buffer, 0, bytes.byteLength >>> 1),
     };
   };
@@ -55,26 +56,28 @@ export function createTypescriptKernels(
     cols: number,
     n: number,
   ) => {
-    const { f32, u8, i8 } = views();
+    const { f32, u8, i8, i16 } = views();
     const blocks = cols / 32;
     for (let row = 0; row < rows; row++) {
       const rowStart = w + row * blocks * blockBytes;
       for (let j = 0; j < n; j++) {
-        const input = q + j * cols;
-        const scales = (d >>> 2) + j * blocks;
+        const input = (q >>> 1) + j * cols;
+        const scales = (d >>> 2) + 2 * j * blocks;
         let sum = 0;
         for (let block = 0; block < blocks; block++) {
           const at = rowStart + block * blockBytes;
-          const scale = Math.fround(halfOf(u8[at]! | (u8[at + 1]! << 8)) * f32[scales + block]!);
+          const scale = Math.fround(
+            halfOf(u8[at]! | (u8[at + 1]! << 8)) * f32[scales + 2 * block]!,
+          );
           const x = input + block * 32;
           let dot = 0;
           if (blockBytes === 34) {
-            for (let index = 0; index < 32; index++) dot += i8[at + 2 + index]! * i8[x + index]!;
+            for (let index = 0; index < 32; index++) dot += i8[at + 2 + index]! * i16[x + index]!;
           } else {
             for (let index = 0; index < 16; index++) {
               const packed = u8[at + 2 + index]!;
               dot +=
-                ((packed & 15) - 8) * i8[x + index]! + ((packed >> 4) - 8) * i8[x + 16 + index]!;
+                ((packed & 15) - 8) * i16[x + index]! + ((packed >> 4) - 8) * i16[x + 16 + index]!;
             }
           }
           sum += dot * scale;
@@ -114,7 +117,7 @@ export function createTypescriptKernels(
       }
     },
     quantizeQ8_0(x, q, d, cols, n) {
-      const { f32, i8 } = views();
+      const { f32, i16 } = views();
       const blocks = n * (cols / 32);
       for (let block = 0; block < blocks; block++) {
         const values = (x >>> 2) + block * 32;
@@ -123,12 +126,16 @@ export function createTypescriptKernels(
           amax = Math.max(amax, Math.abs(f32[values + index]!));
         const scale = Math.fround(amax / 127);
         const inverse = scale !== 0 ? Math.fround(1 / scale) : 0;
-        f32[(d >>> 2) + block] = halfOf(float32ToFloat16Bits(scale));
+        let total = 0;
         for (let index = 0; index < 32; index++) {
           const scaled = Math.fround(f32[values + index]! * inverse);
           // roundf: halves away from zero.
-          i8[q + block * 32 + index] = Math.sign(scaled) * Math.round(Math.abs(scaled));
+          const value = Math.sign(scaled) * Math.round(Math.abs(scaled));
+          i16[(q >>> 1) + block * 32 + index] = value;
+          total += value;
         }
+        f32[(d >>> 2) + 2 * block] = halfOf(float32ToFloat16Bits(scale));
+        f32[(d >>> 2) + 2 * block + 1] = total;
       }
     },
     matmulQ8_0(w, q, d, y, rows, cols, n) {

@@ -115,8 +115,8 @@ export class DecoderForward {
       up: n * ffn * 4,
       scores: maxPositions * 4,
       rope: n * dim * 4,
-      quantized: n * widest,
-      scales: (n * widest) / 8,
+      quantized: n * widest * 2,
+      scales: (n * widest) / 4,
       logits: logitRows * config.vocabSize * 4,
     };
     let total = 0;
