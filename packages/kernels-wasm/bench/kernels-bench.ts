@@ -40,7 +40,7 @@ function cases(kernels: Kernels): Case[] {
   const size = 8192;
   // Room for the quantize case (size values), which the matmul cases' one input also fits.
   const q = memory.alloc(size * 2);
-  const d = memory.alloc(size / 4);
+  const d = memory.alloc(size / 8);
   const w = Object.fromEntries(
     Object.entries(stored).map(([dtype, bytes]) => [dtype, put(bytes)]),
   ) as Record<keyof typeof stored, number>;

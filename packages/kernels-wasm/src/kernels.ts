@@ -17,8 +17,8 @@ export interface Kernels {
   /** IEEE half weights (infinities and NaNs in weights are not supported). */
   matmulF16(w: number, x: number, y: number, rows: number, cols: number, n: number): void;
   /**
-   * `cols` must be a multiple of 32. `q` gets n*cols int16 (2 bytes each); `d` gets two
-   * floats per block of 32: its scale and the sum of its values.
+   * `cols` must be a multiple of 32. `q` gets n*cols int16 (2 bytes each, widened once
+   * here rather than once per weight row); `d` gets one float scale per block of 32.
    */
   quantizeQ8_0(x: number, q: number, d: number, cols: number, n: number): void;
   matmulQ8_0(

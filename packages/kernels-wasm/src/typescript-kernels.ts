@@ -62,13 +62,11 @@ export function createTypescriptKernels(
       const rowStart = w + row * blocks * blockBytes;
       for (let j = 0; j < n; j++) {
         const input = (q >>> 1) + j * cols;
-        const scales = (d >>> 2) + 2 * j * blocks;
+        const scales = (d >>> 2) + j * blocks;
         let sum = 0;
         for (let block = 0; block < blocks; block++) {
           const at = rowStart + block * blockBytes;
-          const scale = Math.fround(
-            halfOf(u8[at]! | (u8[at + 1]! << 8)) * f32[scales + 2 * block]!,
-          );
+          const scale = Math.fround(halfOf(u8[at]! | (u8[at + 1]! << 8)) * f32[scales + block]!);
           const x = input + block * 32;
           let dot = 0;
           if (blockBytes === 34) {
@@ -126,16 +124,12 @@ export function createTypescriptKernels(
           amax = Math.max(amax, Math.abs(f32[values + index]!));
         const scale = Math.fround(amax / 127);
         const inverse = scale !== 0 ? Math.fround(1 / scale) : 0;
-        let total = 0;
         for (let index = 0; index < 32; index++) {
           const scaled = Math.fround(f32[values + index]! * inverse);
           // roundf: halves away from zero.
-          const value = Math.sign(scaled) * Math.round(Math.abs(scaled));
-          i16[(q >>> 1) + block * 32 + index] = value;
-          total += value;
+          i16[(q >>> 1) + block * 32 + index] = Math.sign(scaled) * Math.round(Math.abs(scaled));
         }
-        f32[(d >>> 2) + 2 * block] = halfOf(float32ToFloat16Bits(scale));
-        f32[(d >>> 2) + 2 * block + 1] = total;
+        f32[(d >>> 2) + block] = halfOf(float32ToFloat16Bits(scale));
       }
     },
     matmulQ8_0(w, q, d, y, rows, cols, n) {

@@ -116,7 +116,7 @@ export class DecoderForward {
       scores: maxPositions * 4,
       rope: n * dim * 4,
       quantized: n * widest * 2,
-      scales: (n * widest) / 4,
+      scales: (n * widest) / 8,
       logits: logitRows * config.vocabSize * 4,
     };
     let total = 0;
