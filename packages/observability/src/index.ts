@@ -1,0 +1,34 @@
+/**
+ * @llmr/observability — OpenTelemetry tracing with the GenAI conventions, the GenAI
+ * metrics, SLOs with multi-window burn-rate alerts, A/B experiments and quality feedback.
+ */
+export { ObservabilityError } from './errors';
+export {
+  createGenAiMetrics,
+  type GenAiMetrics,
+  type GenAiObservation,
+} from './metrics/gen-ai-metrics';
+export { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './tracing/gen-ai-attributes';
+export {
+  setupTracing,
+  type TracingConfig,
+  type TracingHandle,
+  tracingWantedByEnvironment,
+} from './tracing/setup-tracing';
+export {
+  type AttemptKind,
+  createTracedFetch,
+  extractTraceContext,
+  injectTraceHeaders,
+  NOOP_SPAN,
+  type RoutingDecision,
+  recordSpanError,
+  traceAccessCheck,
+  traceAttempt,
+  traceModelLease,
+  traceRoutingDecision,
+  type WithSpanOptions,
+  withSpan,
+} from './tracing/spans';
+export { type TraceModelOptions, traceModel } from './tracing/traced-model';
+export { isTracingEnabled, setTracingEnabled } from './tracing/tracing-state';
