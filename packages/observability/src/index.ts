@@ -8,6 +8,36 @@ export {
   type GenAiMetrics,
   type GenAiObservation,
 } from './metrics/gen-ai-metrics';
+export {
+  type AlertLogger,
+  type AlertSink,
+  createLogAlertSink,
+  createWebhookAlertSink,
+  type SloAlert,
+  type WebhookAlertSinkOptions,
+} from './slo/alert-sinks';
+export { latencyQuantile } from './slo/latency-histogram';
+export {
+  type RedisCommandClient,
+  RedisSloStore,
+  type RedisSloStoreOptions,
+} from './slo/redis-slo-store';
+export {
+  type BurnRateRule,
+  DEFAULT_BURN_RATE_RULES,
+  DEFAULT_SLO_WINDOW_MS,
+  type SloDefinition,
+  type SloDimension,
+  type SloObjective,
+} from './slo/slo-definition';
+export {
+  type BurnRateStatus,
+  type SloEvent,
+  SloMonitor,
+  type SloMonitorOptions,
+  type SloSeriesReport,
+} from './slo/slo-monitor';
+export { MemorySloStore, type SloBucketUpdate, type SloStore } from './slo/slo-store';
 export { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './tracing/gen-ai-attributes';
 export {
   setupTracing,
