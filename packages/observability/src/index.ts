@@ -3,6 +3,33 @@
  * metrics, SLOs with multi-window burn-rate alerts, A/B experiments and quality feedback.
  */
 export { ObservabilityError } from './errors';
+export { applyVariant } from './experiments/apply-variant';
+export { assignmentPoint, assignVariant } from './experiments/assign-variant';
+export type {
+  ExperimentDefinition,
+  ExperimentGuardrails,
+  ExperimentMetric,
+  ExperimentVariant,
+  VariantParameters,
+} from './experiments/experiment-definition';
+export {
+  type Comparison,
+  ExperimentManager,
+  type ExperimentManagerOptions,
+  type ExperimentOutcome,
+  type ExperimentReport,
+  type ExperimentStatus,
+  type MetricSummary,
+  type VariantReport,
+} from './experiments/experiment-manager';
+export {
+  normalCdf,
+  normalQuantile,
+  studentTCdf,
+  studentTQuantile,
+  twoProportionZTest,
+  welchTTest,
+} from './experiments/statistics';
 export {
   createGenAiMetrics,
   type GenAiMetrics,
