@@ -31,6 +31,25 @@ export {
   welchTTest,
 } from './experiments/statistics';
 export {
+  type FeedbackEntry,
+  type FeedbackInput,
+  FeedbackRecorder,
+  type FeedbackRecorderOptions,
+  type ResponseRecord,
+} from './feedback/feedback-recorder';
+export {
+  type JudgeRequest,
+  type JudgeVerdict,
+  LlmJudge,
+  type LlmJudgeOptions,
+  parseJudgeScore,
+} from './feedback/llm-judge';
+export {
+  QualityScores,
+  type QualityScoresOptions,
+  type QualitySnapshot,
+} from './feedback/quality-scores';
+export {
   createGenAiMetrics,
   type GenAiMetrics,
   type GenAiObservation,
