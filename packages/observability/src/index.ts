@@ -86,6 +86,11 @@ export {
 export { MemorySloStore, type SloBucketUpdate, type SloStore } from './slo/slo-store';
 export { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './tracing/gen-ai-attributes';
 export {
+  type RouterEventLike,
+  type RouterEventSource,
+  traceRouterEvents,
+} from './tracing/router-tracer';
+export {
   setupTracing,
   type TracingConfig,
   type TracingHandle,

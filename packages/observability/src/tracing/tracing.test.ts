@@ -2,11 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectStream, generate } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
+import { createRouter } from '@llmr/router';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from '../__fixtures__/otlp-receiver';
 import { createGenAiMetrics } from '../metrics/gen-ai-metrics';
+import { traceRouterEvents } from './router-tracer';
 import { setupTracing, type TracingHandle, tracingWantedByEnvironment } from './setup-tracing';
 import {
   createTracedFetch,
@@ -189,6 +191,74 @@ describe('a traced request through a fallback, exported over OTLP/HTTP', () => {
     expect(exposition).toMatch(
       /gen_ai_server_time_to_first_token_seconds_count\{[^}]*"backup"[^}]*\} 1/,
     );
+  });
+
+  it('through the real router: the decision and both attempts share the caller’s trace', async () => {
+    const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const router = createRouter({
+      models: [
+        { id: 'broken', model: traceModel(createMockModel({ id: 'broken', failFirstCalls: 100 })) },
+        {
+          id: 'good',
+          model: traceModel(createMockModel({ id: 'good', mode: 'script', replies: ['fine'] })),
+        },
+      ],
+      routes: { chain: { fallback: ['broken', 'good'] } },
+      retry: { maxRetries: 0 },
+    });
+    const stop = traceRouterEvents(router);
+    const text = await withSpan(
+      'POST /v1/chat/completions',
+      {
+        kind: SpanKind.SERVER,
+        parent: extractTraceContext({ traceparent: `00-${traceId}-${INCOMING_PARENT}-01` }),
+      },
+      async () => {
+        const { stream } = await router.stream({
+          model: 'chain',
+          messages: [{ role: 'user', content: 'hi' }],
+          temperature: 0.5,
+        });
+        return (await collectStream(stream)).text;
+      },
+    );
+    stop();
+    expect(text).toBe('fine');
+    await tracing.forceFlush();
+    const inTrace = () => receiver.spans.filter((span) => span.traceId === traceId);
+    await receiver.waitForSpans(receiver.spans.length - inTrace().length + 6);
+    const spans = inTrace();
+    const named = (name: string) => spans.find((span) => span.name === name);
+    const server = named('POST /v1/chat/completions');
+    expect(named('llmr.route')?.attributes).toMatchObject({
+      'llmr.routing.candidates': ['broken', 'good'],
+      'llmr.routing.selected': 'broken',
+    });
+    const failed = named('llmr.attempt broken');
+    const succeeded = named('llmr.attempt good');
+    expect(failed).toMatchObject({
+      statusCode: SpanStatusCode.ERROR,
+      parentSpanId: server?.spanId,
+    });
+    expect(failed?.attributes).toMatchObject({
+      'llmr.attempt.number': 1,
+      'llmr.attempt.kind': 'first',
+      'error.type': 'mock-failure',
+    });
+    expect(succeeded?.statusCode).not.toBe(SpanStatusCode.ERROR);
+    expect(succeeded?.attributes).toMatchObject({
+      'llmr.attempt.number': 2,
+      'llmr.attempt.kind': 'fallback',
+      'gen_ai.request.model': 'good',
+      'gen_ai.response.model': 'good',
+    });
+    expect(named('chat broken')?.statusCode).toBe(SpanStatusCode.ERROR);
+    expect(named('chat good')?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'good',
+      'gen_ai.request.temperature': 0.5,
+    });
+    expect(named('chat good')?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
   });
 
   it('a non-streaming call is traced too', async () => {
