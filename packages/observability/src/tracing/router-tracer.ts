@@ -15,33 +15,28 @@ interface EventError {
   message: string;
 }
 
-/** The router events this reads (a subset of `@llmr/router`'s `RouterEvent`). */
-export type RouterEventLike =
-  | {
-      type: 'route';
-      requestId: string;
-      requested: string;
-      route?: string;
-      strategy: string;
-      candidates: { modelId: string; score: number }[];
-      excluded: { modelId: string; reason: string }[];
-    }
-  | { type: 'attempt-start'; requestId: string; modelId: string; retry: number }
-  | { type: 'attempt-error'; requestId: string; modelId: string; retry: number; error: EventError }
-  | { type: 'first-token'; requestId: string; modelId: string; ttftMs: number }
-  | {
-      type: 'request-finish';
-      requestId: string;
-      modelId: string;
-      cached: boolean;
-      costUsd?: number;
-    }
-  | { type: 'request-error'; requestId: string; error: EventError }
-  | { type: 'model-load'; modelId: string; durationMs: number }
-  | { type: string };
+/**
+ * A flat view of the router's events (`@llmr/router`'s `RouterEvent`): every field this
+ * reads, optional, so any router event fits and unknown ones pass through.
+ */
+export interface RouterEventLike {
+  type: string;
+  requestId?: string;
+  modelId?: string;
+  retry?: number;
+  requested?: string;
+  route?: string;
+  strategy?: string;
+  candidates?: readonly { modelId: string; score: number }[];
+  excluded?: readonly { modelId: string; reason: string }[];
+  error?: EventError;
+  ttftMs?: number;
+  costUsd?: number;
+  durationMs?: number;
+}
 
 export interface RouterEventSource {
-  subscribe(listener: (event: never) => void): () => void;
+  subscribe(listener: (event: RouterEventLike) => void): () => void;
 }
 
 interface RequestState {
@@ -85,57 +80,56 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
     requests.delete(requestId);
   };
 
-  const listener = (raw: RouterEventLike) => {
+  const listener = (event: RouterEventLike) => {
     if (!isTracingEnabled()) return;
     const tracer = llmrTracer();
-    const event = raw as Extract<RouterEventLike, { type: typeof raw.type }>;
+    const requestId = event.requestId ?? '';
+    const modelId = event.modelId ?? '';
     switch (event.type) {
       case 'route': {
-        const route = event as Extract<RouterEventLike, { type: 'route' }>;
-        const span = tracer.startSpan(
-          'llmr.route',
-          {
-            attributes: {
-              [LlmrAttribute.routingStrategy]: route.strategy,
-              [LlmrAttribute.routingCandidates]: route.candidates.map(
-                (candidate) => candidate.modelId,
-              ),
-              [LlmrAttribute.routingScores]: route.candidates.map((candidate) => candidate.score),
-              'llmr.routing.excluded': route.excluded.map(
-                (excluded) => `${excluded.modelId}: ${excluded.reason}`,
-              ),
-              'llmr.routing.requested': route.requested,
-              ...(route.candidates[0]
-                ? { [LlmrAttribute.routingSelected]: route.candidates[0].modelId }
-                : {}),
-              ...(route.route ? { [LlmrAttribute.route]: route.route } : {}),
+        const candidates = event.candidates ?? [];
+        tracer
+          .startSpan(
+            'llmr.route',
+            {
+              attributes: {
+                [LlmrAttribute.routingStrategy]: event.strategy ?? '',
+                [LlmrAttribute.routingCandidates]: candidates.map((candidate) => candidate.modelId),
+                [LlmrAttribute.routingScores]: candidates.map((candidate) => candidate.score),
+                'llmr.routing.excluded': (event.excluded ?? []).map(
+                  (excluded) => `${excluded.modelId}: ${excluded.reason}`,
+                ),
+                'llmr.routing.requested': event.requested ?? '',
+                ...(candidates[0]
+                  ? { [LlmrAttribute.routingSelected]: candidates[0].modelId }
+                  : {}),
+                ...(event.route ? { [LlmrAttribute.route]: event.route } : {}),
+              },
             },
-          },
-          context.active(),
-        );
-        span.end();
+            context.active(),
+          )
+          .end();
         return;
       }
       case 'attempt-start': {
-        const attempt = event as Extract<RouterEventLike, { type: 'attempt-start' }>;
-        const state = stateOf(attempt.requestId);
+        const state = stateOf(requestId);
         state.open?.end();
         state.attempts += 1;
         const kind =
-          attempt.retry > 0
+          (event.retry ?? 0) > 0
             ? 'retry'
-            : state.lastModel !== undefined && state.lastModel !== attempt.modelId
+            : state.lastModel !== undefined && state.lastModel !== modelId
               ? 'fallback'
               : 'first';
-        state.lastModel = attempt.modelId;
+        state.lastModel = modelId;
         state.open = tracer.startSpan(
-          `llmr.attempt ${attempt.modelId}`,
+          `llmr.attempt ${modelId}`,
           {
             kind: SpanKind.INTERNAL,
             attributes: {
               [LlmrAttribute.attemptNumber]: state.attempts,
               [LlmrAttribute.attemptKind]: kind,
-              [GenAiAttribute.requestModel]: attempt.modelId,
+              [GenAiAttribute.requestModel]: modelId,
             },
           },
           context.active(),
@@ -143,49 +137,44 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
         return;
       }
       case 'attempt-error': {
-        const failed = event as Extract<RouterEventLike, { type: 'attempt-error' }>;
-        const state = requests.get(failed.requestId);
+        const state = requests.get(requestId);
         if (state?.open) {
-          failSpan(state.open, failed.error);
+          if (event.error) failSpan(state.open, event.error);
           state.open.end();
           state.open = undefined;
         }
         return;
       }
-      case 'first-token': {
-        const first = event as Extract<RouterEventLike, { type: 'first-token' }>;
-        requests
-          .get(first.requestId)
-          ?.open?.setAttribute(LlmrAttribute.timeToFirstToken, first.ttftMs / 1000);
+      case 'first-token':
+        if (event.ttftMs !== undefined) {
+          requests
+            .get(requestId)
+            ?.open?.setAttribute(LlmrAttribute.timeToFirstToken, event.ttftMs / 1000);
+        }
         return;
-      }
       case 'request-finish': {
-        const done = event as Extract<RouterEventLike, { type: 'request-finish' }>;
-        const open = requests.get(done.requestId)?.open;
-        open?.setAttribute(GenAiAttribute.responseModel, done.modelId);
-        if (done.costUsd !== undefined) open?.setAttribute('llmr.cost_usd', done.costUsd);
-        finish(done.requestId);
+        const open = requests.get(requestId)?.open;
+        open?.setAttribute(GenAiAttribute.responseModel, modelId);
+        if (event.costUsd !== undefined) open?.setAttribute('llmr.cost_usd', event.costUsd);
+        finish(requestId);
         return;
       }
-      case 'request-error': {
-        const failed = event as Extract<RouterEventLike, { type: 'request-error' }>;
-        finish(failed.requestId, failed.error);
+      case 'request-error':
+        finish(requestId, event.error);
         return;
-      }
-      case 'model-load': {
-        const load = event as Extract<RouterEventLike, { type: 'model-load' }>;
-        const span = tracer.startSpan(
-          'llmr.model.load',
-          {
-            attributes: { [GenAiAttribute.requestModel]: load.modelId },
-            startTime: Date.now() - load.durationMs,
-          },
-          context.active(),
-        );
-        span.end();
+      case 'model-load':
+        tracer
+          .startSpan(
+            'llmr.model.load',
+            {
+              attributes: { [GenAiAttribute.requestModel]: modelId },
+              startTime: Date.now() - (event.durationMs ?? 0),
+            },
+            context.active(),
+          )
+          .end();
         return;
-      }
     }
   };
-  return router.subscribe(listener as (event: never) => void);
+  return router.subscribe(listener);
 }
