@@ -30,6 +30,16 @@ export {
   twoProportionZTest,
   welchTTest,
 } from './experiments/statistics';
+export { applyVariantToBody } from './fastify/apply-variant-to-body';
+export {
+  type ObservabilityPluginOptions,
+  observabilityPlugin,
+} from './fastify/observability-plugin';
+export {
+  type ObservabilityRoutesOptions,
+  registerObservabilityRoutes,
+} from './fastify/observability-routes';
+export { markFirstToken, type ObservedRequest } from './fastify/request-state';
 export {
   type FeedbackEntry,
   type FeedbackInput,

@@ -210,15 +210,16 @@ export class ExperimentManager {
     return assignVariant(state.definition, key);
   }
 
-  /** Every running experiment that applies to this request, with its variant. */
+  /** Every running (or promoted) experiment that applies to this request, with its variant. */
   assignAll(
     keys: Partial<Record<'user' | 'session' | 'key', string>>,
     route?: string,
   ): { experimentId: string; variant: ExperimentVariant }[] {
     const assigned: { experimentId: string; variant: ExperimentVariant }[] = [];
     for (const state of this.experiments.values()) {
-      if (state.status !== 'running') continue;
-      const key = keys[state.definition.assignBy ?? 'user'];
+      if (state.status !== 'running' && !state.promoted) continue;
+      // A promoted winner serves everyone, keyed or not.
+      const key = keys[state.definition.assignBy ?? 'user'] ?? (state.promoted ? '' : undefined);
       if (key === undefined) continue;
       const variant = this.assign(state.definition.id, key, route);
       if (variant) assigned.push({ experimentId: state.definition.id, variant });

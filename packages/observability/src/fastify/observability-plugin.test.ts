@@ -1,0 +1,205 @@
+import { createMockModel } from '@llmr/loader-mock';
+import { createRouter } from '@llmr/router';
+import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from '../__fixtures__/otlp-receiver';
+import { ExperimentManager } from '../experiments/experiment-manager';
+import { FeedbackRecorder } from '../feedback/feedback-recorder';
+import { QualityScores } from '../feedback/quality-scores';
+import { SloMonitor } from '../slo/slo-monitor';
+import { traceRouterEvents } from '../tracing/router-tracer';
+import { setupTracing, type TracingHandle } from '../tracing/setup-tracing';
+import { traceModel } from '../tracing/traced-model';
+import { observabilityPlugin } from './observability-plugin';
+
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+const PARENT = 'b7ad6b7169203331';
+
+describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)', () => {
+  let receiver: OtlpReceiver;
+  let tracing: TracingHandle;
+  let server: LlmrServer;
+  let url = '';
+  const quality = new QualityScores({ minSamples: 1 });
+  const experiments = new ExperimentManager({
+    experiments: [
+      {
+        id: 'tone',
+        variants: [
+          { name: 'control' },
+          { name: 'brief', parameters: { systemPrompt: 'Be brief.', temperature: 0.1 } },
+        ],
+      },
+    ],
+  });
+  const slo = new SloMonitor({
+    slos: [
+      {
+        name: 'availability',
+        objective: { kind: 'availability', target: 0.99 },
+        groupBy: ['route', 'model'],
+      },
+    ],
+  });
+  const feedback = new FeedbackRecorder({ quality, experiments });
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    tracing = await setupTracing({ endpoint: receiver.url, batch: { scheduledDelayMillis: 20 } });
+    const router = createRouter({
+      models: [
+        {
+          id: 'broken',
+          model: traceModel(createMockModel({ id: 'broken', failFirstCalls: 1_000 })),
+        },
+        {
+          id: 'good',
+          model: traceModel(createMockModel({ id: 'good', mode: 'script', replies: ['fine'] })),
+        },
+      ],
+      routes: { chain: { fallback: ['broken', 'good'] } },
+      retry: { maxRetries: 0 },
+    });
+    traceRouterEvents(router);
+    const backend = createRouterBackend(router, { defaultModel: 'good' });
+    server = await createServer({ backend, logger: false, apiKeys: [] });
+    await server.app.register(observabilityPlugin, {
+      slo,
+      experiments,
+      feedback,
+      isAdmin: (request) => request.headers['x-admin'] === 'yes',
+    });
+    url = await server.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await server?.shutdown();
+    await tracing?.shutdown();
+    await receiver?.close();
+  });
+
+  const chat = (body: object, headers: Record<string, string> = {}) =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({
+        model: 'chain',
+        messages: [{ role: 'user', content: 'hi' }],
+        ...body,
+      }),
+    });
+
+  it('traces a request through a fallback under the caller’s trace', async () => {
+    const response = await chat({ user: 'u-1' }, { traceparent: `00-${TRACE}-${PARENT}-01` });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-llmr-model')).toBe('good');
+    await response.json();
+    await tracing.forceFlush();
+    const inTrace = () => receiver.spans.filter((span) => span.traceId === TRACE);
+    for (let wait = 0; wait < 50 && inTrace().length < 6; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await tracing.forceFlush();
+    }
+    const spans = inTrace();
+    const named = (name: string) => spans.find((span) => span.name === name);
+    const root = named('POST /v1/chat/completions');
+    expect(root).toMatchObject({ kind: SpanKind.SERVER + 1, parentSpanId: PARENT });
+    expect(root?.attributes).toMatchObject({
+      'http.route': '/v1/chat/completions',
+      'http.response.status_code': 200,
+    });
+    expect(named('llmr.route')?.parentSpanId).toBe(root?.spanId);
+    expect(named('llmr.attempt broken')).toMatchObject({
+      statusCode: SpanStatusCode.ERROR,
+      parentSpanId: root?.spanId,
+    });
+    expect(named('llmr.attempt good')?.attributes['llmr.attempt.kind']).toBe('fallback');
+    expect(named('chat good')?.attributes).toMatchObject({
+      'gen_ai.request.model': 'good',
+      'gen_ai.operation.name': 'chat',
+    });
+  });
+
+  it('assigns experiments stickily, applies the variant, and reports it', async () => {
+    const variants = new Set<string>();
+    for (const user of ['u-1', 'u-2', 'u-3', 'u-4', 'u-5', 'u-6']) {
+      const first = await chat({ user });
+      const second = await chat({ user });
+      await first.json();
+      await second.json();
+      expect(second.headers.get('x-llmr-experiment')).toBe(first.headers.get('x-llmr-experiment'));
+      variants.add(first.headers.get('x-llmr-experiment') ?? '');
+    }
+    expect(variants).toEqual(new Set(['tone=control', 'tone=brief']));
+    const report = (await (await fetch(`${url}/api/experiments/tone`)).json()) as {
+      variants: { name: string; requests: number }[];
+    };
+    expect(report.variants.reduce((sum, variant) => sum + variant.requests, 0)).toBe(13);
+    expect((await fetch(`${url}/api/experiments/nope`)).status).toBe(404);
+  });
+
+  it('serves SLO status for generations', async () => {
+    const body = (await (await fetch(`${url}/api/slo`)).json()) as {
+      data: { labels: Record<string, string>; total: number; bad: number }[];
+    };
+    expect(body.data).toHaveLength(1);
+    expect(body.data[0]?.labels).toEqual({ route: '/v1/chat/completions', model: 'good' });
+    expect(body.data[0]?.total).toBeGreaterThanOrEqual(13);
+    expect(body.data[0]?.bad).toBe(0);
+  });
+
+  it('takes feedback for a response id and feeds quality scores', async () => {
+    const response = await chat({ user: 'u-9' });
+    const { id } = (await response.json()) as { id: string };
+    const post = (payload: object) =>
+      fetch(`${url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+    const accepted = await post({ responseId: id, thumbs: 'up', text: 'good' });
+    expect(accepted.status).toBe(201);
+    expect(quality.score('good')).toBe(1);
+    const byRequestId = await post({ responseId: response.headers.get('x-request-id'), score: 0 });
+    expect(byRequestId.status).toBe(201);
+    const unknown = await post({ responseId: 'chatcmpl-unknown', score: 1 });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+      'feedback-unknown-response',
+    );
+    const invalid = await post({ responseId: id, score: 7 });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { message: string } }).error.message).toMatch(
+      /from 0 to 1/,
+    );
+  });
+
+  it('promotes only for an admin', async () => {
+    const promote = (headers: Record<string, string>) =>
+      fetch(`${url}/api/experiments/tone/promote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ variant: 'brief' }),
+      });
+    expect((await promote({})).status).toBe(403);
+    const promoted = await promote({ 'x-admin': 'yes' });
+    expect(promoted.status).toBe(200);
+    const trace = 'ffeeddccbbaa99887766554433221100';
+    const response = await chat({}, { traceparent: `00-${trace}-${PARENT}-01` });
+    await response.json();
+    expect(response.headers.get('x-llmr-experiment')).toBe('tone=brief');
+    // The winner's parameters reached the model.
+    await tracing.forceFlush();
+    let chatSpan: ReceivedSpan | undefined;
+    for (let wait = 0; wait < 50 && !chatSpan; wait++) {
+      chatSpan = receiver.spans.find((span) => span.traceId === trace && span.name === 'chat good');
+      if (!chatSpan) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(chatSpan?.attributes['gen_ai.request.temperature']).toBe(0.1);
+  });
+});
