@@ -69,5 +69,6 @@ export {
 export { generate, type StreamHandle, stream } from './util/generate';
 export { createSeededRandom, hashString } from './util/seeded-random';
 export { createStopSequenceMatcher, type StopSequenceMatcher } from './util/stop-sequence-matcher';
+export { createStreamCollector, type StreamCollector } from './util/stream-collector';
 export { createUtf8StreamDecoder, type Utf8StreamDecoder } from './util/utf8-stream-decoder';
 export { validateCallOptions } from './util/validate-call-options';
