@@ -1,6 +1,6 @@
 import { createSeededRandom } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
-import { QualityScorer } from '@llmr/router';
+import { createRouter, QualityScorer } from '@llmr/router';
 import { describe, expect, it } from 'vitest';
 import { ExperimentManager } from '../experiments/experiment-manager';
 import { FeedbackRecorder } from './feedback-recorder';
@@ -49,6 +49,30 @@ describe('QualityScores', () => {
     expect(scorer.score('good')).toBeGreaterThan(scorer.score('bad'));
     // A model below the minimum sample count keeps the default prior.
     expect(scorer.prior('rare')).toBe(0.5);
+  });
+});
+
+describe('feedback steering the real router', () => {
+  it('moves the quality-first strategy to the model users rate higher', async () => {
+    const router = createRouter({
+      models: [
+        { id: 'a', model: createMockModel({ id: 'a', mode: 'script', replies: ['from a'] }) },
+        { id: 'b', model: createMockModel({ id: 'b', mode: 'script', replies: ['from b'] }) },
+      ],
+      routes: { best: { models: ['a', 'b'], strategy: 'quality-first' } },
+    });
+    const route = async () => (await router.generate({ model: 'best', prompt: 'q' })).text;
+    expect(await route()).toBe('from a');
+    const quality = new QualityScores({ minSamples: 5 });
+    quality.subscribe((model, score) => router.recordQuality(model, score));
+    const recorder = new FeedbackRecorder({ quality });
+    for (let index = 0; index < 20; index++) {
+      recorder.registerResponse({ responseId: `a${index}`, model: 'a' });
+      recorder.registerResponse({ responseId: `b${index}`, model: 'b' });
+      recorder.submit({ responseId: `a${index}`, thumbs: 'down' });
+      recorder.submit({ responseId: `b${index}`, thumbs: 'up' });
+    }
+    expect(await route()).toBe('from b');
   });
 });
 
