@@ -25,6 +25,7 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
   let tracing: TracingHandle;
   let server: LlmrServer;
   let url = '';
+  let routerForPlugin: ReturnType<typeof createRouter> | undefined;
   const quality = new QualityScores({ minSamples: 1 });
   const experiments = new ExperimentManager({
     experiments: [
@@ -43,6 +44,10 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
         name: 'availability',
         objective: { kind: 'availability', target: 0.99 },
         groupBy: ['route', 'model'],
+      },
+      {
+        name: 'ttft',
+        objective: { kind: 'time-to-first-token', target: 0.9, thresholdMs: 10_000 },
       },
     ],
   });
@@ -66,12 +71,14 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
       retry: { maxRetries: 0 },
     });
     traceRouterEvents(router);
+    routerForPlugin = router;
     const backend = createRouterBackend(router, { defaultModel: 'good' });
     server = await createServer({ backend, logger: false, apiKeys: [] });
     await server.app.register(observabilityPlugin, {
       slo,
       experiments,
       feedback,
+      router: routerForPlugin,
       isAdmin: (request) => request.headers['x-admin'] === 'yes',
     });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -147,10 +154,13 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
     const body = (await (await fetch(`${url}/api/slo`)).json()) as {
       data: { labels: Record<string, string>; total: number; bad: number }[];
     };
-    expect(body.data).toHaveLength(1);
-    expect(body.data[0]?.labels).toEqual({ route: '/v1/chat/completions', model: 'good' });
-    expect(body.data[0]?.total).toBeGreaterThanOrEqual(13);
-    expect(body.data[0]?.bad).toBe(0);
+    expect(body.data).toHaveLength(2);
+    const [availability, ttft] = body.data;
+    expect(availability?.labels).toEqual({ route: '/v1/chat/completions', model: 'good' });
+    expect(availability?.total).toBeGreaterThanOrEqual(13);
+    expect(availability?.bad).toBe(0);
+    // Every generation's first token was seen through the router's events.
+    expect(ttft?.total).toBe(availability?.total);
   });
 
   it('takes feedback for a response id and feeds quality scores', async () => {

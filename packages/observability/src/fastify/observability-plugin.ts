@@ -6,6 +6,7 @@
  * responses remembered for feedback, and the routes of `observability-routes.ts`.
  * Registered without encapsulation, so its hooks see every route of the app.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { hashString } from '@llmr/core';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +14,7 @@ import type { ExperimentManager } from '../experiments/experiment-manager';
 import type { FeedbackRecorder } from '../feedback/feedback-recorder';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { LlmrAttribute } from '../tracing/gen-ai-attributes';
+import type { RouterEventSource } from '../tracing/router-tracer';
 import { extractTraceContext, recordSpanError } from '../tracing/spans';
 import { isTracingEnabled, llmrTracer } from '../tracing/tracing-state';
 import { applyVariantToBody } from './apply-variant-to-body';
@@ -20,7 +22,7 @@ import {
   type ObservabilityRoutesOptions,
   registerObservabilityRoutes,
 } from './observability-routes';
-import { type ObservedRequest, REQUEST_STATE, stateOf } from './request-state';
+import { markFirstToken, type ObservedRequest, REQUEST_STATE, stateOf } from './request-state';
 
 export interface ObservabilityPluginOptions extends ObservabilityRoutesOptions {
   slo?: SloMonitor;
@@ -30,6 +32,11 @@ export interface ObservabilityPluginOptions extends ObservabilityRoutesOptions {
   ignoreRoutes?: string[];
   /** The tenant of a request (after auth), for SLO series and feedback records. */
   tenantOf?: (request: FastifyRequest) => string | undefined;
+  /**
+   * The router behind the server: its first-token events give each request's time to first
+   * token (measured from the HTTP request's start) for TTFT SLOs and experiment metrics.
+   */
+  router?: RouterEventSource;
   /** Register the HTTP routes too; default true. */
   routes?: boolean;
   /** Reports a failure of the SLO store (the request itself never fails for it). */
@@ -63,6 +70,16 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     options.onError ??
     ((error: unknown) => app.log.warn({ err: error }, 'observability hook failed'));
   app.decorateRequest(REQUEST_STATE, null);
+  // Which request an event belongs to, for events raised deep inside the router.
+  const current = new AsyncLocalStorage<FastifyRequest>();
+  if (options.router) {
+    const unsubscribe = options.router.subscribe((event) => {
+      if (event.type !== 'first-token') return;
+      const request = current.getStore();
+      if (request) markFirstToken(request);
+    });
+    app.addHook('onClose', async () => unsubscribe());
+  }
 
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url ?? request.url;
@@ -76,7 +93,11 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
       timeToFirstTokenMs: undefined,
     };
     (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
-    if (!isTracingEnabled()) return done();
+    if (!isTracingEnabled()) {
+      if (options.router) current.run(request, done);
+      else done();
+      return;
+    }
     const parent = extractTraceContext(request.headers);
     state.span = llmrTracer().startSpan(
       `${request.method} ${route}`,
@@ -94,7 +115,9 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
       parent,
     );
     // Everything after this hook (auth, the handler, the router) runs in the span's context.
-    context.with(trace.setSpan(parent, state.span), done);
+    const next = () => context.with(trace.setSpan(parent, state.span as never), done);
+    if (options.router) current.run(request, next);
+    else next();
   });
 
   if (options.experiments) {
