@@ -34,7 +34,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       clearTimeout(timer);
       reject(
         new Error(
-          `Could not start redis-server (${error.message}). Install it: apt-get install redis-server`,
+          `Could not start redis-server (${error.message}): the Redis SLO store tests start their own. Install it with \`apt-get install -y redis-server\` (Debian), or run \`node scripts/provision.mjs\` as root.`,
         ),
       );
     });
