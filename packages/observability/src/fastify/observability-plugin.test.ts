@@ -150,6 +150,52 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
     expect((await fetch(`${url}/api/experiments/nope`)).status).toBe(404);
   });
 
+  it('traces and counts a streamed (SSE) request to its end', async () => {
+    const trace = '1234567890abcdef1234567890abcdef';
+    const before = (await slo.report()).find((series) => series.slo === 'availability')?.total ?? 0;
+    const response = await chat({ stream: true }, { traceparent: `00-${trace}-${PARENT}-01` });
+    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
+    expect(await response.text()).toMatch(/data: \[DONE\]/);
+    let root: ReceivedSpan | undefined;
+    for (let wait = 0; wait < 50 && !root; wait++) {
+      await tracing.forceFlush();
+      root = receiver.spans.find(
+        (span) => span.traceId === trace && span.kind === SpanKind.SERVER + 1,
+      );
+      if (!root) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(root?.attributes['http.response.status_code']).toBe(200);
+    const after = (await slo.report()).find((series) => series.slo === 'availability')?.total ?? 0;
+    expect(after).toBe(before + 1);
+  });
+
+  it('traces a GraphQL generation with its routing under the caller’s trace', async () => {
+    const trace = 'abcdefabcdefabcdefabcdefabcdef01';
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${trace}-${PARENT}-01` },
+      body: JSON.stringify({
+        query: 'mutation G($input: GenerateInput!) { generate(input: $input) { text } }',
+        variables: { input: { model: 'chain', messages: [{ role: 'user', content: 'x' }] } },
+      }),
+    });
+    expect(
+      ((await response.json()) as { data: { generate: { text: string } } }).data.generate.text,
+    ).toBe('fine');
+    const inTrace = () => receiver.spans.filter((span) => span.traceId === trace);
+    for (let wait = 0; wait < 50 && inTrace().length < 4; wait++) {
+      await tracing.forceFlush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const root = inTrace().find((span) => span.name === 'POST /graphql');
+    expect(root?.parentSpanId).toBe(PARENT);
+    // By now the earlier tests' failures have opened "broken"'s circuit: one attempt.
+    const named = (name: string) => inTrace().find((span) => span.name === name);
+    expect(named('llmr.route')?.parentSpanId).toBe(root?.spanId);
+    expect(named('llmr.attempt good')?.parentSpanId).toBe(root?.spanId);
+    expect(named('chat good')?.attributes['gen_ai.operation.name']).toBe('chat');
+  });
+
   it('serves SLO status for generations', async () => {
     const body = (await (await fetch(`${url}/api/slo`)).json()) as {
       data: { labels: Record<string, string>; total: number; bad: number }[];
@@ -161,6 +207,7 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
     expect(availability?.bad).toBe(0);
     // Every generation's first token was seen through the router's events.
     expect(ttft?.total).toBe(availability?.total);
+    expect(availability?.total).toBeGreaterThanOrEqual(14);
   });
 
   it('takes feedback for a response id and feeds quality scores', async () => {
