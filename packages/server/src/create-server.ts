@@ -12,6 +12,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import { collectStream, LlmrError } from '@llmr/core';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
 import { clientOf, createAccess, sendRefusal, setClient } from './access';
 import { redactApiKey } from './auth';
 import type { ServerBackend } from './backend';
@@ -60,6 +61,8 @@ export interface ServerOptions {
 
 export interface LlmrServer {
   app: FastifyInstance;
+  /** The Prometheus registry behind /metrics: add series here to publish them beside the server's. */
+  metricsRegistry: Registry;
   listen(options?: { port?: number; host?: string }): Promise<string>;
   /** Stop accepting, let in-flight streams finish up to the deadline, dispose models. */
   shutdown(): Promise<void>;
@@ -468,6 +471,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
 
   return {
     app,
+    metricsRegistry: metrics.registry,
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       return app.listen({ port, host });
     },

@@ -11,6 +11,7 @@ import {
 import { ExperimentManager } from '../experiments/experiment-manager';
 import { FeedbackRecorder } from '../feedback/feedback-recorder';
 import { QualityScores } from '../feedback/quality-scores';
+import { createGenAiMetrics, type GenAiMetrics } from '../metrics/gen-ai-metrics';
 import { SloMonitor } from '../slo/slo-monitor';
 import { traceRouterEvents } from '../tracing/router-tracer';
 import { setupTracing, type TracingHandle } from '../tracing/setup-tracing';
@@ -25,6 +26,9 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
   let tracing: TracingHandle;
   let server: LlmrServer;
   let url = '';
+  // Created once the server's registry exists; the models report through it.
+  let genAiMetrics: GenAiMetrics | undefined;
+  const metrics: GenAiMetrics = { observe: (observation) => genAiMetrics?.observe(observation) };
   let routerForPlugin: ReturnType<typeof createRouter> | undefined;
   const quality = new QualityScores({ minSamples: 1 });
   const experiments = new ExperimentManager({
@@ -60,11 +64,13 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
       models: [
         {
           id: 'broken',
-          model: traceModel(createMockModel({ id: 'broken', failFirstCalls: 1_000 })),
+          model: traceModel(createMockModel({ id: 'broken', failFirstCalls: 1_000 }), { metrics }),
         },
         {
           id: 'good',
-          model: traceModel(createMockModel({ id: 'good', mode: 'script', replies: ['fine'] })),
+          model: traceModel(createMockModel({ id: 'good', mode: 'script', replies: ['fine'] }), {
+            metrics,
+          }),
         },
       ],
       routes: { chain: { fallback: ['broken', 'good'] } },
@@ -74,6 +80,7 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
     routerForPlugin = router;
     const backend = createRouterBackend(router, { defaultModel: 'good' });
     server = await createServer({ backend, logger: false, apiKeys: [] });
+    genAiMetrics = createGenAiMetrics(server.metricsRegistry);
     await server.app.register(observabilityPlugin, {
       slo,
       experiments,
@@ -194,6 +201,16 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
     expect(named('llmr.route')?.parentSpanId).toBe(root?.spanId);
     expect(named('llmr.attempt good')?.parentSpanId).toBe(root?.spanId);
     expect(named('chat good')?.attributes['gen_ai.operation.name']).toBe('chat');
+  });
+
+  it('publishes the GenAI metrics beside the server’s on /metrics', async () => {
+    const exposition = await (await fetch(`${url}/metrics`)).text();
+    expect(exposition).toContain('llmr_http_requests_total');
+    expect(exposition).toMatch(
+      /gen_ai_server_request_duration_seconds_count\{[^}]*gen_ai_request_model="good"/,
+    );
+    expect(exposition).toMatch(/gen_ai_client_token_usage_bucket\{[^}]*gen_ai_token_type="input"/);
+    expect(exposition).toContain('gen_ai_server_time_to_first_token_seconds_bucket');
   });
 
   it('serves SLO status for generations', async () => {
