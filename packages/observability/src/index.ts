@@ -39,6 +39,7 @@ export {
   type ObservabilityRoutesOptions,
   registerObservabilityRoutes,
 } from './fastify/observability-routes';
+export { DEFAULT_SLOS, type ObserveServerOptions, observeServer } from './fastify/observe-server';
 export { markFirstToken, type ObservedRequest } from './fastify/request-state';
 export {
   type FeedbackEntry,
@@ -59,6 +60,7 @@ export {
   type QualityScoresOptions,
   type QualitySnapshot,
 } from './feedback/quality-scores';
+export type { RegistrableGenAiMetrics } from './metrics/gen-ai-metrics';
 export {
   createGenAiMetrics,
   type GenAiMetrics,
@@ -121,5 +123,6 @@ export {
   type WithSpanOptions,
   withSpan,
 } from './tracing/spans';
+export { traceLoader } from './tracing/traced-loader';
 export { type TraceModelOptions, traceModel } from './tracing/traced-model';
 export { isTracingEnabled, setTracingEnabled } from './tracing/tracing-state';

@@ -30,27 +30,34 @@ export interface GenAiMetrics {
   observe(observation: GenAiObservation): void;
 }
 
-export function createGenAiMetrics(registry: Registry): GenAiMetrics {
+export interface RegistrableGenAiMetrics extends GenAiMetrics {
+  /** Publishes the series in a registry (e.g. a server's, created after the models). */
+  registerIn(registry: Registry): void;
+}
+
+/** The GenAI histograms, in `registry` when given (or later through `registerIn`). */
+export function createGenAiMetrics(registry?: Registry): RegistrableGenAiMetrics {
+  const registers = registry ? [registry] : [];
   const tokenUsage = new Histogram({
     name: 'gen_ai_client_token_usage',
     help: 'GenAI gen_ai.client.token.usage: input and output tokens per call.',
     labelNames: [...LABELS, 'gen_ai_token_type'],
     buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
-    registers: [registry],
+    registers,
   });
   const timeToFirstToken = new Histogram({
     name: 'gen_ai_server_time_to_first_token_seconds',
     help: 'GenAI gen_ai.server.time_to_first_token: time to the first generated token.',
     labelNames: LABELS,
     buckets: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
-    registers: [registry],
+    registers,
   });
   const timePerOutputToken = new Histogram({
     name: 'gen_ai_server_time_per_output_token_seconds',
     help: 'GenAI gen_ai.server.time_per_output_token: decode time per token after the first.',
     labelNames: LABELS,
     buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5],
-    registers: [registry],
+    registers,
   });
   const requestDuration = new Histogram({
     name: 'gen_ai_server_request_duration_seconds',
@@ -59,9 +66,13 @@ export function createGenAiMetrics(registry: Registry): GenAiMetrics {
     buckets: [
       0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ],
-    registers: [registry],
+    registers,
   });
   return {
+    registerIn(target) {
+      for (const metric of [tokenUsage, timeToFirstToken, timePerOutputToken, requestDuration])
+        target.registerMetric(metric);
+    },
     observe(observation) {
       const labels = {
         gen_ai_operation_name: observation.operation,
