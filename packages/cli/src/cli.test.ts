@@ -84,20 +84,26 @@ describe('llmr CLI', () => {
   });
 });
 
+/** `llmr serve` on a free port; resolves once it prints its URL. */
+async function startServe(args: string[], env: Record<string, string> = {}) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const address = () => /at (http:\/\/\S+)/.exec(stderr)?.[1];
+  await expect.poll(address, { timeout: 30_000 }).toBeTruthy();
+  return { child, url: address()!, stderr: () => stderr };
+}
+
 describe('llmr serve', () => {
   it('serves the built-in default model with no arguments and stops cleanly on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
     const home = await mkdtemp(join(tmpdir(), 'llmr-home-'));
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LLMR_HOME: home },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    await expect.poll(() => /at (http:\/\/\S+)/.exec(stderr), { timeout: 30_000 }).toBeTruthy();
-    const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
+    const { child, url, stderr } = await startServe([], { LLMR_HOME: home });
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -113,12 +119,11 @@ describe('llmr serve', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(stderr).toContain('building the built-in default model');
+    expect(stderr()).toContain('building the built-in default model');
     await rm(home, { recursive: true, force: true });
   });
 
   it('traces, measures SLOs, runs experiments and takes feedback when asked', async () => {
-    const { spawn } = await import('node:child_process');
     const { createServer } = await import('node:http');
     const { writeFile } = await import('node:fs/promises');
     // An OTLP/HTTP receiver on loopback: it keeps the span names the exporter sends.
@@ -143,14 +148,8 @@ describe('llmr serve', () => {
         { id: 'temp', variants: [{ name: 'a' }, { name: 'b', parameters: { temperature: 0 } }] },
       ]),
     );
-    const child = spawn(
-      process.execPath,
+    const { child, url } = await startServe(
       [
-        bin,
-        'serve',
-        '--port',
-        '0',
-        '--quiet',
         '--model',
         'hello=mock:script?reply=hi',
         '--otel-endpoint',
@@ -160,18 +159,9 @@ describe('llmr serve', () => {
         '--admin-key',
         'secret',
       ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, OTEL_BSP_SCHEDULE_DELAY: '50' },
-      },
+      { OTEL_BSP_SCHEDULE_DELAY: '50' },
     );
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
     try {
-      await expect.poll(() => /at (http:\/\/\S+)/.exec(stderr), { timeout: 30_000 }).toBeTruthy();
-      const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
       const response = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
