@@ -14,6 +14,7 @@ import {
 import { createRouterBackend, createServer, type RateLimits } from '@llmr/server';
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
+import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 
@@ -32,6 +33,7 @@ export interface ServeOptions {
   alertWebhook?: string[];
   experiments?: string;
   adminKey?: string;
+  logFormat?: LogFormat;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -130,7 +132,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     backend,
     apiKeys: options.apiKey,
     limits,
-    logger: options.quiet ? { level: 'warn' } : { level: 'info' },
+    logger: serverLoggerOptions({
+      format: options.logFormat,
+      level: options.quiet ? 'warn' : 'info',
+      stdout: process.stdout,
+    }),
   });
   const adminKey = options.adminKey ?? process.env.LLMR_ADMIN_KEY;
   await observeServer({
@@ -227,5 +233,10 @@ export function registerServeCommand(program: Command): void {
       'the x-admin-key that may promote or stop experiments; also LLMR_ADMIN_KEY',
     )
     .option('-q, --quiet', 'log warnings and errors only')
+    .option(
+      '--log-format <format>',
+      'pretty (readable, colored; the default on a terminal) or json (one JSON object a line; the default otherwise)',
+      parseLogFormat,
+    )
     .action(serveCommand);
 }
