@@ -10,6 +10,7 @@ import {
 } from '../__fixtures__/otlp-receiver';
 import { ExperimentManager } from '../experiments/experiment-manager';
 import { FeedbackRecorder } from '../feedback/feedback-recorder';
+import { LlmJudge } from '../feedback/llm-judge';
 import { QualityScores } from '../feedback/quality-scores';
 import { createGenAiMetrics, type GenAiMetrics } from '../metrics/gen-ai-metrics';
 import { SloMonitor } from '../slo/slo-monitor';
@@ -56,6 +57,13 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
     ],
   });
   const feedback = new FeedbackRecorder({ quality, experiments });
+  const judgeScores = new QualityScores({ minSamples: 1 });
+  const judge = new LlmJudge({
+    judge: createMockModel({ id: 'judge', mode: 'script', replies: ['Score: 9. Fine.'] }),
+    rubric: 'Answers the question.',
+    sampleRate: 1,
+    quality: judgeScores,
+  });
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -86,6 +94,7 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
       experiments,
       feedback,
       router: routerForPlugin,
+      judge,
       isAdmin: (request) => request.headers['x-admin'] === 'yes',
     });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -236,6 +245,13 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(payload),
       });
+    // The judge scored the same response in the background, kept apart from user feedback.
+    await judge.idle();
+    expect(judge.verdicts().find((verdict) => verdict.responseId === id)).toMatchObject({
+      model: 'good',
+      score: 8 / 9,
+    });
+    expect(judgeScores.score('good')).toBeCloseTo(8 / 9, 12);
     const accepted = await post({ responseId: id, thumbs: 'up', text: 'good' });
     expect(accepted.status).toBe(201);
     expect(quality.score('good')).toBe(1);

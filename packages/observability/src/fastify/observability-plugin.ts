@@ -12,6 +12,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExperimentManager } from '../experiments/experiment-manager';
 import type { FeedbackRecorder } from '../feedback/feedback-recorder';
+import type { JudgeRequest, LlmJudge } from '../feedback/llm-judge';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { LlmrAttribute } from '../tracing/gen-ai-attributes';
 import type { RouterEventSource } from '../tracing/router-tracer';
@@ -37,6 +38,8 @@ export interface ObservabilityPluginOptions extends ObservabilityRoutesOptions {
    * token (measured from the HTTP request's start) for TTFT SLOs and experiment metrics.
    */
   router?: RouterEventSource;
+  /** Scores a sample of JSON chat and completion responses in the background. */
+  judge?: LlmJudge;
   /** Register the HTTP routes too; default true. */
   routes?: boolean;
   /** Reports a failure of the SLO store (the request itself never fails for it). */
@@ -61,6 +64,32 @@ function assignmentKeys(request: FastifyRequest) {
       ? { session: headerValue(request, 'x-session-id') }
       : {}),
     ...(authorization ? { key: hashString(authorization).toString(16) } : {}),
+  };
+}
+
+/** Question and answer of a JSON chat or completion response; parsed only when sampled. */
+function judgeRequestOf(request: FastifyRequest, payload: string): JudgeRequest | undefined {
+  const response = JSON.parse(payload) as {
+    id?: string;
+    model?: string;
+    choices?: { message?: { content?: unknown }; text?: unknown }[];
+  };
+  const answer = response.choices?.[0]?.message?.content ?? response.choices?.[0]?.text;
+  const body = request.body as {
+    messages?: { role?: string; content?: unknown }[];
+    prompt?: unknown;
+  };
+  const question = body?.messages
+    ? body.messages.findLast((message) => message.role === 'user')?.content
+    : body?.prompt;
+  if (typeof answer !== 'string' || typeof question !== 'string' || !response.id) return undefined;
+  const taskTag = headerValue(request, 'x-llmr-task');
+  return {
+    responseId: response.id,
+    model: response.model ?? '',
+    prompt: question,
+    response: answer,
+    ...(taskTag ? { taskTag } : {}),
   };
 }
 
@@ -146,10 +175,15 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     });
   }
 
-  if (options.feedback) {
-    app.addHook('onSend', async (request, _reply, payload) => {
+  if (options.feedback || options.judge) {
+    const judge = options.judge;
+    app.addHook('onSend', async (request, reply, payload) => {
       const state = stateOf(request);
-      if (state && typeof payload === 'string') state.responseId = RESPONSE_ID.exec(payload)?.[1];
+      if (!state || typeof payload !== 'string') return payload;
+      state.responseId = RESPONSE_ID.exec(payload)?.[1];
+      if (judge && state.responseId && reply.statusCode === 200) {
+        judge.maybeJudge(() => judgeRequestOf(request, payload));
+      }
       return payload;
     });
   }

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { ExperimentDefinition } from '../experiments/experiment-definition';
 import { ExperimentManager } from '../experiments/experiment-manager';
 import { FeedbackRecorder } from '../feedback/feedback-recorder';
+import type { LlmJudge } from '../feedback/llm-judge';
 import { QualityScores, type QualityScoresOptions } from '../feedback/quality-scores';
 import type { RegistrableGenAiMetrics } from '../metrics/gen-ai-metrics';
 import { type AlertSink, createLogAlertSink, createWebhookAlertSink } from '../slo/alert-sinks';
@@ -32,6 +33,8 @@ export interface ObserveServerOptions {
   deadLetterPath?: string;
   experiments?: ExperimentDefinition[];
   quality?: QualityScoresOptions;
+  /** Scores a sample of responses in the background (`new LlmJudge({ judge, rubric, sampleRate })`). */
+  judge?: LlmJudge;
   isAdmin?: (request: FastifyRequest) => boolean;
   tenantOf?: (request: FastifyRequest) => string | undefined;
   /** How often SLO alerts are evaluated; default 30 s. */
@@ -84,6 +87,7 @@ export async function observeServer(options: ObserveServerOptions) {
     experiments,
     feedback,
     router: options.router,
+    ...(options.judge ? { judge: options.judge } : {}),
     ...(options.isAdmin ? { isAdmin: options.isAdmin } : {}),
     ...(options.tenantOf ? { tenantOf: options.tenantOf } : {}),
   });

@@ -71,14 +71,19 @@ export class LlmJudge {
     this.now = options.now ?? Date.now;
   }
 
-  /** Samples the response and, if chosen, queues it for judging. Returns whether it was. */
-  maybeJudge(request: JudgeRequest): boolean {
+  /**
+   * Samples the response and, if chosen, queues it for judging. Returns whether it was.
+   * Pass a function to build the request only when it is sampled (e.g. parsing a body).
+   */
+  maybeJudge(request: JudgeRequest | (() => JudgeRequest | undefined)): boolean {
     if (this.random() >= this.options.sampleRate) return false;
     if (this.queue.length >= (this.options.maxQueue ?? 100)) {
       this.droppedCount++;
       return false;
     }
-    this.queue.push(request);
+    const built = typeof request === 'function' ? request() : request;
+    if (!built) return false;
+    this.queue.push(built);
     this.pump();
     return true;
   }
