@@ -8,6 +8,7 @@ import { CacheManager } from '../cache/cache-manager';
 import { createMemoryCacheStore } from '../cache/memory-cache-store';
 import { scheduleHealthChecks } from '../health/schedule-health-checks';
 import { parseMemorySize } from '../lifecycle/memory-size';
+import { buildPipelines } from '../pipeline/build-pipelines';
 import { defaultCircuitBreakerSettings } from '../resilience/circuit-breaker';
 import type { RouterRuntime } from '../router-runtime';
 import { createBalancedStrategy } from '../strategies/balanced-strategy';
@@ -19,7 +20,10 @@ export function applyConfig(
   initial: boolean,
 ): { added: string[]; removed: string[] } {
   const { pool, clock } = runtime;
+  // First, as it may refuse the config: nothing has changed yet.
+  const pipelines = buildPipelines(runtime, config);
   runtime.config = config;
+  runtime.pipelines = pipelines;
   const lifecycle = config.lifecycle ?? {};
   pool.settings = {
     keepAliveMs: lifecycle.keepAliveMs ?? 300_000,

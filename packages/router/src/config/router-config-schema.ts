@@ -83,6 +83,21 @@ export interface RouterRouteConfig {
   maxCandidates?: number;
 }
 
+/** One stage of a pipeline: a factory name from `createRouter({ stages })` and its options. */
+export interface RouterStageConfig {
+  stage: string;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * Ordered middleware stages per route and per model. A request through a route runs the
+ * route's stages (outermost) then the chosen model's.
+ */
+export interface RouterPipelineConfig {
+  routes?: Record<string, RouterStageConfig[]>;
+  models?: Record<string, RouterStageConfig[]>;
+}
+
 export interface RouterConfig {
   models?: RouterModelConfig[];
   routes?: Record<string, RouterRouteConfig>;
@@ -116,6 +131,7 @@ export interface RouterConfig {
     maxEntries?: number;
     maxBytes?: number | string;
   };
+  pipeline?: RouterPipelineConfig;
 }
 
 const nonNegative = z.number().finite().nonnegative();
@@ -225,12 +241,29 @@ export const builtinStrategyNames = [
   'fallback',
 ] as const;
 
-/** The schema, checking strategy names against the built-ins plus `extraStrategies`. */
-export function createRouterConfigSchema(extraStrategies: readonly string[] = []) {
+/**
+ * The schema, checking strategy names against the built-ins plus `extraStrategies`, and
+ * pipeline stage names against `stageNames` (the router's registry of stage factories).
+ */
+export function createRouterConfigSchema(
+  extraStrategies: readonly string[] = [],
+  stageNames: readonly string[] = [],
+) {
   const strategies = new Set<string>([...builtinStrategyNames, ...extraStrategies]);
   const strategyName = z.string().refine((name) => strategies.has(name), {
     message: `must be one of ${[...strategies].join(', ')} (or register a custom strategy)`,
   });
+  const stages = new Set(stageNames);
+  const stageList = z.array(
+    z.strictObject({
+      stage: z.string().refine((name) => stages.has(name), {
+        message: stages.size
+          ? `unknown stage; registered stages: ${[...stages].join(', ')} (register others in createRouter({ stages }))`
+          : 'unknown stage: no stages are registered; pass their factories in createRouter({ stages })',
+      }),
+      options: z.record(z.string(), z.unknown()).optional(),
+    }),
+  );
   return z
     .strictObject({
       models: z.array(modelSchema).default([]),
@@ -285,6 +318,12 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           maxBytes: memorySize.optional(),
         })
         .optional(),
+      pipeline: z
+        .strictObject({
+          routes: z.record(z.string(), stageList).optional(),
+          models: z.record(z.string(), stageList).optional(),
+        })
+        .optional(),
     })
     .superRefine((config, context) => {
       const issue = (path: (string | number)[], message: string) =>
@@ -330,6 +369,12 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
         else if (current !== 'auto' && !modelIds.has(current) && !routeNames.has(current)) {
           issue(['aliases', alias], `"${target}" is not a model, route or alias`);
         }
+      }
+      for (const name of Object.keys(config.pipeline?.routes ?? {})) {
+        if (!routeNames.has(name)) issue(['pipeline', 'routes', name], `unknown route "${name}"`);
+      }
+      for (const id of Object.keys(config.pipeline?.models ?? {})) {
+        if (!known(id)) issue(['pipeline', 'models', id], `unknown model "${id}"`);
       }
       if (config.defaultRoute !== undefined && !routeNames.has(config.defaultRoute)) {
         issue(['defaultRoute'], `unknown route "${config.defaultRoute}"`);
