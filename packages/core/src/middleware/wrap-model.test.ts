@@ -60,6 +60,7 @@ const upper: ModelMiddlewareV1 = {
   specificationVersion: 'v1',
   name: 'upper',
   output: 'buffered',
+  capabilities: ['json-schema', 'chat'],
   async wrapGenerate({ doGenerate }) {
     const result = await doGenerate();
     return { ...result, text: result.text.toUpperCase() };
@@ -88,6 +89,8 @@ describe('wrapModel', () => {
   it('buffers a stream for a stage that needs the whole output, and replays it as one delta', async () => {
     const wrapped = wrapModel(createEchoModel(), [upper]);
     expect(await deltasOf(wrapped, { prompt: 'one two three' })).toEqual(['ONE TWO THREE']);
+    // Capabilities a stage gives are added to the model's, once each.
+    expect(wrapped.info.capabilities).toEqual(['chat', 'json-schema']);
     expect((await generate(wrapped, { prompt: 'x y' })).text).toBe('X Y');
   });
 

@@ -34,10 +34,18 @@ function wrapOne(model: ModelV1, middleware: ModelMiddlewareV1): ModelV1 {
     doGenerate: (override?: ModelV1CallOptions) => model.doGenerate(override ?? options),
     doStream: (override?: ModelV1CallOptions) => model.doStream(override ?? options),
   });
+  const added = middleware.capabilities ?? [];
+  let info: ModelV1['info'] | undefined;
   return {
     specificationVersion: 'v1',
     get info() {
-      return model.info;
+      // Read lazily: a model may fill its info in after loading.
+      if (added.length === 0) return model.info;
+      info ??= {
+        ...model.info,
+        capabilities: [...new Set([...model.info.capabilities, ...added])],
+      };
+      return info;
     },
     ...(model.tokenizer ? { tokenizer: model.tokenizer } : {}),
     async doGenerate(options) {

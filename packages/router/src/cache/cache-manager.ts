@@ -10,6 +10,7 @@ import { type ModelV1GenerateResult, type ModelV1StreamPart, streamFromResult } 
 import { modelFacingFields } from '../routing/router-request-fields';
 import type { RouterRequest } from '../types';
 import type { CacheStore } from './cache-store';
+import type { CacheTierStats } from './tiered-cache-store';
 
 export interface CachedResponse {
   modelId: string;
@@ -60,6 +61,8 @@ export interface CacheStats {
   errors: number;
   entries?: number;
   bytes?: number;
+  /** Per tier, for a tiered store (L1 memory, L2 Redis, L3 disk). */
+  tiers?: CacheTierStats[];
 }
 
 export class CacheManager {
@@ -128,6 +131,7 @@ export class CacheManager {
       writes: this.writes,
       errors: this.errors,
       ...(this.store.size?.() ?? {}),
+      ...(this.store.tierStats ? { tiers: this.store.tierStats() } : {}),
     };
   }
 }

@@ -6,7 +6,12 @@
  * requests) and before anything of the new config is put in force, so a stage that
  * refuses its options leaves the running config untouched.
  */
-import { type ModelMiddlewareV1, type ModelV1, wrapModel } from '@llmr/core';
+import {
+  type ModelMiddlewareV1,
+  type ModelV1,
+  type ModelV1Capability,
+  wrapModel,
+} from '@llmr/core';
 import type { ResolvedRouterConfig } from '../config/router-config-schema';
 import { RouterConfigError, type RouterConfigIssue } from '../errors';
 import type { RouterRuntime } from '../router-runtime';
@@ -47,6 +52,19 @@ export function buildPipelines(runtime: RouterRuntime, config: ResolvedRouterCon
 }
 
 /** The model as one attempt calls it: the route's stages outermost, then the model's. */
+/** Capabilities the route's and the model's stages add (a structured-output stage adds `json-schema`). */
+export function pipelineCapabilities(
+  runtime: RouterRuntime,
+  route: string | undefined,
+  modelId: string,
+): ModelV1Capability[] {
+  const stages = [
+    ...((route !== undefined && runtime.pipelines.routes.get(route)) || []),
+    ...(runtime.pipelines.models.get(modelId) ?? []),
+  ];
+  return stages.flatMap((stage) => stage.capabilities ?? []);
+}
+
 export function pipelineModel(
   runtime: RouterRuntime,
   route: string | undefined,

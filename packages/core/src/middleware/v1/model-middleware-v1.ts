@@ -4,7 +4,7 @@
  * wrap `doGenerate`, and wrap `doStream`. Stages are typed only against this package, so
  * a third-party stage is an ordinary package that depends on @llmr/core alone.
  */
-import type { ModelV1 } from '../../model/v1/model-v1';
+import type { ModelV1, ModelV1Capability } from '../../model/v1/model-v1';
 import type { ModelV1CallOptions } from '../../model/v1/model-v1-call-options';
 import type { ModelV1GenerateResult, ModelV1StreamResult } from '../../model/v1/model-v1-result';
 
@@ -29,6 +29,12 @@ export interface ModelMiddlewareV1 {
    * implements `wrapStream` itself is never buffered.
    */
   readonly output?: 'pass-through' | 'buffered';
+  /**
+   * Capabilities the stage gives the model it wraps: a structured-output stage that
+   * validates and retries gives `json-schema` to a model that lacks it. A router counts
+   * them when it filters candidates.
+   */
+  readonly capabilities?: readonly ModelV1Capability[];
   transformOptions?(options: {
     options: ModelV1CallOptions;
     kind: 'generate' | 'stream';
