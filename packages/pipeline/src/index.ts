@@ -26,6 +26,16 @@ export {
   redactPii,
 } from './guardrails/pii-detectors';
 export { createPromptShaping, type PromptShapingOptions } from './prompt/prompt-shaping';
+export {
+  createRedisSemanticShare,
+  type RedisSemanticShareOptions,
+} from './semantic-cache/redis-semantic-share';
+export {
+  createSemanticCache,
+  type SemanticCacheOptions,
+  type SemanticCacheShare,
+  type SemanticCacheStats,
+} from './semantic-cache/semantic-cache-stage';
 export { OutputValidationError } from './structured-output/output-validation-error';
 export {
   createStructuredOutput,

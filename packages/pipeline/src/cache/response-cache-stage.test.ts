@@ -1,25 +1,11 @@
-import { collectStream, generate, type ModelV1CallOptions, wrapModel } from '@llmr/core';
+import { collectStream, generate, wrapModel } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { createMemoryCacheStore } from '@llmr/router';
 import { describe, expect, it } from 'vitest';
+import { recordCalls } from '../__fixtures__/recording-model';
 import { createResponseCache, type ResponseCacheStore } from './response-cache-stage';
 
-function countingModel() {
-  const model = createMockModel({ mode: 'random', seed: 7 });
-  let calls = 0;
-  const count = <T>(call: () => T): T => {
-    calls++;
-    return call();
-  };
-  return {
-    calls: () => calls,
-    model: {
-      ...model,
-      doStream: (options: ModelV1CallOptions) => count(() => model.doStream(options)),
-      doGenerate: (options: ModelV1CallOptions) => count(() => model.doGenerate(options)),
-    },
-  };
-}
+const countingModel = () => recordCalls(createMockModel({ mode: 'random', seed: 7 }));
 
 describe('response cache stage', () => {
   it('answers a repeated greedy request from the store, for generate and stream alike', async () => {

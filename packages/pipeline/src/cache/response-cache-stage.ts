@@ -7,14 +7,13 @@
  * miss. A store failure is a miss too: the cache never fails a request.
  */
 import {
-  createStreamCollector,
   type ModelMiddlewareV1,
   type ModelV1CallOptions,
   type ModelV1GenerateResult,
-  type ModelV1StreamPart,
   streamFromResult,
 } from '@llmr/core';
 import { canonicalRequest, sha256Hex } from './canonical-request';
+import { onCompleteAnswer } from './on-complete-answer';
 
 /** The part of a cache store this stage uses. */
 export interface ResponseCacheStore {
@@ -105,24 +104,10 @@ export function createResponseCache(options: ResponseCacheOptions): ModelMiddlew
       const { key, request, hit } = await lookup(model.info.id, call);
       if (hit) return { stream: streamFromResult(hit, { finish: { cached: true } }) };
       const { stream } = await doStream();
-      const collector = createStreamCollector({ modelId: model.info.id });
-      let failed = false;
       // Parts go on to the caller as they come; the copy is stored once the answer is whole.
-      const copy = new TransformStream<ModelV1StreamPart, ModelV1StreamPart>({
-        transform(part, controller) {
-          if (part.type === 'error') failed = true;
-          else collector.push(part);
-          controller.enqueue(part);
-          if (part.type === 'finish' && !failed) {
-            try {
-              void save(key, request, collector.result());
-            } catch {
-              counts.errors++;
-            }
-          }
-        },
-      });
-      return { stream: stream.pipeThrough(copy) };
+      return {
+        stream: onCompleteAnswer(stream, model.info.id, (result) => save(key, request, result)),
+      };
     },
   };
 }

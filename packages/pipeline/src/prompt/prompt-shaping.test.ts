@@ -1,27 +1,10 @@
-import { generate, InvalidArgumentError, type ModelV1CallOptions, wrapModel } from '@llmr/core';
+import { generate, InvalidArgumentError, wrapModel } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
+import { recordCalls } from '../__fixtures__/recording-model';
 import { createPromptShaping } from './prompt-shaping';
 
-/** The echo mock model, recording the options that reach it. */
-function recordingModel() {
-  const model = createMockModel({ mode: 'echo' });
-  const seen: ModelV1CallOptions[] = [];
-  return {
-    seen,
-    model: {
-      ...model,
-      doStream: (options: ModelV1CallOptions) => {
-        seen.push(options);
-        return model.doStream(options);
-      },
-      doGenerate: (options: ModelV1CallOptions) => {
-        seen.push(options);
-        return model.doGenerate(options);
-      },
-    },
-  };
-}
+const recordingModel = () => recordCalls(createMockModel({ mode: 'echo' }));
 
 describe('prompt-shaping stage', () => {
   it('injects a system prompt and renders the template with config and request variables', async () => {

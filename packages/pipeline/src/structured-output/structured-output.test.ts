@@ -1,6 +1,7 @@
 import { collectStream, generate, type ModelV1CallOptions, wrapModel } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
+import { recordCalls } from '../__fixtures__/recording-model';
 import { OutputValidationError } from './output-validation-error';
 import { createStructuredOutput } from './structured-output';
 
@@ -15,24 +16,8 @@ const request: ModelV1CallOptions = {
   responseFormat: { type: 'json', schema },
 };
 
-function counting(replies: { match?: string; text: string }[]) {
-  const model = createMockModel({ mode: 'script', replies });
-  let calls = 0;
-  return {
-    calls: () => calls,
-    model: {
-      ...model,
-      doStream: (options: ModelV1CallOptions) => {
-        calls++;
-        return model.doStream(options);
-      },
-      doGenerate: (options: ModelV1CallOptions) => {
-        calls++;
-        return model.doGenerate(options);
-      },
-    },
-  };
-}
+const counting = (replies: { match?: string; text: string }[]) =>
+  recordCalls(createMockModel({ mode: 'script', replies }));
 
 describe('structured-output stage', () => {
   it('passes valid JSON through (a fenced block is unwrapped)', async () => {

@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../__fixtures__/redis-server';
 import { createTestModel } from '../__fixtures__/test-models';
 import { createManualClock } from '../clock';
 import { createRouter } from '../router';
+import { type RedisServer, startRedisServer } from '../testing/redis-server';
 import { createDiskCacheStore } from './disk-cache-store';
 import { createMemoryCacheStore } from './memory-cache-store';
 import { createRedisCacheStore } from './redis-cache-store';

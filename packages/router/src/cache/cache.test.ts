@@ -1,9 +1,9 @@
 import { createMockModel } from '@llmr/loader-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RedisServer, startRedisServer } from '../__fixtures__/redis-server';
 import { createTestModel, readAll, textOf } from '../__fixtures__/test-models';
 import { createManualClock } from '../clock';
 import { createRouter } from '../router';
+import { type RedisServer, startRedisServer } from '../testing/redis-server';
 import { hashKey, normalizeRequest } from './cache-manager';
 import type { CacheStore } from './cache-store';
 import { createMemoryCacheStore } from './memory-cache-store';
