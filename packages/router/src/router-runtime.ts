@@ -19,6 +19,7 @@ import { CostOptimizer } from './cost/cost-optimizer';
 import { QualityScorer } from './cost/quality-scorer';
 import { RouterError } from './errors';
 import { type RouterEvent, RouterEvents } from './events';
+import type { SelfHealingMonitor } from './health/self-healing-monitor';
 import { ModelPool } from './lifecycle/model-pool';
 import type { Pipelines } from './pipeline/build-pipelines';
 import { CircuitBreaker, defaultCircuitBreakerSettings } from './resilience/circuit-breaker';
@@ -57,6 +58,8 @@ export class RouterRuntime {
   /** Stage factories by name: what `pipeline` entries in config may name. */
   readonly stageFactories: Map<string, ModelMiddlewareFactoryV1>;
   pipelines: Pipelines = { routes: new Map(), models: new Map() };
+  /** Present when config enables `selfHealing`. */
+  healing: SelfHealingMonitor | undefined;
   healthTimer: unknown;
   disposed = false;
   private requestCounter = 0;

@@ -117,6 +117,18 @@ export interface RouterConfig {
     | false;
   /** Periodic health checks of loaded and remote models; off unless set. */
   healthCheck?: { intervalMs: number; timeoutMs?: number; prompt?: string } | false;
+  /**
+   * A watchdog per model: a generation silent for `stallMs` is stopped; `failureThreshold`
+   * stalls or failures in a row mark the model unhealthy, and it is routed around,
+   * reloaded with backoff from `reloadDelayMs` (doubling up to `maxReloadDelayMs`) and
+   * probed until it recovers. Off unless set.
+   */
+  selfHealing?: {
+    stallMs?: number;
+    failureThreshold?: number;
+    reloadDelayMs?: number;
+    maxReloadDelayMs?: number;
+  };
   lifecycle?: {
     /** Loaded local models at most; the least recently used idle one is unloaded first. */
     maxLoadedModels?: number;
@@ -302,6 +314,14 @@ export function createRouterConfigSchema(
             prompt: z.string().min(1).optional(),
           }),
         ])
+        .optional(),
+      selfHealing: z
+        .strictObject({
+          stallMs: z.number().positive().optional(),
+          failureThreshold: positiveInt.optional(),
+          reloadDelayMs: z.number().positive().optional(),
+          maxReloadDelayMs: z.number().positive().optional(),
+        })
         .optional(),
       lifecycle: z
         .strictObject({

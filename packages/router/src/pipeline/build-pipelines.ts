@@ -51,7 +51,6 @@ export function buildPipelines(runtime: RouterRuntime, config: ResolvedRouterCon
   return pipelines;
 }
 
-/** The model as one attempt calls it: the route's stages outermost, then the model's. */
 /** Capabilities the route's and the model's stages add (a structured-output stage adds `json-schema`). */
 export function pipelineCapabilities(
   runtime: RouterRuntime,
@@ -65,15 +64,21 @@ export function pipelineCapabilities(
   return stages.flatMap((stage) => stage.capabilities ?? []);
 }
 
+/**
+ * The model as one attempt calls it: the route's stages outermost, then the model's,
+ * then the self-healing watchdog (when on) right on the model's own stream.
+ */
 export function pipelineModel(
   runtime: RouterRuntime,
   route: string | undefined,
   modelId: string,
   model: ModelV1,
+  abort: (reason: unknown) => void,
 ): ModelV1 {
+  const watched = runtime.healing ? runtime.healing.watch(modelId, model, abort) : model;
   const stages = [
     ...((route !== undefined && runtime.pipelines.routes.get(route)) || []),
     ...(runtime.pipelines.models.get(modelId) ?? []),
   ];
-  return stages.length === 0 ? model : wrapModel(model, stages);
+  return stages.length === 0 ? watched : wrapModel(watched, stages);
 }

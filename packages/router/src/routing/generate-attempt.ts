@@ -23,7 +23,9 @@ export function generateAttempt(
     const { clock } = runtime;
     const first = await readFirstToken(
       attempt,
-      pipelineModel(runtime, plan.routing.route, modelId, lease.model),
+      pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
+        attempt.controller.abort(reason),
+      ),
       callOptionsOf(request, attempt.signal),
       clock,
     );

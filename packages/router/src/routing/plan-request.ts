@@ -177,6 +177,14 @@ export function planRequest(
         continue;
       }
     }
+    if (runtime.healing && !runtime.healing.isRoutable(id)) {
+      routing.excluded.push({
+        modelId: id,
+        reason: 'unhealthy',
+        detail: runtime.healing.snapshot(id).state,
+      });
+      continue;
+    }
     if (!breaker.canPass()) {
       const snapshot = breaker.snapshot();
       routing.excluded.push({
@@ -216,7 +224,9 @@ export function planRequest(
     throw new RouterError({
       code: 'no-candidates',
       // Open circuits close again: worth retrying later. Missing capabilities never are.
-      isRetryable: routing.excluded.some((excluded) => excluded.reason === 'circuit-open'),
+      isRetryable: routing.excluded.some(
+        (excluded) => excluded.reason === 'circuit-open' || excluded.reason === 'unhealthy',
+      ),
       message: `No model can serve this request for "${requested}": ${
         routing.excluded
           .map(

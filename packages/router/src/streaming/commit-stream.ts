@@ -41,7 +41,9 @@ export function commitStream(
       ...first
     } = await readFirstToken(
       attempt,
-      pipelineModel(runtime, plan.routing.route, modelId, lease.model),
+      pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
+        attempt.controller.abort(reason),
+      ),
       callOptionsOf(request, attempt.signal),
       clock,
     );
