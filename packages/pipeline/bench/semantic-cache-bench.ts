@@ -3,9 +3,9 @@
  * model: a tiny random-weight Llama GGUF (written by @llmr/fixtures + @llmr/convert into
  * a temp dir) embedded through @llmr/loader-gguf (node-llama-cpp). For each threshold:
  * the hit rate on paraphrases (should hit) and the false-hit rate on near misses (must
- * not). Also: the time of a cache hit (embed + search) against generating directly with
- * the same model through node-llama-cpp's runtime, and the exact-text mock embedder as a
- * baseline (no paraphrase can hit it).
+ * not). Also: the time of a cache hit (embed + search) against generating the answer with
+ * the same model without the cache, and the exact-text mock embedder as a baseline (no
+ * paraphrase can hit it).
  *
  *   pnpm --filter @llmr/pipeline bench
  */
@@ -111,7 +111,7 @@ try {
   const directMs = await timed(() => generate(gguf, request(question)), 5);
   const hitMs = await timed(() => generate(cached, request(question)), 5);
   console.log(
-    `\n| path | ms per request |\n| --- | --- |\n| direct generate (32 tokens, node-llama-cpp) | ${directMs.toFixed(2)} |\n| semantic cache hit (embed + search) | ${hitMs.toFixed(2)} |`,
+    `\n| path | ms per request |\n| --- | --- |\n| generate without the cache (32 tokens, same GGUF model) | ${directMs.toFixed(2)} |\n| semantic cache hit (embed + search) | ${hitMs.toFixed(2)} |`,
   );
   console.log(
     JSON.stringify({
