@@ -13,6 +13,7 @@ import {
 import { createRouterBackend, createServer, type RateLimits } from '@llmr/server';
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
+import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 
@@ -20,12 +21,14 @@ export interface ServeOptions {
   config?: string;
   port?: number;
   host?: string;
+  grpcPort?: number;
   model?: string[];
   defaultModel?: string;
   apiKey?: string[];
   requestsPerMinute?: number;
   tokensPerMinute?: number;
   quiet?: boolean;
+  logFormat?: LogFormat;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -72,6 +75,12 @@ async function buildRouter(
 }
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
+  if (options.grpcPort !== undefined && (options.grpcPort < 0 || options.grpcPort > 65535))
+    throw new InvalidArgumentError({
+      argument: '--grpc-port',
+      value: options.grpcPort,
+      message: `--grpc-port must be within 0-65535; got ${options.grpcPort}.`,
+    });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
   const { router, defaultModel } = await buildRouter(options, log);
@@ -86,9 +95,23 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     backend,
     apiKeys: options.apiKey,
     limits,
-    logger: options.quiet ? { level: 'warn' } : { level: 'info' },
+    logger: serverLoggerOptions({
+      format: options.logFormat,
+      level: options.quiet ? 'warn' : 'info',
+      stdout: process.stdout,
+    }),
   });
   await backend.preload();
+  // gRPC is loaded only when asked for: its runtime stays out of plain REST serving. It
+  // binds first, so that once /ready answers, both APIs are up.
+  const grpc =
+    options.grpcPort === undefined
+      ? undefined
+      : (await import('@llmr/server-grpc')).createGrpcServer(server.shared);
+  const grpcPort = await grpc?.listen({
+    port: options.grpcPort,
+    host: options.host ?? '127.0.0.1',
+  });
   const url = await server.listen({
     port: options.port ?? 8080,
     host: options.host ?? '127.0.0.1',
@@ -100,14 +123,17 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   log(
     `llmr serving ${names.join(', ')} at ${url} (ready in ${Math.round(performance.now() - started)} ms)\n` +
       `  try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'\n` +
-      `  docs: ${url}/docs   metrics: ${url}/metrics`,
+      `  docs: ${url}/docs   metrics: ${url}/metrics` +
+      (grpcPort === undefined
+        ? ''
+        : `\n  gRPC (llmr.v1, health, reflection) at ${options.host ?? '127.0.0.1'}:${grpcPort}`),
   );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: finishing in-flight requests, then stopping`);
-    await server.shutdown();
+    await Promise.all([grpc?.shutdown(), server.shutdown()]);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -126,6 +152,11 @@ export function registerServeCommand(program: Command): void {
     )
     .option('-p, --port <n>', 'port (default 8080)', parseNumber('--port', true))
     .option('--host <host>', 'interface to bind (default 127.0.0.1)')
+    .option(
+      '--grpc-port <n>',
+      'also serve the gRPC API (llmr.v1) on this port (0: any free one)',
+      parseNumber('--grpc-port', true),
+    )
     .option('-m, --model <source...>', 'models to serve: a source, or id=source')
     .option(
       '--default-model <id>',
@@ -143,5 +174,10 @@ export function registerServeCommand(program: Command): void {
       parseNumber('--tokens-per-minute', true),
     )
     .option('-q, --quiet', 'log warnings and errors only')
+    .option(
+      '--log-format <format>',
+      'pretty (readable, colored; the default on a terminal) or json (one JSON object a line; the default otherwise)',
+      parseLogFormat,
+    )
     .action(serveCommand);
 }
