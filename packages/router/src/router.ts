@@ -63,6 +63,7 @@ export class LLMRouter {
       loaders: _l,
       providers: _p,
       strategies: _s,
+      stages: _t,
       cacheStore: _c,
       clock: _k,
       seed: _d,
@@ -71,11 +72,7 @@ export class LLMRouter {
       healthProbe: _h,
       ...config
     } = options;
-    applyConfig(
-      runtime,
-      validateRouterConfig(config, { strategies: [...runtime.strategies.keys()] }),
-      true,
-    );
+    applyConfig(runtime, validateRouterConfig(config, runtime.configNames()), true);
   }
 
   /** The config in force (validated, defaults applied). */
@@ -107,11 +104,11 @@ export class LLMRouter {
     options: { format?: 'json' | 'yaml'; file?: string } = {},
   ): { added: string[]; removed: string[] } {
     this.runtime.assertAlive();
-    const strategies = [...this.runtime.strategies.keys()];
+    const names = this.runtime.configNames();
     const resolved =
       typeof config === 'string'
-        ? parseRouterConfig(config, { ...options, strategies })
-        : validateRouterConfig(config, { strategies, file: options.file });
+        ? parseRouterConfig(config, { ...options, ...names })
+        : validateRouterConfig(config, { ...names, file: options.file });
     return applyConfig(this.runtime, resolved, false);
   }
 
@@ -120,7 +117,7 @@ export class LLMRouter {
     const runtime = this.runtime;
     const stop = await watchRouterConfig(path, {
       debounceMs: options.debounceMs,
-      strategies: [...runtime.strategies.keys()],
+      ...runtime.configNames(),
       onChange: (config) => {
         if (!runtime.disposed) applyConfig(runtime, config, false);
       },
@@ -318,6 +315,7 @@ export async function createRouterFromFile(
   const { watch, ...runtime } = options;
   const config = await loadRouterConfig(path, {
     strategies: (runtime.strategies ?? []).map((strategy) => strategy.name),
+    stages: Object.keys(runtime.stages ?? {}),
   });
   const router = new LLMRouter({ ...runtime, ...(config as RouterConfig) });
   if (watch) await router.watchConfig(path);

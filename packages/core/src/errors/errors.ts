@@ -251,3 +251,36 @@ export class APICallError extends LlmrError {
     return LlmrError.hasMarker(error, 'llmr.error.APICallError');
   }
 }
+
+const contentPolicy = markerOf('ContentPolicyError');
+/**
+ * A guardrail refused a request or an answer (a deny-listed phrase, a prompt over its
+ * token limit, a secret in the output). Request-specific: no other model would be
+ * allowed to answer it either, so a router does not fall back, and a server answers 4xx.
+ */
+export class ContentPolicyError extends LlmrError {
+  private readonly [contentPolicy] = true;
+  /** The rule that matched, e.g. `deny-list:internal-codename`, `max-input-tokens`. */
+  readonly ruleId: string;
+  /** The stage that applied the rule. */
+  readonly stage: string;
+  readonly direction: 'input' | 'output';
+  constructor(options: {
+    ruleId: string;
+    stage: string;
+    direction: 'input' | 'output';
+    message: string;
+  }) {
+    super({ code: 'content-blocked', message: options.message });
+    this.name = 'ContentPolicyError';
+    this.ruleId = options.ruleId;
+    this.stage = options.stage;
+    this.direction = options.direction;
+  }
+  static override isInstance(error: unknown): error is ContentPolicyError {
+    return LlmrError.hasMarker(error, 'llmr.error.ContentPolicyError');
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ruleId: this.ruleId, stage: this.stage, direction: this.direction };
+  }
+}

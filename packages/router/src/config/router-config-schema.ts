@@ -83,6 +83,21 @@ export interface RouterRouteConfig {
   maxCandidates?: number;
 }
 
+/** One stage of a pipeline: a factory name from `createRouter({ stages })` and its options. */
+export interface RouterStageConfig {
+  stage: string;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * Ordered middleware stages per route and per model. A request through a route runs the
+ * route's stages (outermost) then the chosen model's.
+ */
+export interface RouterPipelineConfig {
+  routes?: Record<string, RouterStageConfig[]>;
+  models?: Record<string, RouterStageConfig[]>;
+}
+
 export interface RouterConfig {
   models?: RouterModelConfig[];
   routes?: Record<string, RouterRouteConfig>;
@@ -102,6 +117,18 @@ export interface RouterConfig {
     | false;
   /** Periodic health checks of loaded and remote models; off unless set. */
   healthCheck?: { intervalMs: number; timeoutMs?: number; prompt?: string } | false;
+  /**
+   * A watchdog per model: a generation silent for `stallMs` is stopped; `failureThreshold`
+   * stalls or failures in a row mark the model unhealthy, and it is routed around,
+   * reloaded with backoff from `reloadDelayMs` (doubling up to `maxReloadDelayMs`) and
+   * probed until it recovers. Off unless set.
+   */
+  selfHealing?: {
+    stallMs?: number;
+    failureThreshold?: number;
+    reloadDelayMs?: number;
+    maxReloadDelayMs?: number;
+  };
   lifecycle?: {
     /** Loaded local models at most; the least recently used idle one is unloaded first. */
     maxLoadedModels?: number;
@@ -116,6 +143,7 @@ export interface RouterConfig {
     maxEntries?: number;
     maxBytes?: number | string;
   };
+  pipeline?: RouterPipelineConfig;
 }
 
 const nonNegative = z.number().finite().nonnegative();
@@ -225,12 +253,29 @@ export const builtinStrategyNames = [
   'fallback',
 ] as const;
 
-/** The schema, checking strategy names against the built-ins plus `extraStrategies`. */
-export function createRouterConfigSchema(extraStrategies: readonly string[] = []) {
+/**
+ * The schema, checking strategy names against the built-ins plus `extraStrategies`, and
+ * pipeline stage names against `stageNames` (the router's registry of stage factories).
+ */
+export function createRouterConfigSchema(
+  extraStrategies: readonly string[] = [],
+  stageNames: readonly string[] = [],
+) {
   const strategies = new Set<string>([...builtinStrategyNames, ...extraStrategies]);
   const strategyName = z.string().refine((name) => strategies.has(name), {
     message: `must be one of ${[...strategies].join(', ')} (or register a custom strategy)`,
   });
+  const stages = new Set(stageNames);
+  const stageList = z.array(
+    z.strictObject({
+      stage: z.string().refine((name) => stages.has(name), {
+        message: stages.size
+          ? `unknown stage; registered stages: ${[...stages].join(', ')} (register others in createRouter({ stages }))`
+          : 'unknown stage: no stages are registered; pass their factories in createRouter({ stages })',
+      }),
+      options: z.record(z.string(), z.unknown()).optional(),
+    }),
+  );
   return z
     .strictObject({
       models: z.array(modelSchema).default([]),
@@ -270,6 +315,14 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           }),
         ])
         .optional(),
+      selfHealing: z
+        .strictObject({
+          stallMs: z.number().positive().optional(),
+          failureThreshold: positiveInt.optional(),
+          reloadDelayMs: z.number().positive().optional(),
+          maxReloadDelayMs: z.number().positive().optional(),
+        })
+        .optional(),
       lifecycle: z
         .strictObject({
           maxLoadedModels: positiveInt.optional(),
@@ -283,6 +336,12 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           ttlMs: z.number().positive().optional(),
           maxEntries: positiveInt.optional(),
           maxBytes: memorySize.optional(),
+        })
+        .optional(),
+      pipeline: z
+        .strictObject({
+          routes: z.record(z.string(), stageList).optional(),
+          models: z.record(z.string(), stageList).optional(),
         })
         .optional(),
     })
@@ -330,6 +389,12 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
         else if (current !== 'auto' && !modelIds.has(current) && !routeNames.has(current)) {
           issue(['aliases', alias], `"${target}" is not a model, route or alias`);
         }
+      }
+      for (const name of Object.keys(config.pipeline?.routes ?? {})) {
+        if (!routeNames.has(name)) issue(['pipeline', 'routes', name], `unknown route "${name}"`);
+      }
+      for (const id of Object.keys(config.pipeline?.models ?? {})) {
+        if (!known(id)) issue(['pipeline', 'models', id], `unknown model "${id}"`);
       }
       if (config.defaultRoute !== undefined && !routeNames.has(config.defaultRoute)) {
         issue(['defaultRoute'], `unknown route "${config.defaultRoute}"`);
