@@ -40,7 +40,6 @@ export {
 export { formatBytes, HfError, type HfErrorCode } from './hf-error';
 export {
   createHfLoader,
-  DISCOVERED_LOADERS,
   type HfLoader,
   type HfLoaderSettings,
   type HfLoadOptions,

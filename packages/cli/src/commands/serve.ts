@@ -15,6 +15,7 @@ import {
 import { createRouterBackend, createServer, type RateLimits } from '@llmr/server';
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
+import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 import { checkUpstreamModels, createUpstreamProviders } from '../upstream-providers';
@@ -29,6 +30,7 @@ export interface ServeOptions {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
   quiet?: boolean;
+  logFormat?: LogFormat;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -96,7 +98,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     backend,
     apiKeys: options.apiKey,
     limits,
-    logger: options.quiet ? { level: 'warn' } : { level: 'info' },
+    logger: serverLoggerOptions({
+      format: options.logFormat,
+      level: options.quiet ? 'warn' : 'info',
+      stdout: process.stdout,
+    }),
   });
   await backend.preload();
   const url = await server.listen({
@@ -153,5 +159,10 @@ export function registerServeCommand(program: Command): void {
       parseNumber('--tokens-per-minute', true),
     )
     .option('-q, --quiet', 'log warnings and errors only')
+    .option(
+      '--log-format <format>',
+      'pretty (readable, colored; the default on a terminal) or json (one JSON object a line; the default otherwise)',
+      parseLogFormat,
+    )
     .action(serveCommand);
 }
