@@ -81,6 +81,9 @@ export function createRouterBackend(
       const { embeddings, usage, routing } = await router.embed({ model, values, abortSignal });
       return { result: { embeddings, usage }, routing: toRoutingInfo(routing) };
     },
+    async countTokens(model, callOptions) {
+      return router.countTokens({ ...callOptions, model });
+    },
     async load(name) {
       await router.load(name);
       return toBackendModel(router.listModels().find((listing) => listing.id === name)!);
