@@ -5,7 +5,7 @@
  * Secrets come from `${NAME}` references to environment variables, resolved when a
  * model is made, so the config the router keeps (and `/api` shows) never holds them.
  */
-import { InvalidArgumentError, LlmrError, type ModelV1Capability } from '@llmr/core';
+import { InvalidArgumentError, type ModelV1Capability } from '@llmr/core';
 import { createAnthropic } from '@llmr/provider-anthropic';
 import { createOpenAICompatible } from '@llmr/provider-openai';
 import type { ProviderFactory, ProviderFactoryContext, RouterModelConfig } from '@llmr/router';
@@ -25,9 +25,10 @@ export interface UpstreamSettings {
 const KNOWN_KEYS = ['baseURL', 'apiKey', 'headers', 'timeoutMs', 'defaultMaxTokens'];
 type Environment = Record<string, string | undefined>;
 
-export class UpstreamConfigError extends LlmrError {
-  constructor(message: string) {
-    super({ code: 'upstream-config-invalid', message });
+/** A config mistake in a remote model's settings (bad input: the CLI exits 2). Never carries a resolved value. */
+export class UpstreamConfigError extends InvalidArgumentError {
+  constructor(argument: string, message: string) {
+    super({ argument, message });
     this.name = 'UpstreamConfigError';
   }
 }
@@ -38,6 +39,7 @@ export function resolveEnvReferences(value: string, where: string, env: Environm
     const resolved = env[name];
     if (resolved === undefined || resolved === '')
       throw new UpstreamConfigError(
+        where,
         `${where} references the environment variable ${name}, which is not set: export ${name} before starting llmr serve, or remove the reference.`,
       );
     return resolved;
@@ -55,29 +57,32 @@ export function parseUpstreamSettings(
   const unknown = Object.keys(settings).filter((key) => !KNOWN_KEYS.includes(key));
   if (unknown.length)
     throw new UpstreamConfigError(
+      where(unknown[0]!),
       `${where(unknown[0]!)} is not a setting of provider ${provider}; use ${KNOWN_KEYS.join(', ')}.`,
     );
   const text = (key: string): string | undefined => {
     const value = settings[key];
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value === '')
-      throw new UpstreamConfigError(`${where(key)} must be a non-empty string.`);
+      throw new UpstreamConfigError(where(key), `${where(key)} must be a non-empty string.`);
     return resolveEnvReferences(value, where(key), env);
   };
   const count = (key: string): number | undefined => {
     const value = settings[key];
     if (value === undefined) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
-      throw new UpstreamConfigError(`${where(key)} must be a positive whole number.`);
+      throw new UpstreamConfigError(where(key), `${where(key)} must be a positive whole number.`);
     return value;
   };
   const baseURL = text('baseURL');
   if (baseURL === undefined && provider === 'openai-compatible')
     throw new UpstreamConfigError(
+      where('baseURL'),
       `${where('baseURL')} is required for provider openai-compatible, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1.`,
     );
   if (baseURL !== undefined && !/^https?:\/\/[^\s/]+/.test(baseURL))
     throw new UpstreamConfigError(
+      where('baseURL'),
       `${where('baseURL')} must be an http(s) URL like http://127.0.0.1:8080/v1.`,
     );
   let headers: Record<string, string> | undefined;
@@ -88,7 +93,10 @@ export function parseUpstreamSettings(
       Array.isArray(settings.headers) ||
       Object.values(settings.headers).some((value) => typeof value !== 'string')
     )
-      throw new UpstreamConfigError(`${where('headers')} must map header names to strings.`);
+      throw new UpstreamConfigError(
+        where('headers'),
+        `${where('headers')} must map header names to strings.`,
+      );
     headers = Object.fromEntries(
       Object.entries(settings.headers as Record<string, string>).map(([name, value]) => [
         name,
