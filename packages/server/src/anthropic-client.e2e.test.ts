@@ -129,7 +129,21 @@ describe('the official @anthropic-ai/sdk client against llmr', () => {
     const stoppedText = (stopped.content[0] as { text: string }).text;
     expect(stoppedText).not.toContain(stopAt);
     expect((free.content[0] as { text: string }).text.startsWith(stoppedText)).toBe(true);
-    expect(stopped.stop_reason).not.toBe('max_tokens');
+    expect(stopped).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: stopAt });
+    const streamed = await client.messages
+      .stream({
+        model: 'writer',
+        max_tokens: 40,
+        temperature: 0,
+        stop_sequences: [stopAt],
+        messages: [{ role: 'user', content: 'y' }],
+      })
+      .finalMessage();
+    expect(streamed).toMatchObject({
+      content: [{ type: 'text', text: stoppedText }],
+      stop_reason: 'stop_sequence',
+      stop_sequence: stopAt,
+    });
   });
 
   it('counts tokens', async () => {
