@@ -66,6 +66,7 @@ export {
   createCallScope,
   type ProviderConnection,
   parseRetryAfter,
+  postForStream,
   postJSON,
 } from './util/api-call';
 export { collectStream, iterateStream } from './util/collect-stream';

@@ -4,7 +4,6 @@
  * Anthropic's SSE events, turned into parts one pull at a time.
  */
 import {
-  APICallError,
   type CallScope,
   createSSEPartStream,
   InFlightCalls,
@@ -17,6 +16,7 @@ import {
   type ModelV1ToolCall,
   ParseError,
   type ProviderConnection,
+  postForStream,
   postJSON,
   streamCutPart,
   validateCallOptions,
@@ -158,28 +158,19 @@ export class AnthropicMessagesModel implements ModelV1 {
     const url = this.url;
     const body = this.body(options, true);
     const scope = this.calls.begin(url, options.abortSignal, this.settings.timeoutMs);
-    let response: Response;
-    try {
-      response = await this.post(url, body, scope);
-    } catch (error) {
-      scope.close();
-      throw error;
-    }
-    if (!response.body) {
-      scope.close();
-      throw new APICallError({
-        url,
-        statusCode: response.status,
-        message: `${url} answered ${response.status} with no body to stream.`,
-        isRetryable: true,
-      });
-    }
+    const responseBody = await postForStream({
+      fetch: this.config.fetch,
+      url,
+      headers: this.config.headers,
+      body,
+      scope,
+    });
     const state = new AnthropicStreamState(url);
     return {
       stream: createSSEPartStream({
         url,
         modelId: this.modelId,
-        body: response.body,
+        body: responseBody,
         scope,
         onEvent: (event) => state.handle(event.data),
         // EOF after a stop reason is a server that skipped message_stop; before one, a cut.

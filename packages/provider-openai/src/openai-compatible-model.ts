@@ -24,6 +24,7 @@ import {
   type ModelV1Usage,
   ParseError,
   type ProviderConnection,
+  postForStream,
   postJSON,
   streamCutPart,
   validateCallOptions,
@@ -188,23 +189,14 @@ export class OpenAICompatibleModel implements ModelV1 {
     const endpoint = this.endpoint(options);
     const url = this.url(endpoint === 'chat' ? '/chat/completions' : '/completions');
     const scope = this.calls.begin(url, options.abortSignal, this.settings.timeoutMs);
-    let response: Response;
-    try {
-      response = await this.post(url, this.body(options, endpoint, true), scope);
-    } catch (error) {
-      scope.close();
-      throw error;
-    }
-    if (!response.body) {
-      scope.close();
-      throw new APICallError({
-        url,
-        statusCode: response.status,
-        message: `${url} answered ${response.status} with no body to stream.`,
-        isRetryable: true,
-      });
-    }
-    return { stream: this.parts(url, endpoint, response.body, scope) };
+    const responseBody = await postForStream({
+      fetch: this.config.fetch,
+      url,
+      headers: this.config.headers,
+      body: this.body(options, endpoint, true),
+      scope,
+    });
+    return { stream: this.parts(url, endpoint, responseBody, scope) };
   }
 
   private parts(

@@ -151,3 +151,35 @@ export async function postJSON(options: {
   if (!response.ok) throw await apiErrorFromResponse(options.url, response);
   return response;
 }
+
+/**
+ * POSTs a JSON body for a streamed answer and returns the response body. On any failure
+ * (the headers included, e.g. a missing API key) the scope is closed before the error
+ * is thrown; on success the stream owns the scope and closes it when it ends.
+ */
+export async function postForStream(options: {
+  fetch: typeof fetch;
+  url: string;
+  headers: () => Record<string, string>;
+  body: unknown;
+  scope: CallScope;
+}): Promise<ReadableStream<Uint8Array>> {
+  const { url, scope } = options;
+  let response: Response;
+  try {
+    response = await postJSON({ ...options, headers: options.headers() });
+  } catch (error) {
+    scope.close();
+    throw error;
+  }
+  if (!response.body) {
+    scope.close();
+    throw new APICallError({
+      url,
+      statusCode: response.status,
+      message: `${url} answered ${response.status} with no body to stream.`,
+      isRetryable: true,
+    });
+  }
+  return response.body;
+}
