@@ -66,6 +66,15 @@ export type {
   TokenizerV1EncodeOptions,
 } from './tokenizer/v1/tokenizer-v1';
 export { delay, isAbortError, throwIfAborted } from './util/abort';
+export {
+  apiErrorFromResponse,
+  type CallScope,
+  createCallScope,
+  type ProviderConnection,
+  parseRetryAfter,
+  postForStream,
+  postJSON,
+} from './util/api-call';
 export { collectStream, iterateStream } from './util/collect-stream';
 export {
   type CreateTokenStreamOptions,
@@ -73,8 +82,15 @@ export {
   type NextToken,
 } from './util/create-token-stream';
 export { generate, type StreamHandle, stream } from './util/generate';
+export { InFlightCalls } from './util/in-flight-calls';
 export { normalizeOnnxDtype, ONNX_DTYPE_FILES } from './util/onnx-dtype';
 export { createSeededRandom, hashString } from './util/seeded-random';
+export { MAX_SSE_LINE_LENGTH, type SSEEvent, SSEParser } from './util/sse-parser';
+export {
+  createSSEPartStream,
+  type SSEPartStreamOptions,
+  streamCutPart,
+} from './util/sse-part-stream';
 export { createStopSequenceMatcher, type StopSequenceMatcher } from './util/stop-sequence-matcher';
 export { createStreamCollector, type StreamCollector } from './util/stream-collector';
 export { streamFromResult } from './util/stream-from-result';

@@ -28,6 +28,7 @@ import type { RouterOptions } from './router-options';
 import { RouterRuntime } from './router-runtime';
 import { RequestScope } from './routing/attempt-state';
 import { embedAttempt } from './routing/embed-attempt';
+import { countPromptTokens, estimatePromptTokens } from './routing/estimate-prompt-tokens';
 import { generateAttempt } from './routing/generate-attempt';
 import { listModels, type RouterModelListing } from './routing/list-models';
 import { planRequest } from './routing/plan-request';
@@ -142,6 +143,20 @@ export class LLMRouter {
   route(request: RouterRequest): RoutingInfo {
     this.runtime.assertAlive();
     return planRequest(this.runtime, request, 'generate', true).routing;
+  }
+
+  /**
+   * Prompt tokens of a request for the model it would route to, without running it:
+   * counted with that model's tokenizer when it is loaded and has one, else estimated.
+   */
+  countTokens(request: RouterRequest): { modelId?: string; inputTokens: number; exact: boolean } {
+    const modelId = this.route(request).candidates[0]?.modelId;
+    const tokenizer =
+      modelId === undefined ? undefined : this.runtime.pool.loadedModel(modelId)?.tokenizer;
+    if (tokenizer)
+      return { modelId, inputTokens: countPromptTokens(request, tokenizer), exact: true };
+    const estimate = this.runtime.options.estimateTokens ?? estimatePromptTokens;
+    return { modelId, inputTokens: estimate(request), exact: false };
   }
 
   /** Runs a request to completion. Any failure before the answer is complete falls back. */

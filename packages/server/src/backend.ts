@@ -68,6 +68,14 @@ export interface ServerBackend {
     tokens: readonly number[],
     options?: { skipSpecialTokens?: boolean },
   ): Promise<{ modelId: string; text: string }>;
+  /**
+   * Prompt tokens of a request for the model it would go to, without running it: exact
+   * with that model's tokenizer, else an estimate. Absent: the server estimates.
+   */
+  countTokens?(
+    model: string,
+    options: ModelV1CallOptions,
+  ): Promise<{ modelId?: string; inputTokens: number; exact: boolean }>;
   load(name: string): Promise<BackendModel>;
   unload(name: string): Promise<void>;
   /** True when the default model is loaded and can serve. */

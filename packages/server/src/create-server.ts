@@ -1,5 +1,6 @@
 /**
- * The llmr server: a Fastify app with the OpenAI-compatible API (REST + SSE), WebSocket
+ * The llmr server: a Fastify app with the OpenAI-compatible API (REST + SSE), Anthropic's
+ * Messages API (/v1/messages), WebSocket
  * streaming (/v1/ws), GraphQL (/graphql, subscriptions over graphql-ws), a native model
  * API, health, readiness, Prometheus metrics, OpenAPI docs, API keys, per-key rate limits,
  * and graceful shutdown. Every transport goes through one generation core; every failure
@@ -21,6 +22,7 @@ import { loggerOptions } from './http/logger-options';
 import { addSecurityHeaders } from './http/security-headers';
 import { createMetrics } from './metrics';
 import type { RateLimits } from './rate-limiter';
+import { registerAnthropicRoutes } from './routes/anthropic-routes';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
@@ -114,6 +116,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, { guard, access, backend, generations });
+  await registerAnthropicRoutes(app, { guard, backend, generations });
   registerNativeRoutes(app, { guard, backend, generations });
   registerTokenizerRoutes(app, { guard, backend });
   registerOpsRoutes(app, { backend, metrics, isDraining });

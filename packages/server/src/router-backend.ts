@@ -103,6 +103,9 @@ export function createRouterBackend(
         text: tokenizerOf(loaded, modelId).decode(tokens, decodeOptions),
       }));
     },
+    async countTokens(model, callOptions) {
+      return router.countTokens({ ...callOptions, model });
+    },
     async load(name) {
       await router.load(name);
       return toBackendModel(router.listModels().find((listing) => listing.id === name)!);

@@ -3,19 +3,40 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { ModelV1StreamPart } from '@llmr/core';
 import type { FastifyReply } from 'fastify';
-import { type ChunkFormatter, pumpChunks } from './openai/chunks';
+import { type ChunkFormatter, type OpenAIChunk, pumpChunks } from './openai/chunks';
+import type { OpenAIError } from './openai/errors';
 
-export async function writeEvent(response: ServerResponse, data: unknown): Promise<void> {
+export async function writeEvent(
+  response: ServerResponse,
+  data: unknown,
+  event?: string,
+): Promise<void> {
   if (response.destroyed || response.writableEnded) return;
   const payload = typeof data === 'string' ? data : JSON.stringify(data);
-  if (!response.write(`data: ${payload}\n\n`)) {
+  if (!response.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`)) {
     // Wait for the client to catch up, or for it to go away.
     await Promise.race([once(response, 'drain'), once(response, 'close')]);
   }
 }
 
+/** How one API frames its SSE: named events or not, its error event, its end marker. */
+export interface SseFraming {
+  /** The `event:` name of a chunk (none for OpenAI). */
+  event(chunk: OpenAIChunk): string | undefined;
+  /** The event that reports a failure mid-stream. */
+  error(error: OpenAIError): { event?: string; data: unknown };
+  /** A last `data:` line (OpenAI's `[DONE]`), if the API has one. */
+  done?: string;
+}
+
+export const openAIFraming: SseFraming = {
+  event: () => undefined,
+  error: (error) => ({ data: error.body }),
+  done: '[DONE]',
+};
+
 /**
- * Streams the formatter's chunks as SSE, ending with `data: [DONE]`. Parts are read until
+ * Streams the formatter's chunks as SSE, ending with `data: [DONE]` (in OpenAI's framing). Parts are read until
  * the first one that carries content, before any header is sent: a failure that early
  * (all fallbacks spent) still answers a proper status code. After that, a failure travels
  * in the stream as an error event, as OpenAI does it.
@@ -24,6 +45,7 @@ export async function sendSse(
   reply: FastifyReply,
   stream: ReadableStream<ModelV1StreamPart>,
   formatter: ChunkFormatter,
+  framing: SseFraming = openAIFraming,
 ): Promise<void> {
   const reader = stream.getReader();
   const early: ModelV1StreamPart[] = [];
@@ -52,12 +74,15 @@ export async function sendSse(
     reader,
     early,
     formatter,
-    send: (chunk) => writeEvent(response, chunk),
+    send: (chunk) => writeEvent(response, chunk, framing.event(chunk)),
     isOpen: () => !response.destroyed,
   });
-  if (error) await writeEvent(response, error.body);
+  if (error) {
+    const event = framing.error(error);
+    await writeEvent(response, event.data, event.event);
+  }
   if (!response.destroyed) {
-    await writeEvent(response, '[DONE]');
+    if (framing.done !== undefined) await writeEvent(response, framing.done);
     response.end();
   }
 }

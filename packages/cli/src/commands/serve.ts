@@ -1,6 +1,7 @@
 /**
  * `llmr serve`: the OpenAI-compatible server over an LLMRouter. With no model given it
- * serves the built-in default model, so it works offline on a fresh machine.
+ * serves the built-in default model, so it works offline on a fresh machine; a config
+ * file may add remote upstreams (`provider: openai-compatible` or `anthropic`).
  */
 import { access, constants, readFile } from 'node:fs/promises';
 import { createRegistry, InvalidArgumentError } from '@llmr/core';
@@ -9,6 +10,7 @@ import {
   createRouter,
   createRouterFromFile,
   type LLMRouter,
+  loadRouterConfig,
   type RouterModelConfig,
 } from '@llmr/router';
 import { createRouterBackend, createServer, type RateLimits } from '@llmr/server';
@@ -17,6 +19,7 @@ import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
+import { checkUpstreamModels, createUpstreamProviders } from '../upstream-providers';
 
 export interface ServeOptions {
   config?: string;
@@ -69,7 +72,14 @@ async function buildRouter(
         message: `Cannot read config file ${options.config}: ${(error as Error).message}`,
       });
     });
-    const router = await createRouterFromFile(options.config, { registry, watch: true });
+    // Remote models are checked before anything starts: an unset ${VAR} fails here, named.
+    const config = await loadRouterConfig(options.config);
+    checkUpstreamModels(config.models as RouterModelConfig[]);
+    const router = await createRouterFromFile(options.config, {
+      registry,
+      providers: createUpstreamProviders(),
+      watch: true,
+    });
     return {
       router,
       defaultModel:

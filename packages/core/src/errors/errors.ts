@@ -225,11 +225,16 @@ export class APICallError extends LlmrError {
   readonly url: string;
   readonly statusCode?: number;
   readonly responseBody?: string;
+  /** How long the upstream asked callers to wait (`retry-after-ms` / `Retry-After`); the router's retry honours it. */
+  readonly retryAfterMs?: number;
+  readonly responseHeaders?: Record<string, string>;
   constructor(options: {
     url: string;
     message: string;
     statusCode?: number;
     responseBody?: string;
+    retryAfterMs?: number;
+    responseHeaders?: Record<string, string>;
     cause?: unknown;
     isRetryable?: boolean;
   }) {
@@ -246,6 +251,8 @@ export class APICallError extends LlmrError {
     this.url = options.url;
     this.statusCode = options.statusCode;
     this.responseBody = options.responseBody;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.responseHeaders !== undefined) this.responseHeaders = options.responseHeaders;
   }
   static override isInstance(error: unknown): error is APICallError {
     return LlmrError.hasMarker(error, 'llmr.error.APICallError');

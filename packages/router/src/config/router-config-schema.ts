@@ -18,6 +18,11 @@ export interface RouterModelConfig {
   provider?: string;
   /** The id sent to the provider; defaults to `id`. */
   providerModelId?: string;
+  /**
+   * Settings for the provider's factory (base URL, API key reference, timeouts, headers),
+   * passed through unread: the router knows no provider, the factory checks them.
+   */
+  providerSettings?: Record<string, unknown>;
   /** In code only: a ready model (never unloaded) or a factory (loaded lazily, unloadable). */
   model?: ModelV1 | ModelFactory;
   /** Passed to the loader's doLoad. */
@@ -176,6 +181,7 @@ const modelSchema = z
     source: z.string().min(1).optional(),
     provider: z.string().min(1).optional(),
     providerModelId: z.string().min(1).optional(),
+    providerSettings: z.record(z.string(), z.unknown()).optional(),
     model: z
       .custom<ModelV1 | ModelFactory>(isModel, 'must be a ModelV1 or a function returning one')
       .optional(),
@@ -203,6 +209,13 @@ const modelSchema = z
       context.addIssue({
         code: 'custom',
         message: `needs exactly one of \`source\` (a local model), \`provider\` (a remote upstream) or \`model\` (an instance); got ${kinds}`,
+      });
+    }
+    if (model.provider === undefined && model.providerSettings !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['providerSettings'],
+        message: 'is only read for a remote model: set `provider` too, or remove it',
       });
     }
   });

@@ -4,6 +4,8 @@
  * multi-line `data:` is joined with newlines, and an event is dispatched on its blank
  * line only, so an event cut off by a dropped connection is never half-delivered.
  */
+import { ParseError } from '../errors/errors';
+
 export interface SSEEvent {
   /** The `event:` field; undefined for the default `message` type. */
   event?: string;
@@ -51,7 +53,11 @@ export class SSEParser {
     }
     this.buffer = this.buffer.slice(start);
     if (this.buffer.length > MAX_SSE_LINE_LENGTH) {
-      throw new Error(`An SSE line exceeded ${MAX_SSE_LINE_LENGTH} characters without a newline.`);
+      throw new ParseError({
+        format: 'sse',
+        code: 'sse-line-too-long',
+        message: `An SSE line exceeded ${MAX_SSE_LINE_LENGTH} characters without a newline: the upstream is not sending Server-Sent Events.`,
+      });
     }
     if (final) {
       this.buffer = '';

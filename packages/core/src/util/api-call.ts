@@ -1,15 +1,20 @@
 /**
- * One HTTP call to an upstream: headers, deadline, and every failure mapped to an
- * LlmrError. HTTP errors become APICallError (retryable for 408/409/429/5xx) carrying
- * `retryAfterMs` from Retry-After / retry-after-ms, which @llmr/router's retry honours.
+ * One HTTP call to an upstream, for providers written on fetch: a deadline and the
+ * caller's signal combined, and every failure mapped to an LlmrError. HTTP errors become
+ * APICallError (retryable for 408/409/429/5xx) carrying `retryAfterMs` from Retry-After /
+ * retry-after-ms, which @llmr/router's retry honours.
  */
-import { AbortError, APICallError, TimeoutError } from '@llmr/core';
+import { AbortError, APICallError, TimeoutError } from '../errors/errors';
 
-export type OpenAICompatibleAPICallError = APICallError & {
-  /** How long the upstream asked callers to wait (from `retry-after-ms` or `Retry-After`). */
-  retryAfterMs?: number;
-  responseHeaders?: Record<string, string>;
-};
+/** How a provider's models reach their upstream; read on every request, so keys and URLs may change. */
+export interface ProviderConnection {
+  /** Provider name: `providerOptions[name]` is merged into request bodies. */
+  name: string;
+  baseURL: () => string;
+  /** Throws (e.g. `api-key-missing`) when a request cannot be authenticated. */
+  headers: () => Record<string, string>;
+  fetch: typeof fetch;
+}
 
 export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
   const milliseconds = headers.get('retry-after-ms');
@@ -23,6 +28,7 @@ export function parseRetryAfter(headers: Headers, now = Date.now()): number | un
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** The human part of an error body: OpenAI's and Anthropic's `{ error: { message } }`, and common variants. */
 function messageOf(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as {
@@ -40,26 +46,27 @@ function messageOf(body: string): string | undefined {
   return body.trim().slice(0, 500) || undefined;
 }
 
+/** A non-2xx response as an APICallError; `isRetryable` overrides the status-based default (e.g. Anthropic's 529). */
 export async function apiErrorFromResponse(
   url: string,
   response: Response,
-): Promise<OpenAICompatibleAPICallError> {
+  options: { isRetryable?: boolean } = {},
+): Promise<APICallError> {
   const responseBody = await response.text().catch(() => '');
   const detail = messageOf(responseBody);
-  const error = new APICallError({
-    url,
-    statusCode: response.status,
-    responseBody,
-    message: `${url} answered ${response.status} ${response.statusText}${detail ? `: ${detail}` : ''}`,
-  }) as OpenAICompatibleAPICallError;
   const responseHeaders: Record<string, string> = {};
   response.headers.forEach((value, key) => {
     responseHeaders[key] = value;
   });
   const retryAfterMs = parseRetryAfter(response.headers);
-  return Object.assign(error, {
+  return new APICallError({
+    url,
+    statusCode: response.status,
+    responseBody,
     responseHeaders,
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(options.isRetryable !== undefined ? { isRetryable: options.isRetryable } : {}),
+    message: `${url} answered ${response.status} ${response.statusText}${detail ? `: ${detail}` : ''}`,
   });
 }
 
@@ -112,4 +119,67 @@ export function createCallScope(
       callerSignal?.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/**
+ * POSTs a JSON body under a call scope: a network failure becomes the scope's error
+ * (timeout, abort or a retryable APICallError), a non-2xx answer an APICallError.
+ * Headers are computed by the caller first, so a missing API key stays its own error.
+ */
+export async function postJSON(options: {
+  fetch: typeof fetch;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  scope: CallScope;
+}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await options.fetch(options.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...options.headers,
+      },
+      body: JSON.stringify(options.body),
+      signal: options.scope.signal,
+    });
+  } catch (caught) {
+    throw options.scope.errorFor(caught);
+  }
+  if (!response.ok) throw await apiErrorFromResponse(options.url, response);
+  return response;
+}
+
+/**
+ * POSTs a JSON body for a streamed answer and returns the response body. On any failure
+ * (the headers included, e.g. a missing API key) the scope is closed before the error
+ * is thrown; on success the stream owns the scope and closes it when it ends.
+ */
+export async function postForStream(options: {
+  fetch: typeof fetch;
+  url: string;
+  headers: () => Record<string, string>;
+  body: unknown;
+  scope: CallScope;
+}): Promise<ReadableStream<Uint8Array>> {
+  const { url, scope } = options;
+  let response: Response;
+  try {
+    response = await postJSON({ ...options, headers: options.headers() });
+  } catch (error) {
+    scope.close();
+    throw error;
+  }
+  if (!response.body) {
+    scope.close();
+    throw new APICallError({
+      url,
+      statusCode: response.status,
+      message: `${url} answered ${response.status} with no body to stream.`,
+      isRetryable: true,
+    });
+  }
+  return response.body;
 }
