@@ -29,12 +29,16 @@ function header(version: number, ints: number[], shared: number, groupSize: numb
   const bytes = new Uint8Array(256);
   const view = new DataView(bytes.buffer);
   if (version === 0) {
-    ints.forEach((value, index) => view.setInt32(index * 4, value, true));
+    ints.forEach((value, index) => {
+      view.setInt32(index * 4, value, true);
+    });
     return bytes;
   }
   view.setUint32(0, LLAMA2C_MAGIC, true);
   view.setInt32(4, version, true);
-  ints.forEach((value, index) => view.setInt32(8 + index * 4, value, true));
+  ints.forEach((value, index) => {
+    view.setInt32(8 + index * 4, value, true);
+  });
   view.setUint8(36, shared);
   view.setInt32(37, groupSize, true);
   return bytes;
