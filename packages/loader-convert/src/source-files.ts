@@ -1,14 +1,22 @@
 /**
  * The files a source is made of, which decide its converted GGUF: for a model directory its
- * top-level files (weights, config, tokenizer), for a llama2.c checkpoint the file and its
+ * JSON files and the weights the converter reads, for a llama2.c checkpoint the file and its
  * tokenizer. Their contents are the cache key, so an edited file means a new conversion.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { findLlama2cTokenizer, type ModelSourceKind, modelSourceKind } from '@llmr/convert';
+import {
+  findLlama2cTokenizer,
+  hfWeightsKind,
+  type ModelSourceKind,
+  modelSourceKind,
+} from '@llmr/convert';
 
-/** Files that never change what a directory converts to. */
-const IGNORED = /^(\.|README|LICENSE|USE_POLICY|.*\.(md|txt|gguf|onnx|png|jpg|lock)$)/i;
+/** Weights files the converter reads, by the kind of weights a directory holds. */
+const WEIGHTS = {
+  safetensors: /\.safetensors$/,
+  pytorch: /\.(bin|pt|pth)$/,
+} as const;
 
 export interface SourceFiles {
   kind: ModelSourceKind;
@@ -24,7 +32,12 @@ export async function sourceFiles(
   const kind = await modelSourceKind(path);
   if (!kind) return undefined;
   if (kind === 'hf-directory') {
-    const names = (await readdir(path)).filter((name) => !IGNORED.test(name)).sort();
+    // The JSON files (config, tokenizer, index) and the weights the converter will read: a
+    // repository that ships both safetensors and pytorch_model.bin is hashed for one of them.
+    const weights = await hfWeightsKind(path);
+    const names = (await readdir(path))
+      .filter((name) => name.endsWith('.json') || (weights && WEIGHTS[weights].test(name)))
+      .sort();
     const files: string[] = [];
     for (const name of names) {
       if ((await stat(join(path, name)).catch(() => undefined))?.isFile())
