@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createRegistry, LlmrError, ParseError } from '@llmr/core';
 import { testLoader } from '@llmr/core/test';
 import { createTinyModel, referenceGreedy } from '@llmr/fixtures';
+import { openLlama2c } from '@llmr/llama2c';
 import { exportLlama2c } from '@llmr/llama2c/testing';
 import { createGgufLoader } from '@llmr/loader-gguf';
 import { torchSave } from '@llmr/pytorch/testing';
@@ -54,6 +55,24 @@ for (const version of [0, 1] as const) {
     version,
   );
   sources[`llama2.c v${version} file`] = file;
+}
+// v2 stores Q8_0 groups: its reference runs on the dequantized weights the file really holds.
+const v2 = join(await withJson(join(dir, 'llama2c-v2')), 'stories-v2.bin');
+await exportLlama2c(
+  fixture.weights,
+  fixture.files['config.json'] as Record<string, unknown>,
+  v2,
+  2,
+);
+const v2Weights: typeof fixture.weights = new Map();
+{
+  const checkpoint = await openLlama2c(v2);
+  for (const name of checkpoint.names)
+    v2Weights.set(name, {
+      shape: [...checkpoint.shape(name)],
+      data: await checkpoint.readFloat32(name),
+    });
+  await checkpoint.close();
 }
 const broken = await withJson(join(dir, 'broken-pytorch'));
 await writeFile(join(broken, 'pytorch_model.bin'), 'PK\u0003\u0004 this is no zip archive');
@@ -104,6 +123,22 @@ describe('registry.load on sources that need converting', () => {
       }
     }, 120_000);
   }
+
+  it('llama2.c v2 file (Q8_0): llama.cpp generates the reference greedy tokens of its weights', async () => {
+    const model = await registry.load(v2);
+    try {
+      const result = await model.doGenerate({ prompt, maxTokens: 8, temperature: 0 });
+      const quantized = referenceGreedy(
+        fixture.config,
+        v2Weights,
+        [fixture.config.bosTokenId, ...fixture.encode(prompt)],
+        8,
+      );
+      expect(result.tokens).toEqual(quantized);
+    } finally {
+      await model.dispose();
+    }
+  }, 120_000);
 
   it('reuses the cached GGUF for the same contents, and converts again when a file changes', async () => {
     const source = sources['PyTorch directory (zip serialization)']!;
