@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type ConvertProgress, convertHfToGguf, type GgufDtype } from '@llmr/convert';
+import type { ConvertProgress, GgufDtype } from '@llmr/convert';
 import { conversionKey, type HashProgress, hashFiles } from './content-hash';
 import type { SourceFiles } from './source-files';
 
@@ -59,6 +59,7 @@ export async function ensureConverted(
   let pending = inFlight.get(key);
   if (!pending) {
     pending = (async () => {
+      const { convertHfToGguf } = await import('@llmr/convert');
       await mkdir(dir, { recursive: true });
       const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.incomplete`;
       try {

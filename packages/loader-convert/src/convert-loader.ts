@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GGUF_DTYPES, type GgufDtype, hfWeightsKind } from '@llmr/convert';
+import type { GgufDtype } from '@llmr/convert';
 import {
   InvalidArgumentError,
   LlmrError,
@@ -19,7 +19,7 @@ import {
   throwIfAborted,
 } from '@llmr/core';
 import { type ConvertedModel, defaultCacheDir, ensureConverted } from './conversion-cache';
-import { sourceFiles } from './source-files';
+import { mightBeSource, sourceFiles } from './source-files';
 
 export interface ConvertLoadOptions extends LoaderV1LoadOptions {
   /** The registry whose loaders load the converted GGUF (a GGUF loader must be in it). */
@@ -57,6 +57,7 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
   const convert = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
     const options: ConvertLoadOptions = { ...settings.defaults, ...loadOptions };
     const dtype = options.dtype ?? 'f16';
+    const { GGUF_DTYPES } = await import('@llmr/convert');
     if (!GGUF_DTYPES.includes(dtype)) {
       throw new InvalidArgumentError({
         argument: 'dtype',
@@ -94,12 +95,14 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
     async canLoad(source) {
       if (/^(hf|https?|mock):/.test(source)) return { confidence: 0, reason: 'not a local path' };
       const path = toPath(source);
+      if (!(await mightBeSource(path))) return { confidence: 0, reason: 'not a model source' };
       const files = await sourceFiles(path).catch(() => undefined);
       if (files?.kind === 'llama2c')
         return { confidence: 0.9, reason: 'a llama2.c checkpoint (header matches the file size)' };
       if (files?.kind !== 'hf-directory') return { confidence: 0, reason: 'not a model source' };
       if (!files.files.some((file) => basename(file) === 'config.json'))
         return { confidence: 0, reason: 'a directory without config.json' };
+      const { hfWeightsKind } = await import('@llmr/convert');
       const weights = await hfWeightsKind(path);
       if (weights === 'pytorch')
         return { confidence: 0.8, reason: 'a Hugging Face directory with PyTorch weights' };

@@ -3,14 +3,9 @@
  * JSON files and the weights the converter reads, for a llama2.c checkpoint the file and its
  * tokenizer. Their contents are the cache key, so an edited file means a new conversion.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  findLlama2cTokenizer,
-  hfWeightsKind,
-  type ModelSourceKind,
-  modelSourceKind,
-} from '@llmr/convert';
+import type { ModelSourceKind } from '@llmr/convert';
 
 /** Weights files the converter reads, by the kind of weights a directory holds. */
 const WEIGHTS = {
@@ -29,6 +24,9 @@ export async function sourceFiles(
   path: string,
   options: { tokenizer?: string } = {},
 ): Promise<SourceFiles | undefined> {
+  // The converter (and the format readers behind it) load on first need, not with this module:
+  // a CLI registers this loader for every command.
+  const { findLlama2cTokenizer, hfWeightsKind, modelSourceKind } = await import('@llmr/convert');
   const kind = await modelSourceKind(path);
   if (!kind) return undefined;
   if (kind === 'hf-directory') {
@@ -54,4 +52,27 @@ export async function sourceFiles(
       files.push(config);
   }
   return { kind, files, tokenizer };
+}
+
+/**
+ * Cheap first look, without loading the converter: false for what can never be a source (a
+ * missing path, a directory without config.json, a file too short for a llama2.c header or
+ * named like another format).
+ */
+export async function mightBeSource(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return false;
+  if (info.isDirectory())
+    return (await stat(join(path, 'config.json')).catch(() => undefined))?.isFile() ?? false;
+  if (!info.isFile() || info.size < 28 || /\.(gguf|onnx|json|safetensors|txt|md)$/i.test(path))
+    return false;
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, 4, 0);
+    // GGUF and zip magic bytes: other loaders' files.
+    return !(head.toString('latin1') === 'GGUF' || head.toString('latin1', 0, 2) === 'PK');
+  } finally {
+    await handle.close();
+  }
 }
