@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createTinyModel, oracleContinuation, type TinyModel } from '@llmr/fixtures';
+import { copyModelJson, createTinyModel, oracleContinuation, type TinyModel } from '@llmr/fixtures';
 import { exportLlama2c } from '@llmr/llama2c/testing';
 import { torchSave } from '@llmr/pytorch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,17 +36,7 @@ async function llmr(...args: string[]) {
   }
 }
 
-const JSON_FILES = [
-  'config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'generation_config.json',
-];
-async function withJson(target: string) {
-  await mkdir(target, { recursive: true });
-  for (const name of JSON_FILES) await copyFile(join(fixture.dir, name), join(target, name));
-  return target;
-}
+const withJson = (target: string) => copyModelJson(fixture.dir, target);
 
 beforeAll(async () => {
   if (!existsSync(bin))

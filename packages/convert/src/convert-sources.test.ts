@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LlmrError } from '@llmr/core';
-import { createTinyModel, type TinyModel } from '@llmr/fixtures';
+import { copyModelJson, createTinyModel, type TinyModel } from '@llmr/fixtures';
 import { openGguf } from '@llmr/gguf';
 import { exportLlama2c, writeLlama2cTokenizer } from '@llmr/llama2c/testing';
 import { torchSave } from '@llmr/pytorch/testing';
@@ -41,18 +41,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const JSON_FILES = [
-  'config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'generation_config.json',
-];
-
-async function copyJson(from: string, to: string) {
-  await mkdir(to, { recursive: true });
-  for (const name of JSON_FILES) await copyFile(join(from, name), join(to, name));
-}
-
 /** Every tensor of two GGUF files, compared by value. */
 async function expectSameTensors(actualPath: string, expectedPath: string) {
   const [actual, expected] = await Promise.all([openGguf(actualPath), openGguf(expectedPath)]);
@@ -79,7 +67,7 @@ describe('PyTorch directories', () => {
     'legacy=%s: the same GGUF, byte for byte, as from safetensors',
     async (legacy) => {
       const input = join(dir, `pytorch-${legacy}`);
-      await copyJson(fixture.dir, input);
+      await copyModelJson(fixture.dir, input);
       await torchSave(fixture.weights, join(input, 'pytorch_model.bin'), { legacy });
       expect(await modelSourceKind(input)).toBe('hf-directory');
       const output = join(dir, `pytorch-${legacy}.gguf`);
@@ -90,7 +78,7 @@ describe('PyTorch directories', () => {
 
   it('sharded BF16 checkpoints convert', async () => {
     const input = join(dir, 'pytorch-sharded');
-    await copyJson(fixture.dir, input);
+    await copyModelJson(fixture.dir, input);
     await torchSave(fixture.weights, input, { shards: 2, dtype: 'BF16' });
     const output = join(dir, 'pytorch-sharded.gguf');
     const result = await convertHfToGguf({ input, output, dtype: 'f16' });
@@ -103,7 +91,7 @@ describe('llama2.c checkpoints', () => {
     'v%s with tokenizer.json beside it: the same tensors as from safetensors',
     async (version) => {
       const folder = join(dir, `llama2c-v${version}`);
-      await copyJson(fixture.dir, folder);
+      await copyModelJson(fixture.dir, folder);
       const file = join(folder, 'model.bin');
       await exportLlama2c(
         fixture.weights,
@@ -120,7 +108,7 @@ describe('llama2.c checkpoints', () => {
 
   it('v2 (Q8_0) converts and llama.cpp loads it', async () => {
     const folder = join(dir, 'llama2c-v2');
-    await copyJson(fixture.dir, folder);
+    await copyModelJson(fixture.dir, folder);
     const file = join(folder, 'model.bin');
     await exportLlama2c(
       fixture.weights,

@@ -4,12 +4,12 @@
  * files (written by llama2.c's export functions) — runs on real llama.cpp and generates the
  * float64 reference's greedy tokens. Conversions are cached by content and reused.
  */
-import { copyFile, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistry, LlmrError, ParseError } from '@llmr/core';
 import { testLoader } from '@llmr/core/test';
-import { createTinyModel, referenceGreedy } from '@llmr/fixtures';
+import { copyModelJson, createTinyModel, referenceGreedy } from '@llmr/fixtures';
 import { openLlama2c } from '@llmr/llama2c';
 import { exportLlama2c } from '@llmr/llama2c/testing';
 import { createGgufLoader } from '@llmr/loader-gguf';
@@ -27,17 +27,7 @@ const fixture = await createTinyModel({
   seed: 7,
   contextLength: 256,
 });
-const JSON_FILES = [
-  'config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'generation_config.json',
-];
-async function withJson(target: string) {
-  await mkdir(target, { recursive: true });
-  for (const name of JSON_FILES) await copyFile(join(fixture.dir, name), join(target, name));
-  return target;
-}
+const withJson = (target: string) => copyModelJson(fixture.dir, target);
 
 const sources: Record<string, string> = { 'safetensors directory': fixture.dir };
 for (const legacy of [false, true]) {
