@@ -1,7 +1,8 @@
 /**
- * The registry the CLI uses: the mock loader always, and every optional llmr plugin
- * that is installed (imported lazily, so a missing one costs nothing). ONNX models get
- * the installed engines to choose from; `engineName` in load options picks one.
+ * The registry the CLI uses: the mock loader always, and every optional llmr plugin that is
+ * installed (GGUF, convert-on-first-use, ONNX, hf:), imported lazily, so a missing one costs
+ * nothing. ONNX models get the installed engines to choose from; `engineName` in load options
+ * picks one.
  */
 import {
   createRegistry,
@@ -36,6 +37,15 @@ export async function createDefaultRegistry(): Promise<Registry> {
   }
   const gguf = await optionalImport('@llmr/loader-gguf');
   if (gguf?.ggufLoader) registry.registerLoader(gguf.ggufLoader as LoaderV1);
+  // HF directories (safetensors or PyTorch weights) and llama2.c files: converted to GGUF on
+  // first use into llmr's cache, then loaded back through this registry.
+  const convert = await optionalImport('@llmr/loader-convert');
+  if (convert?.createConvertLoader) {
+    const createConvertLoader = convert.createConvertLoader as (settings: {
+      registry: Registry;
+    }) => LoaderV1;
+    registry.registerLoader(createConvertLoader({ registry }));
+  }
   const onnx = await optionalImport('@llmr/loader-onnx');
   if (onnx?.createOnnxLoader) {
     const base = (onnx.createOnnxLoader as (defaults: Record<string, unknown>) => LoaderV1)({

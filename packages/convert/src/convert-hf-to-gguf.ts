@@ -13,7 +13,8 @@ import {
   writeGguf,
 } from '@llmr/gguf';
 import { architectureOf, ggufTensorName, permuteQK } from './architecture';
-import { type HfDirectory, openHfDirectory } from './hf-directory';
+import type { HfDirectory } from './hf-directory';
+import { openModelSource } from './model-source';
 import { tokenizerMetadata } from './tokenizer-metadata';
 
 export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
@@ -43,8 +44,13 @@ export interface ConvertProgress {
 }
 
 export interface ConvertToGgufOptions {
-  /** Hugging Face model directory. */
+  /**
+   * A Hugging Face model directory (safetensors or pytorch_model.bin weights) or a llama2.c
+   * `.bin` checkpoint.
+   */
   input: string;
+  /** llama2.c: its tokenizer.bin or tokenizer.json, when not beside the checkpoint. */
+  tokenizer?: string;
   /** Output file path. */
   output: string;
   dtype?: GgufDtype;
@@ -74,7 +80,7 @@ function number(config: Record<string, unknown>, key: string, fallback?: number)
 
 export async function convertHfToGguf(options: ConvertToGgufOptions): Promise<ConvertResult> {
   checkDtype(options.dtype);
-  const hf = await openHfDirectory(options.input);
+  const hf = await openModelSource(options.input, { tokenizer: options.tokenizer });
   try {
     return await writeHfModelAsGguf(hf, options);
   } finally {
@@ -130,7 +136,7 @@ export async function writeHfModelAsGguf(
       [`${prefix}.rope.dimension_count`, headDim],
       [`${prefix}.rope.freq_base`, number(config, 'rope_theta', 10000)],
       [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
-      ...tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config),
+      ...(hf.ggufTokenizer ?? tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config)),
     ]);
     if (config.rope_scaling && typeof config.rope_scaling === 'object') {
       throw new LlmrError({

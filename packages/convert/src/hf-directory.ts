@@ -1,10 +1,13 @@
 /**
  * Reads what a Hugging Face model directory holds: config.json, the tokenizer files, and
- * the weights (model.safetensors or a sharded index), lazily, one tensor at a time.
+ * the weights (safetensors, or PyTorch's pytorch_model.bin, single or sharded), lazily, one
+ * tensor at a time.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LlmrError } from '@llmr/core';
+import type { GgufMetadataInput } from '@llmr/gguf';
+import { findPytorchWeights, openPytorchCheckpoint } from '@llmr/pytorch';
 import { openSafetensorsCheckpoint } from '@llmr/safetensors';
 
 export interface HfTensorSource {
@@ -22,7 +25,35 @@ export interface HfDirectory {
   tokenizer?: Record<string, unknown>;
   tokenizerConfig?: Record<string, unknown>;
   generationConfig?: Record<string, unknown>;
+  /**
+   * The vocabulary already as GGUF `tokenizer.ggml.*` metadata, for sources that have no
+   * tokenizer.json (llama2.c's tokenizer.bin). Used instead of `tokenizer` when set.
+   */
+  ggufTokenizer?: Map<string, GgufMetadataInput>;
   tensors: HfTensorSource;
+}
+
+/** Which weights a model directory holds: safetensors first (as transformers prefers), else PyTorch. */
+export async function hfWeightsKind(dir: string): Promise<'safetensors' | 'pytorch' | undefined> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (
+    entries.some(
+      (name) => name.endsWith('.safetensors') || name.endsWith('.safetensors.index.json'),
+    )
+  )
+    return 'safetensors';
+  return (await findPytorchWeights(dir).catch(() => undefined)) ? 'pytorch' : undefined;
+}
+
+/** The directory's weights as one lazy tensor source. */
+export async function openHfWeights(dir: string): Promise<HfTensorSource> {
+  const kind = await hfWeightsKind(dir);
+  if (kind === 'pytorch') return openPytorchCheckpoint(dir);
+  if (kind === 'safetensors') return openSafetensorsCheckpoint(dir);
+  throw new LlmrError({
+    code: 'hf-missing-file',
+    message: `${dir} holds no weights: expected model.safetensors (or model.safetensors.index.json), or pytorch_model.bin (or pytorch_model.bin.index.json).`,
+  });
 }
 
 async function readJson(
@@ -66,7 +97,7 @@ export async function openHfDirectory(dir: string): Promise<HfDirectory> {
   const tokenizer = await readJson(join(dir, 'tokenizer.json'), false);
   const tokenizerConfig = await readJson(join(dir, 'tokenizer_config.json'), false);
   const generationConfig = await readJson(join(dir, 'generation_config.json'), false);
-  const tensors: HfTensorSource = await openSafetensorsCheckpoint(dir);
+  const tensors = await openHfWeights(dir);
   return { dir, config, tokenizer, tokenizerConfig, generationConfig, tensors };
 }
 

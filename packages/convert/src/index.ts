@@ -1,6 +1,6 @@
 /**
- * @llmr/convert — model format conversion: Hugging Face (safetensors + config +
- * tokenizer) -> GGUF, with F32, F16, Q8_0 and Q4_0 outputs.
+ * @llmr/convert — model format conversion: Hugging Face (safetensors or PyTorch weights +
+ * config + tokenizer) and llama2.c checkpoints -> GGUF, with F32, F16, Q8_0 and Q4_0 outputs.
  */
 export {
   type ArchitectureSpec,
@@ -22,7 +22,20 @@ export {
   createMemoryTensorSource,
   type HfDirectory,
   type HfTensorSource,
+  hfWeightsKind,
   openHfDirectory,
+  openHfWeights,
 } from './hf-directory';
+export {
+  findLlama2cTokenizer,
+  llama2cTokenizerMetadata,
+  openLlama2cModel,
+} from './llama2c-source';
+export {
+  type ModelSourceKind,
+  modelSourceKind,
+  type OpenModelSourceOptions,
+  openModelSource,
+} from './model-source';
 export * from './onnx/index';
 export { TokenType, tokenizerMetadata } from './tokenizer-metadata';

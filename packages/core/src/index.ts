@@ -14,6 +14,12 @@ export type {
 export * from './errors/errors';
 export { LlmrError, type LlmrErrorOptions } from './errors/llmr-error';
 export type { LoadConfidence, LoaderV1, LoaderV1LoadOptions } from './loader/v1/loader-v1';
+export type {
+  ModelMiddlewareFactoryV1,
+  ModelMiddlewareV1,
+  ModelMiddlewareV1CallArguments,
+} from './middleware/v1/model-middleware-v1';
+export { wrapModel } from './middleware/wrap-model';
 export type { ModelV1, ModelV1Capability, ModelV1Info } from './model/v1/model-v1';
 export type {
   ModelV1CallOptions,
@@ -60,6 +66,15 @@ export type {
   TokenizerV1EncodeOptions,
 } from './tokenizer/v1/tokenizer-v1';
 export { delay, isAbortError, throwIfAborted } from './util/abort';
+export {
+  apiErrorFromResponse,
+  type CallScope,
+  createCallScope,
+  type ProviderConnection,
+  parseRetryAfter,
+  postForStream,
+  postJSON,
+} from './util/api-call';
 export { collectStream, iterateStream } from './util/collect-stream';
 export {
   type CreateTokenStreamOptions,
@@ -67,9 +82,17 @@ export {
   type NextToken,
 } from './util/create-token-stream';
 export { generate, type StreamHandle, stream } from './util/generate';
+export { InFlightCalls } from './util/in-flight-calls';
 export { normalizeOnnxDtype, ONNX_DTYPE_FILES } from './util/onnx-dtype';
 export { createSeededRandom, hashString } from './util/seeded-random';
+export { MAX_SSE_LINE_LENGTH, type SSEEvent, SSEParser } from './util/sse-parser';
+export {
+  createSSEPartStream,
+  type SSEPartStreamOptions,
+  streamCutPart,
+} from './util/sse-part-stream';
 export { createStopSequenceMatcher, type StopSequenceMatcher } from './util/stop-sequence-matcher';
 export { createStreamCollector, type StreamCollector } from './util/stream-collector';
+export { streamFromResult } from './util/stream-from-result';
 export { createUtf8StreamDecoder, type Utf8StreamDecoder } from './util/utf8-stream-decoder';
 export { validateCallOptions } from './util/validate-call-options';

@@ -8,6 +8,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  InvalidArgumentError,
   LlmrError,
   LoadError,
   type LoaderV1,
@@ -40,7 +41,15 @@ export interface GgufLoadOptions extends LoaderV1LoadOptions {
   chatTemplate?: string;
   /** Refuse to load when the estimate exceeds this many bytes (default: free memory). */
   memoryBudget?: number;
+  /**
+   * The KV cache's element type (keys and values): `f16` (default), `q8_0` (about half
+   * the memory) or `q4_0` (about a quarter). Quantized values need llama.cpp's flash
+   * attention, which is then turned on; outputs may differ slightly from `f16`.
+   */
+  kvCacheType?: 'f16' | 'q8_0' | 'q4_0';
 }
+
+const KV_CACHE_TYPES = { f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
 
 export interface GgufLoaderSettings {
   /** Defaults for every load. */
@@ -102,6 +111,13 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
 
     async doLoad(source, loadOptions: GgufLoadOptions = {}): Promise<ModelV1> {
       const options: GgufLoadOptions = { ...settings.defaults, ...loadOptions };
+      const kvCacheType = options.kvCacheType ?? 'f16';
+      if (!Object.hasOwn(KV_CACHE_TYPES, kvCacheType))
+        throw new InvalidArgumentError({
+          argument: 'kvCacheType',
+          value: kvCacheType,
+          message: `kvCacheType must be one of ${Object.keys(KV_CACHE_TYPES).join(', ')}; got ${String(kvCacheType)}.`,
+        });
       const path = sourceToPath(source);
       const fileInfo = await stat(path).catch((error: unknown) => {
         throw new LoadError({
@@ -191,8 +207,11 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
           sequences,
           threads,
           batchSize,
-          // Flash attention on CPU rounds Q/K/V to F16; keep results exact unless asked.
-          flashAttention: false,
+          // Flash attention on CPU rounds Q/K/V to F16; keep results exact unless asked
+          // (a quantized V cache needs it).
+          flashAttention: kvCacheType !== 'f16',
+          experimentalKvCacheKeyType: KV_CACHE_TYPES[kvCacheType],
+          experimentalKvCacheValueType: KV_CACHE_TYPES[kvCacheType],
         });
         const chatTemplate = options.chatTemplate ?? meta.chatTemplate;
         const info = {

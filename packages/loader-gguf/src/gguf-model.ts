@@ -50,9 +50,9 @@ export interface GgufModelParts {
 /** llama.cpp's sampling defaults (llama-server), used where a request says nothing. */
 export const SAMPLING_DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 };
 
-export function createGgufModel(
-  parts: GgufModelParts,
-): ModelV1 & { readonly stats: { busy: number; queued: number } } {
+export function createGgufModel(parts: GgufModelParts): ModelV1 & {
+  readonly stats: { busy: number; queued: number; kvCacheBytes: number };
+} {
   const { info, llama, model, context, tokenizer, runtime } = parts;
   const sequences: LlamaContextSequence[] = [];
   for (let index = 0; index < context.totalSequences; index++)
@@ -313,7 +313,8 @@ export function createGgufModel(
     info,
     tokenizer,
     get stats() {
-      return { busy: pool.busy, queued: pool.queued };
+      // The context's KV cache as llama.cpp would save it: what `kvCacheType` shrinks.
+      return { busy: pool.busy, queued: pool.queued, kvCacheBytes: context.stateSize };
     },
 
     async doStream(options: ModelV1CallOptions): Promise<ModelV1StreamResult> {

@@ -2,7 +2,14 @@
  * @llmr/provider-openai — any OpenAI-compatible upstream (OpenAI, vLLM, llama-server,
  * Ollama, another llmr server) as an llmr ModelV1, over fetch and SSE.
  */
-export { type OpenAICompatibleAPICallError, parseRetryAfter } from './api-call';
+/** Kept for compatibility: these now live in @llmr/core, shared with other providers. */
+export {
+  APICallError as OpenAICompatibleAPICallError,
+  MAX_SSE_LINE_LENGTH,
+  parseRetryAfter,
+  type SSEEvent,
+  SSEParser,
+} from '@llmr/core';
 export { toOpenAIBody, toOpenAIMessages } from './convert-to-openai';
 export { mapFinishReason } from './map-openai-response';
 export {
@@ -16,4 +23,3 @@ export {
   type OpenAICompatibleSettings,
   openai,
 } from './openai-compatible-provider';
-export { MAX_SSE_LINE_LENGTH, type SSEEvent, SSEParser } from './sse-parser';

@@ -5,11 +5,11 @@
  * read and abort takes effect before the next part.
  */
 import {
-  AbortError,
   APICallError,
-  GenerationError,
+  type CallScope,
+  createSSEPartStream,
+  InFlightCalls,
   LlmrError,
-  ModelDisposedError,
   type ModelV1,
   type ModelV1CallOptions,
   type ModelV1Capability,
@@ -23,10 +23,12 @@ import {
   type ModelV1ToolCall,
   type ModelV1Usage,
   ParseError,
-  throwIfAborted,
+  type ProviderConnection,
+  postForStream,
+  postJSON,
+  streamCutPart,
   validateCallOptions,
 } from '@llmr/core';
-import { apiErrorFromResponse, type CallScope, createCallScope } from './api-call';
 import { toOpenAIBody } from './convert-to-openai';
 import {
   mapChatLogprobs,
@@ -35,7 +37,6 @@ import {
   mapUsage,
   type OpenAIUsage,
 } from './map-openai-response';
-import { SSEParser } from './sse-parser';
 
 export interface OpenAICompatibleModelSettings {
   /** Context length the router filters on (the API does not say). Default 8192 (128000 for `openai`). */
@@ -50,13 +51,7 @@ export interface OpenAICompatibleModelSettings {
   includeUsage?: boolean;
 }
 
-export interface OpenAICompatibleConfig {
-  /** Provider name: `info.format` stays `openai`; `providerOptions[name]` is merged into request bodies. */
-  name: string;
-  baseURL: () => string;
-  headers: () => Record<string, string>;
-  fetch: typeof fetch;
-}
+export type OpenAICompatibleConfig = ProviderConnection;
 
 type Chunk = {
   id?: string;
@@ -91,8 +86,7 @@ const defaultCapabilities: ModelV1Capability[] = [
 export class OpenAICompatibleModel implements ModelV1 {
   readonly specificationVersion = 'v1' as const;
   readonly info: ModelV1Info;
-  private disposed = false;
-  private readonly inFlight = new Set<AbortController>();
+  private readonly calls: InFlightCalls;
 
   constructor(
     readonly modelId: string,
@@ -105,6 +99,7 @@ export class OpenAICompatibleModel implements ModelV1 {
       contextLength: settings.contextLength ?? 8192,
       capabilities: settings.capabilities ?? defaultCapabilities,
     };
+    this.calls = new InFlightCalls(modelId);
   }
 
   private url(path: string): string {
@@ -117,51 +112,8 @@ export class OpenAICompatibleModel implements ModelV1 {
       : 'completions';
   }
 
-  /** Starts a call: checks, a scope that ties the caller's signal, the timeout and dispose() together. */
-  private begin(url: string, abortSignal: AbortSignal | undefined): CallScope {
-    if (this.disposed) throw new ModelDisposedError({ modelId: this.modelId });
-    throwIfAborted(abortSignal);
-    const scope = createCallScope(url, abortSignal, this.settings.timeoutMs);
-    // dispose() aborts whatever is still running.
-    const controller = new AbortController();
-    scope.signal.addEventListener('abort', () => controller.abort(scope.signal.reason), {
-      once: true,
-    });
-    this.inFlight.add(controller);
-    const signal = AbortSignal.any([scope.signal, controller.signal]);
-    return {
-      signal,
-      errorFor: (caught) =>
-        controller.signal.aborted && !scope.signal.aborted
-          ? new ModelDisposedError({ modelId: this.modelId })
-          : scope.errorFor(caught),
-      close: () => {
-        this.inFlight.delete(controller);
-        scope.close();
-      },
-    };
-  }
-
-  private async post(url: string, body: unknown, scope: CallScope): Promise<Response> {
-    // Outside the try: a missing API key is its own error, not a connection failure.
-    const headers = {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...this.config.headers(),
-    };
-    let response: Response;
-    try {
-      response = await this.config.fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: scope.signal,
-      });
-    } catch (caught) {
-      throw scope.errorFor(caught);
-    }
-    if (!response.ok) throw await apiErrorFromResponse(url, response);
-    return response;
+  private post(url: string, body: unknown, scope: CallScope): Promise<Response> {
+    return postJSON({ fetch: this.config.fetch, url, headers: this.config.headers(), body, scope });
   }
 
   private body(options: ModelV1CallOptions, endpoint: 'chat' | 'completions', stream: boolean) {
@@ -177,7 +129,7 @@ export class OpenAICompatibleModel implements ModelV1 {
     validateCallOptions(options);
     const endpoint = this.endpoint(options);
     const url = this.url(endpoint === 'chat' ? '/chat/completions' : '/completions');
-    const scope = this.begin(url, options.abortSignal);
+    const scope = this.calls.begin(url, options.abortSignal, this.settings.timeoutMs);
     try {
       const response = await this.post(url, this.body(options, endpoint, false), scope);
       let json: Chunk & {
@@ -236,24 +188,15 @@ export class OpenAICompatibleModel implements ModelV1 {
     validateCallOptions(options);
     const endpoint = this.endpoint(options);
     const url = this.url(endpoint === 'chat' ? '/chat/completions' : '/completions');
-    const scope = this.begin(url, options.abortSignal);
-    let response: Response;
-    try {
-      response = await this.post(url, this.body(options, endpoint, true), scope);
-    } catch (error) {
-      scope.close();
-      throw error;
-    }
-    if (!response.body) {
-      scope.close();
-      throw new APICallError({
-        url,
-        statusCode: response.status,
-        message: `${url} answered ${response.status} with no body to stream.`,
-        isRetryable: true,
-      });
-    }
-    return { stream: this.parts(url, endpoint, response.body, scope) };
+    const scope = this.calls.begin(url, options.abortSignal, this.settings.timeoutMs);
+    const responseBody = await postForStream({
+      fetch: this.config.fetch,
+      url,
+      headers: this.config.headers,
+      body: this.body(options, endpoint, true),
+      scope,
+    });
+    return { stream: this.parts(url, endpoint, responseBody, scope) };
   }
 
   private parts(
@@ -262,67 +205,56 @@ export class OpenAICompatibleModel implements ModelV1 {
     body: ReadableStream<Uint8Array>,
     scope: CallScope,
   ): ReadableStream<ModelV1StreamPart> {
-    const reader = body.getReader();
-    const parser = new SSEParser();
-    const queue: ModelV1StreamPart[] = [];
     const tools = new Map<number, { id: string; name: string; arguments: string }>();
     let usage: ModelV1Usage | undefined;
     let finishReason: ModelV1FinishReason | undefined;
     let metadata: Record<string, unknown> = {};
     let deltas = 0;
-    let ended = false;
-    const modelId = this.modelId;
 
-    const finish = () => {
-      for (const [, call] of [...tools.entries()].sort((a, b) => a[0] - b[0])) {
-        queue.push({
-          type: 'tool-call',
-          toolCall: { id: call.id, toolName: call.name, arguments: call.arguments },
-        });
-      }
-      queue.push({ type: 'usage', usage: usage ?? { inputTokens: 0, outputTokens: deltas } });
-      queue.push({
+    const finish = (): ModelV1StreamPart[] => [
+      ...[...tools.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(
+          ([, call]): ModelV1StreamPart => ({
+            type: 'tool-call',
+            toolCall: { id: call.id, toolName: call.name, arguments: call.arguments },
+          }),
+        ),
+      { type: 'usage', usage: usage ?? { inputTokens: 0, outputTokens: deltas } },
+      {
         type: 'finish',
         finishReason: finishReason ?? (tools.size ? 'tool-calls' : 'stop'),
         metadata,
-      });
-      ended = true;
-    };
+      },
+    ];
 
-    const fail = (error: unknown) => {
-      queue.push({ type: 'error', error });
-      ended = true;
-    };
-
-    /** One SSE event -> parts (and `ended` when it closes the stream). */
-    const handle = (data: string, event: string | undefined): void => {
-      if (data === '[DONE]') {
-        finish();
-        return;
-      }
+    /** One SSE event -> parts (a `finish` or `error` part closes the stream). */
+    const handle = (data: string, event: string | undefined): ModelV1StreamPart[] => {
+      if (data === '[DONE]') return finish();
       let chunk: Chunk;
       try {
         chunk = JSON.parse(data) as Chunk;
       } catch (caught) {
-        fail(
-          new ParseError({
-            format: 'openai-sse',
-            code: 'openai-invalid-sse',
-            message: `${url} sent an SSE event that is not JSON: ${data.slice(0, 120)}`,
-            cause: caught,
-          }),
-        );
-        return;
+        return [
+          {
+            type: 'error',
+            error: new ParseError({
+              format: 'openai-sse',
+              code: 'openai-invalid-sse',
+              message: `${url} sent an SSE event that is not JSON: ${data.slice(0, 120)}`,
+              cause: caught,
+            }),
+          },
+        ];
       }
-      if (chunk.error || event === 'error') {
-        fail(upstreamError(url, chunk.error ?? data));
-        return;
-      }
+      if (chunk.error || event === 'error')
+        return [{ type: 'error', error: upstreamError(url, chunk.error ?? data) }];
       if (chunk.id || chunk.model) metadata = { id: chunk.id, model: chunk.model };
       const mapped = mapUsage(chunk.usage);
       if (mapped) usage = mapped;
       const choice = chunk.choices?.[0];
-      if (!choice) return;
+      if (!choice) return [];
+      const parts: ModelV1StreamPart[] = [];
       const text = endpoint === 'chat' ? choice.delta?.content : choice.text;
       if (text) {
         deltas++;
@@ -330,7 +262,7 @@ export class OpenAICompatibleModel implements ModelV1 {
           endpoint === 'chat'
             ? mapChatLogprobs(choice.logprobs as never)
             : mapCompletionLogprobs(choice.logprobs as never);
-        queue.push({ type: 'text-delta', delta: text, ...(logprobs ? { logprobs } : {}) });
+        parts.push({ type: 'text-delta', delta: text, ...(logprobs ? { logprobs } : {}) });
       }
       for (const delta of choice.delta?.tool_calls ?? []) {
         const index = delta.index ?? 0;
@@ -344,7 +276,7 @@ export class OpenAICompatibleModel implements ModelV1 {
         const argumentsDelta = delta.function?.arguments ?? '';
         call.arguments += argumentsDelta;
         tools.set(index, call);
-        queue.push({
+        parts.push({
           type: 'tool-call-delta',
           index,
           toolCallId: call.id,
@@ -353,87 +285,23 @@ export class OpenAICompatibleModel implements ModelV1 {
         });
       }
       if (choice.finish_reason) finishReason = mapFinishReason(choice.finish_reason);
+      return parts;
     };
 
-    const close = () => {
-      scope.close();
-      void reader.cancel().catch(() => {});
-    };
-
-    return new ReadableStream<ModelV1StreamPart>(
-      {
-        start(controller) {
-          controller.enqueue({ type: 'stream-start', metadata: { url } });
-        },
-        async pull(controller) {
-          try {
-            while (queue.length === 0 && !ended) {
-              if (scope.signal.aborted) throw scope.errorFor(undefined);
-              let result: ReadableStreamReadResult<Uint8Array>;
-              try {
-                result = await reader.read();
-              } catch (caught) {
-                throw scope.signal.aborted
-                  ? scope.errorFor(caught)
-                  : new APICallError({
-                      url,
-                      isRetryable: true,
-                      cause: caught,
-                      message: `The connection to ${url} broke mid-stream: ${caught instanceof Error ? caught.message : String(caught)}.`,
-                    });
-              }
-              if (result.done) {
-                for (const event of parser.end()) if (!ended) handle(event.data, event.event);
-                if (ended) break;
-                // EOF after a finish reason is a server that skips [DONE]; before one, a cut.
-                if (finishReason !== undefined) finish();
-                else
-                  fail(
-                    new APICallError({
-                      url,
-                      isRetryable: true,
-                      message: `${url} closed the stream before it finished.`,
-                    }),
-                  );
-                break;
-              }
-              for (const event of parser.push(result.value)) {
-                if (ended) break;
-                handle(event.data, event.event);
-              }
-            }
-            // Abort wins over parts already parsed (even a whole buffered answer): nothing more reaches the caller.
-            if (scope.signal.aborted) throw scope.errorFor(undefined);
-            const part = queue.shift();
-            if (part) controller.enqueue(part);
-            if (ended && queue.length === 0) {
-              close();
-              controller.close();
-            }
-          } catch (caught) {
-            const error = LlmrError.isInstance(caught)
-              ? caught
-              : new GenerationError({
-                  modelId,
-                  message: `Streaming from ${url} failed: ${String(caught)}`,
-                  cause: caught,
-                });
-            close();
-            controller.enqueue({ type: 'error', error });
-            controller.close();
-          }
-        },
-        cancel() {
-          close();
-        },
-      },
-      { highWaterMark: 0 },
-    );
+    return createSSEPartStream({
+      url,
+      modelId: this.modelId,
+      body,
+      scope,
+      onEvent: (event) => handle(event.data, event.event),
+      // EOF after a finish reason is a server that skips [DONE]; before one, a cut.
+      onEnd: () => (finishReason !== undefined ? finish() : [streamCutPart(url)]),
+    });
   }
 
   async doEmbed({ values, abortSignal }: ModelV1EmbedOptions): Promise<ModelV1EmbedResult> {
     const url = this.url('/embeddings');
-    const scope = this.begin(url, abortSignal);
+    const scope = this.calls.begin(url, abortSignal, this.settings.timeoutMs);
     try {
       const response = await this.post(
         url,
@@ -464,10 +332,7 @@ export class OpenAICompatibleModel implements ModelV1 {
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
-    for (const controller of this.inFlight)
-      controller.abort(new AbortError({ message: `Model "${this.modelId}" was disposed.` }));
-    this.inFlight.clear();
+    this.calls.dispose();
   }
 }
 

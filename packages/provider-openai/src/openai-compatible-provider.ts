@@ -4,8 +4,7 @@
  * api.openai.com, reading OPENAI_API_KEY (and OPENAI_BASE_URL) when a request is made,
  * not at import.
  */
-import { LlmrError, type ModelV1 } from '@llmr/core';
-import { apiErrorFromResponse, createCallScope } from './api-call';
+import { apiErrorFromResponse, createCallScope, LlmrError, type ModelV1 } from '@llmr/core';
 import {
   OpenAICompatibleModel,
   type OpenAICompatibleModelSettings,

@@ -60,6 +60,14 @@ export type RouterEvent = Base &
       }
     | { type: 'circuit-state'; modelId: string; from: CircuitState; to: CircuitState }
     | {
+        type: 'model-unhealthy';
+        modelId: string;
+        consecutiveFailures: number;
+        error?: AttemptError;
+      }
+    | { type: 'model-reload'; modelId: string; attempt: number }
+    | { type: 'model-recovered'; modelId: string; reloads: number }
+    | {
         type: 'health-check';
         modelId: string;
         healthy: boolean;

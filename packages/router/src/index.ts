@@ -12,8 +12,15 @@ export {
   replayAsStream,
 } from './cache/cache-manager';
 export type { CacheStore } from './cache/cache-store';
+export { createDiskCacheStore, type DiskCacheStoreOptions } from './cache/disk-cache-store';
 export { createMemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store';
 export { createRedisCacheStore, type RedisCacheStoreOptions } from './cache/redis-cache-store';
+export {
+  type CacheTier,
+  type CacheTierStats,
+  createTieredCacheStore,
+  type TieredCacheStore,
+} from './cache/tiered-cache-store';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock';
 export {
   loadRouterConfig,
@@ -52,7 +59,7 @@ export {
 export { formatIssue, RouterConfigError, type RouterConfigIssue, RouterError } from './errors';
 export type { RouterEvent, RouterEventListener, RouterEventType } from './events';
 export { estimateModelMemory, parseMemorySize } from './lifecycle/memory-size';
-export type { ProviderFactory } from './lifecycle/model-pool';
+export type { ProviderFactory, ProviderFactoryContext } from './lifecycle/model-pool';
 export {
   CircuitBreaker,
   type CircuitBreakerSettings,

@@ -1,4 +1,10 @@
-import type { LoaderV1, ModelV1, ModelV1CallOptions, Registry } from '@llmr/core';
+import type {
+  LoaderV1,
+  ModelMiddlewareFactoryV1,
+  ModelV1,
+  ModelV1CallOptions,
+  Registry,
+} from '@llmr/core';
 import type { CacheStore } from './cache/cache-store';
 import type { Clock } from './clock';
 import type { RouterConfig } from './config/router-config-schema';
@@ -15,6 +21,12 @@ export interface RouterOptions extends RouterConfig {
   providers?: Record<string, ProviderFactory>;
   /** Custom strategies, usable by name in config and requests. */
   strategies?: RoutingStrategy[];
+  /**
+   * Pipeline stage factories by name, e.g. `{ guardrails: createGuardrails }` from
+   * @llmr/pipeline or any package typed against @llmr/core. Config's `pipeline` section
+   * names them.
+   */
+  stages?: Record<string, ModelMiddlewareFactoryV1>;
   /** Where the response cache lives (default: memory, when `cache.enabled`). */
   cacheStore?: CacheStore;
   clock?: Clock;

@@ -4,7 +4,12 @@
  * concept files (planning, the fallback loop, streaming, health, stats) share it, and
  * `LLMRouter` only composes them.
  */
-import { createRegistry, createSeededRandom, InvalidArgumentError } from '@llmr/core';
+import {
+  createRegistry,
+  createSeededRandom,
+  InvalidArgumentError,
+  type ModelMiddlewareFactoryV1,
+} from '@llmr/core';
 import type { CacheManager } from './cache/cache-manager';
 import type { CacheStore } from './cache/cache-store';
 import { type Clock, systemClock } from './clock';
@@ -14,7 +19,9 @@ import { CostOptimizer } from './cost/cost-optimizer';
 import { QualityScorer } from './cost/quality-scorer';
 import { RouterError } from './errors';
 import { type RouterEvent, RouterEvents } from './events';
+import type { SelfHealingMonitor } from './health/self-healing-monitor';
 import { ModelPool } from './lifecycle/model-pool';
+import type { Pipelines } from './pipeline/build-pipelines';
 import { CircuitBreaker, defaultCircuitBreakerSettings } from './resilience/circuit-breaker';
 import type { RouterOptions } from './router-options';
 import { ModelStats } from './stats/model-stats';
@@ -48,6 +55,11 @@ export class RouterRuntime {
   readonly budgets: BudgetTracker;
   cache: CacheManager | undefined;
   readonly customCacheStore: CacheStore | undefined;
+  /** Stage factories by name: what `pipeline` entries in config may name. */
+  readonly stageFactories: Map<string, ModelMiddlewareFactoryV1>;
+  pipelines: Pipelines = { routes: new Map(), models: new Map() };
+  /** Present when config enables `selfHealing`. */
+  healing: SelfHealingMonitor | undefined;
   healthTimer: unknown;
   disposed = false;
   private requestCounter = 0;
@@ -57,6 +69,15 @@ export class RouterRuntime {
     this.random = options.seed !== undefined ? createSeededRandom(options.seed) : Math.random;
     this.budgets = new BudgetTracker(this.clock);
     this.customCacheStore = options.cacheStore;
+    this.stageFactories = new Map(Object.entries(options.stages ?? {}));
+    for (const [name, factory] of this.stageFactories) {
+      if (typeof factory !== 'function')
+        throw new InvalidArgumentError({
+          argument: `stages.${name}`,
+          value: factory,
+          message: `stages.${name} must be a factory function (options) => ModelMiddlewareV1.`,
+        });
+    }
     for (const strategy of builtinStrategies) this.strategies.set(strategy.name, strategy);
     for (const strategy of options.strategies ?? []) this.registerStrategy(strategy);
     if (options.onEvent) this.events.subscribe(options.onEvent);
@@ -81,6 +102,11 @@ export class RouterRuntime {
       });
     }
     this.strategies.set(strategy.name, strategy);
+  }
+
+  /** The names config may refer to: custom strategies and pipeline stages. */
+  configNames(): { strategies: string[]; stages: string[] } {
+    return { strategies: [...this.strategies.keys()], stages: [...this.stageFactories.keys()] };
   }
 
   nextRequestId(): string {

@@ -358,3 +358,23 @@ describe('health checks', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('counting prompt tokens', () => {
+  it("counts with the routed model's tokenizer once it is loaded, and estimates before", async () => {
+    const router = createRouter({
+      loaders: [createMockLoader()],
+      models: [{ id: 'echo', source: 'mock:echo' }],
+      aliases: { talk: 'echo' },
+    });
+    const request = { model: 'talk', prompt: 'héllo wörld, how are you?' };
+    expect(router.countTokens(request)).toEqual({ modelId: 'echo', inputTokens: 7, exact: false });
+    const { usage } = await router.generate({ ...request, maxTokens: 1 });
+    // The mock's byte tokenizer: exactly what a generation reports as input.
+    expect(router.countTokens(request)).toEqual({
+      modelId: 'echo',
+      inputTokens: usage.inputTokens,
+      exact: true,
+    });
+    await router.dispose();
+  });
+});

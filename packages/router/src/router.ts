@@ -22,11 +22,13 @@ import { ModelEnsemble, type ModelEnsembleOptions } from './ensemble/model-ensem
 import { RouterError } from './errors';
 import { describeError, type RouterEventListener } from './events';
 import { checkHealth, type HealthReport } from './health/check-health';
+import { withModel } from './lifecycle/with-model';
 import { routerAsModel } from './router-as-model';
 import type { RouterOptions } from './router-options';
 import { RouterRuntime } from './router-runtime';
 import { RequestScope } from './routing/attempt-state';
 import { embedAttempt } from './routing/embed-attempt';
+import { countPromptTokens, estimatePromptTokens } from './routing/estimate-prompt-tokens';
 import { generateAttempt } from './routing/generate-attempt';
 import { listModels, type RouterModelListing } from './routing/list-models';
 import { planRequest } from './routing/plan-request';
@@ -62,6 +64,7 @@ export class LLMRouter {
       loaders: _l,
       providers: _p,
       strategies: _s,
+      stages: _t,
       cacheStore: _c,
       clock: _k,
       seed: _d,
@@ -70,11 +73,7 @@ export class LLMRouter {
       healthProbe: _h,
       ...config
     } = options;
-    applyConfig(
-      runtime,
-      validateRouterConfig(config, { strategies: [...runtime.strategies.keys()] }),
-      true,
-    );
+    applyConfig(runtime, validateRouterConfig(config, runtime.configNames()), true);
   }
 
   /** The config in force (validated, defaults applied). */
@@ -106,11 +105,11 @@ export class LLMRouter {
     options: { format?: 'json' | 'yaml'; file?: string } = {},
   ): { added: string[]; removed: string[] } {
     this.runtime.assertAlive();
-    const strategies = [...this.runtime.strategies.keys()];
+    const names = this.runtime.configNames();
     const resolved =
       typeof config === 'string'
-        ? parseRouterConfig(config, { ...options, strategies })
-        : validateRouterConfig(config, { strategies, file: options.file });
+        ? parseRouterConfig(config, { ...options, ...names })
+        : validateRouterConfig(config, { ...names, file: options.file });
     return applyConfig(this.runtime, resolved, false);
   }
 
@@ -119,7 +118,7 @@ export class LLMRouter {
     const runtime = this.runtime;
     const stop = await watchRouterConfig(path, {
       debounceMs: options.debounceMs,
-      strategies: [...runtime.strategies.keys()],
+      ...runtime.configNames(),
       onChange: (config) => {
         if (!runtime.disposed) applyConfig(runtime, config, false);
       },
@@ -144,6 +143,20 @@ export class LLMRouter {
   route(request: RouterRequest): RoutingInfo {
     this.runtime.assertAlive();
     return planRequest(this.runtime, request, 'generate', true).routing;
+  }
+
+  /**
+   * Prompt tokens of a request for the model it would route to, without running it:
+   * counted with that model's tokenizer when it is loaded and has one, else estimated.
+   */
+  countTokens(request: RouterRequest): { modelId?: string; inputTokens: number; exact: boolean } {
+    const modelId = this.route(request).candidates[0]?.modelId;
+    const tokenizer =
+      modelId === undefined ? undefined : this.runtime.pool.loadedModel(modelId)?.tokenizer;
+    if (tokenizer)
+      return { modelId, inputTokens: countPromptTokens(request, tokenizer), exact: true };
+    const estimate = this.runtime.options.estimateTokens ?? estimatePromptTokens;
+    return { modelId, inputTokens: estimate(request), exact: false };
   }
 
   /** Runs a request to completion. Any failure before the answer is complete falls back. */
@@ -287,6 +300,16 @@ export class LLMRouter {
     lease.release();
   }
 
+  /**
+   * Runs `use` with one loaded model (an id, an alias of one, or a route or `auto` when it
+   * has a single model), loading it if needed; the model stays loaded until `use` settles.
+   * For what needs the model itself rather than a routed generation: its tokenizer, its
+   * info.
+   */
+  withModel<T>(name: string, use: (model: ModelV1, modelId: string) => Promise<T> | T): Promise<T> {
+    return withModel(this.runtime, name, use);
+  }
+
   unload(modelId: string): Promise<boolean> {
     return this.runtime.pool.unload(modelId, 'manual');
   }
@@ -316,6 +339,7 @@ export async function createRouterFromFile(
   const { watch, ...runtime } = options;
   const config = await loadRouterConfig(path, {
     strategies: (runtime.strategies ?? []).map((strategy) => strategy.name),
+    stages: Object.keys(runtime.stages ?? {}),
   });
   const router = new LLMRouter({ ...runtime, ...(config as RouterConfig) });
   if (watch) await router.watchConfig(path);

@@ -1,5 +1,6 @@
 /**
- * The llmr server: a Fastify app with the OpenAI-compatible API (REST + SSE), WebSocket
+ * The llmr server: a Fastify app with the OpenAI-compatible API (REST + SSE), Anthropic's
+ * Messages API (/v1/messages), WebSocket
  * streaming (/v1/ws), GraphQL (/graphql, subscriptions over graphql-ws), a native model
  * API, health, readiness, Prometheus metrics, OpenAPI docs, API keys, per-key rate limits,
  * and graceful shutdown. Every transport goes through one generation core; every failure
@@ -10,9 +11,10 @@ import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import { LlmrError } from '@llmr/core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createAccess } from './access';
+import type { Registry } from 'prom-client';
+import { type Access, createAccess } from './access';
 import type { ServerBackend } from './backend';
-import { createGenerationCore, type InFlightRequest } from './generation';
+import { createGenerationCore, type GenerationCore, type InFlightRequest } from './generation';
 import { registerGraphQL } from './graphql/graphql-plugin';
 import { addBrowserGuard } from './http/browser-guard';
 import { setErrorHandlers } from './http/error-handlers';
@@ -22,9 +24,11 @@ import { loggerOptions } from './http/logger-options';
 import { addSecurityHeaders } from './http/security-headers';
 import { createMetrics } from './metrics';
 import type { RateLimits } from './rate-limiter';
+import { registerAnthropicRoutes } from './routes/anthropic-routes';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
+import { registerTokenizerRoutes } from './routes/tokenizer-routes';
 import { syncCircuits } from './shared-state/circuit-sync';
 import {
   createSharedState,
@@ -85,10 +89,18 @@ export interface ServerTimeouts {
 
 export interface LlmrServer {
   app: FastifyInstance;
+  /** The Prometheus registry behind /metrics: add series here to publish them beside the server's. */
+  metricsRegistry: Registry;
   listen(options?: { port?: number; host?: string }): Promise<string>;
   /** Stop accepting, let in-flight streams finish up to the deadline, dispose models. */
   shutdown(): Promise<void>;
   inFlight(): InFlightRequest[];
+  /**
+   * What other transports beside this app (the gRPC server) share with it: the backend,
+   * the one generation core (in-flight list, metrics, usage) and the access rules (API
+   * keys, rate limits, draining).
+   */
+  readonly shared: { backend: ServerBackend; core: GenerationCore; access: Access };
 }
 
 const LOCALHOST_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
@@ -174,7 +186,9 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     generations,
     writeStallMs: timeouts.writeStallMs,
   });
+  await registerAnthropicRoutes(app, { guard, backend, generations });
   registerNativeRoutes(app, { guard, backend, generations });
+  registerTokenizerRoutes(app, { guard, backend });
   registerOpsRoutes(app, {
     backend,
     metrics,
@@ -191,6 +205,8 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
 
   return {
     app,
+    metricsRegistry: metrics.registry,
+    shared: { backend, core: generations, access },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       for (const warning of exposureWarnings({ host, keysEnabled: access.keysEnabled }))
         app.log.warn(warning);

@@ -16,7 +16,7 @@ import { observeStream, type StreamObservation } from './observe-stream';
 import { toOpenAIError } from './openai/errors';
 import type { Admission } from './rate-limiter';
 
-export type Transport = 'http' | 'websocket' | 'graphql';
+export type Transport = 'http' | 'websocket' | 'graphql' | 'grpc';
 
 export interface InFlightRequest {
   id: string;

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { ModelV1StreamPart } from '@llmr/core';
 import type { FastifyReply } from 'fastify';
-import { type ChunkFormatter, pumpChunks } from './openai/chunks';
+import { type ChunkFormatter, type OpenAIChunk, pumpChunks } from './openai/chunks';
+import type { OpenAIError } from './openai/errors';
 
 /**
  * How long a write may wait for a client that stopped reading. Past it the connection is
@@ -15,11 +16,12 @@ export const DEFAULT_WRITE_STALL_MS = 30_000;
 export async function writeEvent(
   response: ServerResponse,
   data: unknown,
+  event?: string,
   stallMs = DEFAULT_WRITE_STALL_MS,
 ): Promise<void> {
   if (response.destroyed || response.writableEnded) return;
   const payload = typeof data === 'string' ? data : JSON.stringify(data);
-  if (!response.write(`data: ${payload}\n\n`)) {
+  if (!response.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`)) {
     // Wait for the client to catch up, or for it to go away, or give up on it.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<void>((resolve) => {
@@ -33,8 +35,24 @@ export async function writeEvent(
   }
 }
 
+/** How one API frames its SSE: named events or not, its error event, its end marker. */
+export interface SseFraming {
+  /** The `event:` name of a chunk (none for OpenAI). */
+  event(chunk: OpenAIChunk): string | undefined;
+  /** The event that reports a failure mid-stream. */
+  error(error: OpenAIError): { event?: string; data: unknown };
+  /** A last `data:` line (OpenAI's `[DONE]`), if the API has one. */
+  done?: string;
+}
+
+export const openAIFraming: SseFraming = {
+  event: () => undefined,
+  error: (error) => ({ data: error.body }),
+  done: '[DONE]',
+};
+
 /**
- * Streams the formatter's chunks as SSE, ending with `data: [DONE]`. Parts are read until
+ * Streams the formatter's chunks as SSE, ending with `data: [DONE]` (in OpenAI's framing). Parts are read until
  * the first one that carries content, before any header is sent: a failure that early
  * (all fallbacks spent) still answers a proper status code. After that, a failure travels
  * in the stream as an error event, as OpenAI does it.
@@ -43,6 +61,7 @@ export async function sendSse(
   reply: FastifyReply,
   stream: ReadableStream<ModelV1StreamPart>,
   formatter: ChunkFormatter,
+  framing: SseFraming = openAIFraming,
   options: { writeStallMs?: number } = {},
 ): Promise<void> {
   const stallMs = options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
@@ -73,12 +92,15 @@ export async function sendSse(
     reader,
     early,
     formatter,
-    send: (chunk) => writeEvent(response, chunk, stallMs),
+    send: (chunk) => writeEvent(response, chunk, framing.event(chunk), stallMs),
     isOpen: () => !response.destroyed,
   });
-  if (error) await writeEvent(response, error.body, stallMs);
+  if (error) {
+    const event = framing.error(error);
+    await writeEvent(response, event.data, event.event, stallMs);
+  }
   if (!response.destroyed) {
-    await writeEvent(response, '[DONE]', stallMs);
+    if (framing.done !== undefined) await writeEvent(response, framing.done, undefined, stallMs);
     response.end();
   }
 }

@@ -1,4 +1,7 @@
-/** `llmr convert <hf-dir> --to gguf|onnx --dtype ... -o <out>`, with a progress bar. */
+/**
+ * `llmr convert <hf-dir | llama2c.bin> --to gguf|onnx --dtype ... -o <out>`, with a progress
+ * bar. HF directories may hold safetensors or PyTorch weights; llama2.c files convert to GGUF.
+ */
 import { InvalidArgumentError } from '@llmr/core';
 import type { Command } from 'commander';
 import { createProgressLine } from '../progress';
@@ -7,6 +10,8 @@ export interface ConvertOptions {
   to: string;
   dtype?: string;
   output?: string;
+  /** llama2.c: its tokenizer.bin or tokenizer.json, when not beside the checkpoint. */
+  tokenizer?: string;
   json?: boolean;
 }
 
@@ -23,7 +28,7 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
       message: `--to must be gguf or onnx; got "${options.to}".`,
     });
   }
-  const base = input.replace(/\/+$/, '');
+  const base = input.replace(/\/+$/, '').replace(/\.bin$/, '');
   let summary: Record<string, unknown>;
   if (options.to === 'gguf') {
     const dtype = (options.dtype ?? 'f16') as (typeof GGUF_DTYPES)[number];
@@ -32,6 +37,7 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
       input,
       output,
       dtype,
+      tokenizer: options.tokenizer,
       onProgress: ({ bytesWritten, totalBytes, tensor }) => {
         if (totalBytes > 0)
           progress.update(bytesWritten / totalBytes, tensor ? `writing ${tensor}` : 'writing');
@@ -78,11 +84,11 @@ export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description(
-      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3) to GGUF or ONNX.',
+      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
     )
     .argument(
-      '<hf-dir>',
-      'directory with config.json, tokenizer files and model.safetensors (or an index)',
+      '<source>',
+      'directory with config.json, tokenizer files and model.safetensors or pytorch_model.bin (or an index); or a llama2.c .bin',
     )
     .requiredOption('--to <format>', 'gguf or onnx')
     .option(
@@ -90,6 +96,10 @@ export function registerConvertCommand(program: Command): void {
       'gguf: f32|f16|q8_0|q4_0 (default f16); onnx: f32|f16|q8|q4 (default f32)',
     )
     .option('-o, --output <path>', 'output file (gguf) or directory (onnx)')
+    .option(
+      '--tokenizer <path>',
+      'llama2.c: its tokenizer.bin or tokenizer.json (default: the one beside the file)',
+    )
     .option('--json', 'print a JSON summary on stdout')
     .action(convertCommand);
 }

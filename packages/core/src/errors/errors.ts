@@ -225,11 +225,16 @@ export class APICallError extends LlmrError {
   readonly url: string;
   readonly statusCode?: number;
   readonly responseBody?: string;
+  /** How long the upstream asked callers to wait (`retry-after-ms` / `Retry-After`); the router's retry honours it. */
+  readonly retryAfterMs?: number;
+  readonly responseHeaders?: Record<string, string>;
   constructor(options: {
     url: string;
     message: string;
     statusCode?: number;
     responseBody?: string;
+    retryAfterMs?: number;
+    responseHeaders?: Record<string, string>;
     cause?: unknown;
     isRetryable?: boolean;
   }) {
@@ -246,8 +251,43 @@ export class APICallError extends LlmrError {
     this.url = options.url;
     this.statusCode = options.statusCode;
     this.responseBody = options.responseBody;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.responseHeaders !== undefined) this.responseHeaders = options.responseHeaders;
   }
   static override isInstance(error: unknown): error is APICallError {
     return LlmrError.hasMarker(error, 'llmr.error.APICallError');
+  }
+}
+
+const contentPolicy = markerOf('ContentPolicyError');
+/**
+ * A guardrail refused a request or an answer (a deny-listed phrase, a prompt over its
+ * token limit, a secret in the output). Request-specific: no other model would be
+ * allowed to answer it either, so a router does not fall back, and a server answers 4xx.
+ */
+export class ContentPolicyError extends LlmrError {
+  private readonly [contentPolicy] = true;
+  /** The rule that matched, e.g. `deny-list:internal-codename`, `max-input-tokens`. */
+  readonly ruleId: string;
+  /** The stage that applied the rule. */
+  readonly stage: string;
+  readonly direction: 'input' | 'output';
+  constructor(options: {
+    ruleId: string;
+    stage: string;
+    direction: 'input' | 'output';
+    message: string;
+  }) {
+    super({ code: 'content-blocked', message: options.message });
+    this.name = 'ContentPolicyError';
+    this.ruleId = options.ruleId;
+    this.stage = options.stage;
+    this.direction = options.direction;
+  }
+  static override isInstance(error: unknown): error is ContentPolicyError {
+    return LlmrError.hasMarker(error, 'llmr.error.ContentPolicyError');
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ruleId: this.ruleId, stage: this.stage, direction: this.direction };
   }
 }

@@ -65,6 +65,7 @@ export function createTokenStream(
     controller: ReadableStreamDefaultController<ModelV1StreamPart>,
     reason: ModelV1FinishReason,
     tail: string,
+    stopSequence?: string,
   ) => {
     if (tail.length > 0 || pendingTokens.length > 0) controller.enqueue(delta(tail));
     controller.enqueue({
@@ -77,10 +78,13 @@ export function createTokenStream(
           : {}),
       },
     });
+    // Which stop sequence ended it: APIs like Anthropic's report it (`stop_sequence`).
+    const metadata =
+      stopSequence !== undefined ? { ...options.metadata, stopSequence } : options.metadata;
     controller.enqueue({
       type: 'finish',
       finishReason: reason,
-      ...(options.metadata ? { metadata: options.metadata } : {}),
+      ...(metadata ? { metadata } : {}),
     });
     controller.close();
     end(reason);
@@ -108,7 +112,8 @@ export function createTokenStream(
           pendingTokens.push(next.token);
           if (next.logprob) pendingLogprobs.push(next.logprob);
           const matched = stop.push(decoder.push(next.token));
-          if (matched.stopped) return finish(controller, 'stop', matched.text);
+          if (matched.stopped)
+            return finish(controller, 'stop', matched.text, matched.stopSequence);
           controller.enqueue(delta(matched.text));
         } catch (caught) {
           // Whatever a runtime throws once its signal fired (DOMException, its own

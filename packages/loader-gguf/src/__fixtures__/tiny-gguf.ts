@@ -13,9 +13,16 @@ export async function tinyGgufDirectory() {
   const dir = await mkdtemp(join(tmpdir(), 'llmr-gguf-'));
   return {
     dir,
-    async write(kind: 'random' | 'oracle', dtype: GgufDtype, seed = 1): Promise<TinyGguf> {
-      const model = buildTinyModel({ kind, seed, contextLength: 512 });
-      const path = join(dir, `${kind}-${seed}-${dtype}.gguf`);
+    /** `shape` overrides the fixture's sizes (e.g. a head size a quantized KV cache accepts). */
+    async write(
+      kind: 'random' | 'oracle',
+      dtype: GgufDtype,
+      seed = 1,
+      shape: { hidden?: number; heads?: number } = {},
+    ): Promise<TinyGguf> {
+      const model = buildTinyModel({ kind, seed, contextLength: 512, ...shape });
+      const suffix = shape.hidden || shape.heads ? `-h${shape.hidden}x${shape.heads}` : '';
+      const path = join(dir, `${kind}-${seed}-${dtype}${suffix}.gguf`);
       await writeHfModelAsGguf(
         {
           dir: `tiny-${kind}`,

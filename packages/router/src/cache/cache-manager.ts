@@ -6,10 +6,11 @@
  * collision is a miss, never a wrong answer. The cache never fails a request: a store
  * error counts as a miss.
  */
-import type { ModelV1GenerateResult, ModelV1StreamPart } from '@llmr/core';
+import { type ModelV1GenerateResult, type ModelV1StreamPart, streamFromResult } from '@llmr/core';
 import { modelFacingFields } from '../routing/router-request-fields';
 import type { RouterRequest } from '../types';
 import type { CacheStore } from './cache-store';
+import type { CacheTierStats } from './tiered-cache-store';
 
 export interface CachedResponse {
   modelId: string;
@@ -60,6 +61,8 @@ export interface CacheStats {
   errors: number;
   entries?: number;
   bytes?: number;
+  /** Per tier, for a tiered store (L1 memory, L2 Redis, L3 disk). */
+  tiers?: CacheTierStats[];
 }
 
 export class CacheManager {
@@ -128,6 +131,7 @@ export class CacheManager {
       writes: this.writes,
       errors: this.errors,
       ...(this.store.size?.() ?? {}),
+      ...(this.store.tierStats ? { tiers: this.store.tierStats() } : {}),
     };
   }
 }
@@ -137,22 +141,5 @@ export function replayAsStream(
   result: ModelV1GenerateResult,
   metadata: { start: Record<string, unknown>; finish: Record<string, unknown> },
 ): ReadableStream<ModelV1StreamPart> {
-  const parts: ModelV1StreamPart[] = [{ type: 'stream-start', metadata: metadata.start }];
-  if (result.text.length > 0) {
-    parts.push({
-      type: 'text-delta',
-      delta: result.text,
-      ...(result.tokens ? { tokens: result.tokens } : {}),
-      ...(result.logprobs ? { logprobs: result.logprobs } : {}),
-    });
-  }
-  for (const toolCall of result.toolCalls ?? []) parts.push({ type: 'tool-call', toolCall });
-  parts.push({ type: 'usage', usage: result.usage });
-  parts.push({ type: 'finish', finishReason: result.finishReason, metadata: metadata.finish });
-  return new ReadableStream({
-    start(controller) {
-      for (const part of parts) controller.enqueue(part);
-      controller.close();
-    },
-  });
+  return streamFromResult(result, metadata);
 }

@@ -1,3 +1,5 @@
+import type { CacheTierStats } from './tiered-cache-store';
+
 /**
  * Where cached responses live. Values are strings (JSON), so any key-value store can
  * hold them: memory (the default) and Redis ship here; implement this for others.
@@ -13,4 +15,6 @@ export interface CacheStore {
   close?(): Promise<void>;
   /** Size, when cheap to know. */
   size?(): { entries: number; bytes: number };
+  /** Per-tier hits, misses and read latency, for stores made of tiers. */
+  tierStats?(): CacheTierStats[];
 }

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createMockModel } from '@llmr/loader-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestModel, readAll, textOf } from '../__fixtures__/test-models';
 import { createManualClock } from '../clock';
 import { createRouter } from '../router';
+import { type RedisServer, startRedisServer } from '../testing/redis-server';
 import { hashKey, normalizeRequest } from './cache-manager';
 import type { CacheStore } from './cache-store';
 import { createMemoryCacheStore } from './memory-cache-store';
@@ -129,43 +128,16 @@ describe('response cache in the router', () => {
 });
 
 describe('Redis cache store (real redis-server)', () => {
-  let server: ChildProcess | undefined;
+  let redis: RedisServer | undefined;
   let url = '';
 
   beforeAll(async () => {
-    // A missing server fails the suite, never skips it: `pnpm test` provisions it.
-    if (spawnSync('redis-server', ['--version']).status !== 0)
-      throw new Error(
-        'redis-server is not installed: the Redis cache tests start their own. Install it with `apt-get install -y redis-server` (Debian), or run `node scripts/provision.mjs` as root.',
-      );
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.once('error', reject);
-      probe.listen(0, '127.0.0.1', () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    url = `redis://127.0.0.1:${port}`;
-    server = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
-      server!.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      server!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    });
+    redis = await startRedisServer();
+    url = redis.url;
   });
 
   afterAll(() => {
-    server?.kill();
+    redis?.stop();
   });
 
   it.each(['redis', 'ioredis'] as const)(

@@ -7,7 +7,9 @@
 import { CacheManager } from '../cache/cache-manager';
 import { createMemoryCacheStore } from '../cache/memory-cache-store';
 import { scheduleHealthChecks } from '../health/schedule-health-checks';
+import { SelfHealingMonitor } from '../health/self-healing-monitor';
 import { parseMemorySize } from '../lifecycle/memory-size';
+import { buildPipelines } from '../pipeline/build-pipelines';
 import { defaultCircuitBreakerSettings } from '../resilience/circuit-breaker';
 import type { RouterRuntime } from '../router-runtime';
 import { createBalancedStrategy } from '../strategies/balanced-strategy';
@@ -19,7 +21,10 @@ export function applyConfig(
   initial: boolean,
 ): { added: string[]; removed: string[] } {
   const { pool, clock } = runtime;
+  // First, as it may refuse the config: nothing has changed yet.
+  const pipelines = buildPipelines(runtime, config);
   runtime.config = config;
+  runtime.pipelines = pipelines;
   const lifecycle = config.lifecycle ?? {};
   pool.settings = {
     keepAliveMs: lifecycle.keepAliveMs ?? 300_000,
@@ -80,6 +85,16 @@ export function applyConfig(
       runtime.cache = new CacheManager(store, ttlMs, () => clock.now());
     }
   } else runtime.cache = undefined;
+  if (config.selfHealing) {
+    const settings = {
+      stallMs: config.selfHealing.stallMs ?? 30_000,
+      failureThreshold: config.selfHealing.failureThreshold ?? 3,
+      reloadDelayMs: config.selfHealing.reloadDelayMs ?? 1_000,
+      maxReloadDelayMs: config.selfHealing.maxReloadDelayMs ?? 60_000,
+    };
+    if (runtime.healing) runtime.healing.settings = settings;
+    else runtime.healing = new SelfHealingMonitor(runtime, settings);
+  } else runtime.healing = undefined;
   scheduleHealthChecks(runtime);
   if (!initial) {
     runtime.emit({

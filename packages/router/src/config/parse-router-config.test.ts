@@ -74,6 +74,15 @@ describe('router config validation', () => {
       'models[1]: needs exactly one of `source` (a local model), `provider` (a remote upstream) or `model` (an instance); got 2',
       'models[1].id: duplicate model id "x"',
     ]);
+    expect(
+      issuesOf(() =>
+        validateRouterConfig({
+          models: [{ id: 'x', source: 'a', providerSettings: { baseURL: 'u' } }],
+        }),
+      ).map((issue) => `${issue.path}: ${issue.message}`),
+    ).toEqual([
+      'models[0].providerSettings: is only read for a remote model: set `provider` too, or remove it',
+    ]);
     const refs = issuesOf(() =>
       validateRouterConfig({
         models: [

@@ -23,6 +23,8 @@ import {
 export interface ValidateRouterConfigOptions {
   /** Names of custom strategies that config may use. */
   strategies?: readonly string[];
+  /** Names of the pipeline stages that config may use (the router's stage registry). */
+  stages?: readonly string[];
   /** Shown in error messages. */
   file?: string;
 }
@@ -49,7 +51,9 @@ export function validateRouterConfig(
   input: RouterConfig | unknown,
   options: ValidateRouterConfigOptions = {},
 ): ResolvedRouterConfig {
-  const result = createRouterConfigSchema(options.strategies).safeParse(input ?? {});
+  const result = createRouterConfigSchema(options.strategies, options.stages).safeParse(
+    input ?? {},
+  );
   if (result.success) return result.data;
   throw new RouterConfigError({
     file: options.file,
@@ -114,7 +118,7 @@ export function parseRouterConfig(
     }
     data = document.toJS();
   }
-  const result = createRouterConfigSchema(options.strategies).safeParse(data ?? {});
+  const result = createRouterConfigSchema(options.strategies, options.stages).safeParse(data ?? {});
   if (result.success) return result.data;
   const issues: RouterConfigIssue[] = issuesOf(result.error).flatMap(({ path, message, keys }) => {
     const targets = keys?.length

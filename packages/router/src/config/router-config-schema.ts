@@ -18,6 +18,11 @@ export interface RouterModelConfig {
   provider?: string;
   /** The id sent to the provider; defaults to `id`. */
   providerModelId?: string;
+  /**
+   * Settings for the provider's factory (base URL, API key reference, timeouts, headers),
+   * passed through unread: the router knows no provider, the factory checks them.
+   */
+  providerSettings?: Record<string, unknown>;
   /** In code only: a ready model (never unloaded) or a factory (loaded lazily, unloadable). */
   model?: ModelV1 | ModelFactory;
   /** Passed to the loader's doLoad. */
@@ -83,6 +88,21 @@ export interface RouterRouteConfig {
   maxCandidates?: number;
 }
 
+/** One stage of a pipeline: a factory name from `createRouter({ stages })` and its options. */
+export interface RouterStageConfig {
+  stage: string;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * Ordered middleware stages per route and per model. A request through a route runs the
+ * route's stages (outermost) then the chosen model's.
+ */
+export interface RouterPipelineConfig {
+  routes?: Record<string, RouterStageConfig[]>;
+  models?: Record<string, RouterStageConfig[]>;
+}
+
 export interface RouterConfig {
   models?: RouterModelConfig[];
   routes?: Record<string, RouterRouteConfig>;
@@ -102,6 +122,18 @@ export interface RouterConfig {
     | false;
   /** Periodic health checks of loaded and remote models; off unless set. */
   healthCheck?: { intervalMs: number; timeoutMs?: number; prompt?: string } | false;
+  /**
+   * A watchdog per model: a generation silent for `stallMs` is stopped; `failureThreshold`
+   * stalls or failures in a row mark the model unhealthy, and it is routed around,
+   * reloaded with backoff from `reloadDelayMs` (doubling up to `maxReloadDelayMs`) and
+   * probed until it recovers. Off unless set.
+   */
+  selfHealing?: {
+    stallMs?: number;
+    failureThreshold?: number;
+    reloadDelayMs?: number;
+    maxReloadDelayMs?: number;
+  };
   lifecycle?: {
     /** Loaded local models at most; the least recently used idle one is unloaded first. */
     maxLoadedModels?: number;
@@ -116,6 +148,7 @@ export interface RouterConfig {
     maxEntries?: number;
     maxBytes?: number | string;
   };
+  pipeline?: RouterPipelineConfig;
 }
 
 const nonNegative = z.number().finite().nonnegative();
@@ -148,6 +181,7 @@ const modelSchema = z
     source: z.string().min(1).optional(),
     provider: z.string().min(1).optional(),
     providerModelId: z.string().min(1).optional(),
+    providerSettings: z.record(z.string(), z.unknown()).optional(),
     model: z
       .custom<ModelV1 | ModelFactory>(isModel, 'must be a ModelV1 or a function returning one')
       .optional(),
@@ -175,6 +209,13 @@ const modelSchema = z
       context.addIssue({
         code: 'custom',
         message: `needs exactly one of \`source\` (a local model), \`provider\` (a remote upstream) or \`model\` (an instance); got ${kinds}`,
+      });
+    }
+    if (model.provider === undefined && model.providerSettings !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['providerSettings'],
+        message: 'is only read for a remote model: set `provider` too, or remove it',
       });
     }
   });
@@ -225,12 +266,29 @@ export const builtinStrategyNames = [
   'fallback',
 ] as const;
 
-/** The schema, checking strategy names against the built-ins plus `extraStrategies`. */
-export function createRouterConfigSchema(extraStrategies: readonly string[] = []) {
+/**
+ * The schema, checking strategy names against the built-ins plus `extraStrategies`, and
+ * pipeline stage names against `stageNames` (the router's registry of stage factories).
+ */
+export function createRouterConfigSchema(
+  extraStrategies: readonly string[] = [],
+  stageNames: readonly string[] = [],
+) {
   const strategies = new Set<string>([...builtinStrategyNames, ...extraStrategies]);
   const strategyName = z.string().refine((name) => strategies.has(name), {
     message: `must be one of ${[...strategies].join(', ')} (or register a custom strategy)`,
   });
+  const stages = new Set(stageNames);
+  const stageList = z.array(
+    z.strictObject({
+      stage: z.string().refine((name) => stages.has(name), {
+        message: stages.size
+          ? `unknown stage; registered stages: ${[...stages].join(', ')} (register others in createRouter({ stages }))`
+          : 'unknown stage: no stages are registered; pass their factories in createRouter({ stages })',
+      }),
+      options: z.record(z.string(), z.unknown()).optional(),
+    }),
+  );
   return z
     .strictObject({
       models: z.array(modelSchema).default([]),
@@ -270,6 +328,14 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           }),
         ])
         .optional(),
+      selfHealing: z
+        .strictObject({
+          stallMs: z.number().positive().optional(),
+          failureThreshold: positiveInt.optional(),
+          reloadDelayMs: z.number().positive().optional(),
+          maxReloadDelayMs: z.number().positive().optional(),
+        })
+        .optional(),
       lifecycle: z
         .strictObject({
           maxLoadedModels: positiveInt.optional(),
@@ -283,6 +349,12 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
           ttlMs: z.number().positive().optional(),
           maxEntries: positiveInt.optional(),
           maxBytes: memorySize.optional(),
+        })
+        .optional(),
+      pipeline: z
+        .strictObject({
+          routes: z.record(z.string(), stageList).optional(),
+          models: z.record(z.string(), stageList).optional(),
         })
         .optional(),
     })
@@ -330,6 +402,12 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
         else if (current !== 'auto' && !modelIds.has(current) && !routeNames.has(current)) {
           issue(['aliases', alias], `"${target}" is not a model, route or alias`);
         }
+      }
+      for (const name of Object.keys(config.pipeline?.routes ?? {})) {
+        if (!routeNames.has(name)) issue(['pipeline', 'routes', name], `unknown route "${name}"`);
+      }
+      for (const id of Object.keys(config.pipeline?.models ?? {})) {
+        if (!known(id)) issue(['pipeline', 'models', id], `unknown model "${id}"`);
       }
       if (config.defaultRoute !== undefined && !routeNames.has(config.defaultRoute)) {
         issue(['defaultRoute'], `unknown route "${config.defaultRoute}"`);

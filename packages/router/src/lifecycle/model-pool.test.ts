@@ -168,6 +168,61 @@ describe('model lifecycle', () => {
   });
 });
 
+describe('provider factories', () => {
+  it("are given the upstream id and the model's providerSettings; a settings change on reload makes a new model", async () => {
+    const calls: unknown[] = [];
+    const made: ReturnType<typeof createTestModel>[] = [];
+    const router = createRouter({
+      providers: {
+        upstream: (modelId, context) => {
+          calls.push({ modelId, ...context });
+          const model = createTestModel({
+            mode: 'script',
+            replies: [String(context.settings.reply)],
+          });
+          made.push(model);
+          return model;
+        },
+      },
+      models: [
+        {
+          id: 'remote',
+          provider: 'upstream',
+          providerModelId: 'upstream-name',
+          providerSettings: { reply: 'first' },
+          contextLength: 1234,
+          capabilities: ['chat', 'completion'],
+        },
+      ],
+    });
+    expect((await router.generate({ model: 'remote', prompt: 'x' })).text).toBe('first');
+    await router.generate({ model: 'remote', prompt: 'x' });
+    expect(calls).toEqual([
+      {
+        modelId: 'upstream-name',
+        id: 'remote',
+        settings: { reply: 'first' },
+        contextLength: 1234,
+        capabilities: ['chat', 'completion'],
+      },
+    ]);
+    router.reload({
+      models: [
+        {
+          id: 'remote',
+          provider: 'upstream',
+          providerModelId: 'upstream-name',
+          providerSettings: { reply: 'second' },
+        },
+      ],
+    });
+    expect((await router.generate({ model: 'remote', prompt: 'x' })).text).toBe('second');
+    expect(calls).toHaveLength(2);
+    expect(made[0]!.disposed).toBe(true);
+    await router.dispose();
+  });
+});
+
 describe('memory sizes', () => {
   it('parses sizes and estimates from parameters and quantization', () => {
     expect(parseMemorySize('4GB')).toBe(4e9);

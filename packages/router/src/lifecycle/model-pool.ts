@@ -6,7 +6,13 @@
  * always available and never unloaded. In-flight requests hold a lease, so nothing is
  * unloaded under them, not even by a config reload.
  */
-import { LlmrError, type ModelV1, type ModelV1Info, type Registry } from '@llmr/core';
+import {
+  LlmrError,
+  type ModelV1,
+  type ModelV1Capability,
+  type ModelV1Info,
+  type Registry,
+} from '@llmr/core';
 import type { Clock } from '../clock';
 import type { ResolvedModelConfig } from '../config/router-config-schema';
 import { describeError, type RouterEvent } from '../events';
@@ -23,7 +29,18 @@ export interface ModelLease {
   release(): void;
 }
 
-export type ProviderFactory = (modelId: string) => ModelV1;
+/** What a provider factory is told about the model it makes, besides the upstream's model id. */
+export interface ProviderFactoryContext {
+  /** The id the router knows the model by. */
+  id: string;
+  /** The model's `providerSettings` from the config (`{}` when none). */
+  settings: Record<string, unknown>;
+  contextLength?: number;
+  capabilities?: ModelV1Capability[];
+}
+
+/** Makes a provider's model: `modelId` is what the upstream calls it (`providerModelId ?? id`). */
+export type ProviderFactory = (modelId: string, context: ProviderFactoryContext) => ModelV1;
 
 interface PoolEntry {
   config: ResolvedModelConfig;
@@ -223,7 +240,12 @@ export class ModelPool {
           message: `Model "${config.id}" uses provider "${config.provider}", which was not passed to createRouter({ providers }).`,
         });
       }
-      entry.model = factory(config.providerModelId ?? config.id);
+      entry.model = factory(config.providerModelId ?? config.id, {
+        id: config.id,
+        settings: config.providerSettings ?? {},
+        ...(config.contextLength !== undefined ? { contextLength: config.contextLength } : {}),
+        ...(config.capabilities !== undefined ? { capabilities: config.capabilities } : {}),
+      });
       entry.info = entry.model.info;
       return entry.model;
     }
@@ -367,6 +389,7 @@ function sameOrigin(a: ResolvedModelConfig, b: ResolvedModelConfig): boolean {
     a.source === b.source &&
     a.provider === b.provider &&
     (a.providerModelId ?? a.id) === (b.providerModelId ?? b.id) &&
+    JSON.stringify(a.providerSettings ?? {}) === JSON.stringify(b.providerSettings ?? {}) &&
     a.model === b.model &&
     JSON.stringify(a.loadOptions ?? {}) === JSON.stringify(b.loadOptions ?? {})
   );

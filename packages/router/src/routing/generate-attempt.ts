@@ -4,6 +4,7 @@
  * generate falls back until an answer is complete. A complete answer is cached.
  */
 import { createStreamCollector, type ModelV1StreamPart } from '@llmr/core';
+import { pipelineModel } from '../pipeline/build-pipelines';
 import type { RouterRuntime } from '../router-runtime';
 import { readFirstToken } from '../streaming/read-first-token';
 import { isToken, streamIncompleteError } from '../streaming/stream-parts';
@@ -22,7 +23,9 @@ export function generateAttempt(
     const { clock } = runtime;
     const first = await readFirstToken(
       attempt,
-      lease.model,
+      pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
+        attempt.controller.abort(reason),
+      ),
       callOptionsOf(request, attempt.signal),
       clock,
     );

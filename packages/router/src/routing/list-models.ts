@@ -10,6 +10,8 @@ export interface RouterModelListing {
   loaded?: boolean;
   capabilities?: ModelV1Capability[];
   contextLength?: number;
+  /** With self-healing on: `healthy`, `unhealthy` (routed around) or `reloading`. */
+  health?: 'healthy' | 'unhealthy' | 'reloading';
 }
 
 /** Every name a request may use: models, routes and aliases (for an OpenAI `/v1/models`). */
@@ -25,6 +27,7 @@ export function listModels(runtime: RouterRuntime): RouterModelListing[] {
       loaded: pool.isLoaded(model.id),
       ...(capabilities ? { capabilities } : {}),
       ...(contextLength !== undefined ? { contextLength } : {}),
+      ...(runtime.healing ? { health: runtime.healing.snapshot(model.id).state } : {}),
     };
   });
   const routes: RouterModelListing[] = Object.entries(config.routes).map(([name, route]) => ({

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, type ModelV1Capability } from '@llmr/core';
 import type { ResolvedRouteConfig } from '../config/router-config-schema';
 import { RouterError } from '../errors';
+import { pipelineCapabilities } from '../pipeline/build-pipelines';
 import { defaultRetrySettings, type RetrySettings } from '../resilience/retry-policy';
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import type {
@@ -132,6 +133,7 @@ export function planRequest(
     : ['embeddings'];
   const requiredMask = capabilityMask(required);
   const views: CandidateView[] = [];
+  const hasPipelines = runtime.pipelines.routes.size + runtime.pipelines.models.size > 0;
   // Exact counts cost a tokenizer pass: only worth it when the prompt might not fit.
   const upperBound = callOptions ? promptTokenUpperBound(callOptions) : 0;
   let counted: { tokenizer: unknown; count: number } | undefined;
@@ -139,7 +141,10 @@ export function planRequest(
   for (let order = 0; order < slots.length; order++) {
     const { id, config: modelConfig, entry, stats, breaker } = slots[order]!;
     const info = entry?.info;
-    const capabilities = modelConfig.capabilities ?? info?.capabilities;
+    const declared = modelConfig.capabilities ?? info?.capabilities;
+    const added = hasPipelines ? pipelineCapabilities(runtime, routeName, id) : [];
+    const capabilities =
+      declared && added.length > 0 ? [...new Set([...declared, ...added])] : declared;
     const contextLength = modelConfig.contextLength ?? info?.contextLength;
     const missing =
       capabilities !== undefined &&
@@ -171,6 +176,14 @@ export function planRequest(
         });
         continue;
       }
+    }
+    if (runtime.healing && !runtime.healing.isRoutable(id)) {
+      routing.excluded.push({
+        modelId: id,
+        reason: 'unhealthy',
+        detail: runtime.healing.snapshot(id).state,
+      });
+      continue;
     }
     if (!breaker.canPass()) {
       const snapshot = breaker.snapshot();
@@ -211,7 +224,9 @@ export function planRequest(
     throw new RouterError({
       code: 'no-candidates',
       // Open circuits close again: worth retrying later. Missing capabilities never are.
-      isRetryable: routing.excluded.some((excluded) => excluded.reason === 'circuit-open'),
+      isRetryable: routing.excluded.some(
+        (excluded) => excluded.reason === 'circuit-open' || excluded.reason === 'unhealthy',
+      ),
       message: `No model can serve this request for "${requested}": ${
         routing.excluded
           .map(

@@ -5,6 +5,7 @@
  */
 import {
   AbortError,
+  ContentPolicyError,
   InvalidArgumentError,
   isAbortError,
   TimeoutError,
@@ -22,7 +23,11 @@ import type { Plan } from './plan-request';
 
 /** Errors that say "this request cannot work here", not "this model is broken". */
 export function isRequestSpecific(error: unknown): boolean {
-  return InvalidArgumentError.isInstance(error) || UnsupportedFunctionalityError.isInstance(error);
+  return (
+    InvalidArgumentError.isInstance(error) ||
+    UnsupportedFunctionalityError.isInstance(error) ||
+    ContentPolicyError.isInstance(error)
+  );
 }
 
 /**
@@ -168,6 +173,12 @@ export async function tryCandidates<T>(
           willRetry,
         });
         if (callerStopped) throw stopped(runtime, plan, scope, error);
+        // A pipeline's guardrail refused the request: every candidate runs the same
+        // stages, so trying another would only refuse it again.
+        if (ContentPolicyError.isInstance(error)) {
+          emitRequestError(runtime, plan, error);
+          throw error;
+        }
         if (!retryable) break;
       }
     }
@@ -196,14 +207,18 @@ export async function tryCandidates<T>(
     attempts: routing.attempts,
     routing,
   });
+  emitRequestError(runtime, plan, error);
+  throw error;
+}
+
+function emitRequestError(runtime: RouterRuntime, plan: Plan, error: unknown): void {
   runtime.emit({
     type: 'request-error',
     time: runtime.clock.now(),
-    requestId: routing.requestId,
+    requestId: plan.routing.requestId,
     afterFirstToken: false,
     error: describeError(error),
   });
-  throw error;
 }
 
 /** The error for a request its caller aborted or its total deadline ended. */
@@ -226,12 +241,6 @@ function stopped(
     : AbortError.isInstance(reason)
       ? reason
       : (lastError ?? reason);
-  runtime.emit({
-    type: 'request-error',
-    time: runtime.clock.now(),
-    requestId: plan.routing.requestId,
-    afterFirstToken: false,
-    error: describeError(error),
-  });
+  emitRequestError(runtime, plan, error);
   return error;
 }

@@ -1,4 +1,5 @@
 import type { CacheStats } from '../cache/cache-manager';
+import type { ModelHealth } from '../health/self-healing-monitor';
 import type { CircuitSnapshot } from '../resilience/circuit-breaker';
 import type { RouterRuntime } from '../router-runtime';
 import type { ModelStatsSnapshot } from './model-stats';
@@ -8,6 +9,8 @@ export interface RouterModelStats extends ModelStatsSnapshot {
   local: boolean;
   memoryBytes?: number;
   circuit: CircuitSnapshot;
+  /** With self-healing on: the watchdog's view of the model. */
+  health?: ModelHealth;
 }
 
 export interface RouterStats {
@@ -37,6 +40,7 @@ export function routerStats(runtime: RouterRuntime): RouterStats {
       local: view.local,
       ...(view.memoryBytes !== undefined ? { memoryBytes: view.memoryBytes } : {}),
       circuit: runtime.breakers.get(id)?.snapshot() ?? { state: 'closed', consecutiveFailures: 0 },
+      ...(runtime.healing ? { health: runtime.healing.snapshot(id) } : {}),
     };
   }
   const budgets: RouterStats['budgets'] = {};

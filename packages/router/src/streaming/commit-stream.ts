@@ -4,6 +4,7 @@
  * its verdict (success, failure, abort) is reported later through `finish`.
  */
 import type { ModelV1StreamPart, ModelV1Usage } from '@llmr/core';
+import { pipelineModel } from '../pipeline/build-pipelines';
 import type { RouterRuntime } from '../router-runtime';
 import type { AttemptScope } from '../routing/attempt-state';
 import type { Plan } from '../routing/plan-request';
@@ -38,7 +39,14 @@ export function commitStream(
       upstreamStart,
       ended,
       ...first
-    } = await readFirstToken(attempt, lease.model, callOptionsOf(request, attempt.signal), clock);
+    } = await readFirstToken(
+      attempt,
+      pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
+        attempt.controller.abort(reason),
+      ),
+      callOptionsOf(request, attempt.signal),
+      clock,
+    );
     if (ended) throw streamIncompleteError(modelId, 'first-token');
     // Usage or finish with no token before it: the commit point still counts as the first token.
     const firstTokenAt = first.firstTokenAt ?? clock.now();

@@ -2,7 +2,14 @@
  * Every failure becomes OpenAI's error shape with the right status, and a message that
  * says what to fix. Only a bug in llmr itself answers 500.
  */
-import { APICallError, BusyError, InvalidArgumentError, LlmrError, TimeoutError } from '@llmr/core';
+import {
+  APICallError,
+  BusyError,
+  ContentPolicyError,
+  InvalidArgumentError,
+  LlmrError,
+  TimeoutError,
+} from '@llmr/core';
 
 export interface OpenAIError {
   status: number;
@@ -72,6 +79,15 @@ export function toOpenAIError(error: unknown): OpenAIError {
         error.argument,
       );
     }
+    // A pipeline guardrail refused it: the client must change the request; `param` names the rule.
+    if (ContentPolicyError.isInstance(error))
+      return openAIError(
+        400,
+        error.message,
+        'invalid_request_error',
+        'content_policy_violation',
+        error.ruleId,
+      );
     switch (error.code) {
       case 'model-not-found':
         return openAIError(404, error.message, 'invalid_request_error', 'model_not_found', 'model');

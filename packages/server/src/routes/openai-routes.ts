@@ -2,11 +2,12 @@
  * The OpenAI-compatible REST surface under /v1: chat and text completions (JSON, or SSE
  * with `stream: true`), embeddings, and the model list.
  */
-import { collectStream, LlmrError } from '@llmr/core';
+import { collectStream } from '@llmr/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { admissionOf, clientOf } from '../access';
 import type { ServerBackend } from '../backend';
 import type { GenerationCore } from '../generation';
+import { abortOnClientClose } from '../http/client-abort';
 import type { Guard } from '../http/guard';
 import { createChunkFormatter, type OpenAIRoute } from '../openai/chunks';
 import { openAIEmbeddings } from '../openai/embeddings';
@@ -27,7 +28,7 @@ import {
   openAIErrorSchema,
 } from '../openai/schemas';
 import { routingHeaders } from '../routing';
-import { sendSse } from '../sse';
+import { openAIFraming, sendSse } from '../sse';
 import { requireModel } from './require-model';
 
 export interface OpenAIRoutesOptions {
@@ -63,23 +64,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     route: OpenAIRoute,
     body: OpenAIGenerationBody,
   ) => {
-    // A client that goes away aborts its own generation, and only that.
-    const controller = new AbortController();
-    let settled = false;
-    reply.raw.on('close', () => {
-      // 'close' also follows every normal response: only a generation still running is
-      // aborted (and only then is the error built).
-      if (settled || reply.raw.writableFinished || controller.signal.aborted) return;
-      controller.abort(
-        new LlmrError({
-          code: 'client-disconnected',
-          message: 'The client closed the connection.',
-        }),
-      );
-    });
-    const settle = () => {
-      settled = true;
-    };
+    const { controller, settle } = abortOnClientClose(reply);
     return generations
       .run(
         {
@@ -107,7 +92,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
             });
             return openAIResponse(meta, result);
           }
-          await sendSse(reply, generation.stream, createChunkFormatter(meta), {
+          await sendSse(reply, generation.stream, createChunkFormatter(meta), openAIFraming, {
             writeStallMs: options.writeStallMs,
           });
           return reply;

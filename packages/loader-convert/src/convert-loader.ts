@@ -1,0 +1,151 @@
+/**
+ * The `convert` loader: sources llama.cpp cannot read directly — a Hugging Face directory with
+ * safetensors or PyTorch weights, a llama2.c `.bin` — are converted to GGUF on first use
+ * (@llmr/convert) into llmr's cache, then the GGUF is loaded through the registry this loader
+ * is given (or a load callback). It imports no format loader itself.
+ */
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GgufDtype } from '@llmr/convert';
+import {
+  InvalidArgumentError,
+  LlmrError,
+  LoadError,
+  type LoaderV1,
+  type LoaderV1LoadOptions,
+  type ModelV1,
+  NoSuchLoaderError,
+  type Registry,
+  throwIfAborted,
+} from '@llmr/core';
+import { type ConvertedModel, defaultCacheDir, ensureConverted } from './conversion-cache';
+import { mightBeSource, sourceFiles } from './source-files';
+
+export interface ConvertLoadOptions extends LoaderV1LoadOptions {
+  /** The registry whose loaders load the converted GGUF (a GGUF loader must be in it). */
+  registry?: Registry;
+  /** GGUF type of the converted weights (default f16). */
+  dtype?: GgufDtype;
+  /** llama2.c: its tokenizer.bin or tokenizer.json, when not beside the checkpoint. */
+  tokenizer?: string;
+  /** Where converted models are kept (default: llmr's cache, see `defaultCacheDir`). */
+  cacheDir?: string;
+}
+
+export interface ConvertLoaderSettings {
+  /** Loads the converted GGUF through this registry... */
+  registry?: Registry;
+  /** ...or with this callback (e.g. `(path, options) => ggufLoader.doLoad(path, options)`). */
+  load?: (ggufPath: string, options: LoaderV1LoadOptions) => Promise<ModelV1>;
+  /** Defaults for every load. */
+  defaults?: ConvertLoadOptions;
+}
+
+export interface ConvertLoader extends LoaderV1 {
+  doLoad(source: string, options?: ConvertLoadOptions): Promise<ModelV1>;
+  /** Converts (or finds in the cache) without loading: the GGUF's path. */
+  convert(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
+}
+
+const OWN_KEYS = ['registry', 'dtype', 'tokenizer', 'cacheDir'] as const;
+
+function toPath(source: string): string {
+  return source.startsWith('file:') ? fileURLToPath(source) : source;
+}
+
+export function createConvertLoader(settings: ConvertLoaderSettings = {}): ConvertLoader {
+  const convert = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
+    const options: ConvertLoadOptions = { ...settings.defaults, ...loadOptions };
+    const dtype = options.dtype ?? 'f16';
+    const { GGUF_DTYPES } = await import('@llmr/convert');
+    if (!GGUF_DTYPES.includes(dtype)) {
+      throw new InvalidArgumentError({
+        argument: 'dtype',
+        value: dtype,
+        message: `dtype must be one of ${GGUF_DTYPES.join(', ')}; got "${dtype}".`,
+      });
+    }
+    const path = toPath(source);
+    const files = await sourceFiles(path, { tokenizer: options.tokenizer });
+    if (!files) {
+      throw new LoadError({
+        source,
+        code: 'convert-unknown-source',
+        message: `${path} is neither a Hugging Face model directory (config.json with safetensors or pytorch_model.bin weights) nor a llama2.c checkpoint.`,
+      });
+    }
+    return ensureConverted(path, files, {
+      cacheDir: options.cacheDir ?? defaultCacheDir(),
+      dtype,
+      abortSignal: options.abortSignal,
+      onHashProgress: ({ loaded, total }) => options.onProgress?.({ loaded, total, stage: 'hash' }),
+      onConvertProgress: (progress) =>
+        options.onProgress?.({
+          loaded: progress.bytesWritten,
+          total: progress.totalBytes || undefined,
+          stage: 'convert',
+        }),
+    });
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: 'convert',
+
+    async canLoad(source) {
+      if (/^(hf|https?|mock):/.test(source)) return { confidence: 0, reason: 'not a local path' };
+      const path = toPath(source);
+      if (!(await mightBeSource(path))) return { confidence: 0, reason: 'not a model source' };
+      const files = await sourceFiles(path).catch(() => undefined);
+      if (files?.kind === 'llama2c')
+        return { confidence: 0.9, reason: 'a llama2.c checkpoint (header matches the file size)' };
+      if (files?.kind !== 'hf-directory') return { confidence: 0, reason: 'not a model source' };
+      if (!files.files.some((file) => basename(file) === 'config.json'))
+        return { confidence: 0, reason: 'a directory without config.json' };
+      const { hfWeightsKind } = await import('@llmr/convert');
+      const weights = await hfWeightsKind(path);
+      if (weights === 'pytorch')
+        return { confidence: 0.8, reason: 'a Hugging Face directory with PyTorch weights' };
+      if (weights === 'safetensors')
+        return {
+          confidence: 0.5,
+          reason: 'a Hugging Face directory with safetensors weights (converted to GGUF)',
+        };
+      return { confidence: 0, reason: 'a directory without model weights' };
+    },
+
+    convert,
+
+    async doLoad(source, loadOptions: ConvertLoadOptions = {}): Promise<ModelV1> {
+      const options: ConvertLoadOptions = { ...settings.defaults, ...loadOptions };
+      const converted = await convert(source, options);
+      throwIfAborted(options.abortSignal);
+      const rest: LoaderV1LoadOptions = { ...options };
+      for (const key of OWN_KEYS) delete rest[key];
+      rest.id = options.id ?? basename(toPath(source).replace(/[\\/]+$/, ''));
+      const registry = options.registry ?? settings.registry;
+      if (!registry && settings.load) return settings.load(converted.path, rest);
+      if (!registry) {
+        throw new LlmrError({
+          code: 'convert-no-registry',
+          message: `Converted ${source} to ${converted.path}, but this loader was given no registry to load it with: pass createConvertLoader({ registry }) (with a GGUF loader such as @llmr/loader-gguf's ggufLoader), the registry load option, or a load callback.`,
+        });
+      }
+      try {
+        return await registry.load(converted.path, rest);
+      } catch (error) {
+        if (NoSuchLoaderError.isInstance(error)) {
+          throw new LlmrError({
+            code: 'convert-no-gguf-loader',
+            message: `Converted ${source} to ${converted.path}, but no loader in the registry loads GGUF (asked: ${error.tried.join(', ') || 'none'}). Register @llmr/loader-gguf's ggufLoader.`,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** The default instance: pass `registry` in the load options. */
+export const convertLoader: ConvertLoader = createConvertLoader();
