@@ -18,7 +18,9 @@ const tsx = createRequire(import.meta.url).resolve('tsx');
 const ACKS_BEFORE_KILL = 15;
 
 async function writeAndKill(url: string, key: string): Promise<number[]> {
-  const child = spawn(process.execPath, ['--import', tsx, writer, url, key], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsx, writer, url, key], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acked: number[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -44,7 +46,11 @@ async function writeAndKill(url: string, key: string): Promise<number[]> {
       else reject(new Error(`The writer exited (${code}) before it was killed: ${stderr}`));
     });
   });
-  await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
+  await new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve(null)
+      : child.once('exit', resolve),
+  );
   return acked;
 }
 

@@ -30,6 +30,16 @@ export {
   GatewayRateLimitError,
   type RateLimitName,
 } from './gateway-errors';
+export { parseTime } from './http/admin-routes';
+export { errorBody, errorStatus, sendGatewayError } from './http/error-reply';
+export {
+  defaultScopeFor,
+  type GatewayPluginOptions,
+  type GatewayRequestState,
+  gatewayPlugin,
+  presentedKey,
+} from './http/gateway-plugin';
+export { type TappedUsage, tapUsage } from './http/usage-tap';
 export { generateKey, hashKey, parseKeyId } from './key-format';
 export type { CreateKeyOptions, VirtualKey } from './key-store';
 export {

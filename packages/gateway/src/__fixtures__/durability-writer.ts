@@ -10,7 +10,10 @@ const gateway = await createGateway({ database: url });
 const principal = await gateway.authenticate(key);
 process.stdout.write('ready\n');
 for (let n = 1; ; n++) {
-  const admission = await gateway.begin(principal, { model: 'durable', route: '/v1/chat/completions' });
+  const admission = await gateway.begin(principal, {
+    model: 'durable',
+    route: '/v1/chat/completions',
+  });
   await admission.finish({ inputTokens: n, outputTokens: 1, status: 200, details: { n } });
   process.stdout.write(`ack ${n}\n`);
 }
