@@ -244,7 +244,9 @@ export class AuditLog {
   }
 
   /** One JSON object per line, in chain order, with hashes, for archiving and offline checks. */
-  async *exportJsonLines(options: { fromMs?: number; toMs?: number } = {}): AsyncGenerator<string> {
+  async *exportJsonLines(
+    options: { fromMs?: number; toMs?: number; tenantId?: string } = {},
+  ): AsyncGenerator<string> {
     for await (const record of this.records(options)) yield `${JSON.stringify(record)}\n`;
   }
 

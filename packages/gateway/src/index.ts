@@ -21,6 +21,7 @@ export {
   type Principal,
   type RequestOutcome,
 } from './gateway';
+export { defaultDatabaseUrl, type GatewayConfig, parseGatewayConfig } from './gateway-config';
 export {
   GatewayAuthenticationError,
   GatewayBudgetError,

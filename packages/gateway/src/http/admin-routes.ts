@@ -37,6 +37,19 @@ export function parseTime(value: unknown, name: string): number | undefined {
   return milliseconds;
 }
 
+/** `from`, `to` and `tenant` of a query string, as the stores take them. */
+async function rangeOf(gateway: Gateway, query: Record<string, unknown>) {
+  const fromMs = parseTime(query.from, 'from');
+  const toMs = parseTime(query.to, 'to');
+  const tenantName = text(query.tenant);
+  const tenantId = tenantName ? (await gateway.tenants.require(tenantName)).id : undefined;
+  return {
+    ...(fromMs === undefined ? {} : { fromMs }),
+    ...(toMs === undefined ? {} : { toMs }),
+    ...(tenantId ? { tenantId } : {}),
+  };
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
@@ -119,17 +132,11 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway): voi
 
     admin.get('/api/admin/usage', route, async (request) => {
       const query = request.query as Record<string, unknown>;
-      const fromMs = parseTime(query.from, 'from');
-      const toMs = parseTime(query.to, 'to');
-      const tenantName = text(query.tenant);
-      const tenantId = tenantName ? (await gateway.tenants.require(tenantName)).id : undefined;
       const keyId = text(query.key);
       const model = text(query.model);
       return {
         data: await gateway.usage.query({
-          ...(fromMs === undefined ? {} : { fromMs }),
-          ...(toMs === undefined ? {} : { toMs }),
-          ...(tenantId ? { tenantId } : {}),
+          ...(await rangeOf(gateway, query)),
           ...(keyId ? { keyId } : {}),
           ...(model ? { model } : {}),
         }),
@@ -138,35 +145,15 @@ export function registerAdminRoutes(app: FastifyInstance, gateway: Gateway): voi
 
     admin.get('/api/admin/audit', route, async (request) => {
       const query = request.query as Record<string, unknown>;
-      const fromMs = parseTime(query.from, 'from');
-      const toMs = parseTime(query.to, 'to');
-      const tenantName = text(query.tenant);
-      const tenantId = tenantName ? (await gateway.tenants.require(tenantName)).id : undefined;
       const limit = Math.min(10_000, Math.max(1, Number(query.limit ?? 100) || 100));
-      return {
-        data: await gateway.audit.list({
-          limit,
-          ...(fromMs === undefined ? {} : { fromMs }),
-          ...(toMs === undefined ? {} : { toMs }),
-          ...(tenantId ? { tenantId } : {}),
-        }),
-      };
+      return { data: await gateway.audit.list({ limit, ...(await rangeOf(gateway, query)) }) };
     });
     admin.get('/api/admin/audit/verify', route, async () => gateway.audit.verify());
     admin.get('/api/admin/audit/export', route, async (request, reply) => {
-      const query = request.query as Record<string, unknown>;
-      const fromMs = parseTime(query.from, 'from');
-      const toMs = parseTime(query.to, 'to');
       const { Readable } = await import('node:stream');
+      const range = await rangeOf(gateway, request.query as Record<string, unknown>);
       reply.header('content-type', 'application/x-ndjson; charset=utf-8');
-      return reply.send(
-        Readable.from(
-          gateway.audit.exportJsonLines({
-            ...(fromMs === undefined ? {} : { fromMs }),
-            ...(toMs === undefined ? {} : { toMs }),
-          }),
-        ),
-      );
+      return reply.send(Readable.from(gateway.audit.exportJsonLines(range)));
     });
   });
 }
