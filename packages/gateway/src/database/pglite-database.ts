@@ -3,6 +3,7 @@
  * memory. Needs no server and installs from npm without downloads. One process may open a
  * directory at a time; replicas that share state use PostgreSQL.
  */
+import { lockDirectory } from './directory-lock';
 import type { SqlDatabase, SqlQueryable } from './sql-database';
 
 export interface PgliteDatabaseOptions {
@@ -14,8 +15,14 @@ export async function openPgliteDatabase(
   options: PgliteDatabaseOptions = {},
 ): Promise<SqlDatabase> {
   const { PGlite } = await import('@electric-sql/pglite');
+  const unlock = options.dataDir === undefined ? () => {} : lockDirectory(options.dataDir);
   const pglite = new PGlite(options.dataDir);
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const wrap = (target: {
     query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
     exec: (sql: string) => Promise<unknown>;
@@ -36,6 +43,12 @@ export async function openPgliteDatabase(
     // PGlite runs one statement at a time and holds its transaction mutex for the whole
     // callback, so transactions on one instance never interleave.
     transaction: (work) => pglite.transaction((tx) => work(wrap(tx))),
-    close: () => pglite.close(),
+    async close() {
+      try {
+        await pglite.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
