@@ -15,20 +15,29 @@ export interface DatabaseOptions {
   config?: string;
 }
 
+/** The `gateway:` section of a config file, and whether the file has one. */
+export async function readGatewaySection(
+  file: string,
+): Promise<{ present: boolean; section: unknown }> {
+  let document: unknown;
+  try {
+    document = parseYaml(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError({
+      argument: '--config',
+      value: file,
+      message: `Cannot read config file ${file}: ${(error as Error).message}`,
+    });
+  }
+  const record =
+    document !== null && typeof document === 'object' ? (document as Record<string, unknown>) : {};
+  return { present: 'gateway' in record, section: record.gateway };
+}
+
 export async function resolveDatabaseUrl(options: DatabaseOptions): Promise<string> {
   if (options.db) return options.db;
   if (options.config) {
-    let document: unknown;
-    try {
-      document = parseYaml(await readFile(options.config, 'utf8'));
-    } catch (error) {
-      throw new InvalidArgumentError({
-        argument: '--config',
-        value: options.config,
-        message: `Cannot read config file ${options.config}: ${(error as Error).message}`,
-      });
-    }
-    const section = (document as { gateway?: unknown } | null)?.gateway;
+    const { section } = await readGatewaySection(options.config);
     return parseGatewayConfig(section, { llmrHome: llmrHome() }).database;
   }
   return process.env.LLMR_GATEWAY_DB || defaultDatabaseUrl(llmrHome());
