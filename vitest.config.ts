@@ -18,7 +18,7 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: 'node_modules/.vitest/results.json' }]],
     setupFiles: ['./vitest.setup.ts'],
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 120_000,
     typecheck: {
       enabled: true,

@@ -1,7 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'test/index': 'src/test/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'test/index': 'src/test/index.ts',
+    'test/kit/index': 'src/test/kit/index.ts',
+  },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -66,6 +66,10 @@ export async function createDefaultRegistry(): Promise<Registry> {
     });
   }
   const hf = await optionalImport('@llmr/loader-hf');
-  if (hf?.hfLoader) registry.registerLoader(hf.hfLoader as LoaderV1);
+  // The hf loader downloads, then hands the files back to this registry's format loaders.
+  if (hf?.createHfLoader) {
+    const createHfLoader = hf.createHfLoader as (settings: { registry: Registry }) => LoaderV1;
+    registry.registerLoader(createHfLoader({ registry }));
+  }
   return registry;
 }

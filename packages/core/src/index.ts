@@ -67,7 +67,9 @@ export {
   type NextToken,
 } from './util/create-token-stream';
 export { generate, type StreamHandle, stream } from './util/generate';
+export { normalizeOnnxDtype, ONNX_DTYPE_FILES } from './util/onnx-dtype';
 export { createSeededRandom, hashString } from './util/seeded-random';
 export { createStopSequenceMatcher, type StopSequenceMatcher } from './util/stop-sequence-matcher';
+export { createStreamCollector, type StreamCollector } from './util/stream-collector';
 export { createUtf8StreamDecoder, type Utf8StreamDecoder } from './util/utf8-stream-decoder';
 export { validateCallOptions } from './util/validate-call-options';

@@ -40,9 +40,11 @@ let results: Results;
 let reference: number[];
 
 async function bundle(): Promise<string> {
-  // Workspace packages from source, as vitest's aliases do; the conformance kit's checks
-  // without its vitest wrappers.
-  const sources: Record<string, string> = {};
+  // Workspace packages from source, as vitest's aliases do (`@llmr/core/test/kit` is the
+  // kit's public entry without vitest).
+  const sources: Record<string, string> = {
+    '@llmr/core/test/kit': join(packages, 'core', 'src', 'test', 'kit', 'index.ts'),
+  };
   for (const name of ['core', 'engine-ort', 'engine-wasm', 'loader-onnx', 'tokenizer'])
     sources[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
   const result = await build({
@@ -56,20 +58,10 @@ async function bundle(): Promise<string> {
       {
         name: 'llmr-workspace',
         setup(builder) {
-          builder.onResolve({ filter: /^@llmr\// }, (args) =>
-            args.path === '@llmr/core/test'
-              ? { path: 'kit', namespace: 'llmr-kit' }
-              : sources[args.path]
-                ? { path: sources[args.path] }
-                : undefined,
-          );
-          // The kit's checks without its vitest wrappers (vitest does not run in a page).
-          builder.onLoad({ filter: /.*/, namespace: 'llmr-kit' }, () => ({
-            contents:
-              "export { engineChecks } from './engine-checks';\nexport { modelChecks } from './model-checks';\n",
-            resolveDir: join(packages, 'core', 'src', 'test'),
-            loader: 'ts',
-          }));
+          builder.onResolve({ filter: /^@llmr\// }, (args) => {
+            const path = sources[args.path];
+            return path ? { path } : undefined;
+          });
         },
       },
     ],

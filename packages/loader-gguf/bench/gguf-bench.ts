@@ -236,8 +236,8 @@ async function main() {
       await viaLlmr(0); // warm-up (also fills a sequence's cache: later variants differ at the start)
       const llmrRun = await viaLlmr(1);
 
-      // Aggregate decode: short distinct prompts (prefill on 2 cores is compute-bound and
-      // would otherwise dominate), 48 tokens each, all streams decoding in one batch.
+      // Aggregate decode: short distinct prompts (prefill is compute-bound and on a
+      // machine with few cores would otherwise dominate), 48 tokens each, all streams decoding in one batch.
       const aggregate: Record<number, number> = {};
       for (const streams of [1, 4, 8]) {
         const start = performance.now();

@@ -20,6 +20,7 @@ export type HfErrorCode =
   | 'hf-disk-full'
   | 'hf-offline-cache-miss'
   | 'hf-no-format-loader'
+  | 'hf-no-registry'
   | 'hf-invalid-response'
   | 'hf-file-system-error';
 

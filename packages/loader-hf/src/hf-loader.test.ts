@@ -109,7 +109,7 @@ describe('hf: sources through the registry', () => {
     expect(result.usage.outputTokens).toBe(4);
   });
 
-  it('the default instance takes the registry load option, or finds the installed loaders', async () => {
+  it('the default instance takes the registry load option, and without one says to pass it', async () => {
     const withOption = await hfLoader.doLoad(`hf:${GGUF}:Q8_0`, {
       ...pullSettings,
       ...formatDefaults,
@@ -117,14 +117,25 @@ describe('hf: sources through the registry', () => {
     });
     loaded.push(withOption);
     expect(withOption.info.format).toBe('gguf');
-    const discovered = await hfLoader.doLoad(`hf:${GGUF}:Q8_0`, {
-      ...pullSettings,
-      ...formatDefaults,
-    });
-    loaded.push(discovered);
+    const error = await hfLoader
+      .doLoad(`hf:${GGUF}:Q8_0`, { ...pullSettings, ...formatDefaults })
+      .catch((caught: unknown) => caught);
+    expect(HfError.isInstance(error)).toBe(true);
+    expect((error as HfError).code).toBe('hf-no-registry');
+    expect((error as HfError).message).toMatch(
+      /createHfLoader\(\{ registry \}\).*`registry` load option/,
+    );
+  });
+
+  it('hands the files to the registry it was created with, that registry holding it too', async () => {
+    const registry = createRegistry({ loaders: [ggufLoader] });
+    registry.registerLoader(createHfLoader({ registry, ...pullSettings }));
+    const model = await registry.load(`hf:${GGUF}:Q8_0`, formatDefaults);
+    loaded.push(model);
     expect(
-      (discovered as ModelV1 & { resolution: { loader: { name: string } } }).resolution.loader.name,
-    ).toBe('gguf');
+      (model as ModelV1 & { resolution: { loader: { name: string } } }).resolution.loader.name,
+    ).toBe('hf');
+    expect(model.info).toMatchObject({ id: `${GGUF}:Q8_0`, format: 'gguf' });
   });
 
   it('says what to do when no format loader takes the files', async () => {

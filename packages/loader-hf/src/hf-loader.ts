@@ -2,8 +2,8 @@
  * The `hf` loader: pulls an `hf:` source into the cache, then hands the local files to
  * whichever format loader the registry picks (a .gguf file, or the snapshot folder of an
  * ONNX or safetensors model). It never imports a format loader itself: the registry comes
- * from the load options, from `createHfLoader({ registry | loaders })`, or, for the default
- * instance with neither, from the llmr loaders installed beside it.
+ * from the load options or from `createHfLoader({ registry | loaders })`, so the
+ * application that installed the format loaders decides which ones it gets.
  */
 import {
   createRegistry,
@@ -42,12 +42,6 @@ export interface HfLoader extends LoaderV1 {
   pull(source: string | HfSource, options?: HfPullOptions): Promise<HfPullResult>;
 }
 
-/** Installed llmr format loaders the default instance uses when given no registry. */
-export const DISCOVERED_LOADERS: readonly { packageName: string; exportName: string }[] = [
-  { packageName: '@llmr/loader-gguf', exportName: 'ggufLoader' },
-  { packageName: '@llmr/loader-onnx', exportName: 'onnxLoader' },
-];
-
 const PULL_KEYS = [
   'endpoint',
   'cacheDir',
@@ -61,23 +55,6 @@ const PULL_KEYS = [
   'freeSpace',
   'onRetry',
 ] as const satisfies readonly (keyof PullSettings)[];
-
-let discovered: Promise<Registry> | undefined;
-
-async function discoverRegistry(): Promise<Registry> {
-  const loaders: LoaderV1[] = [];
-  for (const { packageName, exportName } of DISCOVERED_LOADERS) {
-    try {
-      const module = (await import(/* @vite-ignore */ packageName)) as Record<string, unknown>;
-      const loader = module[exportName] as LoaderV1 | undefined;
-      if (loader) loaders.push(loader);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
-    }
-  }
-  return createRegistry({ loaders });
-}
 
 function defaultId(source: HfSource): string {
   return formatHfSource(source).replace(/^hf:/, '');
@@ -98,15 +75,19 @@ function formatLoaderHint(result: HfPullResult): string {
 
 export function createHfLoader(settings: HfLoaderSettings = {}): HfLoader {
   let own: Registry | undefined;
-  const registryFor = async (options: HfLoadOptions): Promise<Registry> => {
+  const registryFor = (options: HfLoadOptions, source: string, parsed: HfSource): Registry => {
     if (options.registry) return options.registry;
     if (settings.registry) return settings.registry;
     if (settings.loaders) {
       own ??= createRegistry({ loaders: settings.loaders });
       return own;
     }
-    discovered ??= discoverRegistry();
-    return discovered;
+    throw new HfError({
+      code: 'hf-no-registry',
+      source,
+      repo: parsed.repo,
+      message: `Cannot load ${source}: this hf loader has no registry to hand the downloaded files to. Create it with createHfLoader({ registry }) (the registry that holds @llmr/loader-gguf or @llmr/loader-onnx), or pass the \`registry\` load option.`,
+    });
   };
   const pullSettings = (options: Record<string, unknown>): PullSettings =>
     Object.fromEntries(
@@ -138,7 +119,7 @@ export function createHfLoader(settings: HfLoaderSettings = {}): HfLoader {
     async doLoad(source, loadOptions: HfLoadOptions = {}): Promise<ModelV1> {
       const options: HfLoadOptions = { ...settings.defaults, ...loadOptions };
       const parsed = parseHfSource(source);
-      const registry = await registryFor(options);
+      const registry = registryFor(options, source, parsed);
       const pulled = await pullHfModel(parsed, {
         ...pullSettings(settings as Record<string, unknown>),
         ...pullSettings(options),
@@ -179,8 +160,7 @@ export function createHfLoader(settings: HfLoaderSettings = {}): HfLoader {
 }
 
 /**
- * The default instance. It loads the downloaded files through, in order: the `registry`
- * load option; else the llmr format loaders installed beside it (@llmr/loader-gguf,
- * @llmr/loader-onnx), found by name at first use.
+ * The default instance, for pulls, and for loads given the `registry` load option (a
+ * load without one fails with `hf-no-registry`).
  */
 export const hfLoader: HfLoader = createHfLoader();

@@ -3,6 +3,9 @@
  * Hugging Face hub, downloaded (resumable, verified, several files at once) into the
  * huggingface_hub cache and loaded by the format loader the registry picks.
  */
+
+// The dtype table moved to @llmr/core; re-exported so existing imports keep working.
+export { ONNX_DTYPE_FILES } from '@llmr/core';
 export {
   type BlobProgress,
   type DownloadBlobOptions,
@@ -37,7 +40,6 @@ export {
 export { formatBytes, HfError, type HfErrorCode } from './hf-error';
 export {
   createHfLoader,
-  DISCOVERED_LOADERS,
   type HfLoader,
   type HfLoaderSettings,
   type HfLoadOptions,
@@ -64,7 +66,6 @@ export {
   GGUF_PREFERENCE,
   type HfFileSelection,
   type HfLayout,
-  ONNX_DTYPE_FILES,
   quantizationOf,
   selectFiles,
 } from './select-files';

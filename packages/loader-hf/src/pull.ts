@@ -5,110 +5,36 @@
  * and downloads the missing ones, several at once. Offline (HF_HUB_OFFLINE) it answers
  * from the cache alone and says exactly what is missing.
  */
-import { readFile, stat, statfs } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { AbortError, throwIfAborted } from '@llmr/core';
+import { stat, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AbortError } from '@llmr/core';
 import { type DownloadBlobResult, downloadBlob, NoSpaceError } from './download-blob';
 import {
   blobPathOf,
   isFile,
   joinRepoPath,
   linkSnapshotFile,
-  readRef,
   repoCacheDir,
-  scanCachedRepo,
   snapshotDirOf,
   writeRef,
 } from './hf-cache';
-import {
-  type HfEnvironment,
-  type HfEnvironmentOptions,
-  resolveHfEnvironment,
-} from './hf-environment';
-import { formatBytes, HfError, listForMessage } from './hf-error';
+import { type HfEnvironment, resolveHfEnvironment } from './hf-environment';
+import { formatBytes, HfError } from './hf-error';
 import { formatHfSource, type HfSource, isCommitHash, parseHfSource } from './hf-source';
 import { type ErrorContext, toHfError } from './http-errors';
 import { createHubFetch, type HubFetch } from './hub-fetch';
-import { type HfFileSelection, type HfLayout, missingParts, selectFiles } from './select-files';
+import { pullFromCache } from './pull-from-cache';
+import { pullResult } from './pull-result';
+import type { HfPulledFile, HfPullOptions, HfPullProgress, HfPullResult } from './pull-types';
+import { selectFiles } from './select-files';
 
-export interface HfPullProgress {
-  /** Repo path of the file. */
-  file: string;
-  /** `queued` comes once per file before any download starts, so a UI can lay out its bars. */
-  status: 'queued' | 'cached' | 'downloading' | 'done';
-  /** Bytes of this file on disk (resumed bytes included). */
-  loaded: number;
-  total: number;
-  /** Bytes of this file received over the network by this pull. */
-  transferred: number;
-  overall: { loaded: number; total: number; transferred: number; files: number; filesDone: number };
-}
-
-export interface HfRetryInfo {
-  /** The file, when the retry is for one. */
-  file?: string;
-  reason: string;
-  attempt: number;
-  waitMs: number;
-}
-
-export interface HfPullOptions extends HfEnvironmentOptions {
-  /** fetch to use (default globalThis.fetch). */
-  fetch?: typeof fetch;
-  /** Files downloaded at once (default 4). */
-  maxConcurrentDownloads?: number;
-  /** Retries after 429/5xx answers and after dropped connections, per request (default 3). */
-  maxRetries?: number;
-  /** Longest Retry-After to wait for before giving up (default 60 s). */
-  maxRetryWaitMs?: number;
-  /** Base delay before resuming a dropped download (doubles each time; default 250 ms). */
-  retryDelayMs?: number;
-  abortSignal?: AbortSignal;
-  onProgress?: (progress: HfPullProgress) => void;
-  onRetry?: (info: HfRetryInfo) => void;
-  /** Free bytes where the cache lives (default: statfs); undefined skips the check. */
-  freeSpace?: (folder: string) => Promise<number | undefined>;
-}
-
-export interface HfPulledFile {
-  /** Repo path. */
-  path: string;
-  /** The snapshot link. */
-  localPath: string;
-  blobPath: string;
-  etag: string;
-  size: number;
-  lfs: boolean;
-  status: 'cached' | 'downloaded';
-  /** Bytes received for it by this pull. */
-  transferred: number;
-  /** Bytes that were already in `.incomplete` when this pull started. */
-  resumedFrom: number;
-}
-
-export interface HfPullResult {
-  source: string;
-  repo: string;
-  /** The revision asked for (`main` by default). */
-  revision: string;
-  commit: string;
-  cacheDir: string;
-  repoDir: string;
-  snapshotDir: string;
-  /** What to hand to a format loader: a .gguf file, or the snapshot (sub)folder. */
-  localPath: string;
-  layout: HfLayout;
-  /** Load options the format loader needs to pick the same file (ONNX `fileName`). */
-  loadOptions: Record<string, unknown>;
-  description: string;
-  files: HfPulledFile[];
-  bytesTransferred: number;
-  /**
-   * Set when the hub was not asked: `offline` (HF_HUB_OFFLINE or the offline option), or
-   * `hub-unreachable` (the network failed and the cache had everything).
-   */
-  fromCache?: 'offline' | 'hub-unreachable';
-}
+export type {
+  HfPulledFile,
+  HfPullOptions,
+  HfPullProgress,
+  HfPullResult,
+  HfRetryInfo,
+} from './pull-types';
 
 interface RepoFile {
   path: string;
@@ -137,10 +63,6 @@ async function defaultFreeSpace(folder: string): Promise<number | undefined> {
 
 function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
-}
-
-function localPathFor(snapshotDir: string, entry: string): string {
-  return entry ? joinRepoPath(snapshotDir, entry) : snapshotDir;
 }
 
 /** Downloads (or finds in the cache) what an `hf:` source needs. */
@@ -468,171 +390,9 @@ async function pullOnline(
   }
   if (revision !== commit) await writeRef(repoDir, revision, commit);
 
-  const pulled = results as HfPulledFile[];
-  return {
-    source: sourceText,
-    repo: parsed.repo,
-    revision,
-    commit,
-    cacheDir,
-    repoDir,
-    snapshotDir,
-    localPath: localPathFor(snapshotDir, selection.entry),
-    layout: selection.layout,
-    loadOptions: selection.loadOptions,
-    description: selection.description,
-    files: pulled,
-    bytesTransferred: pulled.reduce((sum, file) => sum + file.transferred, 0),
-  };
-}
-
-/** safetensors shards an index names that the snapshot lacks. */
-async function missingShards(
-  selection: HfFileSelection,
-  snapshotDir: string,
-  present: ReadonlySet<string>,
-): Promise<string[]> {
-  if (selection.layout !== 'safetensors') return [];
-  const missing: string[] = [];
-  for (const index of selection.files.filter((path) => path.endsWith('.safetensors.index.json'))) {
-    try {
-      const json = JSON.parse(await readFile(joinRepoPath(snapshotDir, index), 'utf8')) as {
-        weight_map?: Record<string, string>;
-      };
-      const folder = index.includes('/') ? index.slice(0, index.lastIndexOf('/') + 1) : '';
-      for (const shard of new Set(Object.values(json.weight_map ?? {}))) {
-        if (!present.has(`${folder}${shard}`)) missing.push(`${folder}${shard}`);
-      }
-    } catch {
-      // An unreadable index is the format loader's to report.
-    }
-  }
-  return missing;
-}
-
-async function pullFromCache(
-  parsed: HfSource,
-  environment: HfEnvironment,
-  options: HfPullOptions,
-  why: 'offline' | 'network',
-): Promise<HfPullResult> {
-  throwIfAborted(options.abortSignal);
-  const sourceText = formatHfSource(parsed);
-  const revision = parsed.revision ?? 'main';
-  const { cacheDir } = environment;
-  const repoDir = repoCacheDir(cacheDir, parsed.repo);
-  const mode = 'HF_HUB_OFFLINE is set (offline mode), so only the cache is used';
-  const goOnline = `Run \`llmr pull ${sourceText}\` while online first, or unset HF_HUB_OFFLINE.`;
-  const miss = (message: string, missing: string[], available: string[] = []) =>
-    new HfError({
-      code: 'hf-offline-cache-miss',
-      source: sourceText,
-      repo: parsed.repo,
-      message,
-      missing,
-      available,
-    });
-
-  const repo = await scanCachedRepo(repoDir, parsed.repo, 'model').catch(() => undefined);
-  if (!repo) {
-    throw miss(
-      `${mode}, and ${parsed.repo} is not in the cache (no ${basename(repoDir)} in ${cacheDir}). ${goOnline}`,
-      [repoDir],
-    );
-  }
-  const commit = isCommitHash(revision) ? revision : await readRef(repoDir, revision);
-  const cachedRevisions = repo.revisions.map(
-    (entry) =>
-      `${entry.commit.slice(0, 12)}${entry.refs.length ? ` (${entry.refs.join(', ')})` : ''}`,
+  return pullResult(
+    { source: sourceText, repo: parsed.repo, revision, commit, cacheDir, repoDir, snapshotDir },
+    selection,
+    results as HfPulledFile[],
   );
-  if (!commit) {
-    throw miss(
-      `${mode}, and the cache has no refs/${revision} for ${parsed.repo}, so "${revision}" cannot be resolved to a commit. Cached revisions: ${listForMessage(cachedRevisions)}; name one with @<commit>. ${goOnline}`,
-      [join(repoDir, 'refs', revision)],
-      Object.keys(repo.refs),
-    );
-  }
-  const snapshotDir = snapshotDirOf(repoDir, commit);
-  const snapshot = repo.revisions.find((entry) => entry.commit === commit);
-  if (!snapshot || snapshot.files.length === 0) {
-    throw miss(
-      `${mode}, and the cache has no files of ${parsed.repo}@${commit.slice(0, 12)} (${snapshotDir} is ${snapshot ? 'empty' : 'missing'}). Cached revisions: ${listForMessage(cachedRevisions)}. ${goOnline}`,
-      [snapshotDir],
-    );
-  }
-  const paths = snapshot.files.map((file) => file.path);
-  let selection: HfFileSelection;
-  try {
-    selection = selectFiles(paths, parsed, { offline: true });
-  } catch (error) {
-    if (HfError.isInstance(error) && error.code === 'hf-offline-cache-miss') {
-      throw miss(`${mode}: ${error.message} ${goOnline}`, error.missing ?? [], paths);
-    }
-    throw error;
-  }
-  const present = new Set(paths);
-  const missing = [
-    ...missingParts(selection),
-    ...(await missingShards(selection, snapshotDir, present)),
-    ...(selection.layout === 'onnx'
-      ? ['config.json', 'tokenizer.json']
-          .map((name) => (selection.entry ? `${selection.entry}/${name}` : name))
-          .filter((path) => !present.has(path))
-      : []),
-  ];
-  if (missing.length > 0) {
-    const unfinished = repo.incompleteSize
-      ? ` (${formatBytes(repo.incompleteSize)} of unfinished downloads wait in blobs/ to be resumed)`
-      : '';
-    throw miss(
-      `${mode}, and the cached ${parsed.repo}@${commit.slice(0, 12)} lacks ${missing.join(', ')}${unfinished}. ${goOnline}`,
-      missing,
-      paths,
-    );
-  }
-  const byPath = new Map(snapshot.files.map((file) => [file.path, file]));
-  const files: HfPulledFile[] = selection.files.map((path) => {
-    const file = byPath.get(path)!;
-    const etag = file.blob ?? '';
-    return {
-      path,
-      localPath: file.localPath,
-      blobPath: etag ? blobPathOf(repoDir, etag) : file.localPath,
-      etag,
-      size: file.size,
-      lfs: etag.length === 64,
-      status: 'cached',
-      transferred: 0,
-      resumedFrom: 0,
-    };
-  });
-  const total = files.reduce((sum, file) => sum + file.size, 0);
-  let loaded = 0;
-  files.forEach((file, index) => {
-    loaded += file.size;
-    options.onProgress?.({
-      file: file.path,
-      status: 'cached',
-      loaded: file.size,
-      total: file.size,
-      transferred: 0,
-      overall: { loaded, total, transferred: 0, files: files.length, filesDone: index + 1 },
-    });
-  });
-  return {
-    source: sourceText,
-    repo: parsed.repo,
-    revision,
-    commit,
-    cacheDir,
-    repoDir,
-    snapshotDir,
-    localPath: localPathFor(snapshotDir, selection.entry),
-    layout: selection.layout,
-    loadOptions: selection.loadOptions,
-    description: selection.description,
-    files,
-    bytesTransferred: 0,
-    fromCache: why === 'offline' ? 'offline' : 'hub-unreachable',
-  };
 }

@@ -5,6 +5,7 @@
  * external data), or a safetensors directory.
  */
 
+import { normalizeOnnxDtype, ONNX_DTYPE_FILES } from '@llmr/core';
 import { HfError, listForMessage } from './hf-error';
 import { formatHfSource, type HfSource } from './hf-source';
 
@@ -22,24 +23,6 @@ export interface HfFileSelection {
   description: string;
 }
 
-/** transformers.js's ONNX file name for each dtype (the `:q4` selector). */
-export const ONNX_DTYPE_FILES: Readonly<Record<string, string>> = {
-  fp32: 'model.onnx',
-  fp16: 'model_fp16.onnx',
-  q8: 'model_quantized.onnx',
-  int8: 'model_int8.onnx',
-  uint8: 'model_uint8.onnx',
-  q4: 'model_q4.onnx',
-  q4f16: 'model_q4f16.onnx',
-  bnb4: 'model_bnb4.onnx',
-};
-const DTYPE_ALIASES: Record<string, string> = {
-  f32: 'fp32',
-  float32: 'fp32',
-  f16: 'fp16',
-  float16: 'fp16',
-  quantized: 'q8',
-};
 /** Picked when a repo has several GGUFs and the source names none (llama.cpp's choice first). */
 export const GGUF_PREFERENCE = [
   'Q4_K_M',
@@ -79,12 +62,6 @@ function join(folder: string, path: string): string {
 export function quantizationOf(path: string): string | undefined {
   const matches = [...path.replace(/\.gguf$/i, '').matchAll(QUANT)];
   return matches.at(-1)?.[1]?.toUpperCase();
-}
-
-export function normalizeOnnxDtype(selector: string): string | undefined {
-  const lower = selector.toLowerCase();
-  const dtype = DTYPE_ALIASES[lower] ?? lower;
-  return dtype in ONNX_DTYPE_FILES ? dtype : undefined;
 }
 
 /** GGUF files grouped so that the parts of a split model stay together, first part first. */

@@ -5,9 +5,11 @@
  */
 import {
   collectStream,
+  createSeededRandom,
   createTokenStream,
   delay,
   GenerationError,
+  hashString,
   InvalidArgumentError,
   ModelDisposedError,
   type ModelV1,
@@ -21,7 +23,6 @@ import {
   validateCallOptions,
 } from '@llmr/core';
 import { createByteTokenizer, renderChat } from './byte-tokenizer';
-import { createPrng, hashString } from './prng';
 
 export type MockMode = 'echo' | 'script' | 'random';
 export const MOCK_MODES: readonly MockMode[] = ['echo', 'script', 'random'];
@@ -96,7 +97,7 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
     // Greedy (temperature 0) ignores the seed, as a real model does.
     const callSeed =
       (options.temperature ?? 1) === 0 ? 0 : (options.seed ?? Math.floor(Math.random() * 2 ** 31));
-    const random = createPrng(
+    const random = createSeededRandom(
       hashString(prompt) ^ Math.imul(callSeed, 2654435761) ^ (settings.seed ?? 0),
     );
     while (true) yield `${words[Math.floor(random() * words.length)]} `;
@@ -203,7 +204,7 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
       let inputTokens = 0;
       const embeddings = values.map((value) => {
         inputTokens += tokenizer.encode(value).length;
-        const random = createPrng(hashString(value) ^ (settings.seed ?? 0));
+        const random = createSeededRandom(hashString(value) ^ (settings.seed ?? 0));
         const vector = Array.from({ length: dimensions }, () => random() * 2 - 1);
         const norm = Math.hypot(...vector) || 1;
         return vector.map((component) => component / norm);

@@ -3,6 +3,9 @@
  * EngineV1: the generation loop with a KV cache, sampling, stop sequences, logprobs,
  * JSON-schema constrained decoding and batching of concurrent requests.
  */
+
+// The dtype table moved to @llmr/core; re-exported so existing imports keep working.
+export { ONNX_DTYPE_FILES } from '@llmr/core';
 export {
   DecodeScheduler,
   type DecodeSchedulerOptions,
@@ -29,7 +32,6 @@ export { httpFiles, localFiles, type ModelFiles, memoryFiles } from './model-fil
 export {
   createOnnxLoader,
   loadOnnxModel,
-  ONNX_DTYPE_FILES,
   type OnnxLoadOptions,
   onnxLoader,
 } from './onnx-loader';

@@ -11,6 +11,8 @@ import {
   LoadError,
   type LoaderV1,
   type LoaderV1LoadOptions,
+  normalizeOnnxDtype,
+  ONNX_DTYPE_FILES,
   throwIfAborted,
 } from '@llmr/core';
 import { loadTokenizer } from '@llmr/tokenizer';
@@ -25,23 +27,6 @@ import {
 } from './model-files';
 import { createOnnxModel, type OnnxModel } from './onnx-model';
 
-/** transformers.js's file name for each dtype. */
-export const ONNX_DTYPE_FILES: Readonly<Record<string, string>> = {
-  fp32: 'model.onnx',
-  fp16: 'model_fp16.onnx',
-  q8: 'model_quantized.onnx',
-  int8: 'model_int8.onnx',
-  uint8: 'model_uint8.onnx',
-  q4: 'model_q4.onnx',
-  q4f16: 'model_q4f16.onnx',
-  bnb4: 'model_bnb4.onnx',
-};
-const DTYPE_ALIASES: Record<string, string> = {
-  f32: 'fp32',
-  f16: 'fp16',
-  float32: 'fp32',
-  float16: 'fp16',
-};
 const OLDER_NAMES = ['decoder_model_merged.onnx', 'decoder_with_past_model.onnx'];
 
 export interface OnnxLoadOptions extends LoaderV1LoadOptions {
@@ -136,12 +121,11 @@ async function chooseModelFile(
   options: OnnxLoadOptions,
 ): Promise<{ path: string; quantization?: string }> {
   const shipped = (config['transformers.js_config'] as { dtype?: unknown } | undefined)?.dtype;
-  const normalize = (dtype: string) => DTYPE_ALIASES[dtype] ?? dtype;
   const names: string[] = [];
   if (options.fileName) names.push(options.fileName);
   else if (options.dtype) {
-    const dtype = normalize(options.dtype);
-    if (!(dtype in ONNX_DTYPE_FILES)) {
+    const dtype = normalizeOnnxDtype(options.dtype);
+    if (!dtype) {
       throw new InvalidArgumentError({
         argument: 'dtype',
         value: options.dtype,
@@ -150,7 +134,8 @@ async function chooseModelFile(
     }
     names.push(ONNX_DTYPE_FILES[dtype]!);
     // llmr's converter writes every dtype as model.onnx and says which in config.json.
-    if (typeof shipped === 'string' && normalize(shipped) === dtype) names.push('model.onnx');
+    if (typeof shipped === 'string' && normalizeOnnxDtype(shipped) === dtype)
+      names.push('model.onnx');
   } else names.push(...Object.values(ONNX_DTYPE_FILES), ...OLDER_NAMES);
   for (const name of names) {
     for (const path of [`onnx/${name}`, name]) {

@@ -13,6 +13,7 @@ import {
 import { createRouterBackend, createServer, type RateLimits } from '@llmr/server';
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
+import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 
@@ -26,6 +27,7 @@ export interface ServeOptions {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
   quiet?: boolean;
+  logFormat?: LogFormat;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -86,7 +88,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     backend,
     apiKeys: options.apiKey,
     limits,
-    logger: options.quiet ? { level: 'warn' } : { level: 'info' },
+    logger: serverLoggerOptions({
+      format: options.logFormat,
+      level: options.quiet ? 'warn' : 'info',
+      stdout: process.stdout,
+    }),
   });
   await backend.preload();
   const url = await server.listen({
@@ -143,5 +149,10 @@ export function registerServeCommand(program: Command): void {
       parseNumber('--tokens-per-minute', true),
     )
     .option('-q, --quiet', 'log warnings and errors only')
+    .option(
+      '--log-format <format>',
+      'pretty (readable, colored; the default on a terminal) or json (one JSON object a line; the default otherwise)',
+      parseLogFormat,
+    )
     .action(serveCommand);
 }

@@ -5,8 +5,8 @@
  */
 import type { EngineV1, TensorV1 } from '@llmr/core';
 import { generate } from '@llmr/core';
-// Bundled from core's engine-checks module alone (the kit's index pulls in vitest).
-import { engineChecks, modelChecks } from '@llmr/core/test';
+// The kit's runner-free entry: vitest does not run in a page.
+import { engineChecks, modelChecks } from '@llmr/core/test/kit';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import { createOnnxLoader, type OnnxModel, selectOnnxEngine } from '@llmr/loader-onnx';
 import * as ort from 'onnxruntime-web';

@@ -1,197 +1,32 @@
-/**
- * A test double of the Hugging Face hub: a node:http server on 127.0.0.1 that answers the
- * endpoints @huggingface/hub and huggingface_hub use, the way the hub does, for repos held
- * in memory:
- *
- *   GET /api/models/:org/:name[/revision/:rev]        model info (sha, gated, siblings)
- *   GET /api/models/:org/:name/tree/:rev[/:path]      tree listing (lfs.oid, Link pagination)
- *   POST /api/models/:org/:name/paths-info/:rev       the same entries for given paths
- *   GET|HEAD /:org/:name/resolve/:rev/:path           small files directly (ETag = git sha1,
- *                                                     X-Repo-Commit); LFS files by a 302 to a
- *                                                     second origin, the "CDN" (X-Linked-Etag =
- *                                                     sha256, X-Linked-Size), which serves Range
- *
- * Gated and private repos answer 401/403 as the hub does (X-Error-Code GatedRepo,
- * RepoNotFound), missing files 404 EntryNotFound. Faults (429 with Retry-After, dropped
- * connections, corrupted bytes) are injected per request, and every request is recorded.
- */
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type HubTestFiles = Record<string, Uint8Array | string>;
+import { isProbe, parseRange } from './http-range';
+import {
+  gitSha1,
+  LFS_EXTENSIONS,
+  type StoredFile,
+  type StoredRevision,
+  storeFiles,
+  treeEntry,
+} from './hub-repo-store';
+import type {
+  HubTestFault,
+  HubTestRepo,
+  HubTestRequest,
+  HubTestServer,
+  HubTestServerOptions,
+} from './hub-test-types';
 
-export interface HubTestRepo {
-  /** The files of `main`: repo path -> content. */
-  files: HubTestFiles;
-  /** Other branches or tags: name -> files. */
-  revisions?: Record<string, HubTestFiles>;
-  /** Which files are LFS files (default: model weights by extension, and anything over 10 MB). */
-  lfs?: (path: string, size: number) => boolean;
-  /** Gated: info is public; files need a token that has access (401 without one, 403 with another). */
-  gated?: boolean;
-  /** Private: everything needs a token that has access (401 without, 404 with another). */
-  private?: boolean;
-}
-
-export interface HubTestServerOptions {
-  repos: Record<string, HubTestRepo>;
-  /** Valid tokens -> the gated or private repos each may read (`*`: all). */
-  tokens?: Record<string, readonly string[] | '*'>;
-  /** Entries per tree listing page (default 1000); small values exercise Link pagination. */
-  pageSize?: number;
-}
-
-export interface HubTestRequest {
-  method: string;
-  /** `hub` or `cdn`. */
-  origin: 'hub' | 'cdn';
-  /** Path and query as requested. */
-  url: string;
-  kind: 'info' | 'tree' | 'paths-info' | 'resolve' | 'content' | 'other';
-  /** The repo file this request is about (resolve and content requests). */
-  file?: { repo: string; path: string };
-  range?: string;
-  authorization?: string;
-  status: number;
-  /** Body bytes written (before any dropped connection). */
-  bytesSent: number;
-  fault?: string;
-}
-
-export interface HubTestFault {
-  /**
-   * Which requests: `api` (info and tree), `resolve` (the hub's resolve endpoint, probes
-   * included), `content` (requests that return a file's bytes, but not the 1-byte Range
-   * probes @huggingface/hub sends first), `any`.
-   */
-  on: 'api' | 'resolve' | 'content' | 'any';
-  /** Only for this repo file (a path or a RegExp on it). */
-  file?: string | RegExp;
-  /** Matching requests it applies to (default 1; Infinity for all). */
-  times?: number;
-  /** Answer with this status instead (with `headers` and `body`). */
-  status?: number;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Send this many bytes of the body, then drop the connection. */
-  dropAfterBytes?: number;
-  /** Flip one byte in the middle of the body (same length, wrong hash). */
-  corrupt?: boolean;
-}
-
-export interface HubTestFileInfo {
-  size: number;
-  sha256: string;
-  gitSha1: string;
-  lfs: boolean;
-}
-
-export interface HubTestServer {
-  /** The hub's URL: set HF_ENDPOINT (or the endpoint option) to it. */
-  url: string;
-  /** The CDN's URL (LFS files are redirected there). */
-  cdnUrl: string;
-  requests: HubTestRequest[];
-  fault(fault: HubTestFault): void;
-  clearFaults(): void;
-  commitOf(repo: string, revision?: string): string;
-  fileInfo(repo: string, path: string, revision?: string): HubTestFileInfo;
-  close(): Promise<void>;
-}
-
-interface StoredFile extends HubTestFileInfo {
-  path: string;
-  content: Buffer;
-  /** git sha1 of what git stores: the file, or its LFS pointer. */
-  oid: string;
-  pointerSize: number;
-}
-
-interface StoredRevision {
-  name: string;
-  commit: string;
-  files: Map<string, StoredFile>;
-}
-
-const LFS_EXTENSIONS =
-  /\.(gguf|onnx|onnx_data|safetensors|bin|pt|pth|h5|msgpack|model|ckpt)(_\d+)?$/i;
-
-function gitSha1(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
-}
-
-function storeFiles(
-  name: string,
-  files: HubTestFiles,
-  isLfs: (path: string, size: number) => boolean,
-): StoredRevision {
-  const stored = new Map<string, StoredFile>();
-  for (const [path, value] of Object.entries(files)) {
-    const content = Buffer.from(typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
-    const sha256 = createHash('sha256').update(content).digest('hex');
-    const lfs = isLfs(path, content.length);
-    const pointer = Buffer.from(
-      `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${content.length}\n`,
-    );
-    stored.set(path, {
-      path,
-      content,
-      size: content.length,
-      sha256,
-      gitSha1: gitSha1(content),
-      lfs,
-      oid: lfs ? gitSha1(pointer) : gitSha1(content),
-      pointerSize: pointer.length,
-    });
-  }
-  const commit = createHash('sha1')
-    .update(`${name}\n`)
-    .update(
-      [...stored.values()]
-        .map((file) => `${file.path} ${file.oid}`)
-        .sort()
-        .join('\n'),
-    )
-    .digest('hex');
-  return { name, commit, files: stored };
-}
-
-function treeEntry(file: StoredFile) {
-  return {
-    type: 'file',
-    oid: file.oid,
-    size: file.size,
-    path: file.path,
-    ...(file.lfs
-      ? { lfs: { oid: file.sha256, size: file.size, pointerSize: file.pointerSize } }
-      : {}),
-  };
-}
-
-function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'invalid' | undefined {
-  if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return 'invalid';
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'invalid';
-  return { start, end };
-}
-
-function isProbe(range: string | undefined): boolean {
-  return range?.trim() === 'bytes=0-0';
-}
+export type {
+  HubTestFault,
+  HubTestFileInfo,
+  HubTestFiles,
+  HubTestRepo,
+  HubTestRequest,
+  HubTestServer,
+  HubTestServerOptions,
+} from './hub-test-types';
 
 export async function createHubTestServer(options: HubTestServerOptions): Promise<HubTestServer> {
   const repos = new Map<string, { config: HubTestRepo; revisions: Map<string, StoredRevision> }>();

@@ -7,6 +7,7 @@
  * error counts as a miss.
  */
 import type { ModelV1GenerateResult, ModelV1StreamPart } from '@llmr/core';
+import { modelFacingFields } from '../routing/router-request-fields';
 import type { RouterRequest } from '../types';
 import type { CacheStore } from './cache-store';
 
@@ -20,16 +21,6 @@ interface StoredEntry extends CachedResponse {
   request: string;
 }
 
-const routerFields = new Set([
-  'model',
-  'strategy',
-  'cache',
-  'timeouts',
-  'requestId',
-  'expectedOutputTokens',
-  'abortSignal',
-]);
-
 function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -41,10 +32,7 @@ function canonical(value: unknown): string {
 
 /** The request as the cache sees it: model-facing fields only, canonical JSON. */
 export function normalizeRequest(target: string, request: RouterRequest): string {
-  const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(request))
-    if (!routerFields.has(key)) fields[key] = value;
-  return canonical({ target, request: fields });
+  return canonical({ target, request: modelFacingFields(request) });
 }
 
 /** cyrb53 twice with different seeds: a fast 106-bit non-cryptographic hash, hex. */

@@ -1,7 +1,6 @@
-import { APICallError, BusyError, InvalidArgumentError } from '@llmr/core';
+import { APICallError, BusyError, createSeededRandom, InvalidArgumentError } from '@llmr/core';
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock';
-import { createSeededRandom } from '../random';
 import { CircuitBreaker } from './circuit-breaker';
 import {
   backoffDelay,

@@ -1,6 +1,6 @@
+import { createSeededRandom } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../random';
 import { createRouter } from '../router';
 import type { CandidateView, RoutingStrategy, StrategyContext } from '../types';
 import { balancedStrategy, createBalancedStrategy } from './balanced-strategy';

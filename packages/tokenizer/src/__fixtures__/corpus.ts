@@ -5,7 +5,12 @@
  * compatibility characters and control characters.
  */
 
-/** Mulberry32: small, fast, and the same sequence everywhere. */
+/**
+ * Mulberry32: small, fast, and the same sequence everywhere. Not yet core's
+ * `createSeededRandom`: the corpus it draws hits three known differences from the
+ * reference (Unigram segmentations whose scores tie to the last bit, and NFC offsets in
+ * `nfc-split-behaviors-whitespacesplit`) that the tokenizer must fix before switching.
+ */
 export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -1,6 +1,7 @@
 /** BPE merges with a heap over a linked list: long words stay fast, and results match a naive merge. */
+
+import { createSeededRandom } from '@llmr/core';
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../__fixtures__/corpus';
 import { BpeModel } from './bpe-model';
 
 /** The textbook algorithm: repeatedly merge the lowest-ranked pair, leftmost first. */
@@ -23,7 +24,7 @@ function naiveBpe(word: string[], ranks: Map<string, number>): string[] {
 
 describe('BpeModel', () => {
   const alphabet = ['a', 'b', 'c', 'd'];
-  const random = createRandom(3);
+  const random = createSeededRandom(3);
   const vocabulary = new Map<string, number>(alphabet.map((char, id) => [char, id]));
   const merges: Array<[string, string]> = [];
   while (merges.length < 60) {

@@ -1,0 +1,124 @@
+/**
+ * Everything one router instance keeps between requests: the config in force, the
+ * per-model slots routing reads, breakers, stats, costs, the pool and the cache. The
+ * concept files (planning, the fallback loop, streaming, health, stats) share it, and
+ * `LLMRouter` only composes them.
+ */
+import { createRegistry, createSeededRandom, InvalidArgumentError } from '@llmr/core';
+import type { CacheManager } from './cache/cache-manager';
+import type { CacheStore } from './cache/cache-store';
+import { type Clock, systemClock } from './clock';
+import type { ResolvedModelConfig, ResolvedRouterConfig } from './config/router-config-schema';
+import { BudgetTracker } from './cost/budget-tracker';
+import { CostOptimizer } from './cost/cost-optimizer';
+import { QualityScorer } from './cost/quality-scorer';
+import { RouterError } from './errors';
+import { type RouterEvent, RouterEvents } from './events';
+import { ModelPool } from './lifecycle/model-pool';
+import { CircuitBreaker, defaultCircuitBreakerSettings } from './resilience/circuit-breaker';
+import type { RouterOptions } from './router-options';
+import { ModelStats } from './stats/model-stats';
+import { builtinStrategies } from './strategies/builtin-strategies';
+import type { RoutingStrategy } from './types';
+
+export interface ModelSlot {
+  id: string;
+  config: ResolvedModelConfig;
+  entry: ReturnType<ModelPool['peek']>;
+  stats: ModelStats;
+  breaker: CircuitBreaker;
+}
+
+export class RouterRuntime {
+  config!: ResolvedRouterConfig;
+  /** Per model, everything routing reads, resolved once per config so a decision does one lookup per candidate. */
+  slots = new Map<string, ModelSlot>();
+  allSlots: ModelSlot[] = [];
+  routeSlots = new Map<string, ModelSlot[]>();
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly events = new RouterEvents();
+  readonly pool: ModelPool;
+  readonly strategies = new Map<string, RoutingStrategy>();
+  readonly strategyState = new Map<string, unknown>();
+  readonly breakers = new Map<string, CircuitBreaker>();
+  readonly modelStats = new Map<string, ModelStats>();
+  readonly costs = new CostOptimizer();
+  readonly quality = new QualityScorer();
+  readonly budgets: BudgetTracker;
+  cache: CacheManager | undefined;
+  readonly customCacheStore: CacheStore | undefined;
+  healthTimer: unknown;
+  disposed = false;
+  private requestCounter = 0;
+
+  constructor(readonly options: RouterOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.seed !== undefined ? createSeededRandom(options.seed) : Math.random;
+    this.budgets = new BudgetTracker(this.clock);
+    this.customCacheStore = options.cacheStore;
+    for (const strategy of builtinStrategies) this.strategies.set(strategy.name, strategy);
+    for (const strategy of options.strategies ?? []) this.registerStrategy(strategy);
+    if (options.onEvent) this.events.subscribe(options.onEvent);
+    const registry =
+      options.registry ??
+      (options.loaders ? createRegistry({ loaders: options.loaders }) : undefined);
+    this.pool = new ModelPool({
+      clock: this.clock,
+      registry,
+      providers: options.providers ?? {},
+      emit: (event) => this.emit(event),
+      settings: { keepAliveMs: 300_000 },
+    });
+  }
+
+  registerStrategy(strategy: RoutingStrategy): void {
+    if (!strategy || typeof strategy.name !== 'string' || typeof strategy.rank !== 'function') {
+      throw new InvalidArgumentError({
+        argument: 'strategy',
+        value: strategy,
+        message: 'A strategy needs a string `name` and a `rank(candidates, context)` function.',
+      });
+    }
+    this.strategies.set(strategy.name, strategy);
+  }
+
+  nextRequestId(): string {
+    return `req-${(++this.requestCounter).toString(36)}`;
+  }
+
+  statsFor(id: string): ModelStats {
+    let stats = this.modelStats.get(id);
+    if (!stats) {
+      stats = new ModelStats();
+      this.modelStats.set(id, stats);
+    }
+    return stats;
+  }
+
+  breaker(id: string): CircuitBreaker {
+    let breaker = this.breakers.get(id);
+    if (!breaker) {
+      breaker = new CircuitBreaker(
+        this.clock,
+        { ...defaultCircuitBreakerSettings, ...(this.config.circuitBreaker || {}) },
+        (from, to) =>
+          this.emit({ type: 'circuit-state', time: this.clock.now(), modelId: id, from, to }),
+      );
+      this.breakers.set(id, breaker);
+    }
+    return breaker;
+  }
+
+  assertAlive(): void {
+    if (this.disposed)
+      throw new RouterError({
+        code: 'router-disposed',
+        message: 'This router has been disposed; create a new one.',
+      });
+  }
+
+  emit(event: RouterEvent): void {
+    this.events.emit(event);
+  }
+}

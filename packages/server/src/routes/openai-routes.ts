@@ -1,0 +1,191 @@
+/**
+ * The OpenAI-compatible REST surface under /v1: chat and text completions (JSON, or SSE
+ * with `stream: true`), embeddings, and the model list.
+ */
+import { collectStream, LlmrError } from '@llmr/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Access, clientOf } from '../access';
+import type { ServerBackend } from '../backend';
+import type { GenerationCore } from '../generation';
+import type { Guard } from '../http/guard';
+import { createChunkFormatter, type OpenAIRoute } from '../openai/chunks';
+import { openAIEmbeddings } from '../openai/embeddings';
+import { toOpenAIError } from '../openai/errors';
+import {
+  type OpenAIGenerationBody,
+  openAICallOptions,
+  openAIChunkMeta,
+  openAIResponse,
+} from '../openai/openai-request';
+import {
+  type ChatCompletionBody,
+  type CompletionBody,
+  chatCompletionRequestSchema,
+  completionRequestSchema,
+  type EmbeddingBody,
+  embeddingRequestSchema,
+  openAIErrorSchema,
+} from '../openai/schemas';
+import { routingHeaders } from '../routing';
+import { sendSse } from '../sse';
+import { requireModel } from './require-model';
+
+export interface OpenAIRoutesOptions {
+  guard: Guard;
+  access: Access;
+  backend: ServerBackend;
+  generations: GenerationCore;
+}
+
+const errorResponses = {
+  400: { $ref: 'openai-error#' },
+  401: { $ref: 'openai-error#' },
+  404: { $ref: 'openai-error#' },
+  429: { $ref: 'openai-error#' },
+};
+
+const openAIModel = (model: { id: string; ownedBy?: string }) => ({
+  id: model.id,
+  object: 'model',
+  created: 0,
+  owned_by: model.ownedBy ?? 'llmr',
+});
+
+export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): void {
+  const { access, backend, generations } = options;
+  const v1 = { preHandler: options.guard };
+
+  /** Chat and completions over REST: JSON, or SSE with `stream: true`. */
+  const generate = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: OpenAIRoute,
+    body: OpenAIGenerationBody,
+  ) => {
+    // A client that goes away aborts its own generation, and only that.
+    const controller = new AbortController();
+    let settled = false;
+    reply.raw.on('close', () => {
+      // 'close' also follows every normal response: only a generation still running is
+      // aborted (and only then is the error built).
+      if (settled || reply.raw.writableFinished || controller.signal.aborted) return;
+      controller.abort(
+        new LlmrError({
+          code: 'client-disconnected',
+          message: 'The client closed the connection.',
+        }),
+      );
+    });
+    const settle = () => {
+      settled = true;
+    };
+    return generations
+      .run(
+        {
+          id: request.id,
+          route,
+          transport: 'http',
+          model: body.model,
+          stream: body.stream === true,
+          client: clientOf(request),
+          controller,
+          callOptions: (signal) => openAICallOptions(route, body, signal),
+        },
+        async (generation) => {
+          reply.headers(routingHeaders(generation.routing));
+          const meta = openAIChunkMeta(
+            route,
+            body,
+            generation.routing.modelId,
+            generation.callOptions,
+          );
+          if (!body.stream) {
+            const result = await collectStream(generation.stream, {
+              modelId: generation.routing.modelId,
+            });
+            return openAIResponse(meta, result);
+          }
+          await sendSse(reply, generation.stream, createChunkFormatter(meta));
+          return reply;
+        },
+      )
+      .finally(settle);
+  };
+
+  app.addSchema({ $id: 'openai-error', ...openAIErrorSchema });
+
+  app.post<{ Body: ChatCompletionBody }>('/v1/chat/completions', {
+    ...v1,
+    schema: {
+      tags: ['openai'],
+      summary: 'Chat completion (stream: true for SSE)',
+      body: chatCompletionRequestSchema,
+      response: errorResponses,
+    },
+    handler: (request, reply) => generate(request, reply, 'chat', request.body),
+  });
+
+  app.post<{ Body: CompletionBody }>('/v1/completions', {
+    ...v1,
+    schema: {
+      tags: ['openai'],
+      summary: 'Raw text completion (stream: true for SSE)',
+      body: completionRequestSchema,
+      response: errorResponses,
+    },
+    handler: (request, reply) => generate(request, reply, 'completion', request.body),
+  });
+
+  app.post<{ Body: EmbeddingBody }>('/v1/embeddings', {
+    ...v1,
+    schema: {
+      tags: ['openai'],
+      summary: 'Embeddings',
+      body: embeddingRequestSchema,
+      response: errorResponses,
+    },
+    handler: async (request, reply) => {
+      const body = request.body;
+      const tracked = generations.track({
+        id: request.id,
+        route: 'embeddings',
+        transport: 'http',
+        model: body.model,
+        stream: false,
+        client: clientOf(request),
+      });
+      let status = 200;
+      try {
+        const values = typeof body.input === 'string' ? [body.input] : body.input;
+        const { result, routing } = await backend.embed(body.model, {
+          values,
+          abortSignal: tracked.signal,
+        });
+        tracked.model = routing.modelId;
+        reply.headers(routingHeaders(routing));
+        access.charge(clientOf(request), result.usage.inputTokens);
+        return openAIEmbeddings(body, result, routing.modelId);
+      } catch (error) {
+        status = toOpenAIError(error).status;
+        throw error;
+      } finally {
+        tracked.end(status);
+      }
+    },
+  });
+
+  app.get(
+    '/v1/models',
+    { ...v1, schema: { tags: ['openai'], summary: 'List models' } },
+    async () => {
+      const models = await backend.listModels();
+      return { object: 'list', data: models.map(openAIModel) };
+    },
+  );
+
+  app.get<{ Params: { model: string } }>(
+    '/v1/models/:model',
+    { ...v1, schema: { tags: ['openai'], summary: 'One model' } },
+    async (request) => openAIModel(await requireModel(backend, request.params.model)),
+  );
+}
