@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import { LlmrError } from '@llmr/core';
+import type { Gateway } from '@llmr/gateway';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createAccess } from './access';
 import type { ServerBackend } from './backend';
@@ -17,6 +18,7 @@ import { registerGraphQL } from './graphql/graphql-plugin';
 import { setErrorHandlers } from './http/error-handlers';
 import { createGuard } from './http/guard';
 import { loggerOptions } from './http/logger-options';
+import { plainApiKeys, registerGateway } from './http/register-gateway';
 import { addSecurityHeaders } from './http/security-headers';
 import { createMetrics } from './metrics';
 import type { RateLimits } from './rate-limiter';
@@ -42,6 +44,11 @@ export interface ServerOptions {
   shutdownDeadlineMs?: number;
   /** Requests one WebSocket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
+  /**
+   * Tenants, virtual keys, scopes, limits, budgets, usage and audit (`@llmr/gateway`). It
+   * replaces `apiKeys`: every route but health, readiness and the docs needs a gateway key.
+   */
+  gateway?: Gateway;
 }
 
 export interface LlmrServer {
@@ -60,7 +67,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   const isDraining = () => draining;
   const corsOrigins = options.corsOrigins ?? [LOCALHOST_ORIGIN];
   const access = createAccess({
-    apiKeys: options.apiKeys ?? (process.env.LLMR_API_KEYS ?? '').split(','),
+    apiKeys: plainApiKeys(options),
     limits: options.limits ?? {},
     isDraining,
     origins: corsOrigins === false ? [] : corsOrigins,
@@ -101,6 +108,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     reply.header('x-request-id', request.id);
   });
   setErrorHandlers(app);
+  await registerGateway(app, options.gateway);
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, { guard, access, backend, generations });

@@ -40,10 +40,18 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC_PATHS = new Set(['/health', '/healthz', '/ready', '/readyz', '/livez']);
+// Probes, and the API's own description (a browser cannot send a bearer key to a docs page).
+const PUBLIC_PATHS = new Set([
+  '/health',
+  '/healthz',
+  '/ready',
+  '/readyz',
+  '/livez',
+  '/openapi.json',
+]);
 
 export function defaultScopeFor({ path }: { method: string; path: string }): Scope | undefined {
-  if (PUBLIC_PATHS.has(path)) return undefined;
+  if (PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/')) return undefined;
   if (path === '/api/admin' || path.startsWith('/api/admin/')) return 'admin';
   if (path === '/metrics') return 'metrics';
   return 'inference';
