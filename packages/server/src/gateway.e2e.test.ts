@@ -5,11 +5,10 @@
  * and the admin API and audit log see it all.
  */
 import { createGateway, type Gateway } from '@llmr/gateway';
-import { createMockLoader } from '@llmr/loader-mock';
-import { createRouter } from '@llmr/router';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createTestRouter } from './__fixtures__/test-router';
 import { createRouterBackend, createServer, type LlmrServer } from './index';
 
 let gateway: Gateway;
@@ -44,14 +43,7 @@ beforeAll(async () => {
       policy: { budgets: [{ metric: 'tokens', period: 'day', limit: 1 }] },
     }),
   };
-  const router = createRouter({
-    loaders: [createMockLoader()],
-    models: [
-      { id: 'echo', source: 'mock:echo' },
-      { id: 'writer', source: 'mock:random?seed=5' },
-      { id: 'slow', source: 'mock:random?tokenMs=20' },
-    ],
-  });
+  const router = createTestRouter();
   server = await createServer({
     backend: createRouterBackend(router, { defaultModel: 'echo' }),
     logger: false,
