@@ -16,6 +16,7 @@ import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
+import { openServeGateway } from './serve-gateway';
 
 export interface ServeOptions {
   config?: string;
@@ -28,6 +29,7 @@ export interface ServeOptions {
   tokensPerMinute?: number;
   quiet?: boolean;
   logFormat?: LogFormat;
+  gateway?: string | boolean;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -84,9 +86,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       : {}),
     ...(options.tokensPerMinute !== undefined ? { tokensPerMinute: options.tokensPerMinute } : {}),
   };
+  const gateway = await openServeGateway(options, log);
+  gateway?.onAlert((alert) => log(`gateway alert: ${alert.message}`));
   const server = await createServer({
     backend,
-    apiKeys: options.apiKey,
+    ...(gateway ? { gateway } : { apiKeys: options.apiKey }),
     limits,
     logger: serverLoggerOptions({
       format: options.logFormat,
@@ -114,6 +118,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     stopping = true;
     log(`${signal}: finishing in-flight requests, then stopping`);
     await server.shutdown();
+    await gateway?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -147,6 +152,10 @@ export function registerServeCommand(program: Command): void {
       '--tokens-per-minute <n>',
       'per-key token limit',
       parseNumber('--tokens-per-minute', true),
+    )
+    .option(
+      '--gateway [database]',
+      "tenants, keys, budgets and audit: pglite:<dir> or postgres://... (default: the config's gateway section, else pglite in LLMR_HOME)",
     )
     .option('-q, --quiet', 'log warnings and errors only')
     .option(
