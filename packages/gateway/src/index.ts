@@ -37,6 +37,7 @@ export {
   defaultScopeFor,
   type GatewayPluginOptions,
   type GatewayRequestState,
+  type GatewayUsageReport,
   gatewayPlugin,
   presentedKey,
 } from './http/gateway-plugin';

@@ -90,6 +90,34 @@ describe('llmr server with a gateway', () => {
     await expect(denied).rejects.toMatchObject({ status: 403 });
   });
 
+  it("charges a finished stream the model's own usage, prompt included, and audits the models tried", async () => {
+    const streamer = (await gateway.keys.create({ tenant: 'team', name: 'streamer' })).key;
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: streamer, maxRetries: 0 });
+    const plain = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'stream me' }],
+    });
+    const stream = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'stream me' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('stream me');
+    const [usage] = await usageOf(idOf(streamer), 2);
+    expect(usage).toMatchObject({
+      requests: 2,
+      inputTokens: 2 * (plain.usage?.prompt_tokens ?? 0),
+      outputTokens: 2 * (plain.usage?.completion_tokens ?? 0),
+    });
+    expect(plain.usage?.prompt_tokens).toBeGreaterThan(0);
+    const records = (await gateway.audit.list({ limit: 10_000 })).filter(
+      (record) => record.keyId === idOf(streamer),
+    );
+    expect(records.map((record) => record.modelsTried)).toEqual([['echo'], ['echo']]);
+  });
+
   it('charges an aborted stream for the chunks it received', async () => {
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: keys.inference, maxRetries: 0 });
     const before = (await gateway.usage.query({ keyId: idOf(keys.inference), model: 'slow' }))

@@ -32,6 +32,21 @@ export interface GatewayRequestState {
   admission?: Admission;
   /** Usage read off the response; a route may overwrite it with exact numbers. */
   usage: TappedUsage & { modelsTried?: string[]; content?: string };
+  /**
+   * Set by a route that knows better (the model's own counts, the router's attempts); read
+   * when the response closes, so values that arrive late in a stream still count. Defined
+   * fields win over what was read off the response.
+   */
+  resolveUsage?: () => {
+    [Field in keyof GatewayUsageReport]?: GatewayUsageReport[Field] | undefined;
+  };
+}
+
+export interface GatewayUsageReport {
+  model: string;
+  modelsTried: string[];
+  inputTokens: number;
+  outputTokens: number;
 }
 
 declare module 'fastify' {
@@ -135,7 +150,10 @@ async function gatewayPlugin(app: FastifyInstance, options: GatewayPluginOptions
     const admission = state.admission;
     // `close` fires once whether the response finished or the client went away mid-stream.
     reply.raw.once('close', () => {
-      const usage = state.usage;
+      const usage = { ...state.usage };
+      for (const [field, value] of Object.entries(state.resolveUsage?.() ?? {})) {
+        if (value !== undefined) Object.assign(usage, { [field]: value });
+      }
       const aborted = !reply.raw.writableFinished;
       admission
         .finish({

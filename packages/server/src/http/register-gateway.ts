@@ -5,7 +5,8 @@
  */
 import { InvalidArgumentError } from '@llmr/core';
 import type { Gateway } from '@llmr/gateway';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Generation } from '../generation';
 
 /** The plain API keys in force: none when a gateway checks keys instead. */
 export function plainApiKeys(options: { apiKeys?: string[]; gateway?: Gateway }): string[] {
@@ -27,4 +28,27 @@ export async function registerGateway(
   if (!gateway) return;
   const { gatewayPlugin } = await import('@llmr/gateway');
   await app.register(gatewayPlugin, { gateway });
+}
+
+/**
+ * Tells the gateway what the router and the model know: the model that answered, every
+ * model tried, and the model's own usage once it arrives (a stream's usage part comes
+ * last, so the gateway reads this when the response closes).
+ */
+export function shareUsageWithGateway(
+  request: FastifyRequest,
+  generation: Pick<Generation, 'routing' | 'observation'>,
+): void {
+  const state = request.gateway;
+  if (!state) return;
+  state.resolveUsage = () => {
+    const { routing, observation } = generation;
+    const tried = (routing.attempts ?? []).map((attempt) => attempt.modelId);
+    return {
+      model: routing.modelId,
+      modelsTried: tried.length > 0 ? tried : undefined,
+      inputTokens: observation.usage?.inputTokens,
+      outputTokens: observation.usage?.outputTokens,
+    };
+  };
 }

@@ -8,6 +8,7 @@ import { type Access, clientOf } from '../access';
 import type { ServerBackend } from '../backend';
 import type { GenerationCore } from '../generation';
 import type { Guard } from '../http/guard';
+import { shareUsageWithGateway } from '../http/register-gateway';
 import { createChunkFormatter, type OpenAIRoute } from '../openai/chunks';
 import { openAIEmbeddings } from '../openai/embeddings';
 import { toOpenAIError } from '../openai/errors';
@@ -93,6 +94,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         },
         async (generation) => {
           reply.headers(routingHeaders(generation.routing));
+          shareUsageWithGateway(request, generation);
           const meta = openAIChunkMeta(
             route,
             body,
