@@ -130,6 +130,12 @@ describe('llmr serve', () => {
     expect(invalid.stderr).toMatch(/models\[0\]\.quality \(line 4, column 14\)/);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('refuses a --grpc-port outside 0-65535', async () => {
+    const { code, stderr } = await llmr('serve', '--model', 'mock:echo', '--grpc-port', '70000');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--grpc-port must be within 0-65535; got 70000.');
+  });
 });
 
 describe('llmr convert, inspect, tokenize, bench', () => {
@@ -262,7 +268,7 @@ describe('llmr convert, inspect, tokenize, bench', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // seven CLI processes one after another: generous on a loaded runner
 
   it('explains bad paths and formats', async () => {
     const missing = await llmr('inspect', '/nonexistent/model.gguf');

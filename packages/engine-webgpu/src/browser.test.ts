@@ -185,7 +185,7 @@ beforeAll(async () => {
     `browser: ${results.userAgent}\nselection: ${results.selection}\n` +
       `wasm: ${JSON.stringify(results.wasm.timings)} webgpu: ${results.webgpu.reason} ${JSON.stringify(results.webgpu.timings)}\n`,
   );
-}, 120_000);
+}, 300_000); // SwiftShader WebGPU in headless Chromium is slow on a loaded runner
 
 afterAll(async () => {
   await context?.close();

@@ -6,7 +6,7 @@
 import { ModelDisposedError, type ModelV1, type ModelV1Capability } from '@llmr/core';
 import type { LLMRouter } from './router';
 import type { RouterRuntime } from './router-runtime';
-import { resolveTarget } from './routing/resolve-target';
+import { targetModelIds } from './routing/target-model-ids';
 import type { RouterRequest, RouterRequestOptions } from './types';
 
 export function routerAsModel(
@@ -19,15 +19,7 @@ export function routerAsModel(
   const check = () => {
     if (disposed) throw new ModelDisposedError({ modelId: target });
   };
-  const ids = (() => {
-    const resolution = resolveTarget(runtime, target);
-    if (resolution.kind === 'model') return [resolution.target];
-    const slots =
-      resolution.kind === 'route'
-        ? (runtime.routeSlots.get(resolution.target) ?? runtime.allSlots)
-        : runtime.allSlots;
-    return slots.map((slot) => slot.id);
-  })();
+  const ids = targetModelIds(runtime, target);
   const capabilities = new Set<ModelV1Capability>();
   let contextLength = 0;
   for (const id of ids) {

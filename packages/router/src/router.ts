@@ -22,6 +22,7 @@ import { ModelEnsemble, type ModelEnsembleOptions } from './ensemble/model-ensem
 import { RouterError } from './errors';
 import { describeError, type RouterEventListener } from './events';
 import { checkHealth, type HealthReport } from './health/check-health';
+import { withModel } from './lifecycle/with-model';
 import { routerAsModel } from './router-as-model';
 import type { RouterOptions } from './router-options';
 import { RouterRuntime } from './router-runtime';
@@ -276,6 +277,16 @@ export class LLMRouter {
       });
     const lease = await runtime.pool.acquire(modelId);
     lease.release();
+  }
+
+  /**
+   * Runs `use` with one loaded model (an id, an alias of one, or a route or `auto` when it
+   * has a single model), loading it if needed; the model stays loaded until `use` settles.
+   * For what needs the model itself rather than a routed generation: its tokenizer, its
+   * info.
+   */
+  withModel<T>(name: string, use: (model: ModelV1, modelId: string) => Promise<T> | T): Promise<T> {
+    return withModel(this.runtime, name, use);
   }
 
   unload(modelId: string): Promise<boolean> {

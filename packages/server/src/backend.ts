@@ -54,6 +54,20 @@ export interface ServerBackend {
     model: string,
     options: ModelV1EmbedOptions,
   ): Promise<{ result: ModelV1EmbedResult; routing: RoutingInfo }>;
+  /**
+   * `text` as token ids under `model`'s tokenizer (an id, an alias, or a route with one
+   * model). Optional: without it the tokenizer endpoints answer 501.
+   */
+  tokenize?(
+    model: string,
+    text: string,
+    options?: { addSpecialTokens?: boolean },
+  ): Promise<{ modelId: string; tokens: number[] }>;
+  detokenize?(
+    model: string,
+    tokens: readonly number[],
+    options?: { skipSpecialTokens?: boolean },
+  ): Promise<{ modelId: string; text: string }>;
   load(name: string): Promise<BackendModel>;
   unload(name: string): Promise<void>;
   /** True when the default model is loaded and can serve. */

@@ -11,9 +11,9 @@ import websocket from '@fastify/websocket';
 import { LlmrError } from '@llmr/core';
 import type { Gateway } from '@llmr/gateway';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createAccess } from './access';
+import { type Access, createAccess } from './access';
 import type { ServerBackend } from './backend';
-import { createGenerationCore, type InFlightRequest } from './generation';
+import { createGenerationCore, type GenerationCore, type InFlightRequest } from './generation';
 import { registerGraphQL } from './graphql/graphql-plugin';
 import { setErrorHandlers } from './http/error-handlers';
 import { createGuard } from './http/guard';
@@ -25,6 +25,7 @@ import type { RateLimits } from './rate-limiter';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
+import { registerTokenizerRoutes } from './routes/tokenizer-routes';
 import { registerWebSocketRoute } from './websocket/websocket-route';
 
 export type { InFlightRequest } from './generation';
@@ -57,6 +58,12 @@ export interface LlmrServer {
   /** Stop accepting, let in-flight streams finish up to the deadline, dispose models. */
   shutdown(): Promise<void>;
   inFlight(): InFlightRequest[];
+  /**
+   * What other transports beside this app (the gRPC server) share with it: the backend,
+   * the one generation core (in-flight list, metrics, usage) and the access rules (API
+   * keys, rate limits, draining).
+   */
+  readonly shared: { backend: ServerBackend; core: GenerationCore; access: Access };
 }
 
 const LOCALHOST_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
@@ -113,6 +120,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, { guard, access, backend, generations });
   registerNativeRoutes(app, { guard, backend, generations });
+  registerTokenizerRoutes(app, { guard, backend });
   registerOpsRoutes(app, { backend, metrics, isDraining });
   registerWebSocketRoute(app, {
     access,
@@ -123,6 +131,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
 
   return {
     app,
+    shared: { backend, core: generations, access },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       return app.listen({ port, host });
     },

@@ -10,7 +10,7 @@ import type { Metrics } from './metrics';
 import { observeStream, type StreamObservation } from './observe-stream';
 import { toOpenAIError } from './openai/errors';
 
-export type Transport = 'http' | 'websocket' | 'graphql';
+export type Transport = 'http' | 'websocket' | 'graphql' | 'grpc';
 
 export interface InFlightRequest {
   id: string;

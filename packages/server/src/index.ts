@@ -2,6 +2,7 @@
  * @llmr/server — an OpenAI-compatible API over an llmr backend (usually a router), over
  * REST with SSE, WebSocket and GraphQL.
  */
+export type { Access, Caller, Identity } from './access';
 export type {
   BackendModel,
   BackendStats,
@@ -15,12 +16,22 @@ export {
   type LlmrServer,
   type ServerOptions,
 } from './create-server';
-export type { Transport } from './generation';
-export type { OpenAIChunk } from './openai/chunks';
-export { toOpenAIError } from './openai/errors';
+export type {
+  Generation,
+  GenerationCore,
+  GenerationSpec,
+  TrackedRequest,
+  Transport,
+} from './generation';
+export { compileBodyValidators } from './openai/body-validators';
+export type { OpenAIChunk, OpenAIRoute } from './openai/chunks';
+export { openAIEmbeddings } from './openai/embeddings';
+export { type OpenAIError, toOpenAIError } from './openai/errors';
+export { type OpenAIGenerationBody, openAICallOptions } from './openai/openai-request';
 export type { RateLimits } from './rate-limiter';
 export { createRouterBackend, type RouterBackendOptions } from './router-backend';
-export type { RoutingSummary } from './routing';
+export { requireModel } from './routes/require-model';
+export { type RoutingSummary, routingSummary } from './routing';
 export type {
   WebSocketClientMessage,
   WebSocketServerMessage,

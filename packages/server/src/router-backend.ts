@@ -2,6 +2,7 @@
  * The server's backend over an LLMRouter: `model` resolves through the router (a model
  * id, a route, an alias or `auto`), and the routing decision comes back for the headers.
  */
+import { type ModelV1, type TokenizerV1, UnsupportedFunctionalityError } from '@llmr/core';
 import type { LLMRouter, RouterModelListing } from '@llmr/router';
 import type { BackendModel, BackendStats, RoutingInfo, ServerBackend } from './backend';
 
@@ -59,6 +60,15 @@ function toBackendModel(listing: RouterModelListing): BackendModel {
   };
 }
 
+function tokenizerOf(model: ModelV1, modelId: string): TokenizerV1 {
+  if (!model.tokenizer)
+    throw new UnsupportedFunctionalityError({
+      functionality: 'tokenizer',
+      message: `The model \`${modelId}\` does not expose a tokenizer (remote models usually do not).`,
+    });
+  return model.tokenizer;
+}
+
 const CIRCUIT_STATE: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export function createRouterBackend(
@@ -80,6 +90,18 @@ export function createRouterBackend(
     async embed(model, { values, abortSignal }) {
       const { embeddings, usage, routing } = await router.embed({ model, values, abortSignal });
       return { result: { embeddings, usage }, routing: toRoutingInfo(routing) };
+    },
+    tokenize(model, text, tokenizeOptions) {
+      return router.withModel(model, (loaded, modelId) => ({
+        modelId,
+        tokens: tokenizerOf(loaded, modelId).encode(text, tokenizeOptions),
+      }));
+    },
+    detokenize(model, tokens, decodeOptions) {
+      return router.withModel(model, (loaded, modelId) => ({
+        modelId,
+        text: tokenizerOf(loaded, modelId).decode(tokens, decodeOptions),
+      }));
     },
     async load(name) {
       await router.load(name);

@@ -22,6 +22,7 @@ export interface ServeOptions {
   config?: string;
   port?: number;
   host?: string;
+  grpcPort?: number;
   model?: string[];
   defaultModel?: string;
   apiKey?: string[];
@@ -76,6 +77,12 @@ async function buildRouter(
 }
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
+  if (options.grpcPort !== undefined && (options.grpcPort < 0 || options.grpcPort > 65535))
+    throw new InvalidArgumentError({
+      argument: '--grpc-port',
+      value: options.grpcPort,
+      message: `--grpc-port must be within 0-65535; got ${options.grpcPort}.`,
+    });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
   const { router, defaultModel } = await buildRouter(options, log);
@@ -87,6 +94,16 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.tokensPerMinute !== undefined ? { tokensPerMinute: options.tokensPerMinute } : {}),
   };
   const gateway = await openServeGateway(options, log);
+  if (gateway && options.grpcPort !== undefined) {
+    await gateway.close();
+    // The gateway guards the HTTP surfaces only; a gRPC port would be a way around it.
+    throw new InvalidArgumentError({
+      argument: '--grpc-port',
+      value: options.grpcPort,
+      message:
+        'The gateway does not cover gRPC yet: drop --grpc-port, or turn the gateway off (gateway: { enabled: false }).',
+    });
+  }
   gateway?.onAlert((alert) => log(`gateway alert: ${alert.message}`));
   const server = await createServer({
     backend,
@@ -99,6 +116,16 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     }),
   });
   await backend.preload();
+  // gRPC is loaded only when asked for: its runtime stays out of plain REST serving. It
+  // binds first, so that once /ready answers, both APIs are up.
+  const grpc =
+    options.grpcPort === undefined
+      ? undefined
+      : (await import('@llmr/server-grpc')).createGrpcServer(server.shared);
+  const grpcPort = await grpc?.listen({
+    port: options.grpcPort,
+    host: options.host ?? '127.0.0.1',
+  });
   const url = await server.listen({
     port: options.port ?? 8080,
     host: options.host ?? '127.0.0.1',
@@ -110,14 +137,17 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   log(
     `llmr serving ${names.join(', ')} at ${url} (ready in ${Math.round(performance.now() - started)} ms)\n` +
       `  try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'\n` +
-      `  docs: ${url}/docs   metrics: ${url}/metrics`,
+      `  docs: ${url}/docs   metrics: ${url}/metrics` +
+      (grpcPort === undefined
+        ? ''
+        : `\n  gRPC (llmr.v1, health, reflection) at ${options.host ?? '127.0.0.1'}:${grpcPort}`),
   );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: finishing in-flight requests, then stopping`);
-    await server.shutdown();
+    await Promise.all([grpc?.shutdown(), server.shutdown()]);
     await gateway?.close();
     process.exit(0);
   };
@@ -137,6 +167,11 @@ export function registerServeCommand(program: Command): void {
     )
     .option('-p, --port <n>', 'port (default 8080)', parseNumber('--port', true))
     .option('--host <host>', 'interface to bind (default 127.0.0.1)')
+    .option(
+      '--grpc-port <n>',
+      'also serve the gRPC API (llmr.v1) on this port (0: any free one)',
+      parseNumber('--grpc-port', true),
+    )
     .option('-m, --model <source...>', 'models to serve: a source, or id=source')
     .option(
       '--default-model <id>',

@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AbortError, LlmrError } from '@llmr/core';
-import Ajv, { type ValidateFunction } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { type Access, clientOf, forbiddenOriginError, sendRefusal, setClient } from '../access';
 import type { GenerationCore } from '../generation';
+import { compileBodyValidators } from '../openai/body-validators';
 import { createChunkFormatter, type OpenAIRoute, pumpChunks } from '../openai/chunks';
 import { openAIUsage } from '../openai/convert';
 import { type OpenAIError, openAIError, toOpenAIError } from '../openai/errors';
@@ -20,7 +20,6 @@ import {
   openAICallOptions,
   openAIChunkMeta,
 } from '../openai/openai-request';
-import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/schemas';
 import { routingSummary } from '../routing';
 import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
 
@@ -35,21 +34,6 @@ export interface WebSocketRouteOptions {
 /** Past this many bytes queued on a socket, a stream waits for the client to read. */
 const HIGH_WATER_BYTES = 1 << 20;
 const MAX_ID_LENGTH = 256;
-
-/** The REST routes' JSON schemas, compiled the way Fastify compiles them. */
-function compileBodyValidators(): Record<OpenAIRoute, ValidateFunction> {
-  const ajv = new Ajv({
-    removeAdditional: false,
-    coerceTypes: false,
-    allErrors: false,
-    useDefaults: true,
-    allowUnionTypes: true,
-  });
-  return {
-    chat: ajv.compile(chatCompletionRequestSchema),
-    completion: ajv.compile(completionRequestSchema),
-  };
-}
 
 function invalid(message: string, code: string, param: string | null = null): OpenAIError {
   return openAIError(400, message, 'invalid_request_error', code, param);

@@ -1,0 +1,3 @@
+"""The package version, kept equal to the npm packages' (@llmr/cli) version."""
+
+__version__ = "0.1.0"
