@@ -82,4 +82,22 @@ describe('llmr serve with a gateway section', () => {
       await reopened.close();
     }
   }, 600_000);
+
+  it('refuses a gRPC port while the gateway is on, since gRPC would go around it', async () => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'serve', '--model', 'echo=mock:echo', '--gateway', database, '--grpc-port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LLMR_HOME: dir },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/The gateway does not cover gRPC yet/);
+  }, 600_000);
 });
