@@ -13,7 +13,7 @@ const exec = promisify(execFile);
 
 async function llmr(...args: string[]) {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { timeout: 20_000 });
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { timeout: 90_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code: number; stdout: string; stderr: string };
@@ -84,20 +84,26 @@ describe('llmr CLI', () => {
   });
 });
 
+/** `llmr serve` on a free port; resolves once it prints its URL. */
+async function startServe(args: string[], env: Record<string, string> = {}) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const address = () => /at (http:\/\/\S+)/.exec(stderr)?.[1];
+  await expect.poll(address, { timeout: 30_000 }).toBeTruthy();
+  return { child, url: address()!, stderr: () => stderr };
+}
+
 describe('llmr serve', () => {
   it('serves the built-in default model with no arguments and stops cleanly on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
     const home = await mkdtemp(join(tmpdir(), 'llmr-home-'));
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LLMR_HOME: home },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    await expect.poll(() => /at (http:\/\/\S+)/.exec(stderr), { timeout: 30_000 }).toBeTruthy();
-    const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
+    const { child, url, stderr } = await startServe([], { LLMR_HOME: home });
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -113,8 +119,91 @@ describe('llmr serve', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(stderr).toContain('building the built-in default model');
+    expect(stderr()).toContain('building the built-in default model');
     await rm(home, { recursive: true, force: true });
+  });
+
+  it('traces, measures SLOs, runs experiments and takes feedback when asked', async () => {
+    const { createServer } = await import('node:http');
+    const { writeFile } = await import('node:fs/promises');
+    // An OTLP/HTTP receiver on loopback: it keeps the span names the exporter sends.
+    const spanNames: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        for (const resource of JSON.parse(body).resourceSpans ?? [])
+          for (const scope of resource.scopeSpans ?? [])
+            for (const span of scope.spans ?? []) spanNames.push(span.name);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const address = receiver.address() as { port: number };
+    const dir = await mkdtemp(join(tmpdir(), 'llmr-observe-'));
+    const experiments = join(dir, 'experiments.json');
+    await writeFile(
+      experiments,
+      JSON.stringify([
+        { id: 'temp', variants: [{ name: 'a' }, { name: 'b', parameters: { temperature: 0 } }] },
+      ]),
+    );
+    const { child, url } = await startServe(
+      [
+        '--model',
+        'hello=mock:script?reply=hi',
+        '--otel-endpoint',
+        `http://127.0.0.1:${address.port}/v1/traces`,
+        '--experiments',
+        experiments,
+        '--admin-key',
+        'secret',
+      ],
+      { OTEL_BSP_SCHEDULE_DELAY: '50' },
+    );
+    try {
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'hello',
+          user: 'u1',
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-llmr-experiment')).toMatch(/^temp=(a|b)$/);
+      const { id } = (await response.json()) as { id: string };
+      const feedback = await fetch(`${url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ responseId: id, thumbs: 'up' }),
+      });
+      expect(feedback.status).toBe(201);
+      const slo = (await (await fetch(`${url}/api/slo`)).json()) as { data: { total: number }[] };
+      expect(slo.data[0]?.total).toBe(1);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /gen_ai_server_request_duration_seconds_count\{[^}]*"hello"[^}]*\} 1/,
+      );
+      const promote = (key: string) =>
+        fetch(`${url}/api/experiments/temp/promote`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-admin-key': key },
+          body: JSON.stringify({ variant: 'b' }),
+        });
+      expect((await promote('wrong')).status).toBe(403);
+      expect((await promote('secret')).status).toBe(200);
+      await expect
+        .poll(() => spanNames, { timeout: 10_000 })
+        .toEqual(expect.arrayContaining(['POST /v1/chat/completions', 'llmr.route', 'chat hello']));
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      receiver.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('says what is wrong with a bad config file', async () => {

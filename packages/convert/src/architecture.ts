@@ -37,33 +37,8 @@ export function architectureOf(config: Record<string, unknown>): ArchitectureSpe
   return { hf, ...architectures[hf]! };
 }
 
-/** HF tensor name -> GGUF tensor name, or undefined for tensors llama.cpp does not use. */
-export function ggufTensorName(name: string): string | undefined {
-  if (name === 'model.embed_tokens.weight') return 'token_embd.weight';
-  if (name === 'model.norm.weight') return 'output_norm.weight';
-  if (name === 'lm_head.weight') return 'output.weight';
-  const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
-  if (!match) return undefined;
-  const [, layer, rest] = match;
-  const parts: Record<string, string> = {
-    'input_layernorm.weight': 'attn_norm.weight',
-    'self_attn.q_proj.weight': 'attn_q.weight',
-    'self_attn.q_proj.bias': 'attn_q.bias',
-    'self_attn.k_proj.weight': 'attn_k.weight',
-    'self_attn.k_proj.bias': 'attn_k.bias',
-    'self_attn.v_proj.weight': 'attn_v.weight',
-    'self_attn.v_proj.bias': 'attn_v.bias',
-    'self_attn.o_proj.weight': 'attn_output.weight',
-    'self_attn.q_norm.weight': 'attn_q_norm.weight',
-    'self_attn.k_norm.weight': 'attn_k_norm.weight',
-    'post_attention_layernorm.weight': 'ffn_norm.weight',
-    'mlp.gate_proj.weight': 'ffn_gate.weight',
-    'mlp.up_proj.weight': 'ffn_up.weight',
-    'mlp.down_proj.weight': 'ffn_down.weight',
-  };
-  const mapped = parts[rest!];
-  return mapped ? `blk.${layer}.${mapped}` : undefined;
-}
+// The name map lives in @llmr/gguf, shared with the runtimes that read these files.
+export { ggufTensorName } from '@llmr/gguf';
 
 /**
  * Reorders the rows of a Q or K projection ([heads * headDim, columns]) from HF's

@@ -73,6 +73,7 @@ export {
   readGgufHeader,
   readGgufHeaderFrom,
 } from './gguf-reader';
+export { ggufTensorName } from './gguf-tensor-names';
 export {
   type GgufHeader,
   type GgufScalar,

@@ -12,11 +12,11 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GgufDtype, type HfTensorSource, writeHfModelAsGguf } from '@llmr/convert';
+import { type GgufDtype, writeHfModelAsGguf } from '@llmr/convert';
 import {
-  createGaussian,
   fixtureTokenizer,
   type LlamaConfig,
+  lazyRandomTensors,
   llamaTensorShapes,
   toConfigJson,
   toTokenizerConfig,
@@ -57,28 +57,6 @@ const config: LlamaConfig = small
 const PROMPT_TOKENS = 128;
 const DECODE_TOKENS = small ? 48 : 32;
 const threads = availableParallelism();
-
-/** Random weights generated per tensor on demand: memory stays bounded by one tensor. */
-function lazyRandomTensors(): HfTensorSource {
-  const shapes = new Map(llamaTensorShapes(config));
-  const names = [...shapes.keys()];
-  return {
-    names,
-    shape: (name) => shapes.get(name)!,
-    dtype: () => 'F32',
-    async readFloat32(name) {
-      const shape = shapes.get(name)!;
-      const size = shape.reduce((a, b) => a * b, 1);
-      const gaussian = createGaussian(names.indexOf(name) + 1);
-      const data = new Float32Array(size);
-      const scale = shape.length === 1 ? 0 : 1 / Math.sqrt(shape[1]!);
-      for (let index = 0; index < size; index++)
-        data[index] = shape.length === 1 ? 1 : scale * gaussian();
-      return data;
-    },
-    close: async () => {},
-  };
-}
 
 /** Memory bandwidth: GB/s of a large typed-array copy (read + write), best of 5. */
 function measureBandwidth(): number {
@@ -127,7 +105,7 @@ async function main() {
           config: toConfigJson(config),
           tokenizer: toTokenizerJson(bpe),
           tokenizerConfig: toTokenizerConfig(bpe),
-          tensors: lazyRandomTensors(),
+          tensors: lazyRandomTensors(config),
         },
         { output: path, dtype },
       );

@@ -6,21 +6,30 @@
 
 // The dtype table moved to @llmr/core; re-exported so existing imports keep working.
 export { ONNX_DTYPE_FILES } from '@llmr/core';
+// The sampler and JSON-schema masks moved to @llmr/sampling; re-exported so imports keep working.
+export {
+  compileJsonSchema,
+  createJsonConstraint,
+  createJsonSchemaAutomaton,
+  createSampler,
+  type JsonConstraint,
+  type JsonSchemaAutomaton,
+  logSoftmax,
+  type SampleOptions,
+  type SampleResult,
+  type Sampler,
+  type SamplerOptions,
+  type TokenLogprob,
+  type TokenVocabulary,
+  tokenVocabulary,
+  topEntries,
+} from '@llmr/sampling';
 export {
   DecodeScheduler,
   type DecodeSchedulerOptions,
   type DecodeSchedulerStats,
 } from './decode-scheduler';
 export { selectOnnxEngine } from './engine-selection';
-export {
-  compileJsonSchema,
-  createJsonConstraint,
-  createJsonSchemaAutomaton,
-  type JsonConstraint,
-  type JsonSchemaAutomaton,
-  type TokenVocabulary,
-  tokenVocabulary,
-} from './json-schema/index';
 export {
   type DecodeItem,
   type DecoderLayout,
@@ -36,14 +45,3 @@ export {
   onnxLoader,
 } from './onnx-loader';
 export { createOnnxModel, type OnnxModel, type OnnxModelSettings } from './onnx-model';
-export {
-  createPrng,
-  createSampler,
-  logSoftmax,
-  type SampleOptions,
-  type SampleResult,
-  type Sampler,
-  type SamplerOptions,
-  type TokenLogprob,
-  topEntries,
-} from './sampling/index';

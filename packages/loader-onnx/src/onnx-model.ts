@@ -11,22 +11,27 @@ import {
   InvalidArgumentError,
   ModelDisposedError,
   type ModelV1,
-  type ModelV1CallOptions,
   type ModelV1Capability,
   type ModelV1GenerateResult,
   type ModelV1Info,
-  type ModelV1Logprob,
   type ModelV1StreamResult,
   type NextToken,
   UnsupportedFunctionalityError,
   validateCallOptions,
 } from '@llmr/core';
+import {
+  createJsonConstraint,
+  createLogprobFormatter,
+  createSampler,
+  type JsonConstraint,
+  promptTokens,
+  samplerOptionsFor,
+  type TokenVocabulary,
+  tokenVocabulary,
+} from '@llmr/sampling';
 import type { Tokenizer } from '@llmr/tokenizer';
 import { DecodeScheduler, type DecodeSchedulerStats } from './decode-scheduler';
-import { createJsonConstraint, type JsonConstraint } from './json-schema/json-constraint';
-import { type TokenVocabulary, tokenVocabulary } from './json-schema/token-vocabulary';
 import { decoderLayout, type KvCache, KvDecoder } from './kv-decoder';
-import { createSampler, type SamplerOptions } from './sampling/sampler';
 
 export interface OnnxModelSettings {
   id: string;
@@ -100,8 +105,6 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
         ? { chatTemplate: chatTemplate.default }
         : {}),
   };
-  const generation = settings.generationConfig ?? {};
-  const sampleByDefault = generation.do_sample === true;
   let vocabulary: TokenVocabulary | undefined;
   const vocabularyOf = () => {
     vocabulary ??= tokenVocabulary(tokenizer, settings.tokenizerJson);
@@ -110,39 +113,7 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
   let disposed = false;
   const disposedError = () => new ModelDisposedError({ modelId: settings.id });
 
-  const promptTokens = (options: ModelV1CallOptions): number[] => {
-    if (options.messages) {
-      if (!tokenizer.applyChatTemplate || !chatTemplate) {
-        throw new UnsupportedFunctionalityError({
-          functionality: 'chat',
-          message: `Model "${settings.id}" has no chat template (tokenizer_config.json chat_template); pass a raw \`prompt\` instead.`,
-        });
-      }
-      const text = tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true });
-      return tokenizer.encode(text, { addSpecialTokens: false });
-    }
-    return tokenizer.encode(options.prompt);
-  };
-
-  const logprobOf = (
-    token: number,
-    logprob: number,
-    top?: { token: number; logprob: number }[],
-  ) => {
-    const entry = (id: number, value: number) => {
-      const bytes = vocabularyOf().bytes[id];
-      return {
-        token: tokenizer.decode([id], { skipSpecialTokens: false }),
-        logprob: value,
-        ...(bytes ? { bytes: [...bytes] } : {}),
-      };
-    };
-    const result: ModelV1Logprob = {
-      ...entry(token, logprob),
-      topLogprobs: (top ?? []).map((alternative) => entry(alternative.token, alternative.logprob)),
-    };
-    return result;
-  };
+  const logprobOf = createLogprobFormatter(tokenizer, (token) => vocabularyOf().bytes[token]);
 
   const model: OnnxModel = {
     specificationVersion: 'v1',
@@ -166,7 +137,10 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
             'Grammar-constrained output is not supported by @llmr/loader-onnx; use a JSON schema.',
         });
       }
-      const prompt = promptTokens(options);
+      const prompt = promptTokens(tokenizer, options, {
+        modelId: settings.id,
+        hasChatTemplate: Boolean(chatTemplate),
+      });
       if (prompt.length === 0)
         throw new InvalidArgumentError({
           argument: 'prompt',
@@ -180,21 +154,7 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
           message: `The prompt is ${prompt.length} tokens; model "${settings.id}" has a context of ${contextLength}. Shorten it.`,
         });
       }
-      const samplerOptions: SamplerOptions = {
-        temperature:
-          options.temperature ?? (sampleByDefault ? ((generation.temperature as number) ?? 1) : 0),
-        topK:
-          options.topK ?? (sampleByDefault ? (generation.top_k as number | undefined) : undefined),
-        topP:
-          options.topP ?? (sampleByDefault ? (generation.top_p as number | undefined) : undefined),
-        minP: options.minP,
-        repetitionPenalty:
-          options.repetitionPenalty ?? (generation.repetition_penalty as number | undefined),
-        frequencyPenalty: options.frequencyPenalty,
-        presencePenalty: options.presencePenalty,
-        seed: options.seed,
-      };
-      const sampler = createSampler(samplerOptions);
+      const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
       let constraint: JsonConstraint | undefined;
       if (options.responseFormat?.type === 'json') {
         constraint = createJsonConstraint({

@@ -11,6 +11,7 @@ import websocket from '@fastify/websocket';
 import { LlmrError } from '@llmr/core';
 import type { Gateway } from '@llmr/gateway';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { type Access, createAccess } from './access';
 import type { ServerBackend } from './backend';
 import { createGenerationCore, type GenerationCore, type InFlightRequest } from './generation';
@@ -54,6 +55,8 @@ export interface ServerOptions {
 
 export interface LlmrServer {
   app: FastifyInstance;
+  /** The Prometheus registry behind /metrics: add series here to publish them beside the server's. */
+  metricsRegistry: Registry;
   listen(options?: { port?: number; host?: string }): Promise<string>;
   /** Stop accepting, let in-flight streams finish up to the deadline, dispose models. */
   shutdown(): Promise<void>;
@@ -131,6 +134,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
 
   return {
     app,
+    metricsRegistry: metrics.registry,
     shared: { backend, core: generations, access },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       return app.listen({ port, host });

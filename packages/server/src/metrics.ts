@@ -54,12 +54,15 @@ export function createMetrics(
       this.set(queueDepth());
     },
   });
-  new Gauge({
+  // A counter (it only grows, and `_total` promises one to rate() and increase()), read
+  // from the backend's running count at scrape time.
+  new Counter({
     name: 'llmr_cache_hits_total',
     help: 'Response cache hits.',
     registers: [registry],
     collect() {
-      this.set(stats?.()?.cacheHits ?? 0);
+      this.reset();
+      this.inc(stats?.()?.cacheHits ?? 0);
     },
   });
   new Gauge({

@@ -2,8 +2,9 @@
  * `llmr serve`: the OpenAI-compatible server over an LLMRouter. With no model given it
  * serves the built-in default model, so it works offline on a fresh machine.
  */
-import { access, constants } from 'node:fs/promises';
-import { InvalidArgumentError } from '@llmr/core';
+import { access, constants, readFile } from 'node:fs/promises';
+import { createRegistry, InvalidArgumentError } from '@llmr/core';
+import type { ExperimentDefinition, GenAiMetrics } from '@llmr/observability';
 import {
   createRouter,
   createRouterFromFile,
@@ -29,6 +30,11 @@ export interface ServeOptions {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
   quiet?: boolean;
+  otelEndpoint?: string;
+  sloTarget?: number;
+  alertWebhook?: string[];
+  experiments?: string;
+  adminKey?: string;
   logFormat?: LogFormat;
   gateway?: string | boolean;
 }
@@ -48,8 +54,15 @@ export function parseModelFlag(flag: string): RouterModelConfig {
 async function buildRouter(
   options: ServeOptions,
   log: (line: string) => void,
+  metrics: GenAiMetrics,
 ): Promise<{ router: LLMRouter; defaultModel?: string }> {
-  const registry = await createDefaultRegistry();
+  // Every model the router loads reports GenAI spans and metrics.
+  const { traceLoader } = await import('@llmr/observability');
+  const plugins = await createDefaultRegistry();
+  const registry = createRegistry({
+    loaders: plugins.loaders.map((loader) => traceLoader(loader, { metrics })),
+    engines: [...plugins.engines],
+  });
   if (options.config) {
     await access(options.config, constants.R_OK).catch((error: unknown) => {
       throw new InvalidArgumentError({
@@ -76,6 +89,28 @@ async function buildRouter(
   return { router, defaultModel: options.defaultModel ?? models[0]!.id };
 }
 
+async function readExperiments(path: string | undefined): Promise<ExperimentDefinition[]> {
+  if (!path) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError({
+      argument: '--experiments',
+      value: path,
+      message: `Cannot read experiments file ${path}: ${(error as Error).message}. It must be a JSON array of experiments.`,
+    });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new InvalidArgumentError({
+      argument: '--experiments',
+      value: path,
+      message: `The experiments file ${path} must hold a JSON array of experiments ({ "id", "variants": [...] }).`,
+    });
+  }
+  return parsed as ExperimentDefinition[];
+}
+
 export async function serveCommand(options: ServeOptions): Promise<void> {
   if (options.grpcPort !== undefined && (options.grpcPort < 0 || options.grpcPort > 65535))
     throw new InvalidArgumentError({
@@ -85,7 +120,16 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const { router, defaultModel } = await buildRouter(options, log);
+  const experiments = await readExperiments(options.experiments);
+  // Loaded here, not at the top: the other commands never pay for it.
+  const { createGenAiMetrics, observeServer, setupTracing } = await import('@llmr/observability');
+  // Off unless --otel-endpoint or the standard OTEL_* variables ask for it.
+  const tracing = await setupTracing({
+    serviceName: 'llmr',
+    ...(options.otelEndpoint ? { endpoint: options.otelEndpoint } : {}),
+  });
+  const genAiMetrics = createGenAiMetrics();
+  const { router, defaultModel } = await buildRouter(options, log, genAiMetrics);
   const backend = createRouterBackend(router, { defaultModel });
   const limits: RateLimits = {
     ...(options.requestsPerMinute !== undefined
@@ -115,6 +159,26 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       stdout: process.stdout,
     }),
   });
+  const adminKey = options.adminKey ?? process.env.LLMR_ADMIN_KEY;
+  await observeServer({
+    server,
+    router,
+    genAiMetrics,
+    ...(options.sloTarget !== undefined
+      ? {
+          slos: [
+            {
+              name: 'availability',
+              objective: { kind: 'availability', target: options.sloTarget },
+              groupBy: ['route', 'model'],
+            },
+          ],
+        }
+      : {}),
+    ...(options.alertWebhook ? { alertWebhooks: options.alertWebhook } : {}),
+    experiments,
+    ...(adminKey ? { isAdmin: (request) => request.headers['x-admin-key'] === adminKey } : {}),
+  });
   await backend.preload();
   // gRPC is loaded only when asked for: its runtime stays out of plain REST serving. It
   // binds first, so that once /ready answers, both APIs are up.
@@ -137,7 +201,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   log(
     `llmr serving ${names.join(', ')} at ${url} (ready in ${Math.round(performance.now() - started)} ms)\n` +
       `  try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'\n` +
-      `  docs: ${url}/docs   metrics: ${url}/metrics` +
+      `  docs: ${url}/docs   metrics: ${url}/metrics   SLOs: ${url}/api/slo` +
+      (tracing.enabled ? '\n  tracing: exporting spans over OTLP/HTTP' : '') +
       (grpcPort === undefined
         ? ''
         : `\n  gRPC (llmr.v1, health, reflection) at ${options.host ?? '127.0.0.1'}:${grpcPort}`),
@@ -149,6 +214,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     log(`${signal}: finishing in-flight requests, then stopping`);
     await Promise.all([grpc?.shutdown(), server.shutdown()]);
     await gateway?.close();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -191,6 +257,24 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--gateway [database]',
       "tenants, keys, budgets and audit: pglite:<dir> or postgres://... (default: the config's gateway section, else pglite in LLMR_HOME)",
+    )
+    .option(
+      '--otel-endpoint <url>',
+      'export traces over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces (also OTEL_EXPORTER_OTLP_ENDPOINT)',
+    )
+    .option(
+      '--slo-target <fraction>',
+      'availability objective per route and model (default 0.999)',
+      parseNumber('--slo-target', false),
+    )
+    .option('--alert-webhook <url...>', 'POST SLO burn-rate alerts to these URLs')
+    .option(
+      '--experiments <file>',
+      'A/B experiments to run: a JSON array (see @llmr/observability)',
+    )
+    .option(
+      '--admin-key <key>',
+      'the x-admin-key that may promote or stop experiments; also LLMR_ADMIN_KEY',
     )
     .option('-q, --quiet', 'log warnings and errors only')
     .option(

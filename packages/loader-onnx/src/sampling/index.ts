@@ -1,5 +1,4 @@
-/** `@llmr/loader-onnx/sampling`: the sampler, usable by any runtime that has logits. */
-export { createPrng } from './prng';
+/** `@llmr/loader-onnx/sampling`: kept for existing imports; the sampler lives in @llmr/sampling. */
 export {
   createSampler,
   logSoftmax,
@@ -9,4 +8,4 @@ export {
   type SamplerOptions,
   type TokenLogprob,
   topEntries,
-} from './sampler';
+} from '@llmr/sampling';

@@ -4,8 +4,7 @@
  * temperature, then the truncations). Pure and engine-free, so every llmr runtime that
  * has logits can share it: same seed, same options, same logits -> same token.
  */
-import type { ModelV1SamplingOptions } from '@llmr/core';
-import { createPrng } from './prng';
+import { createSeededRandom, type ModelV1SamplingOptions } from '@llmr/core';
 
 export interface SamplerOptions extends ModelV1SamplingOptions {
   /** How many of the latest tokens the penalties look at (llama.cpp's penalty_last_n). Default 64; 0 = all. */
@@ -77,7 +76,7 @@ function argmax(values: ArrayLike<number>, mask?: Uint8Array): number {
 
 export function createSampler(options: SamplerOptions = {}): Sampler {
   const temperature = options.temperature ?? 1;
-  const random = createPrng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
+  const random = createSeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 31));
   const window = options.penaltyWindow ?? 64;
   const repetition = options.repetitionPenalty ?? 1;
   const frequency = options.frequencyPenalty ?? 0;

@@ -1,0 +1,28 @@
+/** The errors of @llmr/observability: one class, stable codes, messages that say what to do. */
+import { LlmrError } from '@llmr/core';
+
+const marker = Symbol.for('llmr.error.ObservabilityError');
+
+export class ObservabilityError extends LlmrError {
+  private readonly [marker] = true;
+  constructor(options: { code: string; message: string; cause?: unknown; isRetryable?: boolean }) {
+    super(options);
+    this.name = 'ObservabilityError';
+  }
+  static override isInstance(error: unknown): error is ObservabilityError {
+    return LlmrError.hasMarker(error, 'llmr.error.ObservabilityError');
+  }
+}
+
+/** Imports an optional peer dependency, or says which package to install. */
+export async function importOptional<T>(specifier: string, feature: string): Promise<T> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    throw new ObservabilityError({
+      code: 'missing-dependency',
+      message: `${feature} needs the package "${specifier}". Install it: npm i ${specifier}`,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * One Fastify plugin that wires the observability pieces into a server: a SERVER span per
+ * request (continuing an incoming W3C `traceparent`, active while the handler runs, so
+ * router and model spans nest under it), SLO events, sticky experiment assignment applied
+ * to the OpenAI body (variant in the `x-llmr-experiment` header), experiment outcomes,
+ * responses remembered for feedback, and the routes of `observability-routes.ts`.
+ * Registered without encapsulation, so its hooks see every route of the app.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { hashString } from '@llmr/core';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ExperimentManager } from '../experiments/experiment-manager';
+import type { FeedbackRecorder } from '../feedback/feedback-recorder';
+import type { JudgeRequest, LlmJudge } from '../feedback/llm-judge';
+import type { SloMonitor } from '../slo/slo-monitor';
+import { LlmrAttribute } from '../tracing/gen-ai-attributes';
+import type { RouterEventSource } from '../tracing/router-tracer';
+import { extractTraceContext, recordSpanError } from '../tracing/spans';
+import { isTracingEnabled, llmrTracer } from '../tracing/tracing-state';
+import { applyVariantToBody } from './apply-variant-to-body';
+import {
+  type ObservabilityRoutesOptions,
+  registerObservabilityRoutes,
+} from './observability-routes';
+import { markFirstToken, type ObservedRequest, REQUEST_STATE, stateOf } from './request-state';
+
+export interface ObservabilityPluginOptions extends ObservabilityRoutesOptions {
+  slo?: SloMonitor;
+  experiments?: ExperimentManager;
+  feedback?: FeedbackRecorder;
+  /** Routes neither traced nor counted; default `/health`, `/ready`, `/metrics`. */
+  ignoreRoutes?: string[];
+  /** The tenant of a request (after auth), for SLO series and feedback records. */
+  tenantOf?: (request: FastifyRequest) => string | undefined;
+  /**
+   * The router behind the server: its first-token events give each request's time to first
+   * token (measured from the HTTP request's start) for TTFT SLOs and experiment metrics.
+   */
+  router?: RouterEventSource;
+  /** Scores a sample of JSON chat and completion responses in the background. */
+  judge?: LlmJudge;
+  /** Register the HTTP routes too; default true. */
+  routes?: boolean;
+  /** Reports a failure of the SLO store (the request itself never fails for it). */
+  onError?: (error: unknown) => void;
+}
+
+const RESPONSE_ID = /^\{"id":"([^"]{1,200})"/;
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The sticky keys of a request: OpenAI's `user` field, a session header, the API key (hashed). */
+function assignmentKeys(request: FastifyRequest) {
+  const body = request.body as { user?: unknown } | undefined;
+  const user = typeof body?.user === 'string' ? body.user : headerValue(request, 'x-llmr-user');
+  const authorization = headerValue(request, 'authorization') ?? headerValue(request, 'x-api-key');
+  return {
+    ...(user ? { user } : {}),
+    ...(headerValue(request, 'x-session-id')
+      ? { session: headerValue(request, 'x-session-id') }
+      : {}),
+    ...(authorization ? { key: hashString(authorization).toString(16) } : {}),
+  };
+}
+
+/** Question and answer of a JSON chat or completion response; parsed only when sampled. */
+function judgeRequestOf(request: FastifyRequest, payload: string): JudgeRequest | undefined {
+  const response = JSON.parse(payload) as {
+    id?: string;
+    model?: string;
+    choices?: { message?: { content?: unknown }; text?: unknown }[];
+  };
+  const answer = response.choices?.[0]?.message?.content ?? response.choices?.[0]?.text;
+  const body = request.body as {
+    messages?: { role?: string; content?: unknown }[];
+    prompt?: unknown;
+  };
+  const question = body?.messages
+    ? body.messages.findLast((message) => message.role === 'user')?.content
+    : body?.prompt;
+  if (typeof answer !== 'string' || typeof question !== 'string' || !response.id) return undefined;
+  const taskTag = headerValue(request, 'x-llmr-task');
+  return {
+    responseId: response.id,
+    model: response.model ?? '',
+    prompt: question,
+    response: answer,
+    ...(taskTag ? { taskTag } : {}),
+  };
+}
+
+async function observabilityPlugin(app: FastifyInstance, options: ObservabilityPluginOptions) {
+  const ignored = new Set(options.ignoreRoutes ?? ['/health', '/ready', '/metrics']);
+  const reportError =
+    options.onError ??
+    ((error: unknown) => app.log.warn({ err: error }, 'observability hook failed'));
+  app.decorateRequest(REQUEST_STATE, null);
+  // Which request an event belongs to, for events raised deep inside the router.
+  const current = new AsyncLocalStorage<FastifyRequest>();
+  if (options.router) {
+    const unsubscribe = options.router.subscribe((event) => {
+      if (event.type !== 'first-token') return;
+      const request = current.getStore();
+      if (request) markFirstToken(request);
+    });
+    app.addHook('onClose', async () => unsubscribe());
+  }
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url ?? request.url;
+    if (ignored.has(route)) return done();
+    const state: ObservedRequest = {
+      startedAt: performance.now(),
+      span: undefined,
+      route,
+      assignments: [],
+      responseId: undefined,
+      timeToFirstTokenMs: undefined,
+    };
+    (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
+    if (!isTracingEnabled()) {
+      if (options.router) current.run(request, done);
+      else done();
+      return;
+    }
+    const parent = extractTraceContext(request.headers);
+    state.span = llmrTracer().startSpan(
+      `${request.method} ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': request.method,
+          'http.route': route,
+          'url.path': request.url.split('?')[0] ?? '',
+          ...(request.headers['user-agent']
+            ? { 'user_agent.original': request.headers['user-agent'] }
+            : {}),
+        },
+      },
+      parent,
+    );
+    // Everything after this hook (auth, the handler, the router) runs in the span's context.
+    const next = () => context.with(trace.setSpan(parent, state.span as never), done);
+    if (options.router) current.run(request, next);
+    else next();
+  });
+
+  if (options.experiments) {
+    const experiments = options.experiments;
+    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+      const state = stateOf(request);
+      const body = request.body;
+      if (!state || request.method !== 'POST' || typeof body !== 'object' || body === null) return;
+      if (!('model' in body || 'messages' in body || 'prompt' in body)) return;
+      state.assignments = experiments.assignAll(assignmentKeys(request), state.route);
+      if (state.assignments.length === 0) return;
+      for (const { variant } of state.assignments) applyVariantToBody(body as object, variant);
+      reply.header(
+        'x-llmr-experiment',
+        state.assignments
+          .map(({ experimentId, variant }) => `${experimentId}=${variant.name}`)
+          .join(', '),
+      );
+      const [first] = state.assignments;
+      if (first && state.span) {
+        state.span.setAttributes({
+          [LlmrAttribute.experimentId]: first.experimentId,
+          [LlmrAttribute.experimentVariant]: first.variant.name,
+        });
+      }
+    });
+  }
+
+  if (options.feedback || options.judge) {
+    const judge = options.judge;
+    app.addHook('onSend', async (request, reply, payload) => {
+      const state = stateOf(request);
+      if (!state || typeof payload !== 'string') return payload;
+      state.responseId = RESPONSE_ID.exec(payload)?.[1];
+      if (judge && state.responseId && reply.statusCode === 200) {
+        judge.maybeJudge(() => judgeRequestOf(request, payload));
+      }
+      return payload;
+    });
+  }
+
+  app.addHook('onError', async (request, _reply, error) => {
+    const span = stateOf(request)?.span;
+    if (span) recordSpanError(span, error);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const state = stateOf(request);
+    if (!state) return;
+    const durationMs = performance.now() - state.startedAt;
+    const status = reply.statusCode;
+    const model = reply.getHeader('x-llmr-model');
+    const modelId = typeof model === 'string' ? model : undefined;
+    if (state.span) {
+      state.span.setAttribute('http.response.status_code', status);
+      if (status >= 500) state.span.setStatus({ code: SpanStatusCode.ERROR });
+      state.span.end();
+    }
+    // Only generations count: a request the server answered for a model carries its header.
+    if (!modelId) return;
+    const tenant = options.tenantOf?.(request);
+    const failed = status >= 500;
+    if (options.slo) {
+      options.slo
+        .record({
+          route: state.route,
+          model: modelId,
+          ...(tenant ? { tenant } : {}),
+          ok: !failed,
+          durationMs,
+          ...(state.timeToFirstTokenMs !== undefined
+            ? { timeToFirstTokenMs: state.timeToFirstTokenMs }
+            : {}),
+        })
+        .catch(reportError);
+    }
+    for (const { experimentId, variant } of state.assignments) {
+      options.experiments?.recordOutcome(experimentId, variant.name, {
+        error: failed,
+        latencyMs: durationMs,
+        ...(state.timeToFirstTokenMs !== undefined
+          ? { timeToFirstTokenMs: state.timeToFirstTokenMs }
+          : {}),
+      });
+    }
+    if (options.feedback && status < 400) {
+      const [first] = state.assignments;
+      const record = {
+        model: modelId,
+        route: state.route,
+        ...(tenant ? { tenant } : {}),
+        ...(headerValue(request, 'x-llmr-task')
+          ? { taskTag: headerValue(request, 'x-llmr-task') }
+          : {}),
+        ...(first ? { experiment: { id: first.experimentId, variant: first.variant.name } } : {}),
+      };
+      options.feedback.registerResponse({ responseId: request.id, ...record });
+      if (state.responseId && state.responseId !== request.id) {
+        options.feedback.registerResponse({ responseId: state.responseId, ...record });
+      }
+    }
+  });
+
+  if (options.routes !== false) registerObservabilityRoutes(app, options);
+}
+
+// Fastify's marker for "do not encapsulate": the hooks must reach the app's own routes.
+(observabilityPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+export { observabilityPlugin };

@@ -1,0 +1,180 @@
+/**
+ * Spans from the router's event stream: the routing decision (strategy, candidates,
+ * scores, exclusions) and every attempt (first, retry, fallback) with its outcome. The
+ * router emits its events synchronously inside the call, so the active context then is the
+ * caller's and the spans land in the caller's trace. Typed structurally: the router is not
+ * a dependency.
+ */
+import { context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
+import { isTracingEnabled, llmrTracer } from './tracing-state';
+
+interface EventError {
+  name: string;
+  code?: string;
+  message: string;
+}
+
+/**
+ * A flat view of the router's events (`@llmr/router`'s `RouterEvent`): every field this
+ * reads, optional, so any router event fits and unknown ones pass through.
+ */
+export interface RouterEventLike {
+  type: string;
+  requestId?: string;
+  modelId?: string;
+  retry?: number;
+  requested?: string;
+  route?: string;
+  strategy?: string;
+  candidates?: readonly { modelId: string; score: number }[];
+  excluded?: readonly { modelId: string; reason: string }[];
+  error?: EventError;
+  ttftMs?: number;
+  costUsd?: number;
+  durationMs?: number;
+}
+
+export interface RouterEventSource {
+  subscribe(listener: (event: RouterEventLike) => void): () => void;
+}
+
+interface RequestState {
+  attempts: number;
+  lastModel: string | undefined;
+  open: Span | undefined;
+}
+
+/** Requests followed at once; past this the oldest is dropped (a router that lost an end event must not leak). */
+const MAX_OPEN_REQUESTS = 10_000;
+
+function failSpan(span: Span, error: EventError): void {
+  span.setAttribute(GenAiAttribute.errorType, error.code ?? error.name);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+}
+
+export function traceRouterEvents(router: RouterEventSource): () => void {
+  const requests = new Map<string, RequestState>();
+  const stateOf = (requestId: string): RequestState => {
+    let state = requests.get(requestId);
+    if (!state) {
+      state = { attempts: 0, lastModel: undefined, open: undefined };
+      requests.set(requestId, state);
+      if (requests.size > MAX_OPEN_REQUESTS) {
+        const oldest = requests.keys().next().value;
+        if (oldest !== undefined) {
+          requests.get(oldest)?.open?.end();
+          requests.delete(oldest);
+        }
+      }
+    }
+    return state;
+  };
+  const finish = (requestId: string, error?: EventError) => {
+    const state = requests.get(requestId);
+    if (!state) return;
+    if (state.open) {
+      if (error) failSpan(state.open, error);
+      state.open.end();
+    }
+    requests.delete(requestId);
+  };
+
+  const listener = (event: RouterEventLike) => {
+    if (!isTracingEnabled()) return;
+    const tracer = llmrTracer();
+    const requestId = event.requestId ?? '';
+    const modelId = event.modelId ?? '';
+    switch (event.type) {
+      case 'route': {
+        const candidates = event.candidates ?? [];
+        tracer
+          .startSpan(
+            'llmr.route',
+            {
+              attributes: {
+                [LlmrAttribute.routingStrategy]: event.strategy ?? '',
+                [LlmrAttribute.routingCandidates]: candidates.map((candidate) => candidate.modelId),
+                [LlmrAttribute.routingScores]: candidates.map((candidate) => candidate.score),
+                'llmr.routing.excluded': (event.excluded ?? []).map(
+                  (excluded) => `${excluded.modelId}: ${excluded.reason}`,
+                ),
+                'llmr.routing.requested': event.requested ?? '',
+                ...(candidates[0]
+                  ? { [LlmrAttribute.routingSelected]: candidates[0].modelId }
+                  : {}),
+                ...(event.route ? { [LlmrAttribute.route]: event.route } : {}),
+              },
+            },
+            context.active(),
+          )
+          .end();
+        return;
+      }
+      case 'attempt-start': {
+        const state = stateOf(requestId);
+        state.open?.end();
+        state.attempts += 1;
+        const kind =
+          (event.retry ?? 0) > 0
+            ? 'retry'
+            : state.lastModel !== undefined && state.lastModel !== modelId
+              ? 'fallback'
+              : 'first';
+        state.lastModel = modelId;
+        state.open = tracer.startSpan(
+          `llmr.attempt ${modelId}`,
+          {
+            kind: SpanKind.INTERNAL,
+            attributes: {
+              [LlmrAttribute.attemptNumber]: state.attempts,
+              [LlmrAttribute.attemptKind]: kind,
+              [GenAiAttribute.requestModel]: modelId,
+            },
+          },
+          context.active(),
+        );
+        return;
+      }
+      case 'attempt-error': {
+        const state = requests.get(requestId);
+        if (state?.open) {
+          if (event.error) failSpan(state.open, event.error);
+          state.open.end();
+          state.open = undefined;
+        }
+        return;
+      }
+      case 'first-token':
+        if (event.ttftMs !== undefined) {
+          requests
+            .get(requestId)
+            ?.open?.setAttribute(LlmrAttribute.timeToFirstToken, event.ttftMs / 1000);
+        }
+        return;
+      case 'request-finish': {
+        const open = requests.get(requestId)?.open;
+        open?.setAttribute(GenAiAttribute.responseModel, modelId);
+        if (event.costUsd !== undefined) open?.setAttribute('llmr.cost_usd', event.costUsd);
+        finish(requestId);
+        return;
+      }
+      case 'request-error':
+        finish(requestId, event.error);
+        return;
+      case 'model-load':
+        tracer
+          .startSpan(
+            'llmr.model.load',
+            {
+              attributes: { [GenAiAttribute.requestModel]: modelId },
+              startTime: Date.now() - (event.durationMs ?? 0),
+            },
+            context.active(),
+          )
+          .end();
+        return;
+    }
+  };
+  return router.subscribe(listener);
+}

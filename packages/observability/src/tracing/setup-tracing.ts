@@ -1,0 +1,131 @@
+/**
+ * Turns tracing on for a process (server, CLI): the OTel SDK with an OTLP/HTTP exporter,
+ * W3C trace-context propagation and async context tracking. Off unless the config or the
+ * standard `OTEL_*` variables ask for it. The SDK packages are optional peer dependencies,
+ * imported here only, so a library user who never calls this never loads them.
+ */
+import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
+import { importOptional, ObservabilityError } from '../errors';
+import { setTracingEnabled } from './tracing-state';
+
+export interface TracingConfig {
+  /** Default: on when `endpoint` is given, or `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set or `OTEL_TRACES_EXPORTER` is `otlp`; `OTEL_SDK_DISABLED=true` wins. */
+  enabled?: boolean;
+  /** The OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. Default from the `OTEL_*` variables. */
+  endpoint?: string;
+  headers?: Record<string, string>;
+  /** `service.name`; default `OTEL_SERVICE_NAME`, then `llmr`. */
+  serviceName?: string;
+  /** Fraction of new traces to sample, 0..1 (a sampled parent is always followed). Default `OTEL_TRACES_SAMPLER_ARG`, then 1. */
+  sampleRatio?: number;
+  /** Batching of the exporter; tests set a short delay. */
+  batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number };
+  /** Reads the environment; default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface TracingHandle {
+  readonly enabled: boolean;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const DISABLED: TracingHandle = {
+  enabled: false,
+  forceFlush: async () => {},
+  shutdown: async () => {},
+};
+
+export function tracingWantedByEnvironment(env: Record<string, string | undefined>): boolean {
+  if (env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return false;
+  if (env.OTEL_TRACES_EXPORTER?.split(',').some((name) => name.trim() === 'otlp')) return true;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
+function ratioOf(config: TracingConfig, env: Record<string, string | undefined>): number {
+  const raw =
+    config.sampleRatio ?? (env.OTEL_TRACES_SAMPLER_ARG ? Number(env.OTEL_TRACES_SAMPLER_ARG) : 1);
+  if (!Number.isFinite(raw) || raw < 0 || raw > 1) {
+    throw new ObservabilityError({
+      code: 'invalid-tracing-config',
+      message: `The trace sample ratio must be a number from 0 to 1, got ${String(raw)}. Set tracing.sampleRatio or OTEL_TRACES_SAMPLER_ARG.`,
+    });
+  }
+  return raw;
+}
+
+interface SdkTrace {
+  TracerProvider: new (
+    options: object,
+  ) => {
+    forceFlush(): Promise<void>;
+    shutdown(): Promise<void>;
+  };
+  BatchSpanProcessor: new (options: { exporter: unknown }) => unknown;
+  ParentBasedSampler: new (options: { root: unknown }) => unknown;
+  TraceIdRatioBasedSampler: new (ratio: number) => unknown;
+}
+
+export async function setupTracing(config: TracingConfig = {}): Promise<TracingHandle> {
+  const env = config.env ?? process.env;
+  const enabled =
+    config.enabled ?? (config.endpoint !== undefined || tracingWantedByEnvironment(env));
+  if (!enabled) {
+    setTracingEnabled(false);
+    return DISABLED;
+  }
+  const sampleRatio = ratioOf(config, env);
+  const feature = 'Tracing (setupTracing)';
+  const [sdk, exporterModule, resources, core, contextModule] = await Promise.all([
+    importOptional<SdkTrace>('@opentelemetry/sdk-trace', feature),
+    importOptional<{ OTLPTraceExporter: new (options: object) => unknown }>(
+      '@opentelemetry/exporter-trace-otlp-http',
+      feature,
+    ),
+    importOptional<{ resourceFromAttributes: (attributes: object) => unknown }>(
+      '@opentelemetry/resources',
+      feature,
+    ),
+    importOptional<{
+      W3CTraceContextPropagator: new () => TextMapPropagator;
+      W3CBaggagePropagator: new () => TextMapPropagator;
+      CompositePropagator: new (options: { propagators: TextMapPropagator[] }) => TextMapPropagator;
+    }>('@opentelemetry/core', feature),
+    importOptional<{ AsyncLocalStorageContextManager: new () => { enable(): unknown } }>(
+      '@opentelemetry/context-async-hooks',
+      feature,
+    ),
+  ]);
+  const exporter = new exporterModule.OTLPTraceExporter({
+    ...(config.endpoint ? { url: config.endpoint } : {}),
+    ...(config.headers ? { headers: config.headers } : {}),
+  });
+  const provider = new sdk.TracerProvider({
+    resource: resources.resourceFromAttributes({
+      'service.name': config.serviceName ?? env.OTEL_SERVICE_NAME ?? 'llmr',
+    }),
+    sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(sampleRatio) }),
+    spanProcessors: [new sdk.BatchSpanProcessor({ exporter, ...config.batch })],
+  });
+  const contextManager = new contextModule.AsyncLocalStorageContextManager();
+  contextManager.enable();
+  context.setGlobalContextManager(contextManager as never);
+  propagation.setGlobalPropagator(
+    new core.CompositePropagator({
+      propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
+    }),
+  );
+  trace.setGlobalTracerProvider(provider as never);
+  setTracingEnabled(true);
+  return {
+    enabled: true,
+    forceFlush: () => provider.forceFlush(),
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+      setTracingEnabled(undefined);
+    },
+  };
+}

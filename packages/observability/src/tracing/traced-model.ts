@@ -1,0 +1,202 @@
+/**
+ * A ModelV1 that reports each call: a GenAI span (`chat <model>` with the request
+ * parameters, the usage, the finish reason and the time to first token) and the GenAI
+ * metrics. Wrap each model once where it is registered; callers see the same model.
+ */
+import type {
+  ModelV1,
+  ModelV1CallOptions,
+  ModelV1GenerateResult,
+  ModelV1StreamPart,
+  ModelV1StreamResult,
+} from '@llmr/core';
+import { type Attributes, context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import type { GenAiMetrics } from '../metrics/gen-ai-metrics';
+import { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './gen-ai-attributes';
+import { recordSpanError } from './spans';
+import { isTracingEnabled, llmrTracer } from './tracing-state';
+
+export interface TraceModelOptions {
+  metrics?: GenAiMetrics;
+  /** `gen_ai.provider.name`; default `llmr`. */
+  provider?: string;
+  /** Reads the clock; default `performance.now`. */
+  now?: () => number;
+}
+
+function operationOf(options: ModelV1CallOptions): GenAiOperation {
+  return options.messages ? 'chat' : 'text_completion';
+}
+
+function requestAttributes(model: ModelV1, options: ModelV1CallOptions, provider: string) {
+  const attributes: Attributes = {
+    [GenAiAttribute.operationName]: operationOf(options),
+    [GenAiAttribute.providerName]: provider,
+    [GenAiAttribute.requestModel]: model.info.id,
+  };
+  const optional: [string, unknown][] = [
+    [GenAiAttribute.requestTemperature, options.temperature],
+    [GenAiAttribute.requestTopP, options.topP],
+    [GenAiAttribute.requestTopK, options.topK],
+    [GenAiAttribute.requestMaxTokens, options.maxTokens],
+    [GenAiAttribute.requestSeed, options.seed],
+    [GenAiAttribute.requestStopSequences, options.stopSequences],
+  ];
+  for (const [key, value] of optional) if (value !== undefined) attributes[key] = value as never;
+  return attributes;
+}
+
+/** What one call measured, filled in as it runs. */
+class CallRecord {
+  firstTokenAt: number | undefined;
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  constructor(
+    readonly model: ModelV1,
+    readonly options: ModelV1CallOptions,
+    readonly span: Span | undefined,
+    readonly settings: TraceModelOptions,
+    readonly startedAt: number,
+  ) {}
+
+  finish(outcome: { finishReason?: string; error?: unknown }): void {
+    const now = this.settings.now ?? (() => performance.now());
+    const ended = now();
+    const errorType =
+      outcome.error === undefined
+        ? undefined
+        : String(
+            (outcome.error as { code?: unknown })?.code ??
+              (outcome.error as { name?: unknown })?.name ??
+              'Error',
+          );
+    if (this.span) {
+      if (this.inputTokens !== undefined)
+        this.span.setAttribute(GenAiAttribute.usageInputTokens, this.inputTokens);
+      if (this.outputTokens !== undefined)
+        this.span.setAttribute(GenAiAttribute.usageOutputTokens, this.outputTokens);
+      this.span.setAttribute(GenAiAttribute.responseModel, this.model.info.id);
+      if (outcome.finishReason)
+        this.span.setAttribute(GenAiAttribute.responseFinishReasons, [outcome.finishReason]);
+      if (this.firstTokenAt !== undefined)
+        this.span.setAttribute(
+          LlmrAttribute.timeToFirstToken,
+          (this.firstTokenAt - this.startedAt) / 1000,
+        );
+      if (outcome.error !== undefined) recordSpanError(this.span, outcome.error);
+      this.span.end();
+    }
+    this.settings.metrics?.observe({
+      operation: operationOf(this.options),
+      requestModel: this.model.info.id,
+      responseModel: this.model.info.id,
+      errorType,
+      durationSeconds: (ended - this.startedAt) / 1000,
+      timeToFirstTokenSeconds:
+        this.firstTokenAt === undefined ? undefined : (this.firstTokenAt - this.startedAt) / 1000,
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+    });
+  }
+}
+
+export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): ModelV1 {
+  const provider = settings.provider ?? 'llmr';
+  const now = settings.now ?? (() => performance.now());
+
+  function begin(options: ModelV1CallOptions, stream: boolean): CallRecord {
+    let span: Span | undefined;
+    if (isTracingEnabled()) {
+      const attributes = requestAttributes(model, options, provider);
+      attributes[LlmrAttribute.stream] = stream;
+      span = llmrTracer().startSpan(
+        `${attributes[GenAiAttribute.operationName]} ${model.info.id}`,
+        { kind: SpanKind.CLIENT, attributes },
+        context.active(),
+      );
+    }
+    return new CallRecord(model, options, span, settings, now());
+  }
+
+  function inSpan<T>(record: CallRecord, work: () => Promise<T>): Promise<T> {
+    return record.span ? context.with(trace.setSpan(context.active(), record.span), work) : work();
+  }
+
+  const traced: ModelV1 = {
+    specificationVersion: 'v1',
+    info: model.info,
+    tokenizer: model.tokenizer,
+    async doGenerate(options): Promise<ModelV1GenerateResult> {
+      const record = begin(options, false);
+      try {
+        const result = await inSpan(record, () => model.doGenerate(options));
+        record.inputTokens = result.usage.inputTokens;
+        record.outputTokens = result.usage.outputTokens;
+        record.finish({ finishReason: result.finishReason });
+        return result;
+      } catch (error) {
+        record.finish({ error });
+        throw error;
+      }
+    },
+    async doStream(options): Promise<ModelV1StreamResult> {
+      const record = begin(options, true);
+      let result: ModelV1StreamResult;
+      try {
+        result = await inSpan(record, () => model.doStream(options));
+      } catch (error) {
+        record.finish({ error });
+        throw error;
+      }
+      let done = false;
+      const settle = (outcome: { finishReason?: string; error?: unknown }) => {
+        if (done) return;
+        done = true;
+        record.finish(outcome);
+      };
+      const reader = result.stream.getReader();
+      // A pull-based wrapper rather than a TransformStream: it sees a consumer's cancel
+      // (a client that hung up), which must end the span too.
+      const observed = new ReadableStream<ModelV1StreamPart>({
+        async pull(controller) {
+          let next: ReadableStreamReadResult<ModelV1StreamPart>;
+          try {
+            next = await reader.read();
+          } catch (error) {
+            settle({ error });
+            controller.error(error);
+            return;
+          }
+          if (next.done) {
+            settle({ finishReason: 'stop' });
+            controller.close();
+            return;
+          }
+          const part = next.value;
+          if (part.type === 'text-delta' || part.type === 'tool-call-delta') {
+            record.firstTokenAt ??= now();
+          } else if (part.type === 'usage') {
+            record.inputTokens = part.usage.inputTokens;
+            record.outputTokens = part.usage.outputTokens;
+          } else if (part.type === 'finish') {
+            settle({ finishReason: part.finishReason });
+          } else if (part.type === 'error') {
+            settle({ error: part.error });
+          }
+          controller.enqueue(part);
+        },
+        cancel(reason) {
+          settle({ error: reason ?? new Error('The stream was cancelled by its consumer.') });
+          return reader.cancel(reason);
+        },
+      });
+      return { ...result, stream: observed };
+    },
+    dispose: () => model.dispose(),
+  };
+  if (model.doEmbed) {
+    const embed = model.doEmbed.bind(model);
+    traced.doEmbed = (options) => embed(options);
+  }
+  return traced;
+}

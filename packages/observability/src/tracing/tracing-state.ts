@@ -1,0 +1,39 @@
+/**
+ * Whether spans are worth creating. With no tracer provider registered, every helper in
+ * this package skips straight to the wrapped work: no span objects, no attribute arrays,
+ * no context switches, so tracing that is off costs one boolean read.
+ */
+import { isSpanContextValid, ROOT_CONTEXT, type Tracer, trace } from '@opentelemetry/api';
+
+export const TRACER_NAME = '@llmr/observability';
+
+let forced: boolean | undefined;
+let cachedTracer: Tracer | undefined;
+let probed: boolean | undefined;
+
+/** Force tracing on or off (`undefined` goes back to detecting a registered provider). */
+export function setTracingEnabled(enabled: boolean | undefined): void {
+  forced = enabled;
+  probed = undefined;
+  cachedTracer = undefined;
+}
+
+/**
+ * True when a tracer provider that records is registered. Probed once (a span started from
+ * the root context has a valid id only under a real SDK) and cached until
+ * `setTracingEnabled` or `setupTracing` changes the picture.
+ */
+export function isTracingEnabled(): boolean {
+  if (forced !== undefined) return forced;
+  if (probed === undefined) {
+    const probe = trace.getTracer(TRACER_NAME).startSpan('llmr.probe', {}, ROOT_CONTEXT);
+    probed = isSpanContextValid(probe.spanContext());
+    // The probe is never ended, so a recording SDK never exports it.
+  }
+  return probed;
+}
+
+export function llmrTracer(): Tracer {
+  cachedTracer ??= trace.getTracer(TRACER_NAME);
+  return cachedTracer;
+}

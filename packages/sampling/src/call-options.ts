@@ -1,0 +1,80 @@
+/**
+ * The steps between a ModelV1 call and the sampler that every runtime computing its own
+ * logits repeats: the prompt's token ids (raw or through the chat template), sampler
+ * options from the call with a Hugging Face generation_config.json as defaults, and
+ * logprob entries in the spec's shape.
+ */
+import {
+  type ModelV1CallOptions,
+  type ModelV1Logprob,
+  type TokenizerV1,
+  UnsupportedFunctionalityError,
+} from '@llmr/core';
+import type { SamplerOptions, TokenLogprob } from './sampler';
+
+/** The prompt as token ids: messages through the chat template, or the raw prompt. */
+export function promptTokens(
+  tokenizer: TokenizerV1,
+  options: ModelV1CallOptions,
+  settings: { modelId: string; hasChatTemplate: boolean },
+): number[] {
+  if (options.messages) {
+    if (!tokenizer.applyChatTemplate || !settings.hasChatTemplate) {
+      throw new UnsupportedFunctionalityError({
+        functionality: 'chat',
+        message: `Model "${settings.modelId}" has no chat template (tokenizer_config.json chat_template, or tokenizer.chat_template in GGUF); pass a raw \`prompt\` instead.`,
+      });
+    }
+    const text = tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true });
+    return tokenizer.encode(text, { addSpecialTokens: false });
+  }
+  return tokenizer.encode(options.prompt ?? '');
+}
+
+/**
+ * Sampler options for a call. Where the call says nothing, a generation config with
+ * `do_sample: true` supplies temperature, top-k and top-p; otherwise decoding is greedy.
+ */
+export function samplerOptionsFor(
+  options: ModelV1CallOptions,
+  generationConfig: Record<string, unknown> = {},
+): SamplerOptions {
+  const sampleByDefault = generationConfig.do_sample === true;
+  const fromConfig = (key: string) =>
+    sampleByDefault && typeof generationConfig[key] === 'number'
+      ? (generationConfig[key] as number)
+      : undefined;
+  return {
+    temperature: options.temperature ?? (sampleByDefault ? (fromConfig('temperature') ?? 1) : 0),
+    topK: options.topK ?? fromConfig('top_k'),
+    topP: options.topP ?? fromConfig('top_p'),
+    minP: options.minP,
+    repetitionPenalty:
+      options.repetitionPenalty ??
+      (typeof generationConfig.repetition_penalty === 'number'
+        ? generationConfig.repetition_penalty
+        : undefined),
+    frequencyPenalty: options.frequencyPenalty,
+    presencePenalty: options.presencePenalty,
+    seed: options.seed,
+  };
+}
+
+/** Builds the spec's logprob entries: each token's text, logprob and bytes, with alternatives. */
+export function createLogprobFormatter(
+  tokenizer: TokenizerV1,
+  bytesOf: (token: number) => Uint8Array | undefined,
+): (token: number, logprob: number, top?: readonly TokenLogprob[]) => ModelV1Logprob {
+  const entry = (id: number, value: number) => {
+    const bytes = bytesOf(id);
+    return {
+      token: tokenizer.decode([id], { skipSpecialTokens: false }),
+      logprob: value,
+      ...(bytes ? { bytes: [...bytes] } : {}),
+    };
+  };
+  return (token, logprob, top = []) => ({
+    ...entry(token, logprob),
+    topLogprobs: top.map((alternative) => entry(alternative.token, alternative.logprob)),
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * @llmr/sampling — what every llmr runtime that produces logits shares: the sampler
+ * (penalties, temperature, top-k, top-p, min-p on core's seeded PRNG) and JSON-schema
+ * constrained decoding (a byte automaton and per-step token masks).
+ */
+export { createLogprobFormatter, promptTokens, samplerOptionsFor } from './call-options';
+export {
+  compileJsonSchema,
+  createJsonConstraint,
+  createJsonSchemaAutomaton,
+  type JsonConstraint,
+  type JsonSchemaAutomaton,
+  type JsonStack,
+  type JsonState,
+  type NamedTokenizer,
+  stateKey,
+  type TokenVocabulary,
+  tokenVocabulary,
+} from './json-schema/index';
+export {
+  createSampler,
+  logSoftmax,
+  type SampleOptions,
+  type SampleResult,
+  type Sampler,
+  type SamplerOptions,
+  type TokenLogprob,
+  topEntries,
+} from './sampler';
