@@ -1,12 +1,15 @@
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit';
 import { registerBenchCommand } from './commands/bench';
 import { registerConvertCommand } from './commands/convert';
 import { registerInspectCommand } from './commands/inspect';
+import { registerKeysCommand } from './commands/keys';
 import { registerLsCommand } from './commands/ls';
 import { registerPullCommand } from './commands/pull';
 import { registerRmCommand } from './commands/rm';
 import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
+import { registerTenantsCommand } from './commands/tenants';
 import { registerTokenizeCommand } from './commands/tokenize';
 
 export const VERSION = '0.1.0';
@@ -29,5 +32,8 @@ export function createProgram(): Command {
   registerPullCommand(program);
   registerLsCommand(program);
   registerRmCommand(program);
+  registerTenantsCommand(program);
+  registerKeysCommand(program);
+  registerAuditCommand(program);
   return program;
 }

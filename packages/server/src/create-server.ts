@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import { LlmrError } from '@llmr/core';
+import type { Gateway } from '@llmr/gateway';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { type Access, createAccess } from './access';
@@ -21,6 +22,7 @@ import { setErrorHandlers } from './http/error-handlers';
 import { exposureWarnings, isLoopbackHost } from './http/exposure-warnings';
 import { createGuard } from './http/guard';
 import { loggerOptions } from './http/logger-options';
+import { plainApiKeys, registerGateway } from './http/register-gateway';
 import { addSecurityHeaders } from './http/security-headers';
 import { createMetrics } from './metrics';
 import type { RateLimits } from './rate-limiter';
@@ -59,6 +61,11 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Requests one WebSocket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
+  /**
+   * Tenants, virtual keys, scopes, limits, budgets, usage and audit (`@llmr/gateway`). It
+   * replaces `apiKeys`: every route but health, readiness and the docs needs a gateway key.
+   */
+  gateway?: Gateway;
   /**
    * Share rate limits and circuit breakers with other replicas through Redis (a URL, or
    * options). Default: LLMR_REDIS_URL; without either, state stays in this process.
@@ -120,7 +127,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   const access = createAccess({
     state: sharedState,
     onStateError: (error) => log?.warn({ err: error }, 'settling a rate-limit reservation failed'),
-    apiKeys: options.apiKeys ?? (process.env.LLMR_API_KEYS ?? '').split(','),
+    apiKeys: plainApiKeys(options),
     limits: options.limits ?? {},
     isDraining,
     origins: corsOrigins === false ? [] : corsOrigins,
@@ -178,6 +185,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     reply.header('x-request-id', request.id);
   });
   setErrorHandlers(app);
+  await registerGateway(app, options.gateway);
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, {
@@ -208,7 +216,10 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     metricsRegistry: metrics.registry,
     shared: { backend, core: generations, access },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
-      for (const warning of exposureWarnings({ host, keysEnabled: access.keysEnabled }))
+      for (const warning of exposureWarnings({
+        host,
+        keysEnabled: access.keysEnabled || options.gateway !== undefined,
+      }))
         app.log.warn(warning);
       loopbackOnly = isLoopbackHost(host);
       return app.listen({ port, host });

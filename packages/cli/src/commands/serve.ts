@@ -20,6 +20,7 @@ import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-form
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 import { checkUpstreamModels, createUpstreamProviders } from '../upstream-providers';
+import { openServeGateway } from './serve-gateway';
 
 export interface ServeOptions {
   config?: string;
@@ -40,6 +41,7 @@ export interface ServeOptions {
   experiments?: string;
   adminKey?: string;
   logFormat?: LogFormat;
+  gateway?: string | boolean;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -147,9 +149,21 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       : {}),
     ...(options.tokensPerMinute !== undefined ? { tokensPerMinute: options.tokensPerMinute } : {}),
   };
+  const gateway = await openServeGateway(options, log);
+  if (gateway && options.grpcPort !== undefined) {
+    await gateway.close();
+    // The gateway guards the HTTP surfaces only; a gRPC port would be a way around it.
+    throw new InvalidArgumentError({
+      argument: '--grpc-port',
+      value: options.grpcPort,
+      message:
+        'The gateway does not cover gRPC yet: drop --grpc-port, or turn the gateway off (gateway: { enabled: false }).',
+    });
+  }
+  gateway?.onAlert((alert) => log(`gateway alert: ${alert.message}`));
   const server = await createServer({
     backend,
-    apiKeys: options.apiKey,
+    ...(gateway ? { gateway } : { apiKeys: options.apiKey }),
     limits,
     ...(options.redis || process.env.LLMR_REDIS_URL
       ? {
@@ -223,6 +237,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     stopping = true;
     log(`${signal}: finishing in-flight requests, then stopping`);
     await Promise.all([grpc?.shutdown(), server.shutdown()]);
+    await gateway?.close();
     await tracing.shutdown();
     process.exit(0);
   };
@@ -280,6 +295,10 @@ export function registerServeCommand(program: Command): void {
       '--redis-fail-mode <mode>',
       'while Redis is down: open (default: per-process limits) or closed (refuse rate-limited requests)',
       parseFailMode,
+    )
+    .option(
+      '--gateway [database]',
+      "tenants, keys, budgets and audit: pglite:<dir> or postgres://... (default: the config's gateway section, else pglite in LLMR_HOME)",
     )
     .option(
       '--otel-endpoint <url>',

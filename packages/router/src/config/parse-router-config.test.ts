@@ -123,6 +123,15 @@ describe('router config validation', () => {
     ]);
   });
 
+  it('lets the gateway section through for the server to check', () => {
+    const config = parseRouterConfig(
+      'models:\n  - { id: a, source: mock:echo }\ngateway:\n  database: pglite:./data\n',
+      { file: 'serve.yaml' },
+    );
+    expect(config.gateway).toEqual({ database: 'pglite:./data' });
+    expect(config.models.map((model) => model.id)).toEqual(['a']);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const issues = issuesOf(() => parseRouterConfig('models:\n  - id: a\n   source: [unclosed\n'));
     expect(issues[0]!.line).toBeGreaterThanOrEqual(2);

@@ -297,6 +297,9 @@ export function createRouterConfigSchema(
         .default({}),
       aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
       defaultRoute: z.string().min(1).optional(),
+      // The server's gateway section (tenants, keys, budgets) shares the file; @llmr/gateway
+      // checks it, the router only lets it through.
+      gateway: z.unknown().optional(),
       strategy: strategyName.optional(),
       balancedWeights: z
         .strictObject({

@@ -1,10 +1,9 @@
 /** A server over a router of mock models, for the transport tests; stopped after each test. */
 import { once } from 'node:events';
-import { createMockLoader } from '@llmr/loader-mock';
-import { createRouter } from '@llmr/router';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { createRouterBackend, createServer, type LlmrServer, type ServerOptions } from '../index';
+import { createTestRouter } from './test-router';
 
 const servers: LlmrServer[] = [];
 afterEach(async () => {
@@ -13,20 +12,7 @@ afterEach(async () => {
 
 /** A server over the mock models, not listening yet (`app.inject` works). */
 export async function createTestServer(options: Partial<ServerOptions> = {}) {
-  const router = createRouter({
-    loaders: [createMockLoader()],
-    models: [
-      { id: 'echo', source: 'mock:echo' },
-      { id: 'writer', source: 'mock:random?seed=5' },
-      { id: 'slow', source: 'mock:random?tokenMs=20' },
-      { id: 'flaky', source: 'mock:random?failAfterTokens=3' },
-      { id: 'tiny', source: 'mock:random?contextLength=16' },
-    ],
-    aliases: { fast: 'writer' },
-    routes: { main: { fallback: ['echo'] } },
-    defaultRoute: 'main',
-    retry: { maxRetries: 0 },
-  });
+  const router = createTestRouter();
   const backend = createRouterBackend(router, { defaultModel: 'echo' });
   await backend.preload();
   const server = await createServer({ backend, logger: false, apiKeys: [], ...options });

@@ -9,6 +9,7 @@ import type { ServerBackend } from '../backend';
 import type { GenerationCore } from '../generation';
 import { abortOnClientClose } from '../http/client-abort';
 import type { Guard } from '../http/guard';
+import { shareUsageWithGateway } from '../http/register-gateway';
 import { createChunkFormatter, type OpenAIRoute } from '../openai/chunks';
 import { openAIEmbeddings } from '../openai/embeddings';
 import { toOpenAIError } from '../openai/errors';
@@ -80,6 +81,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         },
         async (generation) => {
           reply.headers(routingHeaders(generation.routing));
+          shareUsageWithGateway(request, generation);
           const meta = openAIChunkMeta(
             route,
             body,

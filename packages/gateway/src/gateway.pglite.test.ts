@@ -1,0 +1,3 @@
+import { runGatewaySuite } from './__fixtures__/gateway-suite';
+
+runGatewaySuite('PGlite', async () => ({ url: 'pglite:memory', cleanup: async () => {} }));
