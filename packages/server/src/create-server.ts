@@ -21,6 +21,7 @@ import { loggerOptions } from './http/logger-options';
 import { addSecurityHeaders } from './http/security-headers';
 import { createMetrics } from './metrics';
 import type { RateLimits } from './rate-limiter';
+import { type ConsoleOptions, registerConsoleRoutes } from './routes/console-routes';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   shutdownDeadlineMs?: number;
   /** Requests one WebSocket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
+  /** Serve the web console (`@llmr/web`'s build) at `/`. Default: off. */
+  console?: ConsoleOptions | false;
 }
 
 export interface LlmrServer {
@@ -123,6 +126,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     maxConcurrentPerSocket: options.maxConcurrentPerSocket,
   });
   await registerGraphQL(app, { access, core: generations, backend });
+  if (options.console) await registerConsoleRoutes(app, options.console);
 
   return {
     app,
