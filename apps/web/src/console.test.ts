@@ -130,6 +130,13 @@ describe('the web console', () => {
     const banner = page.getByRole('alert');
     await expect.poll(() => banner.textContent()).toMatch(/^400: .*max_tokens/s);
     await page.getByLabel('Max tokens').fill('64');
+    // The next attempt clears the banner; the conversation goes on.
+    await page.getByLabel('Message').fill('and this one works');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => banner.isHidden()).toBe(true);
+    const reply = page.locator('.message.assistant').last();
+    await expect.poll(() => reply.getAttribute('data-done'), { timeout: 15_000 }).toBe('true');
+    expect(await reply.locator('.text').textContent()).toBe('and this one works');
   });
 
   it('loads and unloads a model from the models view', async () => {
@@ -167,10 +174,17 @@ describe('the web console', () => {
     } finally {
       clearInterval(traffic);
     }
-    const points = await page.evaluate(() =>
-      [...document.querySelectorAll('canvas')].map((canvas) => canvas.width),
+    // Every chart has drawn a line: some pixels of each canvas are painted.
+    const painted = await page.evaluate(() =>
+      [...document.querySelectorAll('canvas')].map((canvas) => {
+        const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height);
+        return pixels
+          ? pixels.data.filter((value, index) => index % 4 === 3 && value > 0).length
+          : 0;
+      }),
     );
-    expect(points.every((width) => width > 0)).toBe(true);
+    expect(painted).toHaveLength(4);
+    for (const count of painted) expect(count).toBeGreaterThan(0);
     await page.screenshot({ path: join(screenshots, 'charts.png'), fullPage: true });
   });
 });

@@ -25,6 +25,8 @@ const playground = mountPlayground(element('playground'), api, showError);
 const models = mountModelsView(element('models'), api, showError, () => {
   playground.refreshModels().catch(showError);
 });
+// A new attempt clears the last failure, so the banner never speaks of an old request.
+element('playground').addEventListener('submit', clearError, { capture: true });
 const charts = mountChartsView(element('charts'), showError);
 charts.start();
 
