@@ -27,6 +27,7 @@ import { addSecurityHeaders } from './http/security-headers';
 import { createMetrics } from './metrics';
 import type { RateLimits } from './rate-limiter';
 import { registerAnthropicRoutes } from './routes/anthropic-routes';
+import { type ConsoleOptions, registerConsoleRoutes } from './routes/console-routes';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
@@ -61,6 +62,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Requests one WebSocket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
+  /** Serve the web console (`@llmr/web`'s build) at `/`. Default: off. */
+  console?: ConsoleOptions | false;
   /**
    * Tenants, virtual keys, scopes, limits, budgets, usage and audit (`@llmr/gateway`). It
    * replaces `apiKeys`: every route but health, readiness and the docs needs a gateway key.
@@ -210,6 +213,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     pingIntervalMs: timeouts.websocketPingMs,
   });
   await registerGraphQL(app, { access, core: generations, backend });
+  if (options.console) await registerConsoleRoutes(app, options.console);
 
   return {
     app,

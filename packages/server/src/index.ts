@@ -31,6 +31,7 @@ export { type OpenAIError, toOpenAIError } from './openai/errors';
 export { type OpenAIGenerationBody, openAICallOptions } from './openai/openai-request';
 export type { Admission, RateLimits } from './rate-limiter';
 export { createRouterBackend, type RouterBackendOptions } from './router-backend';
+export type { ConsoleOptions } from './routes/console-routes';
 export { requireModel } from './routes/require-model';
 export { type RoutingSummary, routingSummary } from './routing';
 export type { RedisOptions } from './shared-state/create-shared-state';

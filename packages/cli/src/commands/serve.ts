@@ -15,6 +15,7 @@ import {
 } from '@llmr/router';
 import { createRouterBackend, createServer, type RateLimits } from '@llmr/server';
 import type { Command } from 'commander';
+import { resolveConsole } from '../console-assets';
 import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
@@ -42,6 +43,8 @@ export interface ServeOptions {
   adminKey?: string;
   logFormat?: LogFormat;
   gateway?: string | boolean;
+  /** Serve the web console at `/`; undefined: on when bound to loopback. */
+  console?: boolean;
 }
 
 /** `--model source` or `--model id=source`. */
@@ -161,8 +164,13 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     });
   }
   gateway?.onAlert((alert) => log(`gateway alert: ${alert.message}`));
+  const webConsole = resolveConsole(
+    { console: options.console, host: options.host ?? '127.0.0.1' },
+    log,
+  );
   const server = await createServer({
     backend,
+    console: webConsole,
     ...(gateway ? { gateway } : { apiKeys: options.apiKey }),
     limits,
     ...(options.redis || process.env.LLMR_REDIS_URL
@@ -221,6 +229,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   log(
     `llmr serving ${names.join(', ')} at ${url} (ready in ${Math.round(performance.now() - started)} ms)\n` +
       `  try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'\n` +
+      (webConsole ? `  console: ${url}/\n` : '') +
       `  docs: ${url}/docs   metrics: ${url}/metrics   SLOs: ${url}/api/slo` +
       (tracing.enabled ? '\n  tracing: exporting spans over OTLP/HTTP' : '') +
       (grpcPort === undefined
@@ -318,6 +327,11 @@ export function registerServeCommand(program: Command): void {
       '--admin-key <key>',
       'the x-admin-key that may promote or stop experiments; also LLMR_ADMIN_KEY',
     )
+    .option(
+      '--console',
+      'serve the web console at / (the default when bound to loopback; also LLMR_CONSOLE=1)',
+    )
+    .option('--no-console', 'do not serve the web console (also LLMR_CONSOLE=0)')
     .option('-q, --quiet', 'log warnings and errors only')
     .option(
       '--log-format <format>',

@@ -1,0 +1,190 @@
+/**
+ * The console in a real browser: Debian's Chromium, headless, driven by playwright-core,
+ * against a real llmr server on 127.0.0.1 over mock models behind an API key. The page is
+ * built with Vite first, from this source. Screenshots land in apps/web/test-results/.
+ *
+ * Needs /usr/bin/chromium (`apt-get install -y chromium`), or LLMR_CHROMIUM=<path>.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMockLoader } from '@llmr/loader-mock';
+import { createRouter } from '@llmr/router';
+import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = process.env.LLMR_CHROMIUM ?? '/usr/bin/chromium';
+const KEY = 'console-test-key';
+const here = dirname(fileURLToPath(import.meta.url));
+const appRoot = join(here, '..');
+const screenshots = join(appRoot, 'test-results');
+
+let work: string;
+let server: LlmrServer;
+let origin: string;
+let context: BrowserContext;
+let page: Page;
+const pageLog: string[] = [];
+
+async function startServer(root: string) {
+  const router = createRouter({
+    loaders: [createMockLoader()],
+    models: [
+      { id: 'echo', source: 'mock:echo?tokenMs=5' },
+      { id: 'spare', source: 'mock:random?seed=3' },
+    ],
+    routes: { main: { fallback: ['echo'] } },
+    defaultRoute: 'main',
+    retry: { maxRetries: 0 },
+  });
+  const backend = createRouterBackend(router, { defaultModel: 'echo' });
+  await backend.preload();
+  const created = await createServer({
+    backend,
+    logger: false,
+    apiKeys: [KEY],
+    console: { root },
+  });
+  return { server: created, origin: await created.listen({ port: 0, host: '127.0.0.1' }) };
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: the console tests need it. Install it with \`apt-get install -y chromium\` (Debian), or point LLMR_CHROMIUM at a Chromium binary.`,
+    );
+  work = await mkdtemp(join(tmpdir(), 'llmr-console-'));
+  const outDir = join(work, 'dist');
+  await build({ root: appRoot, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+  ({ server, origin } = await startServer(outDir));
+  await mkdir(screenshots, { recursive: true });
+  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1100, height: 800 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => pageLog.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => pageLog.push(`pageerror: ${error.message}`));
+  await page.goto(`${origin}/`);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.shutdown();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const loaded = async (id: string) =>
+  (await server.shared.backend.listModels()).find((model) => model.id === id)?.loaded;
+
+describe('the web console', () => {
+  it('says the key is missing, then lists the models once it is typed in', async () => {
+    const banner = page.getByRole('alert');
+    await expect.poll(() => banner.textContent(), { timeout: 10_000 }).toContain('401');
+    expect(await banner.textContent()).toContain('Check the API key');
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByLabel('API key').press('Enter');
+    await page.getByLabel('API key').dispatchEvent('change');
+    await expect.poll(() => banner.isHidden()).toBe(true);
+    const options = page.locator('#model option');
+    await expect.poll(() => options.allTextContents()).toContain('echo');
+    expect(await options.allTextContents()).toContain('spare');
+  });
+
+  it('streams a reply in the playground with the routing decision and timings', async () => {
+    await page.getByLabel('Model or route').selectOption('echo');
+    await page.getByLabel('System prompt').fill('Be brief.');
+    await page.getByLabel('Message').fill('hello from the console');
+    // The keyboard shortcut, not a click: the playground must work without a mouse.
+    await page.getByLabel('Message').press('Control+Enter');
+    const reply = page.locator('.message.assistant').last();
+    await reply.locator('.text[aria-live="polite"]').waitFor();
+    await expect.poll(() => reply.getAttribute('data-done'), { timeout: 15_000 }).not.toBeNull();
+    expect(await reply.getAttribute('data-done'), pageLog.join('\n')).toBe('true');
+    // The echo model repeats the last user message back, one token at a time.
+    expect(await reply.locator('.text').textContent()).toBe('hello from the console');
+    const meta = (await reply.locator('.meta').textContent()) ?? '';
+    expect(meta).toContain('model: echo');
+    expect(meta).toMatch(/TTFT \d+ ms/);
+    expect(meta).toMatch(/\d+ chunks/);
+    await page.screenshot({ path: join(screenshots, 'playground.png'), fullPage: true });
+  });
+
+  it('shows a server refusal in the error banner', async () => {
+    await page.getByLabel('Max tokens').fill('-5');
+    await page.getByLabel('Message').fill('this one is refused');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const banner = page.getByRole('alert');
+    await expect.poll(() => banner.textContent()).toMatch(/^400: .*max_tokens/s);
+    await page.getByLabel('Max tokens').fill('64');
+    // The next attempt clears the banner; the conversation goes on.
+    await page.getByLabel('Message').fill('and this one works');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => banner.isHidden()).toBe(true);
+    const reply = page.locator('.message.assistant').last();
+    await expect.poll(() => reply.getAttribute('data-done'), { timeout: 15_000 }).toBe('true');
+    expect(await reply.locator('.text').textContent()).toBe('and this one works');
+  });
+
+  it('loads and unloads a model from the models view', async () => {
+    await page.getByRole('button', { name: 'Models' }).click();
+    const row = page.locator('tr[data-model="spare"]');
+    await expect.poll(() => row.getAttribute('data-loaded')).toBe('false');
+    expect(await loaded('spare')).toBe(false);
+    await page.getByRole('button', { name: 'load spare' }).click();
+    await expect.poll(() => row.getAttribute('data-loaded')).toBe('true');
+    expect(await row.locator('.state').textContent()).toBe('loaded');
+    expect(await loaded('spare')).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'models.png'), fullPage: true });
+    await page.getByRole('button', { name: 'unload spare' }).click();
+    await expect.poll(() => row.getAttribute('data-loaded')).toBe('false');
+    expect(await loaded('spare')).toBe(false);
+    expect(await page.locator('#health').textContent()).toBe('Server: ready');
+  });
+
+  it('charts the requests and tokens it sees on /metrics', async () => {
+    await page.getByRole('button', { name: 'Charts' }).click();
+    const caption = (series: string) => page.locator(`figcaption[data-series="${series}"]`);
+    const value = async (series: string) =>
+      Number(/: ([\d.]+)/.exec((await caption(series).textContent()) ?? '')?.[1] ?? Number.NaN);
+    // Traffic from outside the page, while it polls: the charts must see it.
+    const traffic = setInterval(() => {
+      fetch(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'tick' }] }),
+      }).catch(() => undefined);
+    }, 100);
+    try {
+      await expect.poll(() => value('requestsPerSecond'), { timeout: 15_000 }).toBeGreaterThan(0);
+      await expect.poll(() => value('tokensPerSecond'), { timeout: 15_000 }).toBeGreaterThan(0);
+    } finally {
+      clearInterval(traffic);
+    }
+    // Every chart has drawn a line: some pixels of each canvas are painted.
+    const painted = await page.evaluate(() =>
+      [...document.querySelectorAll('canvas')].map((canvas) => {
+        const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height);
+        return pixels
+          ? pixels.data.filter((value, index) => index % 4 === 3 && value > 0).length
+          : 0;
+      }),
+    );
+    expect(painted).toHaveLength(4);
+    for (const count of painted) expect(count).toBeGreaterThan(0);
+    await page.screenshot({ path: join(screenshots, 'charts.png'), fullPage: true });
+  });
+});
