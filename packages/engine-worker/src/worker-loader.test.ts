@@ -9,6 +9,7 @@ import {
   LoadError,
   type ModelV1StreamPart,
 } from '@llmr/core';
+import { testModel } from '@llmr/core/test';
 import { buildTinyModel, referenceGreedy } from '@llmr/fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleForWorker } from './__fixtures__/bundle-worker';
@@ -69,6 +70,16 @@ async function readParts(stream: ReadableStream<ModelV1StreamPart>, onPart?: () 
   }
 }
 
+testModel({
+  name: 'runtime-simple in a worker pool',
+  createModel: () =>
+    createWorkerLoader({ loaderModule, workerScript, maxWorkers: 2 }).doLoad(modelPath, {
+      contextLength: 512,
+    }),
+  prompt,
+  maxTokens: 8,
+});
+
 describe('createWorkerLoader', () => {
   it('generates the float64 reference tokens off the main thread', async () => {
     const model = await load();
@@ -100,7 +111,7 @@ describe('createWorkerLoader', () => {
   });
 
   it('carries an abort into the worker, which then serves the next request', async () => {
-    const model = await load();
+    const model = await load({ maxWorkers: 1 });
     const controller = new AbortController();
     const { stream } = await model.doStream({
       prompt,
@@ -110,6 +121,8 @@ describe('createWorkerLoader', () => {
     });
     const error = await readParts(stream, () => controller.abort()).catch((caught) => caught);
     expect(AbortError.isInstance(error), String(error)).toBe(true);
+    // The worker itself stopped: it answered the abort message with an aborted error.
+    await until(() => model.stats().abortsConfirmed === 1);
     const result = await model.doGenerate({ prompt, maxTokens: 8, temperature: 0 });
     expect(result.tokens).toEqual(expected);
   });
@@ -137,6 +150,12 @@ describe('createWorkerLoader', () => {
     const error = await load({}, join(dir, 'missing.gguf')).catch((caught) => caught);
     expect(LoadError.isInstance(error)).toBe(true);
     expect(error.message).toContain('missing.gguf');
+  });
+
+  it('rejects with a LoadError, without respawning, when a worker dies while loading', async () => {
+    const error = await load({}, join(dir, 'crash-on-load.gguf')).catch((caught) => caught);
+    expect(LoadError.isInstance(error), String(error)).toBe(true);
+    expect(error.message).toContain('exit code 9');
   });
 
   it('rejects bad pool sizes', () => {

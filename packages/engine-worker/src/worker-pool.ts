@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import {
   AbortError,
   GenerationError,
+  InvalidArgumentError,
   LoadError,
   type ModelV1CallOptions,
   type ModelV1Info,
@@ -42,6 +43,8 @@ export interface WorkerPoolStats {
   workers: number;
   busy: number;
   queued: number;
+  /** Aborted requests whose worker confirmed it stopped its stream (an aborted error). */
+  abortsConfirmed: number;
 }
 
 export class WorkerPool {
@@ -49,6 +52,7 @@ export class WorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private disposed = false;
+  private abortsConfirmed = 0;
   private infoWaiters: Array<{ resolve(info: ModelV1Info): void; reject(error: unknown): void }> =
     [];
   info?: ModelV1Info;
@@ -67,7 +71,12 @@ export class WorkerPool {
   stats(): WorkerPoolStats {
     let busy = 0;
     for (const slot of this.slots) if (slot.job) busy++;
-    return { workers: this.slots.size, busy, queued: this.queue.length };
+    return {
+      workers: this.slots.size,
+      busy,
+      queued: this.queue.length,
+      abortsConfirmed: this.abortsConfirmed,
+    };
   }
 
   /** The worker threads' ids, for tests and diagnostics. */
@@ -118,7 +127,9 @@ export class WorkerPool {
       this.fail(job, new AbortError());
       return;
     }
-    // Running: the worker aborts its stream and answers with an aborted error part.
+    // Running: the caller's stream ends now (parts already in flight between threads are
+    // dropped); the worker aborts its own stream and stays busy until it says 'end'.
+    this.fail(job, new AbortError());
     for (const slot of this.slots)
       if (slot.job === job)
         slot.worker.postMessage({ type: 'abort', id: job.id } satisfies ToWorker);
@@ -162,9 +173,11 @@ export class WorkerPool {
     } else if (slot.job?.id === message.id) {
       const job = slot.job;
       if (message.type === 'part') {
-        if (message.part.type === 'error')
-          this.fail(job, deserializeError(message.part.error as SerializedError, this.modelId()));
-        else if (!job.finished) job.controller.enqueue(message.part);
+        if (message.part.type === 'error') {
+          const error = message.part.error as SerializedError;
+          if (job.finished && error.code === 'aborted') this.abortsConfirmed++;
+          this.fail(job, deserializeError(error, this.modelId()));
+        } else if (!job.finished) job.controller.enqueue(message.part);
       } else {
         if (!job.finished) {
           job.finished = true;
@@ -190,6 +203,16 @@ export class WorkerPool {
         }),
       );
     if (this.disposed) return;
+    if (!slot.ready) {
+      // Died while loading: respawning would loop on the same fault, so report it instead.
+      const error = new LoadError({
+        source: this.options.setup.source,
+        message: `A worker died while loading ${this.options.setup.source} (${describe(reason)}); check the loader module and that the model fits in memory.`,
+      });
+      for (const waiter of this.infoWaiters.splice(0)) waiter.reject(error);
+      if (this.slots.size === 0) for (const job of this.queue.splice(0)) this.fail(job, error);
+      return;
+    }
     if (this.slots.size < Math.max(1, this.options.minWorkers) || this.queue.length > 0)
       this.spawn();
   }
@@ -236,7 +259,10 @@ function describe(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
 }
 
+/** Rebuilds the LlmrError class the worker threw, so callers can test it as usual. */
 function deserializeError(error: SerializedError, modelId: string): Error {
   if (error.code === 'aborted') return new AbortError({ message: error.message });
+  if (error.code === 'invalid-argument')
+    return new InvalidArgumentError({ argument: 'options', message: error.message });
   return new GenerationError({ modelId, code: error.code, message: error.message });
 }

@@ -1,7 +1,8 @@
 /**
  * The loader module the tests run inside workers: runtime-simple's loader, plus a crash
  * drill — a prompt containing "CRASH" ends the worker thread (process.exit in a worker
- * ends only that thread) after the first stream part, as a runtime fault would.
+ * ends only that thread) after the first stream part, as a runtime fault would; a source
+ * named crash-on-load.gguf ends it while loading.
  */
 import type { LoaderV1, ModelV1 } from '@llmr/core';
 import { simpleLoader } from '@llmr/runtime-simple';
@@ -30,6 +31,8 @@ function withCrashDrill(model: ModelV1): ModelV1 {
 export const loader: LoaderV1 = {
   ...simpleLoader,
   async doLoad(source, options) {
+    // The load-crash drill: a worker that dies before it is ready.
+    if (source.endsWith('crash-on-load.gguf')) process.exit(9);
     return withCrashDrill(await simpleLoader.doLoad(source, options));
   },
 };
