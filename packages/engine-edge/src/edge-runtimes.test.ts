@@ -1,4 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +99,35 @@ describe.each(['deno', 'bun'] as const)('%s', (runtime) => {
   });
 });
 
-describe('workerd', () => {
+/** A workerd config: the model as a bundled data binding, or fetched from a loopback origin. */
+function workerdConfig(port: number, model: { binding: string } | { url: string }) {
+  const modelBinding =
+    'binding' in model
+      ? `(name = "MODEL", data = embed "${model.binding}")`
+      : `(name = "MODEL_URL", text = "${model.url}")`;
+  // workerd's default outbound refuses private addresses; the loopback origin needs them.
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "loopback", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "kernels.wasm", wasm = embed "kernels.wasm"),
+  ],
+  bindings = [ ${modelBinding}, (name = "CONFORMANCE", text = "1") ],
+  globalOutbound = "loopback",
+  compatibilityDate = "2025-01-01",
+  compatibilityFlags = ["nodejs_compat"],
+);
+`;
+}
+
+describe.each(['bundled', 'fetched'] as const)('workerd (model %s)', (delivery) => {
   let base: string;
   let workerd: RuntimeProcess;
   // workerd logs a failing script to its stderr; show it with the failure.
@@ -108,32 +139,19 @@ describe('workerd', () => {
     await bundleEntry('workerd-entry.ts', join(dir, 'worker.js'));
     await copyFile(kernelsWasm, join(dir, 'kernels.wasm'));
     const port = await freePort();
-    await writeFile(
-      join(dir, 'config.capnp'),
-      `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "kernels.wasm", wasm = embed "kernels.wasm"),
-  ],
-  bindings = [
-    (name = "MODEL", data = embed "${basename(modelPath)}"),
-    (name = "CONFORMANCE", text = "1"),
-  ],
-  compatibilityDate = "2025-01-01",
-  compatibilityFlags = ["nodejs_compat"],
-);
-`,
-    );
-    const run = startProcess(binaryOf('workerd'), [
-      'serve',
-      join(dir, 'config.capnp'),
-      '--verbose',
-    ]);
+    let model: { binding: string } | { url: string } = { binding: basename(modelPath) };
+    if (delivery === 'fetched') {
+      const origin = createServer((_request, response) => {
+        createReadStream(modelPath).pipe(response);
+      });
+      await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+      afterAll(() => new Promise<void>((resolve) => origin.close(() => resolve())));
+      const address = origin.address() as AddressInfo;
+      model = { url: `http://127.0.0.1:${address.port}/model.gguf` };
+    }
+    const config = join(dir, `config-${delivery}.capnp`);
+    await writeFile(config, workerdConfig(port, model));
+    const run = startProcess(binaryOf('workerd'), ['serve', config, '--verbose']);
     running.push(run);
     workerd = run;
     await waitForPort(run, port);
@@ -145,7 +163,7 @@ const worker :Workerd.Worker = (
     expect(await response.json()).toMatchObject({ backend: 'wasm-simd', info: { format: 'gguf' } });
   });
 
-  it('streams the greedy reference tokens as SSE from bundled model bytes', async () => {
+  it('streams the greedy reference tokens as SSE', async () => {
     const answer = await withLog(generateOver(base, { prompt, maxTokens: steps, temperature: 0 }));
     expect(answer.status, answer.text).toBe(200);
     expect(answer.tokens).toEqual(expected);
