@@ -2,6 +2,7 @@
  * `llmr serve`: the OpenAI-compatible server over an LLMRouter. With no model given it
  * serves the built-in default model, so it works offline on a fresh machine.
  */
+import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import { createRegistry, InvalidArgumentError } from '@llmr/core';
 import type { ExperimentDefinition, GenAiMetrics } from '@llmr/observability';
@@ -17,6 +18,7 @@ import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
+import { configPlugins, registerPlugins } from '../third-party-plugins';
 
 export interface ServeOptions {
   config?: string;
@@ -24,6 +26,8 @@ export interface ServeOptions {
   host?: string;
   grpcPort?: number;
   model?: string[];
+  /** Third-party plugin packages (names or paths), besides the config's `plugins`. */
+  plugin?: string[];
   defaultModel?: string;
   apiKey?: string[];
   requestsPerMinute?: number;
@@ -57,6 +61,14 @@ async function buildRouter(
   // Every model the router loads reports GenAI spans and metrics.
   const { traceLoader } = await import('@llmr/observability');
   const plugins = await createDefaultRegistry();
+  // A missing config file is reported below, by the router's own check.
+  const fromConfig =
+    options.config && existsSync(options.config) ? await configPlugins(options.config) : [];
+  const strategies = await registerPlugins(
+    plugins,
+    [...(options.plugin ?? []), ...fromConfig],
+    process.cwd(),
+  );
   const registry = createRegistry({
     loaders: plugins.loaders.map((loader) => traceLoader(loader, { metrics })),
     engines: [...plugins.engines],
@@ -69,7 +81,11 @@ async function buildRouter(
         message: `Cannot read config file ${options.config}: ${(error as Error).message}`,
       });
     });
-    const router = await createRouterFromFile(options.config, { registry, watch: true });
+    const router = await createRouterFromFile(options.config, {
+      registry,
+      strategies,
+      watch: true,
+    });
     return {
       router,
       defaultModel:
@@ -81,6 +97,7 @@ async function buildRouter(
     : [{ id: DEFAULT_MODEL_ID, source: await ensureDefaultModel(log) }];
   const router = createRouter({
     registry,
+    strategies,
     models,
     aliases: models[0]!.id === DEFAULT_MODEL_ID ? { default: DEFAULT_MODEL_ID } : {},
   });
@@ -224,6 +241,10 @@ export function registerServeCommand(program: Command): void {
       parseNumber('--grpc-port', true),
     )
     .option('-m, --model <source...>', 'models to serve: a source, or id=source')
+    .option(
+      '--plugin <name-or-path...>',
+      'load third-party plugins: an installed package name, a package directory or a module file (also `plugins:` in the config)',
+    )
     .option(
       '--default-model <id>',
       'the model /ready waits for and loads at start (default: the first)',

@@ -88,6 +88,11 @@ export interface RouterConfig {
   routes?: Record<string, RouterRouteConfig>;
   /** name -> model id, route name or another alias. */
   aliases?: Record<string, string>;
+  /**
+   * Plugin packages (names or paths) whose loaders, engines and strategies the host
+   * (`llmr serve`) registers before building the router; the router itself ignores it.
+   */
+  plugins?: string[];
   /** The route `'auto'` uses (default: every model with `strategy`). */
   defaultRoute?: string;
   /** Strategy for `'auto'` without a default route, and for routes without one. Default `balanced`. */
@@ -238,6 +243,7 @@ export function createRouterConfigSchema(extraStrategies: readonly string[] = []
         .record(z.string().min(1), routeSchema.extend({ strategy: strategyName.optional() }))
         .default({}),
       aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+      plugins: z.array(z.string().min(1)).optional(),
       defaultRoute: z.string().min(1).optional(),
       strategy: strategyName.optional(),
       balancedWeights: z
