@@ -3,6 +3,7 @@
  * serves the built-in default model, so it works offline on a fresh machine; a config
  * file may add remote upstreams (`provider: openai-compatible` or `anthropic`).
  */
+import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import { createRegistry, InvalidArgumentError } from '@llmr/core';
 import type { ExperimentDefinition, GenAiMetrics } from '@llmr/observability';
@@ -20,6 +21,7 @@ import { DEFAULT_MODEL_ID, ensureDefaultModel } from '../default-model';
 import { type LogFormat, parseLogFormat, serverLoggerOptions } from '../log-format';
 import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
+import { configPlugins, registerPlugins } from '../third-party-plugins';
 import { checkUpstreamModels, createUpstreamProviders } from '../upstream-providers';
 import { openServeGateway } from './serve-gateway';
 
@@ -29,6 +31,8 @@ export interface ServeOptions {
   host?: string;
   grpcPort?: number;
   model?: string[];
+  /** Third-party plugin packages (names or paths), besides the config's `plugins`. */
+  plugin?: string[];
   defaultModel?: string;
   apiKey?: string[];
   requestsPerMinute?: number;
@@ -67,6 +71,14 @@ async function buildRouter(
   // Every model the router loads reports GenAI spans and metrics.
   const { traceLoader } = await import('@llmr/observability');
   const plugins = await createDefaultRegistry();
+  // A missing config file is reported below, by the router's own check.
+  const fromConfig =
+    options.config && existsSync(options.config) ? await configPlugins(options.config) : [];
+  const strategies = await registerPlugins(
+    plugins,
+    [...(options.plugin ?? []), ...fromConfig],
+    process.cwd(),
+  );
   const registry = createRegistry({
     loaders: plugins.loaders.map((loader) => traceLoader(loader, { metrics })),
     engines: [...plugins.engines],
@@ -85,6 +97,7 @@ async function buildRouter(
     const router = await createRouterFromFile(options.config, {
       registry,
       providers: createUpstreamProviders(),
+      strategies,
       watch: true,
     });
     return {
@@ -98,6 +111,7 @@ async function buildRouter(
     : [{ id: DEFAULT_MODEL_ID, source: await ensureDefaultModel(log) }];
   const router = createRouter({
     registry,
+    strategies,
     models,
     aliases: models[0]!.id === DEFAULT_MODEL_ID ? { default: DEFAULT_MODEL_ID } : {},
   });
@@ -281,6 +295,10 @@ export function registerServeCommand(program: Command): void {
       parseNumber('--grpc-port', true),
     )
     .option('-m, --model <source...>', 'models to serve: a source, or id=source')
+    .option(
+      '--plugin <name-or-path...>',
+      'load third-party plugins: an installed package name, a package directory or a module file (also `plugins:` in the config)',
+    )
     .option(
       '--default-model <id>',
       'the model /ready waits for and loads at start (default: the first)',

@@ -138,6 +138,13 @@ describe('router config validation', () => {
     expect(issues[0]!.message).toMatch(/invalid YAML/);
   });
 
+  it('accepts plugins as a list of names or paths for the host, and nothing else there', () => {
+    const config = parseRouterConfig('plugins: [llmr-loader-x, ./local.mjs]\nmodels: []\n');
+    expect(config.plugins).toEqual(['llmr-loader-x', './local.mjs']);
+    const issues = issuesOf(() => parseRouterConfig('plugins: [3]\n'));
+    expect(issues.map((issue) => issue.path)).toEqual(['plugins[0]']);
+  });
+
   it('accepts a good config and fills defaults', () => {
     const config = parseRouterConfig(
       'models:\n  - id: a\n    source: mock:random\n    memory: 1GiB\n',

@@ -108,6 +108,11 @@ export interface RouterConfig {
   routes?: Record<string, RouterRouteConfig>;
   /** name -> model id, route name or another alias. */
   aliases?: Record<string, string>;
+  /**
+   * Plugin packages (names or paths) whose loaders, engines and strategies the host
+   * (`llmr serve`) registers before building the router; the router itself ignores it.
+   */
+  plugins?: string[];
   /** The route `'auto'` uses (default: every model with `strategy`). */
   defaultRoute?: string;
   /** Strategy for `'auto'` without a default route, and for routes without one. Default `balanced`. */
@@ -296,6 +301,7 @@ export function createRouterConfigSchema(
         .record(z.string().min(1), routeSchema.extend({ strategy: strategyName.optional() }))
         .default({}),
       aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+      plugins: z.array(z.string().min(1)).optional(),
       defaultRoute: z.string().min(1).optional(),
       // The server's gateway section (tenants, keys, budgets) shares the file; @llmr/gateway
       // checks it, the router only lets it through.

@@ -1,0 +1,84 @@
+/**
+ * Scaffolds each kind into a temp dir; the loader is then built with tsc against the
+ * workspace's @llmr/core (needs `turbo run build --filter=@llmr/core`) and its generated
+ * node:test suite, the conformance kit, is run.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCreate } from './run-create';
+import { PLUGIN_KINDS, scaffoldPlugin } from './scaffold';
+import { corePackage, linkWorkspaceDependencies, run, typescriptCompiler } from './test-helpers';
+
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'create-llmr-plugin-'));
+  if (!existsSync(join(corePackage, 'dist/test/kit/index.js'))) {
+    throw new Error('Build @llmr/core first: pnpm exec turbo run build --filter=@llmr/core');
+  }
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('create-llmr-plugin', () => {
+  it('prints help', async () => {
+    let out = '';
+    const code = await runCreate(['--help'], { out: (text) => (out += text), error: () => {} });
+    expect(code).toBe(0);
+    expect(out).toContain('--kind <kind>');
+    expect(out).toContain('npm init llmr-plugin');
+  });
+
+  it('refuses a bad name, an unknown kind and a non-empty directory with a clear message', async () => {
+    const errors: string[] = [];
+    const io = { out: () => {}, error: (text: string) => errors.push(text) };
+    expect(await runCreate(['Bad Name!'], io)).toBe(1);
+    expect(await runCreate(['llmr-loader-x', '--kind', 'tokenizer'], io)).toBe(1);
+    const directory = join(work, 'taken');
+    await scaffoldPlugin({ name: 'llmr-loader-taken', directory, coreVersion: '0.1.0' });
+    expect(await runCreate(['llmr-loader-taken', '--directory', directory], io)).toBe(1);
+    expect(errors[0]).toMatch(/not a valid npm package name/);
+    expect(errors[1]).toMatch(/Unknown plugin kind "tokenizer"; use one of loader, engine/);
+    expect(errors[2]).toMatch(/already exists and is not empty/);
+  });
+
+  for (const kind of PLUGIN_KINDS.filter((candidate) => candidate !== 'loader')) {
+    it(`--kind ${kind} says what to do instead of writing an empty shell`, async () => {
+      const directory = join(work, `kind-${kind}`);
+      await expect(
+        scaffoldPlugin({ name: `llmr-${kind}-x`, kind, directory, coreVersion: '0.1.0' }),
+      ).rejects.toMatchObject({ code: 'invalid-argument', message: /not scaffolded yet: / });
+      expect(existsSync(directory)).toBe(false);
+    });
+  }
+
+  it('scaffolds a loader that builds against core and passes the kit under node:test', async () => {
+    const directory = join(work, 'llmr-loader-bigram');
+    const core = JSON.parse(await readFile(join(corePackage, 'package.json'), 'utf8'));
+    let out = '';
+    const code = await runCreate(['@acme/llmr-loader-bigram', '--directory', directory], {
+      out: (text) => (out += text),
+      error: (text) => (out += text),
+    });
+    expect(code, out).toBe(0);
+    const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8'));
+    expect(manifest.name).toBe('@acme/llmr-loader-bigram');
+    expect(manifest.dependencies).toEqual({ '@llmr/core': `^${core.version}` });
+    expect(Object.keys(manifest.devDependencies)).not.toContain('vitest');
+    await linkWorkspaceDependencies(directory);
+    await run(process.execPath, [typescriptCompiler], { cwd: directory });
+    const { stdout } = await run(process.execPath, ['--test', 'dist/loader.test.js'], {
+      cwd: directory,
+    });
+    expect(stdout).toMatch(/# pass 3/);
+    expect(stdout).toMatch(/# fail 0/);
+    const plugin = await import(join(directory, 'dist/index.js'));
+    expect(plugin.default.loaders[0].name).toBe('bigram');
+    expect(plugin.bigramLoader).toBe(plugin.loaders[0]);
+  }, 120_000);
+});

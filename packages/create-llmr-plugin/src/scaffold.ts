@@ -1,0 +1,76 @@
+/**
+ * Writes a plugin package into a new directory. Only loaders are scaffolded today:
+ * @llmr/core v1 has a spec for loaders (and engines, whose kit needs a graph to run);
+ * the other kinds are refused with what to use instead rather than given an empty shell.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { InvalidArgumentError } from '@llmr/core';
+import { pluginNames } from './plugin-names';
+import { loaderFiles } from './templates/loader-template';
+import { packageFiles } from './templates/package-files';
+
+export const PLUGIN_KINDS = ['loader', 'engine', 'provider', 'strategy', 'stage'] as const;
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+const NOT_YET: Record<Exclude<PluginKind, 'loader'>, string> = {
+  engine:
+    'an engine template needs a tensor-graph runtime to wrap; implement EngineV1 from @llmr/core and test it with checkEngine from @llmr/core/test/kit',
+  provider:
+    'an upstream API is served as a loader whose models call it; scaffold --kind loader and replace src/bigram-model.ts with the HTTP calls',
+  strategy: 'routing strategies are not part of the @llmr/core v1 spec yet',
+  stage: 'pipeline stages are not part of the @llmr/core v1 spec yet',
+};
+
+export interface ScaffoldOptions {
+  /** The npm package name, e.g. llmr-loader-bigram or @acme/llmr-loader-bigram. */
+  name: string;
+  kind?: PluginKind;
+  /** The directory to create; defaults to the name without its scope, under the cwd. */
+  directory?: string;
+  /** The @llmr/core version the plugin depends on (a caret range of it). */
+  coreVersion: string;
+}
+
+export interface ScaffoldResult {
+  directory: string;
+  files: string[];
+}
+
+export async function scaffoldPlugin(options: ScaffoldOptions): Promise<ScaffoldResult> {
+  const kind = options.kind ?? 'loader';
+  if (!PLUGIN_KINDS.includes(kind)) {
+    throw new InvalidArgumentError({
+      argument: '--kind',
+      value: kind,
+      message: `Unknown plugin kind "${kind}"; use one of ${PLUGIN_KINDS.join(', ')}.`,
+    });
+  }
+  if (kind !== 'loader') {
+    throw new InvalidArgumentError({
+      argument: '--kind',
+      value: kind,
+      message: `--kind ${kind} is not scaffolded yet: ${NOT_YET[kind]}.`,
+    });
+  }
+  const names = pluginNames(options.name);
+  const directory = resolve(options.directory ?? names.directoryName);
+  const existing = await readdir(directory).catch(() => []);
+  if (existing.length > 0) {
+    throw new InvalidArgumentError({
+      argument: 'directory',
+      value: directory,
+      message: `${directory} already exists and is not empty; pick a new name or --directory.`,
+    });
+  }
+  const files = {
+    ...packageFiles({ names, kind, coreVersion: options.coreVersion }),
+    ...loaderFiles(names),
+  };
+  for (const [path, content] of Object.entries(files)) {
+    const target = join(directory, path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+  }
+  return { directory, files: Object.keys(files).sort() };
+}

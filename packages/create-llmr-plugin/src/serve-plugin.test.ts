@@ -1,0 +1,142 @@
+/**
+ * End to end, the way a third party ships a plugin: scaffold a loader, `npm pack` it,
+ * install the tarball with a packed @llmr/core into a fresh project (no registry), then
+ * `llmr serve --plugin <that project's node_modules/<name>>` (and `plugins:` in a config)
+ * serves a completion from a model the plugin loads. Needs the built CLI and core
+ * (`turbo run build --filter=@llmr/cli...`).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scaffoldPlugin } from './scaffold';
+import { corePackage, linkWorkspaceDependencies, run, workspaceRoot } from './test-helpers';
+
+const bin = join(workspaceRoot, 'packages/cli/dist/bin.js');
+const PLUGIN = 'llmr-loader-bigram';
+let work: string;
+let installed: string;
+let corpus: string;
+const children: ChildProcess[] = [];
+
+async function pack(directory: string, command: string, destination: string): Promise<string> {
+  const before = new Set(await readdir(destination));
+  await run(command, ['pack', '--pack-destination', destination], { cwd: directory });
+  const tarball = (await readdir(destination)).find((file) => !before.has(file));
+  if (!tarball) throw new Error(`${command} pack wrote no tarball for ${directory}`);
+  return join(destination, tarball);
+}
+
+async function startServe(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet', ...args], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<string>((resolve) =>
+    child.on('exit', (code) => resolve(`llmr serve exited (${code}): ${stderr}`)),
+  );
+  const address = async () => {
+    for (let attempt = 0; attempt < 600; attempt++) {
+      const url = /at (http:\/\/\S+)/.exec(stderr)?.[1];
+      if (url) return url;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return `no address after 60 s: ${stderr}`;
+  };
+  const url = await Promise.race([address(), exited]);
+  if (!url.startsWith('http')) throw new Error(url);
+  return url;
+}
+
+interface CompletionBody {
+  choices: Array<{ text: string }>;
+}
+
+async function complete(
+  url: string,
+  model: string,
+): Promise<{ status: number; body: CompletionBody }> {
+  const response = await fetch(`${url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, prompt: 'q', max_tokens: 1, temperature: 0 }),
+  });
+  return { status: response.status, body: (await response.json()) as CompletionBody };
+}
+
+beforeAll(async () => {
+  for (const built of [bin, join(corePackage, 'dist/index.js')]) {
+    if (!existsSync(built))
+      throw new Error(`Missing ${built}: build first (turbo run build --filter=@llmr/cli...)`);
+  }
+  work = await mkdtemp(join(tmpdir(), 'llmr-serve-plugin-'));
+  const tarballs = join(work, 'tarballs');
+  await mkdir(tarballs);
+  const core = JSON.parse(await readFile(join(corePackage, 'package.json'), 'utf8'));
+  const source = join(work, PLUGIN);
+  await scaffoldPlugin({ name: PLUGIN, directory: source, coreVersion: core.version });
+  await linkWorkspaceDependencies(source);
+  // npm runs the plugin's prepack (tsc); pnpm packs core as it would publish it.
+  const pluginTarball = await pack(source, 'npm', tarballs);
+  const coreTarball = await pack(corePackage, 'pnpm', tarballs);
+  const project = join(work, 'project');
+  await mkdir(project);
+  await writeFile(join(project, 'package.json'), '{ "name": "project", "private": true }\n');
+  await run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', coreTarball, pluginTarball],
+    { cwd: project },
+  );
+  installed = join(project, 'node_modules', PLUGIN);
+  corpus = join(work, 'corpus.txt');
+  await writeFile(corpus, 'the quiet river runs over green stones. '.repeat(8));
+}, 180_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGTERM');
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('llmr serve with a third-party plugin', () => {
+  it('installs from tarballs with core from its own tarball, not a workspace link', async () => {
+    const manifest = JSON.parse(
+      await readFile(join(installed, '..', '@llmr/core/package.json'), 'utf8'),
+    );
+    expect(manifest.name).toBe('@llmr/core');
+    expect(existsSync(join(installed, 'dist/index.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist/loader.test.js'))).toBe(false);
+  });
+
+  it('--plugin <path> registers the loader and serves a completion from its model', async () => {
+    const url = await startServe(['--plugin', installed, '--model', `corpus=${corpus}`]);
+    const { status, body } = await complete(url, 'corpus');
+    expect(status, JSON.stringify(body)).toBe(200);
+    // "q" is followed only by "u" in the corpus: the bigram model, not another loader, answered.
+    expect(body.choices[0]?.text).toBe('u');
+  }, 120_000);
+
+  it('plugins: in a config file loads the plugin by name from node_modules', async () => {
+    const config = join(work, 'project', 'llmr.yaml');
+    await writeFile(
+      config,
+      `plugins: [${PLUGIN}]\nmodels:\n  - id: river\n    source: ${JSON.stringify(corpus)}\n`,
+    );
+    const url = await startServe(['--config', config]);
+    const { status, body } = await complete(url, 'river');
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.choices[0]?.text).toBe('u');
+  }, 120_000);
+
+  it('a plugin that is not installed fails at start with what to do', async () => {
+    await expect(startServe(['--plugin', 'llmr-loader-not-installed'])).rejects.toThrow(
+      /not installed in node_modules above .*; run npm install llmr-loader-not-installed/,
+    );
+  }, 120_000);
+});
