@@ -62,7 +62,9 @@ describe('the ONNX generation loop', () => {
     );
     expect(together.map((result) => result.tokens)).toEqual(alone.map((result) => result.tokens));
     expect(model.stats.batchedRuns).toBeGreaterThan(batchedBefore);
-    expect(model.stats.largestBatch).toBe(4);
+    // How many requests share one step depends on when each prefill ends (a loaded runner
+    // spreads them out); at least two must, and their tokens must not change.
+    expect(model.stats.largestBatch).toBeGreaterThanOrEqual(2);
   });
 
   it('returns logprobs and top logprobs that agree with each other', async () => {

@@ -12,6 +12,15 @@ import { loadSimpleGguf, loadSimpleHfDirectory } from './index';
 const files = await tinyModelDirectory();
 afterAll(() => files.remove());
 const STEPS = 16;
+/** A top-2 log-probability gap (nats) under which the two runtimes' roundings may differ. */
+const NEAR_TIE = 0.05;
+
+/** The first step where two token sequences differ, if any. */
+function firstDifference(ours: readonly number[], theirs: readonly number[]): number | undefined {
+  for (let index = 0; index < Math.max(ours.length, theirs.length); index++)
+    if (ours[index] !== theirs[index]) return index;
+  return undefined;
+}
 
 async function llamaCppGreedy(path: string, prompt: number[]): Promise<number[]> {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
@@ -40,11 +49,29 @@ describe('greedy tokens equal llama.cpp on the same GGUF', () => {
       try {
         for (const text of ['The router sent', 'Once upon a time, in a small town']) {
           const prompt = model.tokenizer.encode(text);
-          const ours = await model.doGenerate({ prompt: text, maxTokens: STEPS, temperature: 0 });
+          const ours = await model.doGenerate({
+            prompt: text,
+            maxTokens: STEPS,
+            temperature: 0,
+            logprobs: true,
+            topLogprobs: 2,
+          });
           expect(ours.usage.inputTokens).toBe(prompt.length);
-          expect(ours.tokens, `${dtype}: ${text}`).toEqual(
-            await llamaCppGreedy(fixture.path, prompt),
-          );
+          const theirs = await llamaCppGreedy(fixture.path, prompt);
+          // Q4_0 dot products quantize activations in blocks, in a different order in each
+          // runtime, so a near tie between the two best tokens may go either way. The
+          // sequences must agree up to their first difference, and there our top-2 gap must
+          // be a near tie (a flip there is rounding, not a wrong model); other types: equal.
+          const divergence = firstDifference(ours.tokens ?? [], theirs);
+          if (dtype !== 'q4_0' || divergence === undefined) {
+            expect(ours.tokens, `${dtype}: ${text}`).toEqual(theirs);
+          } else {
+            const [best, second] = ours.logprobs?.[divergence]?.topLogprobs ?? [];
+            expect(
+              best!.logprob - second!.logprob,
+              `${dtype}: ${text}: differs at step ${divergence} without a near tie`,
+            ).toBeLessThan(NEAR_TIE);
+          }
         }
       } finally {
         await model.dispose();
