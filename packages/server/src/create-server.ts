@@ -6,112 +6,30 @@
  * and graceful shutdown. Every transport goes through one generation core; every failure
  * answers OpenAI's error shape; one request failing never touches another.
  */
-import { randomUUID } from 'node:crypto';
-import cors from '@fastify/cors';
-import websocket from '@fastify/websocket';
 import { LlmrError } from '@llmr/core';
-import type { Gateway } from '@llmr/gateway';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
-import { type Access, createAccess } from './access';
-import type { ServerBackend } from './backend';
-import { createGenerationCore, type GenerationCore, type InFlightRequest } from './generation';
+import type { FastifyInstance } from 'fastify';
+import { createAccess } from './access';
+import { createGenerationCore } from './generation';
 import { registerGraphQL } from './graphql/graphql-plugin';
-import { addBrowserGuard } from './http/browser-guard';
-import { setErrorHandlers } from './http/error-handlers';
+import { createApp } from './http/create-app';
 import { exposureWarnings, isLoopbackHost } from './http/exposure-warnings';
 import { createGuard } from './http/guard';
-import { loggerOptions } from './http/logger-options';
 import { plainApiKeys, registerGateway } from './http/register-gateway';
-import { addSecurityHeaders } from './http/security-headers';
+import { registerHttpHooks } from './http/register-http-hooks';
 import { createMetrics } from './metrics';
-import type { RateLimits } from './rate-limiter';
 import { registerAnthropicRoutes } from './routes/anthropic-routes';
-import { type ConsoleOptions, registerConsoleRoutes } from './routes/console-routes';
+import { registerConsoleRoutes } from './routes/console-routes';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
-import { registerApiDocs, registerOpsRoutes } from './routes/ops-routes';
+import { registerOpsRoutes } from './routes/ops-routes';
 import { registerTokenizerRoutes } from './routes/tokenizer-routes';
+import type { LlmrServer, ServerOptions } from './server-options';
 import { syncCircuits } from './shared-state/circuit-sync';
-import {
-  createSharedState,
-  type RedisOptions,
-  registerSharedStateMetrics,
-} from './shared-state/create-shared-state';
+import { createSharedState, registerSharedStateMetrics } from './shared-state/create-shared-state';
 import { registerWebSocketRoute } from './websocket/websocket-route';
 
 export type { InFlightRequest } from './generation';
-
-export interface ServerOptions {
-  backend: ServerBackend;
-  /** API keys (raw or `sha256:<hex>`). Empty: no auth. Default: LLMR_API_KEYS (comma-separated). */
-  apiKeys?: string[];
-  limits?: RateLimits;
-  /** Maximum request body in bytes (default 4 MiB). */
-  bodyLimit?: number;
-  /** Allowed CORS origins; default: localhost and 127.0.0.1 on any port only. `false`: no CORS. */
-  corsOrigins?: (string | RegExp)[] | false;
-  /** pino logger options, or false for none (default: info level JSON logs). */
-  logger?: boolean | Record<string, unknown>;
-  /** How long shutdown waits for in-flight streams before aborting them (default 10 s). */
-  shutdownDeadlineMs?: number;
-  /**
-   * Host names to answer for when listening on loopback, besides localhost and loopback
-   * addresses (other names are refused: DNS rebinding). Default none.
-   */
-  allowedHosts?: string[];
-  /** Requests one WebSocket may run at once (default 16). */
-  maxConcurrentPerSocket?: number;
-  /** Serve the web console (`@llmr/web`'s build) at `/`. Default: off. */
-  console?: ConsoleOptions | false;
-  /**
-   * Tenants, virtual keys, scopes, limits, budgets, usage and audit (`@llmr/gateway`). It
-   * replaces `apiKeys`: every route but health, readiness and the docs needs a gateway key.
-   */
-  gateway?: Gateway;
-  /**
-   * Share rate limits and circuit breakers with other replicas through Redis (a URL, or
-   * options). Default: LLMR_REDIS_URL; without either, state stays in this process.
-   */
-  redis?: string | RedisOptions;
-  timeouts?: ServerTimeouts;
-}
-
-/** Every wait a client or a model can impose on the server is bounded. */
-export interface ServerTimeouts {
-  /** Receiving one whole request (headers and body). Default 30 s. */
-  requestMs?: number;
-  /** Receiving the request headers. Default 15 s. */
-  headersMs?: number;
-  /** An idle socket (no bytes either way). Default 120 s. */
-  connectionMs?: number;
-  /** An idle keep-alive connection between requests. Default 5 s. */
-  keepAliveMs?: number;
-  /** Open connections at once; more are refused. Default 4096. */
-  maxConnections?: number;
-  /** One generation, start to end (queueing included). Default 600 s. */
-  generationMs?: number;
-  /** An SSE write waiting on a client that stopped reading. Default 30 s. */
-  writeStallMs?: number;
-  /** WebSocket ping interval; a peer that misses one pong is disconnected. Default 30 s. */
-  websocketPingMs?: number;
-}
-
-export interface LlmrServer {
-  app: FastifyInstance;
-  /** The Prometheus registry behind /metrics: add series here to publish them beside the server's. */
-  metricsRegistry: Registry;
-  listen(options?: { port?: number; host?: string }): Promise<string>;
-  /** Stop accepting, let in-flight streams finish up to the deadline, dispose models. */
-  shutdown(): Promise<void>;
-  inFlight(): InFlightRequest[];
-  /**
-   * What other transports beside this app (the gRPC server) share with it: the backend,
-   * the one generation core (in-flight list, metrics, usage) and the access rules (API
-   * keys, rate limits, draining).
-   */
-  readonly shared: { backend: ServerBackend; core: GenerationCore; access: Access };
-}
+export type { LlmrServer, ServerOptions, ServerTimeouts } from './server-options';
 
 const LOCALHOST_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
@@ -149,45 +67,20 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   });
   const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
 
-  const app = Fastify({
-    bodyLimit,
-    logger: loggerOptions(options.logger),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    forceCloseConnections: 'idle',
-    requestTimeout: timeouts.requestMs ?? 30_000,
-    connectionTimeout: timeouts.connectionMs ?? 120_000,
-    keepAliveTimeout: timeouts.keepAliveMs ?? 5_000,
-  });
-  app.server.headersTimeout = timeouts.headersMs ?? 15_000;
-  app.server.maxConnections = timeouts.maxConnections ?? 4096;
+  const app = createApp({ bodyLimit, logger: options.logger, timeouts });
   log = app.log;
   const stopCircuitSync =
     sharedState.name === 'redis' && backend.circuits
       ? syncCircuits({ control: backend.circuits, state: sharedState })
       : () => {};
 
-  addSecurityHeaders(app);
   let loopbackOnly = false;
-  addBrowserGuard(app, {
+  await registerHttpHooks(app, {
+    bodyLimit,
+    corsOrigins,
     loopbackOnly: () => loopbackOnly,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
   });
-  if (corsOrigins !== false) {
-    await app.register(cors, {
-      origin: corsOrigins,
-      exposedHeaders: ['x-llmr-model', 'x-llmr-strategy', 'x-llmr-attempts', 'x-request-id'],
-    });
-  }
-  await registerApiDocs(app);
-  // Registered once, before mercurius, so that /v1/ws and GraphQL subscriptions share one
-  // WebSocket server (mercurius reuses an existing one).
-  await app.register(websocket, { options: { maxPayload: bodyLimit } });
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  setErrorHandlers(app);
   await registerGateway(app, options.gateway);
 
   const guard = createGuard(access);

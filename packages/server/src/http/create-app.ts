@@ -1,0 +1,27 @@
+/** The Fastify instance with every server-wide bound: body size, timeouts, connections. */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServerTimeouts } from '../server-options';
+import { loggerOptions } from './logger-options';
+
+export function createApp(options: {
+  bodyLimit: number;
+  logger: boolean | Record<string, unknown> | undefined;
+  timeouts: ServerTimeouts;
+}): FastifyInstance {
+  const { timeouts } = options;
+  const app = Fastify({
+    bodyLimit: options.bodyLimit,
+    logger: loggerOptions(options.logger),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    forceCloseConnections: 'idle',
+    requestTimeout: timeouts.requestMs ?? 30_000,
+    connectionTimeout: timeouts.connectionMs ?? 120_000,
+    keepAliveTimeout: timeouts.keepAliveMs ?? 5_000,
+  });
+  app.server.headersTimeout = timeouts.headersMs ?? 15_000;
+  app.server.maxConnections = timeouts.maxConnections ?? 4096;
+  return app;
+}
