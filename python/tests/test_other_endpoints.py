@@ -31,19 +31,15 @@ def test_models_and_details(client: llmr.Client) -> None:
         client.model("no-such-model")
 
 
-def _serves(client: llmr.Client, path: str) -> bool:
-    spec, _ = client._json("GET", "/openapi.json")
-    return path in spec.get("paths", {})
-
-
-def test_feedback_is_accepted_or_reported_as_not_served(client: llmr.Client) -> None:
+def test_feedback_is_accepted_for_an_answer_and_refused_for_an_unknown_id(client: llmr.Client) -> None:
     answer = client.chat("rate me", model="echo")
     assert answer.routing.request_id
-    if _serves(client, "/v1/feedback"):
-        assert client.feedback(answer.routing.request_id, score=1.0, comment="good").accepted
-    else:
-        with pytest.raises(llmr.EndpointNotAvailableError, match="does not serve /v1/feedback"):
-            client.feedback(answer.routing.request_id, score=1.0)
+    result = client.feedback(answer.routing.request_id, score=1.0, comment="good")
+    assert result.accepted
+    assert result.raw["responseId"] == answer.routing.request_id
+    assert client.feedback(answer.routing.request_id, label="down").accepted
+    with pytest.raises(llmr.APIError):
+        client.feedback("no-such-response", score=0.5)
     with pytest.raises(ValueError, match="score must be within"):
         client.feedback(answer.routing.request_id, score=3)
 

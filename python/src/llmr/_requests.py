@@ -144,10 +144,15 @@ def feedback_body(
         raise ValueError("request_id is required: use the answer's routing.request_id.")
     if score is not None and not 0.0 <= score <= 1.0:
         raise ValueError(f"score must be within [0, 1]; got {score}.")
-    body: Dict[str, Any] = {"request_id": request_id}
-    for key, value in (("score", score), ("label", label), ("comment", comment)):
+    if label is not None and label not in ("up", "down"):
+        raise ValueError(f'label must be "up" or "down" (thumbs); got {label!r}.')
+    if score is None and label is None:
+        raise ValueError("give a score in [0, 1] or a label (\"up\" or \"down\").")
+    if metadata:
+        raise ValueError("the server does not store feedback metadata; put it in the comment.")
+    # The server's feedback API (POST /v1/feedback) names the answer `responseId`.
+    body: Dict[str, Any] = {"responseId": request_id}
+    for key, value in (("score", score), ("thumbs", label), ("text", comment)):
         if value is not None:
             body[key] = value
-    if metadata:
-        body["metadata"] = dict(metadata)
     return body
