@@ -8,7 +8,6 @@ import {
   collectStream,
   createTokenStream,
   type EngineSessionV1,
-  InvalidArgumentError,
   ModelDisposedError,
   type ModelV1,
   type ModelV1Capability,
@@ -16,15 +15,14 @@ import {
   type ModelV1Info,
   type ModelV1StreamResult,
   type NextToken,
-  UnsupportedFunctionalityError,
   validateCallOptions,
 } from '@llmr/core';
 import {
   createJsonConstraint,
   createLogprobFormatter,
   createSampler,
+  decoderPrompt,
   type JsonConstraint,
-  promptTokens,
   samplerOptionsFor,
   type TokenVocabulary,
   tokenVocabulary,
@@ -124,36 +122,12 @@ export function createOnnxModel(settings: OnnxModelSettings): OnnxModel {
     async doStream(options): Promise<ModelV1StreamResult> {
       if (disposed) throw disposedError();
       validateCallOptions(options);
-      if (options.tools?.length && options.toolChoice?.type !== 'none') {
-        throw new UnsupportedFunctionalityError({
-          functionality: 'tools',
-          message: `Model "${settings.id}" (ONNX) does not call tools; use responseFormat { type: 'json', schema } for structured output.`,
-        });
-      }
-      if (options.responseFormat?.type === 'grammar') {
-        throw new UnsupportedFunctionalityError({
-          functionality: 'grammar',
-          message:
-            'Grammar-constrained output is not supported by @llmr/loader-onnx; use a JSON schema.',
-        });
-      }
-      const prompt = promptTokens(tokenizer, options, {
+      const { prompt, room } = decoderPrompt(tokenizer, options, {
         modelId: settings.id,
+        runtime: '@llmr/loader-onnx',
         hasChatTemplate: Boolean(chatTemplate),
+        contextLength,
       });
-      if (prompt.length === 0)
-        throw new InvalidArgumentError({
-          argument: 'prompt',
-          message: 'The prompt encodes to no tokens.',
-        });
-      const room = contextLength - prompt.length;
-      if (room <= 0) {
-        throw new InvalidArgumentError({
-          argument: options.messages ? 'messages' : 'prompt',
-          value: prompt.length,
-          message: `The prompt is ${prompt.length} tokens; model "${settings.id}" has a context of ${contextLength}. Shorten it.`,
-        });
-      }
       const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
       let constraint: JsonConstraint | undefined;
       if (options.responseFormat?.type === 'json') {

@@ -7,7 +7,6 @@
 import {
   collectStream,
   createTokenStream,
-  InvalidArgumentError,
   ModelDisposedError,
   type ModelV1,
   type ModelV1Capability,
@@ -15,7 +14,6 @@ import {
   type ModelV1Info,
   type ModelV1StreamResult,
   type NextToken,
-  UnsupportedFunctionalityError,
   validateCallOptions,
 } from '@llmr/core';
 import type { KernelBackend, Kernels } from '@llmr/kernels-wasm';
@@ -23,8 +21,8 @@ import {
   createJsonConstraint,
   createLogprobFormatter,
   createSampler,
+  decoderPrompt,
   type JsonConstraint,
-  promptTokens,
   samplerOptionsFor,
   type TokenVocabulary,
   tokenVocabulary,
@@ -145,36 +143,12 @@ export function createSimpleModel(settings: SimpleModelSettings): SimpleModel {
     async doStream(options): Promise<ModelV1StreamResult> {
       if (disposed) throw disposedError();
       validateCallOptions(options);
-      if (options.tools?.length && options.toolChoice?.type !== 'none') {
-        throw new UnsupportedFunctionalityError({
-          functionality: 'tools',
-          message: `Model "${settings.id}" (@llmr/runtime-simple) does not call tools; use responseFormat { type: 'json', schema } for structured output.`,
-        });
-      }
-      if (options.responseFormat?.type === 'grammar') {
-        throw new UnsupportedFunctionalityError({
-          functionality: 'grammar',
-          message:
-            'Grammar-constrained output is not supported by @llmr/runtime-simple; use a JSON schema.',
-        });
-      }
-      const prompt = promptTokens(tokenizer, options, {
+      const { prompt, room } = decoderPrompt(tokenizer, options, {
         modelId: settings.id,
+        runtime: '@llmr/runtime-simple',
         hasChatTemplate: Boolean(templateText),
+        contextLength,
       });
-      if (prompt.length === 0)
-        throw new InvalidArgumentError({
-          argument: 'prompt',
-          message: 'The prompt encodes to no tokens.',
-        });
-      const room = contextLength - prompt.length;
-      if (room <= 0) {
-        throw new InvalidArgumentError({
-          argument: options.messages ? 'messages' : 'prompt',
-          value: prompt.length,
-          message: `The prompt is ${prompt.length} tokens; model "${settings.id}" has a context of ${contextLength} tokens. Shorten it.`,
-        });
-      }
       const maxTokens = Math.min(options.maxTokens ?? room, room);
       const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
       let constraint: JsonConstraint | undefined;

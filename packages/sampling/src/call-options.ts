@@ -5,6 +5,7 @@
  * logprob entries in the spec's shape.
  */
 import {
+  InvalidArgumentError,
   type ModelV1CallOptions,
   type ModelV1Logprob,
   type TokenizerV1,
@@ -77,4 +78,43 @@ export function createLogprobFormatter(
     ...entry(token, logprob),
     topLogprobs: top.map((alternative) => entry(alternative.token, alternative.logprob)),
   });
+}
+
+/**
+ * How every local decoder loop starts a call: refuse tools and grammars (it has neither),
+ * encode the prompt, and check it is not empty and leaves room in the context.
+ */
+export function decoderPrompt(
+  tokenizer: TokenizerV1,
+  options: ModelV1CallOptions,
+  settings: { modelId: string; runtime: string; hasChatTemplate: boolean; contextLength: number },
+): { prompt: number[]; room: number } {
+  const { modelId, runtime, contextLength } = settings;
+  if (options.tools?.length && options.toolChoice?.type !== 'none') {
+    throw new UnsupportedFunctionalityError({
+      functionality: 'tools',
+      message: `Model "${modelId}" (${runtime}) does not call tools; use responseFormat { type: 'json', schema } for structured output.`,
+    });
+  }
+  if (options.responseFormat?.type === 'grammar') {
+    throw new UnsupportedFunctionalityError({
+      functionality: 'grammar',
+      message: `Grammar-constrained output is not supported by ${runtime}; use a JSON schema.`,
+    });
+  }
+  const prompt = promptTokens(tokenizer, options, settings);
+  if (prompt.length === 0)
+    throw new InvalidArgumentError({
+      argument: 'prompt',
+      message: 'The prompt encodes to no tokens.',
+    });
+  const room = contextLength - prompt.length;
+  if (room <= 0) {
+    throw new InvalidArgumentError({
+      argument: options.messages ? 'messages' : 'prompt',
+      value: prompt.length,
+      message: `The prompt is ${prompt.length} tokens; model "${modelId}" has a context of ${contextLength} tokens. Shorten it.`,
+    });
+  }
+  return { prompt, room };
 }

@@ -3,7 +3,12 @@
  * (penalties, temperature, top-k, top-p, min-p on core's seeded PRNG) and JSON-schema
  * constrained decoding (a byte automaton and per-step token masks).
  */
-export { createLogprobFormatter, promptTokens, samplerOptionsFor } from './call-options';
+export {
+  createLogprobFormatter,
+  decoderPrompt,
+  promptTokens,
+  samplerOptionsFor,
+} from './call-options';
 export {
   compileJsonSchema,
   createJsonConstraint,
