@@ -83,21 +83,42 @@ describe('llmr serve with a gateway section', () => {
     }
   }, 600_000);
 
-  it('refuses a gRPC port while the gateway is on, since gRPC would go around it', async () => {
+  it('serves gRPC with the gateway on (gRPC calls are metered like REST)', async () => {
     const child = spawn(
       process.execPath,
-      [bin, 'serve', '--model', 'echo=mock:echo', '--gateway', database, '--grpc-port', '0'],
+      [
+        bin,
+        'serve',
+        '--model',
+        'echo=mock:echo',
+        '--gateway',
+        database,
+        '--port',
+        '0',
+        '--grpc-port',
+        '0',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, LLMR_HOME: dir },
+        env: { ...process.env, LLMR_HOME: dir, NO_COLOR: '1' },
       },
     );
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/The gateway does not cover gRPC yet/);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await expect
+        .poll(() => /gRPC \(llmr\.v1, health, reflection\) at \S+:(\d+)/.exec(stderr), {
+          timeout: 240_000,
+          interval: 200,
+        })
+        .toBeTruthy();
+      expect(stderr).toMatch(/gateway on: PGlite /);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   }, 600_000);
 });
