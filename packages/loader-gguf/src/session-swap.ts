@@ -6,16 +6,19 @@
  * (its tokens start with the saved ones), the state is loaded back instead of evaluating
  * the whole history again. Many long conversations so share one context.
  *
- * Files are crash-safe: written to a temporary name, synced and renamed; the size and a
- * SHA-256 are kept in memory and checked before llama.cpp reads a file back. A file that
- * is missing, truncated or altered is dropped with one log line, and the prompt is then
- * evaluated as if nothing had been saved. Only files this model wrote are ever loaded
- * (llama.cpp may crash on a state from another model), so the index is per loaded model
- * and its directory is removed when the model is disposed.
+ * Files are crash-safe: written to a temporary name and renamed, so a half-written file
+ * never has a session's name; the size and a SHA-256 are kept in memory and checked
+ * before llama.cpp reads a file back. A file that is missing, truncated or altered is
+ * dropped with one log line, and the prompt is then evaluated as if nothing had been
+ * saved. Files are not fsynced: the index lives in memory, so after a crash no file is
+ * read again whether it reached the disk or not (fsync cost more than the save itself).
+ * Only files this model wrote are ever loaded (llama.cpp may crash on a state from
+ * another model), so the index is per loaded model and its directory is removed when the
+ * model is disposed.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@llmr/core';
@@ -134,12 +137,6 @@ export function createSessionSwap(
       const temporary = `${file}.partial`;
       try {
         const { fileSize } = await sequence.saveStateToFile(temporary);
-        const handle = await open(temporary, 'r+');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
         const sha256 = await sha256Of(temporary);
         await rename(temporary, file);
         saved.push({ tokens, file, bytes: fileSize, sha256 });
