@@ -37,11 +37,55 @@ export function architectureOf(config: Record<string, unknown>): ArchitectureSpe
   return { hf, ...architectures[hf]! };
 }
 
+/**
+ * Options of the config that change the computation and that neither converter carries:
+ * refused here, naming the option, rather than converted into a model that computes
+ * something else. Returns notes on what was converted with a caveat.
+ */
+export function checkArchitectureOptions(
+  config: Record<string, unknown>,
+  arch: ArchitectureSpec & { hf: string },
+): string[] {
+  const refuse = (option: string, why: string) => {
+    throw new LlmrError({
+      code: 'convert-unsupported-config',
+      message: `Cannot convert ${arch.hf} with ${option}: ${why}.`,
+    });
+  };
+  const activation = config.hidden_act ?? config.hidden_activation ?? 'silu';
+  if (activation !== 'silu')
+    refuse(
+      `hidden_act "${String(activation)}"`,
+      'the Llama-family MLP is converted with SiLU only',
+    );
+  if (config.mlp_bias === true)
+    refuse('mlp_bias: true', 'biases on the MLP projections are not converted yet');
+  if (config.use_sliding_window === true)
+    refuse(
+      'use_sliding_window: true',
+      `llama.cpp's ${arch.gguf} architecture has no sliding-window attention`,
+    );
+  const notes: string[] = [];
+  const window = config.sliding_window;
+  const positions = config.max_position_embeddings;
+  if (
+    arch.hf === 'MistralForCausalLM' &&
+    typeof window === 'number' &&
+    (typeof positions !== 'number' || window < positions)
+  ) {
+    notes.push(
+      `sliding_window ${window}: llama.cpp's llama architecture attends to the whole context, so the GGUF's context length is the window, where the two agree`,
+    );
+  }
+  return notes;
+}
+
 // The name map lives in @llmr/gguf, shared with the runtimes that read these files.
 export { ggufTensorName } from '@llmr/gguf';
 
 /**
- * Reorders the rows of a Q or K projection ([heads * headDim, columns]) from HF's
+ * Reorders the rows of a Q or K projection ([heads * headDim, columns], or a bias with
+ * columns = 1) from HF's
  * rotate-half layout to llama.cpp's interleaved one: within each head, row i of the first
  * half and row i of the second half become rows 2i and 2i+1. (convert_hf_to_gguf's
  * `permute`, which reshapes to (heads, 2, headDim/2, ...) and swaps axes 1 and 2.)

@@ -12,9 +12,15 @@ import {
   LlamaFileType,
   writeGguf,
 } from '@llmr/gguf';
-import { architectureOf, ggufTensorName, permuteQK } from './architecture';
+import {
+  architectureOf,
+  checkArchitectureOptions,
+  ggufTensorName,
+  permuteQK,
+} from './architecture';
 import type { HfDirectory } from './hf-directory';
 import { openModelSource } from './model-source';
+import { ropeFrequencyDivisors, ropeScalingOf } from './rope-scaling';
 import { tokenizerMetadata } from './tokenizer-metadata';
 
 export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
@@ -65,6 +71,8 @@ export interface ConvertResult extends GgufWriteResult {
   tensorCount: number;
   /** Tensors stored in another type than asked (e.g. rows not a multiple of 32 for Q4_0). */
   fallbacks: { tensor: string; type: string; reason: string }[];
+  /** What was converted with a caveat (e.g. a sliding window llama.cpp does not apply). */
+  notes: string[];
 }
 
 function number(config: Record<string, unknown>, key: string, fallback?: number): number {
@@ -116,6 +124,16 @@ export async function writeHfModelAsGguf(
     const hidden = number(config, 'hidden_size');
     const headDim = number(config, 'head_dim', hidden / heads);
     const prefix = arch.gguf;
+    const notes = checkArchitectureOptions(config, arch);
+    const rope = ropeScalingOf(config);
+    const theta = number(config, 'rope_theta', 10000);
+    const positions = number(config, 'max_position_embeddings', 2048);
+    // Mistral's window: llama.cpp's llama arch attends to everything, so the context it
+    // is told to use stops where the two still compute the same thing.
+    const window =
+      arch.hf === 'MistralForCausalLM' && typeof config.sliding_window === 'number'
+        ? config.sliding_window
+        : Number.POSITIVE_INFINITY;
 
     const metadata = new Map<string, GgufMetadataInput>([
       ['general.architecture', arch.gguf],
@@ -125,7 +143,7 @@ export async function writeHfModelAsGguf(
         ? ([['general.quantization_version', 2]] as [string, GgufMetadataInput][])
         : []),
       [`${prefix}.vocab_size`, number(config, 'vocab_size')],
-      [`${prefix}.context_length`, number(config, 'max_position_embeddings', 2048)],
+      [`${prefix}.context_length`, Math.min(positions, window)],
       [`${prefix}.embedding_length`, hidden],
       [`${prefix}.block_count`, number(config, 'num_hidden_layers')],
       [`${prefix}.feed_forward_length`, number(config, 'intermediate_size')],
@@ -134,16 +152,17 @@ export async function writeHfModelAsGguf(
       [`${prefix}.attention.key_length`, headDim],
       [`${prefix}.attention.value_length`, headDim],
       [`${prefix}.rope.dimension_count`, headDim],
-      [`${prefix}.rope.freq_base`, number(config, 'rope_theta', 10000)],
+      [`${prefix}.rope.freq_base`, theta],
+      // llama3 scaling travels as the rope_freqs tensor instead (below).
+      ...(rope.type === 'linear'
+        ? ([
+            [`${prefix}.rope.scaling.type`, 'linear'],
+            [`${prefix}.rope.scaling.factor`, rope.factor],
+          ] as [string, GgufMetadataInput][])
+        : []),
       [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
       ...(hf.ggufTokenizer ?? tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config)),
     ]);
-    if (config.rope_scaling && typeof config.rope_scaling === 'object') {
-      throw new LlmrError({
-        code: 'convert-unsupported-config',
-        message: `rope_scaling ${JSON.stringify(config.rope_scaling)} is not converted yet; remove it only if the model does not need it.`,
-      });
-    }
 
     const wanted = dtypeType[dtype];
     const fallbacks: ConvertResult['fallbacks'] = [];
@@ -163,8 +182,9 @@ export async function writeHfModelAsGguf(
           reason: `row length ${shape.at(-1)} is not a multiple of 32`,
         });
       }
-      const isQ = /self_attn\.q_proj\.weight$/.test(name);
-      const isK = /self_attn\.k_proj\.weight$/.test(name);
+      // Biases are permuted with their rows, as convert_hf_to_gguf does.
+      const isQ = /self_attn\.q_proj\.(weight|bias)$/.test(name);
+      const isK = /self_attn\.k_proj\.(weight|bias)$/.test(name);
       plan.push({
         name: target,
         dims,
@@ -173,9 +193,19 @@ export async function writeHfModelAsGguf(
           throwIfAborted(options.abortSignal);
           const values = await hf.tensors.readFloat32(name);
           if (arch.permuteQK && (isQ || isK))
-            return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1]!);
+            return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1] ?? 1);
           return values;
         },
+      });
+    }
+    if (rope.type === 'llama3') {
+      // llama.cpp divides each frequency by its factor from this tensor (one for all layers).
+      const factors = ropeFrequencyDivisors(rope, theta, headDim);
+      plan.unshift({
+        name: 'rope_freqs.weight',
+        dims: [factors.length],
+        type: GgmlType.F32,
+        data: async () => factors,
       });
     }
     if (!plan.some((tensor) => tensor.name === 'token_embd.weight')) {
@@ -213,6 +243,6 @@ export async function writeHfModelAsGguf(
           totalBytes,
         }),
     });
-    return { ...result, architecture: arch.gguf, tensorCount: plan.length, fallbacks };
+    return { ...result, architecture: arch.gguf, tensorCount: plan.length, fallbacks, notes };
   }
 }

@@ -52,6 +52,7 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
       tensors: result.tensorCount,
       architecture: result.architecture,
       fallbacks: result.fallbacks,
+      notes: result.notes,
     };
   } else {
     const dtype = (options.dtype ?? 'f32') as (typeof ONNX_DTYPES)[number];
@@ -74,10 +75,13 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
   }
   summary.seconds = Number(((performance.now() - started) / 1000).toFixed(2));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else
+  else {
     process.stderr.write(
       `wrote ${summary.output} (${summary.format}, ${summary.dtype}) in ${summary.seconds} s\n`,
     );
+    for (const note of (summary.notes as string[] | undefined) ?? [])
+      process.stderr.write(`note: ${note}\n`);
+  }
 }
 
 export function registerConvertCommand(program: Command): void {

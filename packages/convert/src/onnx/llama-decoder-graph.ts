@@ -6,14 +6,19 @@
  * computed in float32 with standard opset-17 ops (plus com.microsoft MatMulNBits for
  * q4/q8), so one file runs on ONNX Runtime's CPU, WASM and WebGPU backends alike.
  *
- * Conventions are Hugging Face's (rotate-half RoPE, RMSNorm, SwiGLU, GQA). Grouped-query
+ * Conventions are Hugging Face's (rotate-half RoPE, RMSNorm, SwiGLU, GQA), with the
+ * quirks of Llama's relatives: rope scaling (linear, llama3) folded into the cos/sin
+ * tables, q/k/v biases (Qwen2), per-head q/k RMSNorm (Qwen3), tied embeddings, and
+ * Mistral's sliding window in the attention mask. Grouped-query
  * attention broadcasts instead of copying: queries are viewed as
  * [batch, kv_heads, group, seq, head_dim] against keys [batch, kv_heads, 1, total, head_dim].
  */
 
 import { LlmrError, throwIfAborted } from '@llmr/core';
 import { float32ToFloat16Bits } from '@llmr/gguf';
+import { architectureOf, checkArchitectureOptions } from '../architecture';
 import type { HfDirectory } from '../hf-directory';
+import { ropeFrequencyDivisors, ropeScalingOf } from '../rope-scaling';
 import { type OnnxDataType, OnnxGraphBuilder, type OnnxInitializer } from './onnx-graph-builder';
 import { quantizeMatMulNBits } from './onnx-quantize';
 
@@ -53,8 +58,6 @@ export interface LlamaDecoderGraph {
   /** Weights stored in another form than asked (e.g. K not a multiple of the block size). */
   fallbacks: { tensor: string; stored: string; reason: string }[];
 }
-
-const SUPPORTED = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'];
 
 function configNumber(config: Record<string, unknown>, key: string, fallback?: number): number {
   const value = config[key] ?? fallback;
@@ -106,20 +109,15 @@ export async function buildLlamaDecoderGraph(
     });
   }
   const config = hf.config;
-  const architectures = Array.isArray(config.architectures) ? config.architectures : [];
-  const architecture = architectures.find((name) => SUPPORTED.includes(name as string));
-  if (!architecture) {
-    throw new LlmrError({
-      code: 'convert-unsupported-architecture',
-      message: `Cannot export ${architectures.length ? architectures.join(', ') : '(no architectures in config.json)'} to ONNX: supported are ${SUPPORTED.join(', ')}.`,
-    });
-  }
-  if (config.rope_scaling && typeof config.rope_scaling === 'object') {
-    throw new LlmrError({
-      code: 'convert-unsupported-config',
-      message: `rope_scaling ${JSON.stringify(config.rope_scaling)} is not exported to ONNX yet.`,
-    });
-  }
+  const arch = architectureOf(config);
+  const architecture = arch.hf;
+  // The notes concern llama.cpp; the ONNX graph applies the sliding window itself.
+  checkArchitectureOptions(config, arch);
+  const ropeScaling = ropeScalingOf(config);
+  const window =
+    architecture === 'MistralForCausalLM' && typeof config.sliding_window === 'number'
+      ? config.sliding_window
+      : undefined;
   const hidden = configNumber(config, 'hidden_size');
   const heads = configNumber(config, 'num_attention_heads');
   const kvHeads = configNumber(config, 'num_key_value_heads', heads);
@@ -258,8 +256,9 @@ export async function buildLlamaDecoderGraph(
   const axes = (...values: number[]) => g.int64s(values);
   const scalarInt = (value: number) => g.int64Scalar(value);
 
-  const rmsNorm = async (x: string, name: string): Promise<string> => {
-    const weight = await floatWeight(name, await read(name), [hidden], 'float32');
+  /** RMSNorm over the last axis (the hidden state, or one head for Qwen3's q/k norms). */
+  const rmsNorm = async (x: string, name: string, width = hidden): Promise<string> => {
+    const weight = await floatWeight(name, await read(name), [width], 'float32');
     const squared = g.op('Mul', [x, x]);
     const mean = g.op('ReduceMean', [squared], { axes: [-1], keepdims: 1 });
     const root = g.op('Sqrt', [g.op('Add', [mean, g.scalar(eps)])]);
@@ -298,19 +297,29 @@ export async function buildLlamaDecoderGraph(
     g.op('Unsqueeze', [queryIndex, axes(1)]),
   ]);
   const padding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), axes(1)]);
-  const allowed = g.op('And', [causal, padding]);
+  let allowed = g.op('And', [causal, padding]);
+  if (window !== undefined) {
+    // Mistral: a query sees keys fewer than `window` positions behind it.
+    const distance = g.op('Sub', [
+      g.op('Unsqueeze', [queryIndex, axes(1)]),
+      g.op('Unsqueeze', [keyIndex, axes(0)]),
+    ]);
+    allowed = g.op('And', [allowed, g.op('Less', [distance, scalarInt(window)])]);
+  }
   const bias = g.op('Unsqueeze', [
     g.op('Where', [allowed, g.scalar(0), g.scalar(-3.4028234663852886e38)]),
     axes(1, 2),
   ]);
 
-  // Rotary tables in float64, rounded once to float32, gathered by position.
+  // Rotary tables in float64, rounded once to float32, gathered by position; scaled
+  // frequencies divided as llama.cpp divides them.
   const half = headDim / 2;
+  const divisors = ropeFrequencyDivisors(ropeScaling, theta, headDim);
   const cosTable = new Float32Array(maxPositions * headDim);
   const sinTable = new Float32Array(maxPositions * headDim);
   for (let position = 0; position < maxPositions; position++) {
     for (let index = 0; index < half; index++) {
-      const angle = position * theta ** (-(2 * index) / headDim);
+      const angle = (position * theta ** (-(2 * index) / headDim)) / divisors[index]!;
       for (const offset of [index, index + half]) {
         cosTable[position * headDim + offset] = Math.cos(angle);
         sinTable[position * headDim + offset] = Math.sin(angle);
@@ -372,7 +381,10 @@ export async function buildLlamaDecoderGraph(
       `${prefix}.self_attn.v_proj.weight`,
       await optionalBias(`${prefix}.self_attn.v_proj.bias`),
     );
-    const queries = rope(headsFirst(q, heads));
+    const qkNorm = names.has(`${prefix}.self_attn.q_norm.weight`);
+    const headNorm = async (x: string, which: 'q' | 'k') =>
+      qkNorm ? rmsNorm(x, `${prefix}.self_attn.${which}_norm.weight`, headDim) : x;
+    const queries = rope(await headNorm(headsFirst(q, heads), 'q'));
     const present = (kind: 'key' | 'value', value: string) => {
       const name = `present.${layer}.${kind}`;
       if (!half16)
@@ -381,7 +393,7 @@ export async function buildLlamaDecoderGraph(
       g.op('Cast', [joined], { to: 10 }, { output: name });
       return joined;
     };
-    const keys = present('key', rope(headsFirst(k, kvHeads)));
+    const keys = present('key', rope(await headNorm(headsFirst(k, kvHeads), 'k')));
     const values = present('value', headsFirst(v, kvHeads));
     const grouped = g.op('Reshape', [queries, groupedShape]);
     const keysT = g.op('Transpose', [g.op('Unsqueeze', [keys, axes(2)])], {

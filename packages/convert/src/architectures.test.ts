@@ -1,0 +1,251 @@
+/**
+ * Each Llama-family architecture the converters accept, with its quirks, checked by the
+ * real runtimes: llama.cpp on the F32 GGUF and ONNX Runtime on the f32 ONNX export against
+ * the float64 reference pass (logits and greedy tokens). Each case also proves its quirk
+ * matters: the reference without it gives other logits, so a converter that dropped it
+ * would fail here. Options neither converter carries are refused, naming what is missing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  encodeWithBpe,
+  type LlamaConfig,
+  referenceForward,
+  referenceGreedy,
+  type TinyModelOptions,
+} from '@llmr/fixtures';
+import { openGguf } from '@llmr/gguf';
+import type { Llama } from 'node-llama-cpp';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareNextToken, greedy, loadLlama, withModel } from './__fixtures__/llama-cpp-run';
+import { greedyWithCache, step } from './__fixtures__/onnx-run';
+import { tinyHf } from './__fixtures__/tiny-hf';
+import { writeHfModelAsGguf } from './convert-hf-to-gguf';
+import { hfModelToOnnxBytes } from './onnx/convert-hf-to-onnx';
+
+interface ArchitectureCase {
+  name: string;
+  options: Omit<TinyModelOptions, 'dir' | 'kind' | 'seed'>;
+  /** `general.architecture` llama.cpp should be told. */
+  gguf: string;
+  /** The config without the case's quirk: its reference must differ. */
+  without: Partial<LlamaConfig>;
+  /** Most tokens llama.cpp may see and still agree (Mistral: the window). */
+  ggufTokens?: number;
+}
+
+// Odd sizes on purpose: head counts that are not powers of two, head_dim != hidden/heads,
+// MLP widths that are not multiples of the hidden size.
+const cases: ArchitectureCase[] = [
+  {
+    name: 'Llama 3.1/3.2 (rope_scaling llama3)',
+    options: {
+      hidden: 48,
+      heads: 3,
+      kvHeads: 1,
+      intermediate: 100,
+      // A short original context so every branch of the llama3 formula (kept, blended,
+      // divided) applies to some of the 8 frequencies.
+      ropeScaling: {
+        type: 'llama3',
+        factor: 8,
+        lowFreqFactor: 1,
+        highFreqFactor: 4,
+        originalMaxPositionEmbeddings: 64,
+      },
+    },
+    gguf: 'llama',
+    without: { ropeScaling: undefined },
+  },
+  {
+    name: 'Llama (rope_scaling linear)',
+    options: {
+      hidden: 40,
+      heads: 4,
+      kvHeads: 2,
+      intermediate: 88,
+      ropeScaling: { type: 'linear', factor: 4 },
+    },
+    gguf: 'llama',
+    without: { ropeScaling: undefined },
+  },
+  {
+    name: 'Qwen2/2.5 (q/k/v biases, tied embeddings)',
+    options: { architecture: 'qwen2', hidden: 56, heads: 7, kvHeads: 1, intermediate: 120 },
+    gguf: 'qwen2',
+    without: { attentionBias: false },
+  },
+  {
+    name: 'Mistral (sliding window)',
+    options: {
+      architecture: 'mistral',
+      hidden: 64,
+      heads: 4,
+      kvHeads: 2,
+      intermediate: 72,
+      slidingWindow: 6,
+    },
+    gguf: 'llama',
+    without: { slidingWindow: undefined },
+    ggufTokens: 6,
+  },
+  {
+    name: 'Qwen3 (q/k RMSNorm, head_dim != hidden/heads)',
+    options: {
+      architecture: 'qwen3',
+      hidden: 40,
+      heads: 4,
+      kvHeads: 2,
+      headDim: 18,
+      intermediate: 84,
+    },
+    gguf: 'qwen3',
+    without: { qkNorm: false },
+  },
+];
+
+let dir: string;
+let llama: Llama;
+const measured: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'llmr-architectures-'));
+  llama = await loadLlama();
+});
+afterAll(async () => {
+  // The numbers the converters are held to, one line per check.
+  for (const row of measured) console.log(JSON.stringify(row));
+  await llama?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function maxDifference(a: Float64Array[], b: ArrayLike<number>[]): number {
+  let worst = 0;
+  a.forEach((row, position) => {
+    row.forEach((value, token) => {
+      worst = Math.max(worst, Math.abs(value - b[position]![token]!));
+    });
+  });
+  return worst;
+}
+
+const LONG_TEXT = 'Once upon a time there was a little router that sent every token home';
+
+describe.each(cases)('$name', ({ name, options, gguf, without, ggufTokens }) => {
+  const fixture = tinyHf('random', 3, options);
+  const bos = fixture.bpe.specialTokens['<|begin_of_text|>'];
+  const long = [bos, ...encodeWithBpe(fixture.bpe, LONG_TEXT)];
+
+  it('has the quirk: the reference without it gives other logits', () => {
+    const withQuirk = referenceForward(fixture.config, fixture.weights, long);
+    const withoutQuirk = referenceForward({ ...fixture.config, ...without }, fixture.weights, long);
+    expect(maxDifference(withQuirk, withoutQuirk)).toBeGreaterThan(1e-2);
+  });
+
+  it('llama.cpp on the converted F32 GGUF: logits within 1e-4 and the same greedy tokens', async () => {
+    const output = join(dir, `${gguf}-${cases.findIndex((entry) => entry.name === name)}.gguf`);
+    const result = await writeHfModelAsGguf(fixture.hf, { output, dtype: 'f32' });
+    expect(result.architecture).toBe(gguf);
+    const file = await openGguf(output);
+    try {
+      expect(file.metadata['general.architecture']).toBe(gguf);
+      if (ggufTokens !== undefined) {
+        expect(file.metadata[`${gguf}.context_length`]).toBe(ggufTokens);
+        expect(result.notes.join(' ')).toContain('sliding_window');
+      }
+    } finally {
+      await file.close();
+    }
+    const steps = 4;
+    const limit = ggufTokens ?? long.length + steps;
+    const prompt = long.slice(0, Math.min(long.length, limit - steps));
+    const reference = referenceForward(fixture.config, fixture.weights, prompt).at(-1)!;
+    const expected = referenceGreedy(fixture.config, fixture.weights, prompt, steps);
+    await withModel(llama, output, async (sequence) => {
+      const { worst, relative, compared } = await compareNextToken(sequence, prompt, reference);
+      measured.push({ architecture: name, runtime: 'llama.cpp', worst, relative, compared });
+      expect(compared).toBeGreaterThan(3);
+      expect(worst).toBeLessThan(1e-4);
+      await sequence.clearHistory();
+      expect(await greedy(sequence, prompt, steps)).toEqual(expected);
+    });
+  });
+
+  it('ONNX Runtime on the f32 export: logits at every position within 1e-4, the same greedy tokens', async () => {
+    const session = await ort.InferenceSession.create(await hfModelToOnnxBytes(fixture.hf));
+    try {
+      const reference = referenceForward(fixture.config, fixture.weights, long);
+      const result = await step(session, fixture, long, undefined, 0);
+      const data = result.logits!.data as Float32Array;
+      const vocab = fixture.config.vocabSize;
+      const rows = reference.map((_, position) =>
+        data.subarray(position * vocab, (position + 1) * vocab),
+      );
+      const worst = maxDifference(reference, rows);
+      let scale = 0;
+      for (const row of reference)
+        for (const value of row) scale = Math.max(scale, Math.abs(value));
+      measured.push({ architecture: name, runtime: 'onnxruntime', worst, relative: worst / scale });
+      expect(worst).toBeLessThan(1e-4);
+      const prompt = long.slice(0, 8);
+      expect(await greedyWithCache(session, fixture, prompt, 8)).toEqual(
+        referenceGreedy(fixture.config, fixture.weights, prompt, 8),
+      );
+    } finally {
+      await session.release();
+    }
+  });
+});
+
+describe('what the converters refuse, naming what is missing', () => {
+  const base = () => tinyHf('random', 3, { hidden: 32, heads: 2, kvHeads: 1, intermediate: 48 });
+  const convertBoth = async (config: Record<string, unknown>) => {
+    const { hf } = base();
+    const changed = { ...hf, config: { ...hf.config, ...config } };
+    const errors: unknown[] = [];
+    await writeHfModelAsGguf(changed, { output: join(dir, 'refused.gguf'), dtype: 'f32' }).catch(
+      (error: unknown) => errors.push(error),
+    );
+    await hfModelToOnnxBytes(changed).catch((error: unknown) => errors.push(error));
+    expect(errors).toHaveLength(2);
+    return errors as { code: string; message: string }[];
+  };
+
+  it.each([
+    ['dynamic', 'dynamic NTK'],
+    ['yarn', 'YaRN'],
+    ['longrope', 'LongRoPE'],
+    ['made-up', 'unknown'],
+  ])('rope_scaling type %s', async (type, why) => {
+    for (const error of await convertBoth({ rope_scaling: { rope_type: type, factor: 2 } })) {
+      expect(error.code).toBe('convert-unsupported-rope-scaling');
+      expect(error.message).toContain(`rope_scaling type "${type}"`);
+      expect(error.message).toContain(why);
+      expect(error.message).toContain('linear, llama3');
+    }
+  });
+
+  it.each(['Gemma2ForCausalLM', 'Gemma3ForCausalLM', 'Phi3ForCausalLM'])(
+    'the architecture %s',
+    async (architecture) => {
+      for (const error of await convertBoth({ architectures: [architecture] })) {
+        expect(error.code).toBe('convert-unsupported-architecture');
+        expect(error.message).toContain(architecture);
+        expect(error.message).toContain('Qwen3ForCausalLM');
+      }
+    },
+  );
+
+  it.each([
+    [{ use_sliding_window: true }, 'use_sliding_window'],
+    [{ mlp_bias: true }, 'mlp_bias'],
+    [{ hidden_act: 'gelu_pytorch_tanh' }, 'gelu_pytorch_tanh'],
+  ])('the option %j', async (option, named) => {
+    for (const error of await convertBoth(option)) {
+      expect(error.code).toBe('convert-unsupported-config');
+      expect(error.message).toContain(named);
+    }
+  });
+});

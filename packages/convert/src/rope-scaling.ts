@@ -1,0 +1,111 @@
+/**
+ * `rope_scaling` (transformers' `rope_parameters` in newer configs) read once for both
+ * converters: which kinds llmr converts, and the per-frequency divisors llama.cpp applies
+ * (its `rope_freqs` tensor for llama3; ONNX folds them into the cos/sin tables).
+ */
+import { LlmrError } from '@llmr/core';
+
+export type RopeScalingSpec =
+  | { type: 'none' }
+  | { type: 'linear'; factor: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    };
+
+export const SUPPORTED_ROPE_SCALING = ['linear', 'llama3'] as const;
+
+/** Why each known kind is not converted, so the refusal says what is missing. */
+const UNSUPPORTED: Record<string, string> = {
+  dynamic:
+    'llama.cpp has no dynamic NTK scaling (the base changes with the sequence length), so a GGUF could not compute what transformers does past max_position_embeddings',
+  yarn: 'YaRN scaling is not converted by llmr yet',
+  longrope: 'LongRoPE (Phi-3) scaling is not converted by llmr yet',
+  su: 'LongRoPE (Phi-3 "su") scaling is not converted by llmr yet',
+};
+
+function positiveNumber(scaling: Record<string, unknown>, key: string, fallback?: number): number {
+  const value = scaling[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: rope_scaling.${key} must be a positive number; got ${JSON.stringify(scaling[key])}.`,
+    });
+  }
+  return value;
+}
+
+/** The config's rope scaling, or a refusal naming the type and what llmr converts. */
+export function ropeScalingOf(config: Record<string, unknown>): RopeScalingSpec {
+  const raw = config.rope_scaling ?? config.rope_parameters;
+  if (raw === undefined || raw === null) return { type: 'none' };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: rope_scaling must be an object or null; got ${JSON.stringify(raw)}.`,
+    });
+  }
+  const scaling = raw as Record<string, unknown>;
+  const type = scaling.rope_type ?? scaling.type ?? 'default';
+  if (type === 'default') return { type: 'none' };
+  if (type === 'linear') {
+    const factor = positiveNumber(scaling, 'factor');
+    return factor === 1 ? { type: 'none' } : { type, factor };
+  }
+  if (type === 'llama3') {
+    // Defaults as convert_hf_to_gguf.py takes them.
+    const spec = {
+      type,
+      factor: positiveNumber(scaling, 'factor', 8),
+      lowFreqFactor: positiveNumber(scaling, 'low_freq_factor', 1),
+      highFreqFactor: positiveNumber(scaling, 'high_freq_factor', 4),
+      originalMaxPositionEmbeddings: positiveNumber(
+        scaling,
+        'original_max_position_embeddings',
+        8192,
+      ),
+    } as const;
+    if (spec.highFreqFactor <= spec.lowFreqFactor) {
+      throw new LlmrError({
+        code: 'convert-invalid-config',
+        message: `config.json: rope_scaling.high_freq_factor (${spec.highFreqFactor}) must be greater than low_freq_factor (${spec.lowFreqFactor}).`,
+      });
+    }
+    return spec;
+  }
+  const why = UNSUPPORTED[String(type)] ?? `rope_scaling type "${String(type)}" is unknown to llmr`;
+  throw new LlmrError({
+    code: 'convert-unsupported-rope-scaling',
+    message: `Cannot convert rope_scaling type "${String(type)}": ${why}. Supported types: ${SUPPORTED_ROPE_SCALING.join(', ')} (or none).`,
+  });
+}
+
+/**
+ * What each of the headDim/2 RoPE frequencies is divided by: llama.cpp's rope factors
+ * (convert_hf_to_gguf's llama3 formula), 1 everywhere when unscaled, the factor everywhere
+ * for linear scaling.
+ */
+export function ropeFrequencyDivisors(
+  spec: RopeScalingSpec,
+  theta: number,
+  headDim: number,
+): Float32Array {
+  const half = headDim / 2;
+  if (spec.type === 'none') return new Float32Array(half).fill(1);
+  if (spec.type === 'linear') return new Float32Array(half).fill(spec.factor);
+  const { factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings } = spec;
+  const lowFreqWavelength = originalMaxPositionEmbeddings / lowFreqFactor;
+  const highFreqWavelength = originalMaxPositionEmbeddings / highFreqFactor;
+  return Float32Array.from({ length: half }, (_, index) => {
+    const wavelength = 2 * Math.PI * theta ** ((2 * index) / headDim);
+    if (wavelength < highFreqWavelength) return 1;
+    if (wavelength > lowFreqWavelength) return factor;
+    const smooth =
+      (originalMaxPositionEmbeddings / wavelength - lowFreqFactor) /
+      (highFreqFactor - lowFreqFactor);
+    return 1 / ((1 - smooth) / factor + smooth);
+  });
+}
