@@ -3,23 +3,63 @@
  * tensors are named and laid out there.
  */
 import { LlmrError } from '@llmr/core';
+import { ggufTensorName } from '@llmr/gguf';
+import { ropeScalingOf } from './rope-scaling';
 
 export interface ArchitectureSpec {
   /** llama.cpp's `general.architecture`. */
-  gguf: 'llama' | 'qwen2' | 'qwen3';
+  gguf: 'llama' | 'qwen2' | 'qwen3' | 'phi3';
   /**
    * llama.cpp's llama arch rotates interleaved pairs while HF rotates halves, so Q and K
    * rows are permuted for it; qwen2/qwen3 use the NEOX (halves) layout as HF does.
    */
   permuteQK: boolean;
+  /**
+   * The config's `sliding_window` applies (HF masks keys that far back) but llama.cpp's
+   * architecture attends to the whole context: the GGUF's context stops at the window.
+   */
+  windowOutsideLlamaCpp?: boolean;
+  /** Phi-3: one qkv_proj and one gate_up_proj, kept fused in the GGUF as llama.cpp reads them. */
+  fused?: boolean;
 }
 
 const architectures: Record<string, ArchitectureSpec> = {
   LlamaForCausalLM: { gguf: 'llama', permuteQK: true },
-  MistralForCausalLM: { gguf: 'llama', permuteQK: true },
+  MistralForCausalLM: { gguf: 'llama', permuteQK: true, windowOutsideLlamaCpp: true },
   Qwen2ForCausalLM: { gguf: 'qwen2', permuteQK: false },
   Qwen3ForCausalLM: { gguf: 'qwen3', permuteQK: false },
+  Phi3ForCausalLM: { gguf: 'phi3', permuteQK: false, windowOutsideLlamaCpp: true, fused: true },
 };
+
+/** Phi-3's fused tensors and their llama.cpp names (gate_up stays fused: gate rows first). */
+const FUSED_TENSORS: Record<string, string> = {
+  'self_attn.qkv_proj.weight': 'attn_qkv.weight',
+  'mlp.gate_up_proj.weight': 'ffn_up.weight',
+};
+
+/** The GGUF name of an HF tensor of this architecture, or undefined when llama.cpp has no use for it. */
+export function architectureTensorName(arch: ArchitectureSpec, name: string): string | undefined {
+  if (arch.fused) {
+    const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
+    const fused = match && FUSED_TENSORS[match[2]!];
+    if (fused) return `blk.${match[1]}.${fused}`;
+  }
+  return ggufTensorName(name);
+}
+
+/**
+ * The sliding window the HF model applies where llama.cpp does not (see
+ * `windowOutsideLlamaCpp`), or undefined when there is none in effect.
+ */
+export function slidingWindowOf(
+  config: Record<string, unknown>,
+  arch: ArchitectureSpec,
+): number | undefined {
+  const window = config.sliding_window;
+  if (!arch.windowOutsideLlamaCpp || typeof window !== 'number') return undefined;
+  const positions = config.max_position_embeddings;
+  return typeof positions === 'number' && window >= positions ? undefined : window;
+}
 
 export const SUPPORTED_ARCHITECTURES = Object.keys(architectures);
 
@@ -65,16 +105,25 @@ export function checkArchitectureOptions(
       'use_sliding_window: true',
       `llama.cpp's ${arch.gguf} architecture has no sliding-window attention`,
     );
+  const rotary = config.partial_rotary_factor ?? 1;
+  if (rotary !== 1)
+    refuse(
+      `partial_rotary_factor ${String(rotary)}`,
+      'RoPE over part of each head is not converted yet',
+    );
+  const rope = ropeScalingOf(config);
+  if (rope.type === 'longrope' && arch.gguf !== 'phi3')
+    refuse('rope_scaling type "longrope"', 'LongRoPE is converted for Phi3ForCausalLM only');
   const notes: string[] = [];
-  const window = config.sliding_window;
-  const positions = config.max_position_embeddings;
-  if (
-    arch.hf === 'MistralForCausalLM' &&
-    typeof window === 'number' &&
-    (typeof positions !== 'number' || window < positions)
-  ) {
+  const window = slidingWindowOf(config, arch);
+  if (window !== undefined) {
     notes.push(
-      `sliding_window ${window}: llama.cpp's llama architecture attends to the whole context, so the GGUF's context length is the window, where the two agree`,
+      `sliding_window ${window}: llama.cpp's ${arch.gguf} architecture attends to the whole context, so the GGUF's context length is the window, where the two agree`,
+    );
+  }
+  if (rope.type === 'longrope') {
+    notes.push(
+      `LongRoPE: llama.cpp uses the long factors when its context size passes ${rope.originalMaxPositionEmbeddings}, transformers when the sequence does; they agree for contexts up to ${rope.originalMaxPositionEmbeddings} and for sequences past it`,
     );
   }
   return notes;

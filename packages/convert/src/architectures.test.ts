@@ -104,6 +104,27 @@ const cases: ArchitectureCase[] = [
     gguf: 'qwen3',
     without: { qkNorm: false },
   },
+  {
+    name: 'Phi-3 (fused qkv and gate_up, longrope)',
+    options: {
+      architecture: 'phi3',
+      hidden: 48,
+      heads: 4,
+      kvHeads: 2,
+      intermediate: 76,
+      // 1024 positions over an original 256: attention factor sqrt(1 + ln 4 / ln 256).
+      // llama.cpp runs a context of 256 here, so both use the short factors.
+      contextLength: 1024,
+      ropeScaling: {
+        type: 'longrope',
+        shortFactor: [1, 1.3, 1.9, 2.6, 3.7, 5.2],
+        longFactor: [1, 2, 4.5, 9, 18, 30],
+        originalMaxPositionEmbeddings: 256,
+      },
+    },
+    gguf: 'phi3',
+    without: { ropeScaling: undefined },
+  },
 ];
 
 let dir: string;
@@ -216,18 +237,17 @@ describe('what the converters refuse, naming what is missing', () => {
   it.each([
     ['dynamic', 'dynamic NTK'],
     ['yarn', 'YaRN'],
-    ['longrope', 'LongRoPE'],
     ['made-up', 'unknown'],
   ])('rope_scaling type %s', async (type, why) => {
     for (const error of await convertBoth({ rope_scaling: { rope_type: type, factor: 2 } })) {
       expect(error.code).toBe('convert-unsupported-rope-scaling');
       expect(error.message).toContain(`rope_scaling type "${type}"`);
       expect(error.message).toContain(why);
-      expect(error.message).toContain('linear, llama3');
+      expect(error.message).toContain('linear, llama3, longrope');
     }
   });
 
-  it.each(['Gemma2ForCausalLM', 'Gemma3ForCausalLM', 'Phi3ForCausalLM'])(
+  it.each(['Gemma2ForCausalLM', 'Gemma3ForCausalLM', 'Phi4MMForCausalLM'])(
     'the architecture %s',
     async (architecture) => {
       for (const error of await convertBoth({ architectures: [architecture] })) {
@@ -242,10 +262,85 @@ describe('what the converters refuse, naming what is missing', () => {
     [{ use_sliding_window: true }, 'use_sliding_window'],
     [{ mlp_bias: true }, 'mlp_bias'],
     [{ hidden_act: 'gelu_pytorch_tanh' }, 'gelu_pytorch_tanh'],
+    [{ partial_rotary_factor: 0.75 }, 'partial_rotary_factor'],
+    [
+      {
+        rope_scaling: {
+          type: 'longrope',
+          short_factor: [1, 1, 1, 1, 1, 1, 1, 1],
+          long_factor: [2, 2, 2, 2, 2, 2, 2, 2],
+          original_max_position_embeddings: 64,
+        },
+      },
+      'Phi3ForCausalLM only',
+    ],
   ])('the option %j', async (option, named) => {
     for (const error of await convertBoth(option)) {
       expect(error.code).toBe('convert-unsupported-config');
       expect(error.message).toContain(named);
+    }
+  });
+});
+
+describe('Phi-3 LongRoPE past the original context (300 tokens over 256)', () => {
+  const phi = cases.find((entry) => entry.gguf === 'phi3')!;
+  const fixture = tinyHf('random', 3, phi.options);
+  const tokens = encodeWithBpe(fixture.bpe, `${LONG_TEXT}. `.repeat(30)).slice(0, 300);
+  const reference = referenceForward(fixture.config, fixture.weights, tokens);
+
+  it('uses the long factors: the short ones give other logits', () => {
+    expect(tokens.length).toBe(300);
+    const scaling = fixture.config.ropeScaling;
+    if (scaling?.type !== 'longrope') throw new Error('the Phi-3 case has LongRoPE');
+    // As if the original context were longer: the short factors throughout.
+    const shortOnly = referenceForward(
+      { ...fixture.config, ropeScaling: { ...scaling, originalMaxPositionEmbeddings: 512 } },
+      fixture.weights,
+      tokens,
+    );
+    expect(maxDifference(reference, shortOnly)).toBeGreaterThan(1e-2);
+  });
+
+  it('llama.cpp with a 512-token context (past the original 256) agrees', async () => {
+    const output = join(dir, 'phi3-long.gguf');
+    await writeHfModelAsGguf(fixture.hf, { output, dtype: 'f32' });
+    await withModel(
+      llama,
+      output,
+      async (sequence) => {
+        const { worst, relative, compared } = await compareNextToken(
+          sequence,
+          tokens,
+          reference.at(-1)!,
+        );
+        measured.push({
+          architecture: 'Phi-3 longrope, 300 tokens',
+          runtime: 'llama.cpp',
+          worst,
+          relative,
+          compared,
+        });
+        expect(compared).toBeGreaterThan(3);
+        expect(worst).toBeLessThan(1e-4);
+      },
+      512,
+    );
+  });
+
+  it('the ONNX export switches to the long factors as transformers does', async () => {
+    const session = await ort.InferenceSession.create(await hfModelToOnnxBytes(fixture.hf));
+    try {
+      const result = await step(session, fixture, tokens, undefined, 0);
+      const data = result.logits!.data as Float32Array;
+      const vocab = fixture.config.vocabSize;
+      const rows = reference.map((_, position) =>
+        data.subarray(position * vocab, (position + 1) * vocab),
+      );
+      const worst = maxDifference(reference, rows);
+      measured.push({ architecture: 'Phi-3 longrope, 300 tokens', runtime: 'onnxruntime', worst });
+      expect(worst).toBeLessThan(1e-4);
+    } finally {
+      await session.release();
     }
   });
 });

@@ -14,9 +14,10 @@ import {
 } from '@llmr/gguf';
 import {
   architectureOf,
+  architectureTensorName,
   checkArchitectureOptions,
-  ggufTensorName,
   permuteQK,
+  slidingWindowOf,
 } from './architecture';
 import type { HfDirectory } from './hf-directory';
 import { openModelSource } from './model-source';
@@ -128,12 +129,15 @@ export async function writeHfModelAsGguf(
     const rope = ropeScalingOf(config);
     const theta = number(config, 'rope_theta', 10000);
     const positions = number(config, 'max_position_embeddings', 2048);
-    // Mistral's window: llama.cpp's llama arch attends to everything, so the context it
-    // is told to use stops where the two still compute the same thing.
-    const window =
-      arch.hf === 'MistralForCausalLM' && typeof config.sliding_window === 'number'
-        ? config.sliding_window
-        : Number.POSITIVE_INFINITY;
+    // A window llama.cpp does not apply (Mistral's, Phi-3's): the context it is told to
+    // use stops where the two still compute the same thing.
+    const window = slidingWindowOf(config, arch) ?? Number.POSITIVE_INFINITY;
+    if (arch.gguf === 'phi3' && headDim * heads !== hidden) {
+      throw new LlmrError({
+        code: 'convert-invalid-config',
+        message: `config.json: Phi-3 needs head_dim (${headDim}) x num_attention_heads (${heads}) = hidden_size (${hidden}).`,
+      });
+    }
 
     const metadata = new Map<string, GgufMetadataInput>([
       ['general.architecture', arch.gguf],
@@ -160,6 +164,28 @@ export async function writeHfModelAsGguf(
             [`${prefix}.rope.scaling.factor`, rope.factor],
           ] as [string, GgufMetadataInput][])
         : []),
+      ...(rope.type === 'longrope'
+        ? ([
+            [`${prefix}.rope.scaling.type`, 'longrope'],
+            [`${prefix}.rope.scaling.attn_factor`, rope.attentionFactor],
+          ] as [string, GgufMetadataInput][])
+        : []),
+      // As convert_hf_to_gguf writes Phi-3: the pretrained context (which picks LongRoPE's
+      // factors) and the window (0 when none; llama.cpp does not apply it).
+      ...(arch.gguf === 'phi3'
+        ? ([
+            [
+              `${prefix}.rope.scaling.original_context_length`,
+              rope.type === 'longrope'
+                ? rope.originalMaxPositionEmbeddings
+                : number(config, 'original_max_position_embeddings', positions),
+            ],
+            [
+              `${prefix}.attention.sliding_window`,
+              typeof config.sliding_window === 'number' ? config.sliding_window : 0,
+            ],
+          ] as [string, GgufMetadataInput][])
+        : []),
       [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
       ...(hf.ggufTokenizer ?? tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config)),
     ]);
@@ -168,7 +194,7 @@ export async function writeHfModelAsGguf(
     const fallbacks: ConvertResult['fallbacks'] = [];
     const plan: GgufWriteTensor[] = [];
     for (const name of hf.tensors.names) {
-      const target = ggufTensorName(name);
+      const target = architectureTensorName(arch, name);
       if (!target) continue;
       if (name === 'lm_head.weight' && config.tie_word_embeddings === true) continue;
       const shape = hf.tensors.shape(name);
@@ -207,6 +233,17 @@ export async function writeHfModelAsGguf(
         type: GgmlType.F32,
         data: async () => factors,
       });
+    }
+    if (rope.type === 'longrope') {
+      for (const which of ['long', 'short'] as const) {
+        const factors = ropeFrequencyDivisors(rope, theta, headDim, which);
+        plan.unshift({
+          name: `rope_factors_${which}.weight`,
+          dims: [factors.length],
+          type: GgmlType.F32,
+          data: async () => factors,
+        });
+      }
     }
     if (!plan.some((tensor) => tensor.name === 'token_embd.weight')) {
       throw new LlmrError({

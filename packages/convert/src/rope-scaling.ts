@@ -14,17 +14,24 @@ export type RopeScalingSpec =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /** Phi-3's LongRoPE (also spelled `su`). */
+      type: 'longrope';
+      shortFactor: readonly number[];
+      longFactor: readonly number[];
+      originalMaxPositionEmbeddings: number;
+      /** What cos and sin are multiplied by. */
+      attentionFactor: number;
     };
 
-export const SUPPORTED_ROPE_SCALING = ['linear', 'llama3'] as const;
+export const SUPPORTED_ROPE_SCALING = ['linear', 'llama3', 'longrope'] as const;
 
 /** Why each known kind is not converted, so the refusal says what is missing. */
 const UNSUPPORTED: Record<string, string> = {
   dynamic:
     'llama.cpp has no dynamic NTK scaling (the base changes with the sequence length), so a GGUF could not compute what transformers does past max_position_embeddings',
   yarn: 'YaRN scaling is not converted by llmr yet',
-  longrope: 'LongRoPE (Phi-3) scaling is not converted by llmr yet',
-  su: 'LongRoPE (Phi-3 "su") scaling is not converted by llmr yet',
 };
 
 function positiveNumber(scaling: Record<string, unknown>, key: string, fallback?: number): number {
@@ -76,6 +83,7 @@ export function ropeScalingOf(config: Record<string, unknown>): RopeScalingSpec 
     }
     return spec;
   }
+  if (type === 'longrope' || type === 'su') return longRope(config, scaling);
   const why = UNSUPPORTED[String(type)] ?? `rope_scaling type "${String(type)}" is unknown to llmr`;
   throw new LlmrError({
     code: 'convert-unsupported-rope-scaling',
@@ -83,19 +91,75 @@ export function ropeScalingOf(config: Record<string, unknown>): RopeScalingSpec 
   });
 }
 
+function factorList(scaling: Record<string, unknown>, key: string): number[] {
+  const value = scaling[key];
+  if (
+    !Array.isArray(value) ||
+    value.length > 65536 ||
+    !value.every((item) => typeof item === 'number' && Number.isFinite(item) && item > 0)
+  ) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: rope_scaling.${key} must be a list of positive numbers (one per rotary frequency).`,
+    });
+  }
+  return value as number[];
+}
+
+/**
+ * LongRoPE as transformers and convert_hf_to_gguf read it: the pretrained context from
+ * rope_scaling or the config's top level (Phi-3), and an attention factor from the ratio of
+ * max_position_embeddings to it unless rope_scaling names one.
+ */
+function longRope(
+  config: Record<string, unknown>,
+  scaling: Record<string, unknown>,
+): RopeScalingSpec {
+  const original = positiveNumber(
+    { original_max_position_embeddings: config.original_max_position_embeddings, ...scaling },
+    'original_max_position_embeddings',
+  );
+  const positions = config.max_position_embeddings;
+  const ratio = typeof positions === 'number' ? positions / original : 1;
+  const attentionFactor =
+    scaling.attention_factor === undefined || scaling.attention_factor === null
+      ? ratio <= 1
+        ? 1
+        : Math.sqrt(1 + Math.log(ratio) / Math.log(original))
+      : positiveNumber(scaling, 'attention_factor');
+  return {
+    type: 'longrope',
+    shortFactor: factorList(scaling, 'short_factor'),
+    longFactor: factorList(scaling, 'long_factor'),
+    originalMaxPositionEmbeddings: original,
+    attentionFactor,
+  };
+}
+
 /**
  * What each of the headDim/2 RoPE frequencies is divided by: llama.cpp's rope factors
  * (convert_hf_to_gguf's llama3 formula), 1 everywhere when unscaled, the factor everywhere
- * for linear scaling.
+ * for linear scaling, LongRoPE's short or long factors.
  */
 export function ropeFrequencyDivisors(
   spec: RopeScalingSpec,
   theta: number,
   headDim: number,
+  which: 'short' | 'long' = 'short',
 ): Float32Array {
   const half = headDim / 2;
   if (spec.type === 'none') return new Float32Array(half).fill(1);
   if (spec.type === 'linear') return new Float32Array(half).fill(spec.factor);
+  if (spec.type === 'longrope') {
+    const factors = which === 'long' ? spec.longFactor : spec.shortFactor;
+    if (factors.length !== half) {
+      throw new LlmrError({
+        code: 'convert-invalid-config',
+        message: `config.json: rope_scaling.${which}_factor has ${factors.length} entries; head_dim ${headDim} needs ${half}.`,
+      });
+    }
+    return Float32Array.from(factors);
+  }
   const { factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings } = spec;
   const lowFreqWavelength = originalMaxPositionEmbeddings / lowFreqFactor;
   const highFreqWavelength = originalMaxPositionEmbeddings / highFreqFactor;

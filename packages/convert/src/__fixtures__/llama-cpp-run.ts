@@ -9,10 +9,10 @@ export async function loadLlama(): Promise<Llama> {
   return getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
 }
 
-async function open(llama: Llama, path: string) {
+async function open(llama: Llama, path: string, contextSize: number) {
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   const context = await model.createContext({
-    contextSize: 256,
+    contextSize,
     threads: 1,
     batchSize: 256,
     experimentalKvCacheKeyType: 'F32',
@@ -29,8 +29,9 @@ export async function withModel<T>(
   llama: Llama,
   path: string,
   use: (sequence: LlamaSequence, model: LlamaModel) => Promise<T>,
+  contextSize = 256,
 ): Promise<T> {
-  const { model, context, sequence } = await open(llama, path);
+  const { model, context, sequence } = await open(llama, path, contextSize);
   try {
     return await use(sequence, model);
   } finally {

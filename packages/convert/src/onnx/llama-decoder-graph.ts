@@ -16,11 +16,12 @@
 
 import { LlmrError, throwIfAborted } from '@llmr/core';
 import { float32ToFloat16Bits } from '@llmr/gguf';
-import { architectureOf, checkArchitectureOptions } from '../architecture';
+import { architectureOf, checkArchitectureOptions, slidingWindowOf } from '../architecture';
 import type { HfDirectory } from '../hf-directory';
-import { ropeFrequencyDivisors, ropeScalingOf } from '../rope-scaling';
+import { ropeScalingOf } from '../rope-scaling';
 import { type OnnxDataType, OnnxGraphBuilder, type OnnxInitializer } from './onnx-graph-builder';
 import { quantizeMatMulNBits } from './onnx-quantize';
+import { ropeCosSin } from './rope-tables';
 
 export type OnnxDtype = 'f32' | 'f16' | 'q8' | 'q4';
 export const ONNX_DTYPES: readonly OnnxDtype[] = ['f32', 'f16', 'q8', 'q4'];
@@ -114,10 +115,7 @@ export async function buildLlamaDecoderGraph(
   // The notes concern llama.cpp; the ONNX graph applies the sliding window itself.
   checkArchitectureOptions(config, arch);
   const ropeScaling = ropeScalingOf(config);
-  const window =
-    architecture === 'MistralForCausalLM' && typeof config.sliding_window === 'number'
-      ? config.sliding_window
-      : undefined;
+  const window = slidingWindowOf(config, arch);
   const hidden = configNumber(config, 'hidden_size');
   const heads = configNumber(config, 'num_attention_heads');
   const kvHeads = configNumber(config, 'num_key_value_heads', heads);
@@ -173,8 +171,36 @@ export async function buildLlamaDecoderGraph(
 
   /** x @ W^T for an HF weight W [rows = out, columns = in]. */
   const linear = async (x: string, name: string, bias?: string): Promise<string> => {
-    const data = await read(name);
     const [rows, columns] = hf.tensors.shape(name) as [number, number];
+    return linearOf(x, name, await read(name), rows, columns, bias);
+  };
+
+  /** Phi-3's fused weights: each part (rows [start, start + rows)) as its own projection. */
+  const fusedLinears = async (
+    x: string,
+    name: string,
+    parts: { name: string; rows: number }[],
+  ): Promise<string[]> => {
+    const data = await read(name);
+    const columns = hf.tensors.shape(name)[1]!;
+    const outputs: string[] = [];
+    let start = 0;
+    for (const part of parts) {
+      const slice = data.subarray(start * columns, (start + part.rows) * columns);
+      outputs.push(await linearOf(x, part.name, slice, part.rows, columns));
+      start += part.rows;
+    }
+    return outputs;
+  };
+
+  const linearOf = async (
+    x: string,
+    name: string,
+    data: Float32Array,
+    rows: number,
+    columns: number,
+    bias?: string,
+  ): Promise<string> => {
     let out: string;
     const quantized = dtype === 'q4' || dtype === 'q8';
     if (quantized && options.quantFormat === 'dequantize-linear' && dtype === 'q8') {
@@ -311,35 +337,14 @@ export async function buildLlamaDecoderGraph(
     axes(1, 2),
   ]);
 
-  // Rotary tables in float64, rounded once to float32, gathered by position; scaled
-  // frequencies divided as llama.cpp divides them.
+  const { cos, sin } = await ropeCosSin(g, positionIds, {
+    spec: ropeScaling,
+    theta,
+    headDim,
+    maxPositions,
+    store,
+  });
   const half = headDim / 2;
-  const divisors = ropeFrequencyDivisors(ropeScaling, theta, headDim);
-  const cosTable = new Float32Array(maxPositions * headDim);
-  const sinTable = new Float32Array(maxPositions * headDim);
-  for (let position = 0; position < maxPositions; position++) {
-    for (let index = 0; index < half; index++) {
-      const angle = (position * theta ** (-(2 * index) / headDim)) / divisors[index]!;
-      for (const offset of [index, index + half]) {
-        cosTable[position * headDim + offset] = Math.cos(angle);
-        sinTable[position * headDim + offset] = Math.sin(angle);
-      }
-    }
-  }
-  const cosCache = g.initializer(
-    'cos_cache',
-    'float32',
-    [maxPositions, headDim],
-    await store('cos_cache', new Uint8Array(cosTable.buffer)),
-  );
-  const sinCache = g.initializer(
-    'sin_cache',
-    'float32',
-    [maxPositions, headDim],
-    await store('sin_cache', new Uint8Array(sinTable.buffer)),
-  );
-  const cos = g.op('Unsqueeze', [g.op('Gather', [cosCache, positionIds]), axes(1)]);
-  const sin = g.op('Unsqueeze', [g.op('Gather', [sinCache, positionIds]), axes(1)]);
   const halfStart = axes(0);
   const halfMiddle = axes(half);
   const halfEnd = axes(headDim);
@@ -366,21 +371,19 @@ export async function buildLlamaDecoderGraph(
   for (let layer = 0; layer < layers; layer++) {
     const prefix = `model.layers.${layer}`;
     const normed = await rmsNorm(x, `${prefix}.input_layernorm.weight`);
-    const q = await linear(
-      normed,
-      `${prefix}.self_attn.q_proj.weight`,
-      await optionalBias(`${prefix}.self_attn.q_proj.bias`),
-    );
-    const k = await linear(
-      normed,
-      `${prefix}.self_attn.k_proj.weight`,
-      await optionalBias(`${prefix}.self_attn.k_proj.bias`),
-    );
-    const v = await linear(
-      normed,
-      `${prefix}.self_attn.v_proj.weight`,
-      await optionalBias(`${prefix}.self_attn.v_proj.bias`),
-    );
+    const projection = async (which: 'q' | 'k' | 'v') =>
+      linear(
+        normed,
+        `${prefix}.self_attn.${which}_proj.weight`,
+        await optionalBias(`${prefix}.self_attn.${which}_proj.bias`),
+      );
+    const [q, k, v] = arch.fused
+      ? ((await fusedLinears(normed, `${prefix}.self_attn.qkv_proj.weight`, [
+          { name: `${prefix}.self_attn.q_proj.weight`, rows: heads * headDim },
+          { name: `${prefix}.self_attn.k_proj.weight`, rows: kvHeads * headDim },
+          { name: `${prefix}.self_attn.v_proj.weight`, rows: kvHeads * headDim },
+        ])) as [string, string, string])
+      : [await projection('q'), await projection('k'), await projection('v')];
     const qkNorm = names.has(`${prefix}.self_attn.q_norm.weight`);
     const headNorm = async (x: string, which: 'q' | 'k') =>
       qkNorm ? rmsNorm(x, `${prefix}.self_attn.${which}_norm.weight`, headDim) : x;
@@ -412,8 +415,16 @@ export async function buildLlamaDecoderGraph(
     x = g.op('Add', [x, attention]);
 
     const normedMlp = await rmsNorm(x, `${prefix}.post_attention_layernorm.weight`);
-    const gate = await linear(normedMlp, `${prefix}.mlp.gate_proj.weight`);
-    const up = await linear(normedMlp, `${prefix}.mlp.up_proj.weight`);
+    const fusedName = `${prefix}.mlp.gate_up_proj.weight`;
+    const [gate, up] = arch.fused
+      ? ((await fusedLinears(normedMlp, fusedName, [
+          { name: `${prefix}.mlp.gate_proj.weight`, rows: hf.tensors.shape(fusedName)[0]! / 2 },
+          { name: `${prefix}.mlp.up_proj.weight`, rows: hf.tensors.shape(fusedName)[0]! / 2 },
+        ])) as [string, string])
+      : [
+          await linear(normedMlp, `${prefix}.mlp.gate_proj.weight`),
+          await linear(normedMlp, `${prefix}.mlp.up_proj.weight`),
+        ];
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
     x = g.op('Add', [x, await linear(activated, `${prefix}.mlp.down_proj.weight`)]);
   }
