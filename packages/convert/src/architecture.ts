@@ -8,7 +8,7 @@ import { ropeScalingOf } from './rope-scaling';
 
 export interface ArchitectureSpec {
   /** llama.cpp's `general.architecture`. */
-  gguf: 'llama' | 'qwen2' | 'qwen3' | 'phi3';
+  gguf: 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma2' | 'gemma3';
   /**
    * llama.cpp's llama arch rotates interleaved pairs while HF rotates halves, so Q and K
    * rows are permuted for it; qwen2/qwen3 use the NEOX (halves) layout as HF does.
@@ -21,6 +21,12 @@ export interface ArchitectureSpec {
   windowOutsideLlamaCpp?: boolean;
   /** Phi-3: one qkv_proj and one gate_up_proj, kept fused in the GGUF as llama.cpp reads them. */
   fused?: boolean;
+  /**
+   * Gemma: norm weights are offsets from 1, GELU-tanh gating, embeddings scaled by
+   * sqrt(hidden), norms after attention and MLP, soft-capping, alternating local/global
+   * attention, query_pre_attn_scalar.
+   */
+  gemma?: boolean;
 }
 
 const architectures: Record<string, ArchitectureSpec> = {
@@ -29,6 +35,15 @@ const architectures: Record<string, ArchitectureSpec> = {
   Qwen2ForCausalLM: { gguf: 'qwen2', permuteQK: false },
   Qwen3ForCausalLM: { gguf: 'qwen3', permuteQK: false },
   Phi3ForCausalLM: { gguf: 'phi3', permuteQK: false, windowOutsideLlamaCpp: true, fused: true },
+  Gemma2ForCausalLM: { gguf: 'gemma2', permuteQK: false, gemma: true },
+  Gemma3ForCausalLM: { gguf: 'gemma3', permuteQK: false, gemma: true },
+};
+
+/** Gemma's norms around attention and MLP, as llama.cpp names them. */
+const GEMMA_TENSORS: Record<string, string> = {
+  'post_attention_layernorm.weight': 'post_attention_norm.weight',
+  'pre_feedforward_layernorm.weight': 'ffn_norm.weight',
+  'post_feedforward_layernorm.weight': 'post_ffw_norm.weight',
 };
 
 /** Phi-3's fused tensors and their llama.cpp names (gate_up stays fused: gate rows first). */
@@ -39,12 +54,41 @@ const FUSED_TENSORS: Record<string, string> = {
 
 /** The GGUF name of an HF tensor of this architecture, or undefined when llama.cpp has no use for it. */
 export function architectureTensorName(arch: ArchitectureSpec, name: string): string | undefined {
-  if (arch.fused) {
-    const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
-    const fused = match && FUSED_TENSORS[match[2]!];
-    if (fused) return `blk.${match[1]}.${fused}`;
+  // Gemma's head is always its embedding matrix in llama.cpp.
+  if (arch.gemma && name === 'lm_head.weight') return undefined;
+  const own = arch.fused ? FUSED_TENSORS : arch.gemma ? GEMMA_TENSORS : undefined;
+  const match = own && /^model\.layers\.(\d+)\.(.+)$/.exec(name);
+  const mapped = match && own[match[2]!];
+  return mapped ? `blk.${match[1]}.${mapped}` : ggufTensorName(name);
+}
+
+/**
+ * Which layers attend in a sliding window: Gemma's alternate (Gemma 2 every other layer,
+ * Gemma 3 five of six; `layer_types` when the config lists them); Mistral's and Phi-3's
+ * all (when the window is in effect); others none.
+ */
+export function slidingLayers(config: Record<string, unknown>, arch: ArchitectureSpec): boolean[] {
+  const layers = typeof config.num_hidden_layers === 'number' ? config.num_hidden_layers : 0;
+  if (Array.isArray(config.layer_types))
+    return config.layer_types.map((type) => type === 'sliding_attention');
+  if (arch.gemma) {
+    if (typeof config.sliding_window !== 'number') return new Array(layers).fill(false);
+    const pattern = arch.gguf === 'gemma2' ? 2 : slidingPattern(config);
+    return Array.from({ length: layers }, (_, layer) => layer % pattern < pattern - 1);
   }
-  return ggufTensorName(name);
+  return new Array(layers).fill(slidingWindowOf(config, arch) !== undefined);
+}
+
+/** Gemma 3's `sliding_window_pattern` (every Nth layer is global), default 6. */
+export function slidingPattern(config: Record<string, unknown>): number {
+  const pattern = config.sliding_window_pattern ?? 6;
+  if (typeof pattern !== 'number' || !Number.isInteger(pattern) || pattern < 1) {
+    throw new LlmrError({
+      code: 'convert-invalid-config',
+      message: `config.json: sliding_window_pattern must be a positive integer; got ${JSON.stringify(pattern)}.`,
+    });
+  }
+  return pattern;
 }
 
 /**
@@ -92,12 +136,15 @@ export function checkArchitectureOptions(
       message: `Cannot convert ${arch.hf} with ${option}: ${why}.`,
     });
   };
-  const activation = config.hidden_act ?? config.hidden_activation ?? 'silu';
-  if (activation !== 'silu')
-    refuse(
-      `hidden_act "${String(activation)}"`,
-      'the Llama-family MLP is converted with SiLU only',
-    );
+  // Gemma reads hidden_activation (its configs carry both); the others hidden_act.
+  const activation = arch.gemma
+    ? (config.hidden_activation ?? config.hidden_act ?? 'gelu_pytorch_tanh')
+    : (config.hidden_act ?? 'silu');
+  const expected = arch.gemma ? 'gelu_pytorch_tanh' : 'silu';
+  if (activation !== expected)
+    refuse(`hidden_act "${String(activation)}"`, `${arch.hf} is converted with ${expected} only`);
+  if (arch.gemma && config.tie_word_embeddings === false)
+    refuse('tie_word_embeddings: false', "llama.cpp's Gemma uses the embedding matrix as its head");
   if (config.mlp_bias === true)
     refuse('mlp_bias: true', 'biases on the MLP projections are not converted yet');
   if (config.use_sliding_window === true)

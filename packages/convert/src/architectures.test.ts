@@ -19,7 +19,13 @@ import { openGguf } from '@llmr/gguf';
 import type { Llama } from 'node-llama-cpp';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareNextToken, greedy, loadLlama, withModel } from './__fixtures__/llama-cpp-run';
+import {
+  compareNextToken,
+  ggmlCpuGelu,
+  greedy,
+  loadLlama,
+  withModel,
+} from './__fixtures__/llama-cpp-run';
 import { greedyWithCache, step } from './__fixtures__/onnx-run';
 import { tinyHf } from './__fixtures__/tiny-hf';
 import { writeHfModelAsGguf } from './convert-hf-to-gguf';
@@ -34,6 +40,12 @@ interface ArchitectureCase {
   without: Partial<LlamaConfig>;
   /** Most tokens llama.cpp may see and still agree (Mistral: the window). */
   ggufTokens?: number;
+  /**
+   * Gemma: llama.cpp's CPU GELU reads an F16 table, so its logits are held to 1e-4 against
+   * the reference computed with that same GELU (`ggmlCpuGelu`), and their distance to the
+   * exact reference is measured and bounded separately.
+   */
+  ggmlGelu?: boolean;
 }
 
 // Odd sizes on purpose: head counts that are not powers of two, head_dim != hidden/heads,
@@ -125,6 +137,46 @@ const cases: ArchitectureCase[] = [
     gguf: 'phi3',
     without: { ropeScaling: undefined },
   },
+  {
+    name: 'Gemma 2 (norm +1, GELU-tanh, sqrt(hidden) embeddings, soft-capping, local/global)',
+    options: {
+      architecture: 'gemma2',
+      hidden: 40,
+      heads: 2,
+      kvHeads: 1,
+      headDim: 24,
+      intermediate: 92,
+      layers: 3,
+      // Caps low enough to bend these scores and logits; a window the prompt passes.
+      attnLogitSoftcap: 2,
+      finalLogitSoftcap: 4,
+      slidingWindow: 5,
+    },
+    gguf: 'gemma2',
+    without: { finalLogitSoftcap: undefined, attnLogitSoftcap: undefined },
+    ggmlGelu: true,
+  },
+  {
+    name: 'Gemma 3 (q/k norm +1, local RoPE base, global linear scaling, 2 local : 1 global)',
+    options: {
+      architecture: 'gemma3',
+      hidden: 48,
+      heads: 3,
+      kvHeads: 1,
+      headDim: 20,
+      intermediate: 70,
+      layers: 3,
+      slidingWindow: 5,
+      slidingWindowPattern: 3,
+      ropeTheta: 1_000_000,
+      ropeLocalTheta: 10_000,
+      ropeScaling: { type: 'linear', factor: 8 },
+      finalLogitSoftcap: 6,
+    },
+    gguf: 'gemma3',
+    without: { ropeLocalTheta: undefined, slidingWindow: undefined },
+    ggmlGelu: true,
+  },
 ];
 
 let dir: string;
@@ -142,6 +194,25 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** ONNX Runtime's logits for `tokens` in one pass against the reference: worst and relative error. */
+async function onnxLogitsError(
+  session: ort.InferenceSession,
+  fixture: ReturnType<typeof tinyHf>,
+  tokens: number[],
+  reference: Float64Array[],
+) {
+  const result = await step(session, fixture, tokens, undefined, 0);
+  const data = result.logits!.data as Float32Array;
+  const vocab = fixture.config.vocabSize;
+  const rows = reference.map((_, position) =>
+    data.subarray(position * vocab, (position + 1) * vocab),
+  );
+  const worst = maxDifference(reference, rows);
+  let scale = 0;
+  for (const row of reference) for (const value of row) scale = Math.max(scale, Math.abs(value));
+  return { worst, relative: worst / scale };
+}
+
 function maxDifference(a: Float64Array[], b: ArrayLike<number>[]): number {
   let worst = 0;
   a.forEach((row, position) => {
@@ -154,7 +225,7 @@ function maxDifference(a: Float64Array[], b: ArrayLike<number>[]): number {
 
 const LONG_TEXT = 'Once upon a time there was a little router that sent every token home';
 
-describe.each(cases)('$name', ({ name, options, gguf, without, ggufTokens }) => {
+describe.each(cases)('$name', ({ name, options, gguf, without, ggufTokens, ggmlGelu }) => {
   const fixture = tinyHf('random', 3, options);
   const bos = fixture.bpe.specialTokens['<|begin_of_text|>'];
   const long = [bos, ...encodeWithBpe(fixture.bpe, LONG_TEXT)];
@@ -182,13 +253,26 @@ describe.each(cases)('$name', ({ name, options, gguf, without, ggufTokens }) => 
     const steps = 4;
     const limit = ggufTokens ?? long.length + steps;
     const prompt = long.slice(0, Math.min(long.length, limit - steps));
-    const reference = referenceForward(fixture.config, fixture.weights, prompt).at(-1)!;
-    const expected = referenceGreedy(fixture.config, fixture.weights, prompt, steps);
+    const runtimeGelu = ggmlGelu ? { gelu: ggmlCpuGelu } : {};
+    const reference = referenceForward(fixture.config, fixture.weights, prompt, runtimeGelu).at(
+      -1,
+    )!;
+    const expected = referenceGreedy(fixture.config, fixture.weights, prompt, steps, runtimeGelu);
+    if (ggmlGelu)
+      expect(expected).toEqual(referenceGreedy(fixture.config, fixture.weights, prompt, steps));
     await withModel(llama, output, async (sequence) => {
       const { worst, relative, compared } = await compareNextToken(sequence, prompt, reference);
       measured.push({ architecture: name, runtime: 'llama.cpp', worst, relative, compared });
       expect(compared).toBeGreaterThan(3);
       expect(worst).toBeLessThan(1e-4);
+      if (ggmlGelu) {
+        // The same logits against the exact GELU: the F16 table's whole effect.
+        await sequence.clearHistory();
+        const exact = referenceForward(fixture.config, fixture.weights, prompt).at(-1)!;
+        const vsExact = await compareNextToken(sequence, prompt, exact);
+        measured.push({ architecture: name, runtime: 'llama.cpp vs exact GELU', ...vsExact });
+        expect(vsExact.worst).toBeLessThan(1e-2);
+      }
       await sequence.clearHistory();
       expect(await greedy(sequence, prompt, steps)).toEqual(expected);
     });
@@ -198,17 +282,8 @@ describe.each(cases)('$name', ({ name, options, gguf, without, ggufTokens }) => 
     const session = await ort.InferenceSession.create(await hfModelToOnnxBytes(fixture.hf));
     try {
       const reference = referenceForward(fixture.config, fixture.weights, long);
-      const result = await step(session, fixture, long, undefined, 0);
-      const data = result.logits!.data as Float32Array;
-      const vocab = fixture.config.vocabSize;
-      const rows = reference.map((_, position) =>
-        data.subarray(position * vocab, (position + 1) * vocab),
-      );
-      const worst = maxDifference(reference, rows);
-      let scale = 0;
-      for (const row of reference)
-        for (const value of row) scale = Math.max(scale, Math.abs(value));
-      measured.push({ architecture: name, runtime: 'onnxruntime', worst, relative: worst / scale });
+      const { worst, relative } = await onnxLogitsError(session, fixture, long, reference);
+      measured.push({ architecture: name, runtime: 'onnxruntime', worst, relative });
       expect(worst).toBeLessThan(1e-4);
       const prompt = long.slice(0, 8);
       expect(await greedyWithCache(session, fixture, prompt, 8)).toEqual(
@@ -247,7 +322,7 @@ describe('what the converters refuse, naming what is missing', () => {
     }
   });
 
-  it.each(['Gemma2ForCausalLM', 'Gemma3ForCausalLM', 'Phi4MMForCausalLM'])(
+  it.each(['Gemma3nForCausalLM', 'Phi4MMForCausalLM', 'GPT2LMHeadModel'])(
     'the architecture %s',
     async (architecture) => {
       for (const error of await convertBoth({ architectures: [architecture] })) {
@@ -330,17 +405,64 @@ describe('Phi-3 LongRoPE past the original context (300 tokens over 256)', () =>
   it('the ONNX export switches to the long factors as transformers does', async () => {
     const session = await ort.InferenceSession.create(await hfModelToOnnxBytes(fixture.hf));
     try {
-      const result = await step(session, fixture, tokens, undefined, 0);
-      const data = result.logits!.data as Float32Array;
-      const vocab = fixture.config.vocabSize;
-      const rows = reference.map((_, position) =>
-        data.subarray(position * vocab, (position + 1) * vocab),
-      );
-      const worst = maxDifference(reference, rows);
-      measured.push({ architecture: 'Phi-3 longrope, 300 tokens', runtime: 'onnxruntime', worst });
+      const { worst, relative } = await onnxLogitsError(session, fixture, tokens, reference);
+      measured.push({
+        architecture: 'Phi-3 longrope, 300 tokens',
+        runtime: 'onnxruntime',
+        worst,
+        relative,
+      });
       expect(worst).toBeLessThan(1e-4);
     } finally {
       await session.release();
     }
+  });
+});
+
+describe('Gemma options llama.cpp computes its own way', () => {
+  const gemma2 = cases.find((entry) => entry.gguf === 'gemma2')!;
+
+  it('query_pre_attn_scalar other than head_dim: refused for GGUF by name, followed by ONNX', async () => {
+    const fixture = tinyHf('random', 3, { ...gemma2.options, queryPreAttnScalar: 40 });
+    const error = await writeHfModelAsGguf(fixture.hf, {
+      output: join(dir, 'gemma-scalar.gguf'),
+      dtype: 'f32',
+    }).catch((caught: unknown) => caught as { code: string; message: string });
+    expect(error).toMatchObject({ code: 'convert-unsupported-config' });
+    expect((error as { message: string }).message).toContain('query_pre_attn_scalar 40');
+
+    const tokens = [
+      fixture.bpe.specialTokens['<|begin_of_text|>'],
+      ...encodeWithBpe(fixture.bpe, LONG_TEXT),
+    ];
+    const reference = referenceForward(fixture.config, fixture.weights, tokens);
+    const headDimScaled = referenceForward(
+      { ...fixture.config, queryPreAttnScalar: undefined },
+      fixture.weights,
+      tokens,
+    );
+    expect(maxDifference(reference, headDimScaled)).toBeGreaterThan(1e-2);
+    const session = await ort.InferenceSession.create(await hfModelToOnnxBytes(fixture.hf));
+    try {
+      const { worst } = await onnxLogitsError(session, fixture, tokens, reference);
+      expect(worst).toBeLessThan(1e-4);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it.each([
+    [{ attn_logit_softcapping: null }, 'attn_logit_softcapping'],
+    [{ sliding_window: null }, 'sliding_window'],
+    [{ layer_types: ['full_attention', 'sliding_attention', 'full_attention'] }, 'layer_types'],
+    [{ tie_word_embeddings: false }, 'tie_word_embeddings'],
+  ])('Gemma 2 with %j is refused for GGUF', async (option, named) => {
+    const { hf } = tinyHf('random', 3, gemma2.options);
+    const error = await writeHfModelAsGguf(
+      { ...hf, config: { ...hf.config, ...option } },
+      { output: join(dir, 'gemma-refused.gguf'), dtype: 'f32' },
+    ).catch((caught: unknown) => caught as { code: string; message: string });
+    expect(error).toMatchObject({ code: 'convert-unsupported-config' });
+    expect((error as { message: string }).message).toContain(named);
   });
 });

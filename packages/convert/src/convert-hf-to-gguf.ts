@@ -19,6 +19,7 @@ import {
   permuteQK,
   slidingWindowOf,
 } from './architecture';
+import { gemmaGgufMetadata } from './gemma-gguf';
 import type { HfDirectory } from './hf-directory';
 import { openModelSource } from './model-source';
 import { ropeFrequencyDivisors, ropeScalingOf } from './rope-scaling';
@@ -186,6 +187,14 @@ export async function writeHfModelAsGguf(
             ],
           ] as [string, GgufMetadataInput][])
         : []),
+      ...(arch.gemma
+        ? gemmaGgufMetadata(config, arch, {
+            hidden,
+            heads,
+            headDim,
+            layers: number(config, 'num_hidden_layers'),
+          })
+        : []),
       [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
       ...(hf.ggufTokenizer ?? tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config)),
     ]);
@@ -211,6 +220,8 @@ export async function writeHfModelAsGguf(
       // Biases are permuted with their rows, as convert_hf_to_gguf does.
       const isQ = /self_attn\.q_proj\.(weight|bias)$/.test(name);
       const isK = /self_attn\.k_proj\.(weight|bias)$/.test(name);
+      // Gemma's norms multiply by (1 + w); llama.cpp's by w: stored shifted, as convert_hf_to_gguf does.
+      const shift = arch.gemma && name.endsWith('norm.weight');
       plan.push({
         name: target,
         dims,
@@ -218,6 +229,7 @@ export async function writeHfModelAsGguf(
         data: async () => {
           throwIfAborted(options.abortSignal);
           const values = await hf.tensors.readFloat32(name);
+          if (shift) return values.map((value) => value + 1);
           if (arch.permuteQK && (isQ || isK))
             return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1] ?? 1);
           return values;

@@ -88,7 +88,7 @@ export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description(
-      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
+      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
     )
     .argument(
       '<source>',

@@ -3,7 +3,22 @@
  * the converter's tests: one thread, an F32 KV cache and no flash attention, so F32
  * weights are compared with nothing rounded to F16 on the way.
  */
+import { float16BitsToFloat32, float32ToFloat16Bits } from '@llmr/gguf';
 import { getLlama, type Llama } from 'node-llama-cpp';
+
+/**
+ * GELU as llama.cpp's CPU backend computes it (ggml's GGML_GELU_FP16): the input rounded to
+ * F16, looked up in a table of F16 results of the tanh approximation; exact past +-10.
+ * Gemma's F32 GGUF can agree with a reference to 1e-4 only through this same rounding.
+ */
+export function ggmlCpuGelu(x: number): number {
+  if (x <= -10) return 0;
+  if (x >= 10) return x;
+  const input = float16BitsToFloat32(float32ToFloat16Bits(x));
+  const gelu =
+    0.5 * input * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * input * (1 + 0.044715 * input * input)));
+  return float16BitsToFloat32(float32ToFloat16Bits(gelu));
+}
 
 export async function loadLlama(): Promise<Llama> {
   return getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });

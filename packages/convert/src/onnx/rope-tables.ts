@@ -14,6 +14,8 @@ export interface RopeTableOptions {
   theta: number;
   headDim: number;
   maxPositions: number;
+  /** Prefix of the tables' initializer names, when a model has two sets (Gemma 3). */
+  name?: string;
   store: (name: string, bytes: Uint8Array) => Promise<OnnxInitializer['data']>;
 }
 
@@ -24,6 +26,7 @@ export async function ropeCosSin(
   options: RopeTableOptions,
 ): Promise<{ cos: string; sin: string }> {
   const { spec, theta, headDim, maxPositions, store } = options;
+  const prefix = options.name ?? '';
   const scale = spec.type === 'longrope' ? spec.attentionFactor : 1;
   const half = headDim / 2;
 
@@ -47,8 +50,8 @@ export async function ropeCosSin(
         await store(name, new Uint8Array(data.buffer)),
       );
     return {
-      cos: await initializer(`cos_cache${suffix}`, cosTable),
-      sin: await initializer(`sin_cache${suffix}`, sinTable),
+      cos: await initializer(`${prefix}cos_cache${suffix}`, cosTable),
+      sin: await initializer(`${prefix}sin_cache${suffix}`, sinTable),
     };
   };
   const gather = (cache: { cos: string; sin: string }, positions: string) => ({
