@@ -161,6 +161,8 @@ export function checkArchitectureOptions(
   const rope = ropeScalingOf(config);
   if (rope.type === 'longrope' && arch.gguf !== 'phi3')
     refuse('rope_scaling type "longrope"', 'LongRoPE is converted for Phi3ForCausalLM only');
+  if (rope.type === 'yarn' && (arch.gemma || arch.fused))
+    refuse('rope_scaling type "yarn"', 'YaRN is converted for Llama, Mistral and Qwen only');
   const notes: string[] = [];
   const window = slidingWindowOf(config, arch);
   if (window !== undefined) {

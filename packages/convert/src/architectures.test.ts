@@ -84,6 +84,26 @@ const cases: ArchitectureCase[] = [
     without: { ropeScaling: undefined },
   },
   {
+    name: 'Llama (rope_scaling yarn)',
+    options: {
+      hidden: 48,
+      heads: 3,
+      kvHeads: 1,
+      intermediate: 100,
+      // max_position_embeddings = factor x original, as transformers' YaRN reads it.
+      contextLength: 256,
+      ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 64 },
+    },
+    gguf: 'llama',
+    without: { ropeScaling: undefined },
+  },
+  {
+    name: 'Llama with attention_bias (q/k biases permuted for llama.cpp)',
+    options: { hidden: 40, heads: 4, kvHeads: 2, intermediate: 72, attentionBias: true },
+    gguf: 'llama',
+    without: { attentionBias: false },
+  },
+  {
     name: 'Qwen2/2.5 (q/k/v biases, tied embeddings)',
     options: { architecture: 'qwen2', hidden: 56, heads: 7, kvHeads: 1, intermediate: 120 },
     gguf: 'qwen2',
@@ -311,14 +331,13 @@ describe('what the converters refuse, naming what is missing', () => {
 
   it.each([
     ['dynamic', 'dynamic NTK'],
-    ['yarn', 'YaRN'],
     ['made-up', 'unknown'],
   ])('rope_scaling type %s', async (type, why) => {
     for (const error of await convertBoth({ rope_scaling: { rope_type: type, factor: 2 } })) {
       expect(error.code).toBe('convert-unsupported-rope-scaling');
       expect(error.message).toContain(`rope_scaling type "${type}"`);
       expect(error.message).toContain(why);
-      expect(error.message).toContain('linear, llama3, longrope');
+      expect(error.message).toContain('linear, llama3, yarn, longrope');
     }
   });
 
@@ -338,6 +357,8 @@ describe('what the converters refuse, naming what is missing', () => {
     [{ mlp_bias: true }, 'mlp_bias'],
     [{ hidden_act: 'gelu_pytorch_tanh' }, 'gelu_pytorch_tanh'],
     [{ partial_rotary_factor: 0.75 }, 'partial_rotary_factor'],
+    [{ rope_scaling: { type: 'yarn', factor: 4, beta_fast: 16 } }, 'beta_fast 16'],
+    [{ rope_scaling: { type: 'yarn', factor: 4, attention_factor: 1.2 } }, 'attention_factor'],
     [
       {
         rope_scaling: {
@@ -351,7 +372,7 @@ describe('what the converters refuse, naming what is missing', () => {
     ],
   ])('the option %j', async (option, named) => {
     for (const error of await convertBoth(option)) {
-      expect(error.code).toBe('convert-unsupported-config');
+      expect(error.code).toMatch(/^convert-unsupported-(config|rope-scaling)$/);
       expect(error.message).toContain(named);
     }
   });

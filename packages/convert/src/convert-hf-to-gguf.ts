@@ -165,6 +165,13 @@ export async function writeHfModelAsGguf(
             [`${prefix}.rope.scaling.factor`, rope.factor],
           ] as [string, GgufMetadataInput][])
         : []),
+      ...(rope.type === 'yarn'
+        ? ([
+            [`${prefix}.rope.scaling.type`, 'yarn'],
+            [`${prefix}.rope.scaling.factor`, rope.factor],
+            [`${prefix}.rope.scaling.original_context_length`, rope.originalMaxPositionEmbeddings],
+          ] as [string, GgufMetadataInput][])
+        : []),
       ...(rope.type === 'longrope'
         ? ([
             [`${prefix}.rope.scaling.type`, 'longrope'],

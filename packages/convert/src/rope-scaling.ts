@@ -16,6 +16,13 @@ export type RopeScalingSpec =
       originalMaxPositionEmbeddings: number;
     }
   | {
+      type: 'yarn';
+      factor: number;
+      originalMaxPositionEmbeddings: number;
+      /** What cos and sin are multiplied by: 0.1 ln(factor) + 1. */
+      attentionFactor: number;
+    }
+  | {
       /** Phi-3's LongRoPE (also spelled `su`). */
       type: 'longrope';
       shortFactor: readonly number[];
@@ -25,13 +32,12 @@ export type RopeScalingSpec =
       attentionFactor: number;
     };
 
-export const SUPPORTED_ROPE_SCALING = ['linear', 'llama3', 'longrope'] as const;
+export const SUPPORTED_ROPE_SCALING = ['linear', 'llama3', 'yarn', 'longrope'] as const;
 
 /** Why each known kind is not converted, so the refusal says what is missing. */
 const UNSUPPORTED: Record<string, string> = {
   dynamic:
     'llama.cpp has no dynamic NTK scaling (the base changes with the sequence length), so a GGUF could not compute what transformers does past max_position_embeddings',
-  yarn: 'YaRN scaling is not converted by llmr yet',
 };
 
 function positiveNumber(scaling: Record<string, unknown>, key: string, fallback?: number): number {
@@ -84,11 +90,52 @@ export function ropeScalingOf(config: Record<string, unknown>): RopeScalingSpec 
     return spec;
   }
   if (type === 'longrope' || type === 'su') return longRope(config, scaling);
+  if (type === 'yarn') return yarn(config, scaling);
   const why = UNSUPPORTED[String(type)] ?? `rope_scaling type "${String(type)}" is unknown to llmr`;
   throw new LlmrError({
     code: 'convert-unsupported-rope-scaling',
     message: `Cannot convert rope_scaling type "${String(type)}": ${why}. Supported types: ${SUPPORTED_ROPE_SCALING.join(', ')} (or none).`,
   });
+}
+
+/**
+ * YaRN as llama.cpp computes it: the factor and original context from rope_scaling, its
+ * fixed betas (32, 1) and attention factor 0.1 ln(factor) + 1. Options llama.cpp does not
+ * read are refused by name rather than dropped.
+ */
+function yarn(config: Record<string, unknown>, scaling: Record<string, unknown>): RopeScalingSpec {
+  const refuse = (option: string, why: string): never => {
+    throw new LlmrError({
+      code: 'convert-unsupported-rope-scaling',
+      message: `Cannot convert rope_scaling type "yarn" with ${option}: ${why}.`,
+    });
+  };
+  for (const [key, fixed] of [
+    ['beta_fast', 32],
+    ['beta_slow', 1],
+  ] as const) {
+    const value = scaling[key];
+    if (value !== undefined && value !== null && value !== fixed)
+      refuse(`${key} ${String(value)}`, `llama.cpp reads no ${key} and uses ${fixed}`);
+  }
+  for (const key of ['attention_factor', 'mscale', 'mscale_all_dim'])
+    if (scaling[key] !== undefined && scaling[key] !== null)
+      refuse(key, 'llama.cpp computes the attention factor as 0.1 ln(factor) + 1');
+  if (scaling.truncate === false) refuse('truncate: false', 'llama.cpp rounds the ramp bounds');
+  const factor = positiveNumber(scaling, 'factor');
+  const original = positiveNumber(
+    {
+      original_max_position_embeddings: config.max_position_embeddings,
+      ...scaling,
+    },
+    'original_max_position_embeddings',
+  );
+  return {
+    type: 'yarn',
+    factor,
+    originalMaxPositionEmbeddings: original,
+    attentionFactor: factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1,
+  };
 }
 
 function factorList(scaling: Record<string, unknown>, key: string): number[] {
@@ -150,6 +197,20 @@ export function ropeFrequencyDivisors(
   const half = headDim / 2;
   if (spec.type === 'none') return new Float32Array(half).fill(1);
   if (spec.type === 'linear') return new Float32Array(half).fill(spec.factor);
+  if (spec.type === 'yarn') {
+    // ggml_rope_yarn_corr_dims: the frequencies between these dimensions blend
+    // interpolation (divided by the factor) and extrapolation (kept) along a ramp.
+    const correction = (rotations: number) =>
+      (headDim * Math.log(spec.originalMaxPositionEmbeddings / (rotations * 2 * Math.PI))) /
+      (2 * Math.log(theta));
+    const low = Math.max(0, Math.floor(correction(32)));
+    const high = Math.min(headDim - 1, Math.ceil(correction(1)));
+    return Float32Array.from({ length: half }, (_, index) => {
+      const ramp = Math.min(1, Math.max(0, (index - low) / Math.max(0.001, high - low)));
+      const extrapolation = 1 - ramp;
+      return 1 / ((1 - extrapolation) / spec.factor + extrapolation);
+    });
+  }
   if (spec.type === 'longrope') {
     const factors = which === 'long' ? spec.longFactor : spec.shortFactor;
     if (factors.length !== half) {

@@ -2,7 +2,7 @@
  * The decoder's rotary cos/sin, as tables computed in float64 and rounded once to float32,
  * gathered by position (computing angles in float32 inside the graph loses precision at
  * large positions). Scaled RoPE folds in here: frequencies divided as llama.cpp divides
- * them, LongRoPE's attention factor multiplied into both tables, and LongRoPE's choice
+ * them, YaRN's and LongRoPE's attention factor multiplied into both tables, and LongRoPE's choice
  * between its short and long factors made per call as transformers makes it (long once
  * the highest position passes the original context).
  */
@@ -27,7 +27,7 @@ export async function ropeCosSin(
 ): Promise<{ cos: string; sin: string }> {
   const { spec, theta, headDim, maxPositions, store } = options;
   const prefix = options.name ?? '';
-  const scale = spec.type === 'longrope' ? spec.attentionFactor : 1;
+  const scale = 'attentionFactor' in spec ? spec.attentionFactor : 1;
   const half = headDim / 2;
 
   const table = async (suffix: string, rows: number, divisors: Float32Array) => {
