@@ -150,7 +150,7 @@ export function checkArchitectureOptions(
   if (config.use_sliding_window === true)
     refuse(
       'use_sliding_window: true',
-      `llama.cpp's ${arch.gguf} architecture has no sliding-window attention`,
+      `llama.cpp's ${arch.gguf} architecture has no sliding-window attention, and the ONNX export does not apply Qwen's per-layer window (max_window_layers) yet`,
     );
   const rotary = config.partial_rotary_factor ?? 1;
   if (rotary !== 1)
