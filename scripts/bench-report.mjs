@@ -67,14 +67,21 @@ function runBench(bench) {
       stderr += chunk;
     });
     let timedOut = false;
+    // SIGTERM first, so that a bench can remove its temporary files; SIGKILL if it lingers.
+    const signal = (name) => {
+      try {
+        process.kill(-child.pid, name);
+      } catch {}
+    };
+    let killer;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      signal('SIGTERM');
+      killer = setTimeout(() => signal('SIGKILL'), 10_000);
     }, timeoutSeconds * 1000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(killer);
       const seconds = (performance.now() - started) / 1000;
       const result = lastJsonLine(stdout);
       const status = timedOut ? 'timeout' : code === 0 && result ? 'ok' : 'failed';
