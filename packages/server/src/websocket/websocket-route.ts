@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AbortError, LlmrError } from '@llmr/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { type Access, clientOf, forbiddenOriginError, sendRefusal, setClient } from '../access';
 import type { GenerationCore } from '../generation';
@@ -24,6 +24,7 @@ import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
+import { type WebSocketMessageOutcome, webSocketObserverOf } from './websocket-observer';
 import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
 
 export interface WebSocketRouteOptions {
@@ -52,7 +53,7 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
   const maxConcurrent = options.maxConcurrentPerSocket ?? 16;
   const validators = compileBodyValidators();
 
-  const serve = (socket: WebSocket, client: string) => {
+  const serve = (socket: WebSocket, client: string, upgrade: FastifyRequest) => {
     const active = new Map<string, AbortController>();
     // A peer that vanished without a close frame (a dropped network) would otherwise hold
     // its generations until TCP gives up, which can take hours.
@@ -98,8 +99,8 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       body: OpenAIGenerationBody,
       controller: AbortController,
       admission: Admission,
-    ) => {
-      await core.run(
+    ): Promise<WebSocketMessageOutcome> => {
+      return core.run(
         {
           id: randomUUID(),
           route: `ws.${route}`,
@@ -125,17 +126,20 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           const failure = controller.signal.aborted
             ? toOpenAIError(controller.signal.reason)
             : error;
+          const routing = routingSummary(generation.routing);
+          const usage = formatter.usage ? { usage: formatter.usage } : {};
           if (failure) {
             generation.status = failure.status;
             await sendError(id, failure);
-            return;
+            return { status: failure.status, routing, ...usage, error: failure };
           }
           await send({
             id,
             type: 'done',
             ...(formatter.usage ? { usage: openAIUsage(formatter.usage) } : {}),
-            routing: routingSummary(generation.routing),
+            routing,
           });
+          return { status: 200, routing, ...usage };
         },
       );
     };
@@ -232,10 +236,29 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
 
       const controller = new AbortController();
       active.set(id, controller);
+      const run = async (): Promise<WebSocketMessageOutcome> => {
+        try {
+          return await generate(id, route, body as OpenAIGenerationBody, controller, admission);
+        } catch (error) {
+          const failure = toOpenAIError(error);
+          await sendError(id, failure);
+          return { status: failure.status, error };
+        }
+      };
+      const observer = webSocketObserverOf(app);
       try {
-        await generate(id, route, body as OpenAIGenerationBody, controller, admission);
-      } catch (error) {
-        await sendError(id, toOpenAIError(error));
+        if (observer) {
+          await observer.message(
+            {
+              connection: upgrade,
+              id,
+              type: type as 'chat.completions' | 'completions',
+              model: (body as OpenAIGenerationBody).model,
+              body: body as object,
+            },
+            run,
+          );
+        } else await run();
       } finally {
         active.delete(id);
         // A generation that never started still releases its reservation.
@@ -281,6 +304,6 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       }
       setClient(request, identity.client);
     },
-    handler: (socket, request) => serve(socket, clientOf(request)),
+    handler: (socket, request) => serve(socket, clientOf(request), request),
   });
 }
