@@ -1,88 +1,73 @@
 /**
  * What observability costs the llmr server, against the plain server (no observability)
  * in the same run: every tracing hook in place with tracing off (target: under 2%), the
- * same with tracing on, every span exported over OTLP/HTTP to a receiver in another
+ * same with tracing on, every span exported over OTLP/HTTP to a receiver in this
  * process (target: under 10%), and everything the CLI wires (metrics, SLOs, an experiment,
- * feedback) with tracing off (reported, no target). See `observed-servers.ts`.
+ * feedback) with tracing off (reported, no target). See `observed-server.ts`.
  *
  * Built to give the same answer on a busy, shared machine, where requests per second swing
  * by half between runs:
  * - the measure is CPU time per request, not throughput: time this process spends waiting
  *   for a core does not count;
- * - all four servers live in this one process and take requests through Fastify's
+ * - each server runs in a process of its own and takes its requests through Fastify's
  *   `inject` (the whole request lifecycle and every hook, no sockets), so no client
- *   process competes and nothing but the setup differs;
+ *   process competes and only one server works at a time;
  * - setups take turns in short blocks (A B C D, B C D A, ...), and each block's cost is
  *   paired with the baseline block of its own round, so a slow spell hits both sides of a
- *   pair; the table gives the median of the paired costs and their interquartile range;
+ *   pair; the table gives the median of the paired costs and their interquartile range,
+ *   and the cost between each setup's quietest tenth of blocks;
  * - the exporter is flushed inside each traced block, so its work is charged to tracing.
  * Leaving sockets and HTTP parsing out makes the baseline cheaper, so the costs shown are
  * if anything higher than over the network.
  *
- *   LLMR_BENCH_BLOCK=200 LLMR_BENCH_ROUNDS=60 pnpm --filter @llmr/observability bench
+ *   LLMR_BENCH_BLOCK=100 LLMR_BENCH_ROUNDS=80 pnpm --filter @llmr/observability bench
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import type { LlmrServer } from '@llmr/server';
-import { setTracingEnabled, setupTracing } from '../src/index';
-import { createObservedServer, SETUPS, type Setup } from './observed-servers';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
-const BLOCK = Number(process.env.LLMR_BENCH_BLOCK ?? 200);
-const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? 60);
-const CONCURRENCY = 4;
+const BLOCK = Number(process.env.LLMR_BENCH_BLOCK ?? 100);
+const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? 80);
+const SETUPS = ['plain', 'off', 'on', 'full'] as const;
+type Setup = (typeof SETUPS)[number];
 
-// The OTLP receiver runs in a process of its own: decoding what it receives is not the
-// server's cost.
-const receiver = spawn(
-  process.execPath,
-  [
-    '-e',
-    `const server = require('node:http').createServer((request, response) => {
-       request.resume();
-       request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-     });
-     server.listen(0, '127.0.0.1', () => console.log(server.address().port));`,
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const [portLine] = (await once(receiver.stdout!, 'data')) as [Buffer];
-const tracing = await setupTracing({
-  endpoint: `http://127.0.0.1:${portLine.toString().trim()}/v1/traces`,
+let exportedBytes = 0;
+const receiver = createServer((request, response) => {
+  request.on('data', (chunk: Buffer) => (exportedBytes += chunk.length));
+  request.on('end', () =>
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+  );
 });
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
 
-const body = JSON.stringify({
-  model: 'instant',
-  user: 'bench-user',
-  messages: [{ role: 'user', content: 'hi' }],
-  max_tokens: 16,
-});
-
-async function block(server: LlmrServer, requests: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < requests) {
-      const response = await server.app.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json' },
-        payload: body,
-      });
-      if (response.statusCode !== 200)
-        throw new Error(`The server answered ${response.statusCode}: ${response.body}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+async function start(setup: Setup): Promise<ChildProcess> {
+  const child = fork(
+    fileURLToPath(new URL('./observed-server.ts', import.meta.url)),
+    [setup, endpoint],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`The ${setup} server exited with ${code} before it was ready.`);
+    }),
+  ]);
+  return child;
 }
 
-/** CPU microseconds one block of `setup` takes (the exporter's flush included for `on`). */
-async function measure(server: LlmrServer, setup: Setup): Promise<number> {
-  setTracingEnabled(setup === 'on');
-  const before = process.cpuUsage();
-  await block(server, BLOCK);
-  if (setup === 'on') await tracing.forceFlush();
-  const spent = process.cpuUsage(before);
-  setTracingEnabled(false);
-  return spent.user + spent.system;
+/** CPU microseconds one block of requests took in that server's process. */
+async function measure(child: ChildProcess): Promise<number> {
+  const reply = once(child, 'message') as Promise<[{ cpuMicros?: number; error?: string }]>;
+  child.send({ block: BLOCK });
+  const [answer] = await reply;
+  if (answer.error !== undefined) throw new Error(answer.error);
+  return answer.cpuMicros!;
 }
 
 const quantile = (values: number[], q: number) => {
@@ -94,17 +79,22 @@ const quantile = (values: number[], q: number) => {
 };
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
-const servers = new Map<Setup, LlmrServer>();
-for (const setup of SETUPS) servers.set(setup, await createObservedServer(setup));
+const started = await Promise.allSettled(SETUPS.map(start));
+const children = new Map<Setup, ChildProcess>();
+started.forEach((result, index) => {
+  if (result.status === 'fulfilled') children.set(SETUPS[index]!, result.value);
+});
 try {
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   // Warm-up: JIT, the model, the exporter's connection.
   for (let round = 0; round < 3; round++)
-    for (const setup of SETUPS) await measure(servers.get(setup)!, setup);
+    for (const setup of SETUPS) await measure(children.get(setup)!);
   const micros = new Map<Setup, number[]>(SETUPS.map((setup) => [setup, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (let turn = 0; turn < SETUPS.length; turn++) {
       const setup = SETUPS[(turn + round) % SETUPS.length]!;
-      micros.get(setup)!.push(await measure(servers.get(setup)!, setup));
+      micros.get(setup)!.push(await measure(children.get(setup)!));
     }
   }
   const baseline = micros.get('plain')!;
@@ -117,8 +107,13 @@ try {
       cpuMicrosQuartiles: [quantile(perRequest, 0.25), quantile(perRequest, 0.75)],
       cost: quantile(costs, 0.5),
       costQuartiles: [quantile(costs, 0.25), quantile(costs, 0.75)],
+      // Contention only ever adds CPU time, so each setup's quietest blocks come closest to
+      // what a request costs on a machine of its own.
+      quietMicrosPerRequest: quantile(perRequest, 0.1),
     };
   });
+  const quietCost = (row: { quietMicrosPerRequest: number }) =>
+    row.quietMicrosPerRequest / rows[0]!.quietMicrosPerRequest - 1;
   console.table(
     rows.map((row) => ({
       setup: row.setup,
@@ -126,6 +121,8 @@ try {
       'CPU µs/request (IQR)': row.cpuMicrosQuartiles.map((value) => value.toFixed(1)).join('–'),
       'cost vs plain (median)': row.setup === 'plain' ? '' : percent(row.cost),
       'cost (IQR)': row.setup === 'plain' ? '' : row.costQuartiles.map(percent).join(' … '),
+      'CPU µs/request (quietest 10%)': row.quietMicrosPerRequest.toFixed(1),
+      'cost, quietest 10%': row.setup === 'plain' ? '' : percent(quietCost(row)),
     })),
   );
   const cost = (setup: Setup) => rows.find((row) => row.setup === setup)!.cost;
@@ -135,17 +132,18 @@ try {
       measure: 'server CPU time per request, paired with the plain server per round',
       blockRequests: BLOCK,
       rounds: ROUNDS,
-      concurrency: CONCURRENCY,
+      exportedBytes,
       tracingOffCost: cost('off'),
       tracingOnCost: cost('on'),
       fullFeaturesCost: cost('full'),
+      quietestDecileCosts: Object.fromEntries(rows.map((row) => [row.setup, quietCost(row)])),
       targets: { tracingOff: 0.02, tracingOn: 0.1 },
       met: cost('off') < 0.02 && cost('on') < 0.1,
       rows,
     }),
   );
 } finally {
-  for (const server of servers.values()) await server.shutdown();
-  await tracing.shutdown();
-  receiver.kill('SIGTERM');
+  for (const child of children.values()) child.send({ stop: true });
+  await Promise.all([...children.values()].map((child) => once(child, 'exit')));
+  receiver.close();
 }
