@@ -105,6 +105,11 @@ export class SloMonitor {
   private readonly knownSeries = new Map<string, Set<string>>();
   private readonly firing = new Set<string>();
 
+  /** Whether an objective is about time to first token (so requests must measure it). */
+  get readsTimeToFirstToken(): boolean {
+    return this.slos.some((slo) => slo.objective.kind === 'time-to-first-token');
+  }
+
   constructor(private readonly options: SloMonitorOptions) {
     this.slos = options.slos;
     this.rules = options.rules ?? DEFAULT_BURN_RATE_RULES;
