@@ -11,6 +11,7 @@
  * On `{ block: n }` over IPC it serves n chat requests through Fastify's `inject` (every
  * hook, no sockets, no client process competing for the machine) and answers the CPU
  * time they took; for `on` that includes flushing the exporter, so export is charged too.
+ * `{ profile: 'start' | 'stop' }` profiles the blocks in between (see `profile-shares.ts`).
  */
 import { createMockLoader } from '@llmr/loader-mock';
 import { createRouter } from '@llmr/router';
@@ -23,6 +24,7 @@ import {
   traceLoader,
   traceRouterEvents,
 } from '../src/index';
+import { startProfiling } from './profile-shares';
 
 type Setup = 'plain' | 'off' | 'on' | 'full';
 
@@ -90,7 +92,19 @@ async function block(server: LlmrServer, requests: number): Promise<void> {
 const [setup = 'plain', endpoint] = process.argv.slice(2) as [Setup?, string?];
 const tracing = setup === 'on' ? await setupTracing({ endpoint }) : undefined;
 const server = await createObservedServer(setup);
-process.on('message', (message: { block?: number; stop?: boolean }) => {
+let profiling: Awaited<ReturnType<typeof startProfiling>> | undefined;
+process.on('message', (message: { block?: number; stop?: boolean; profile?: 'start' | 'stop' }) => {
+  if (message.profile === 'start') {
+    void startProfiling().then((started) => {
+      profiling = started;
+      process.send?.({ profiling: true });
+    });
+    return;
+  }
+  if (message.profile === 'stop') {
+    void profiling?.stop().then((shares) => process.send?.({ shares }));
+    return;
+  }
   if (message.stop) {
     void server
       .shutdown()

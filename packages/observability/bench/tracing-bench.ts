@@ -16,7 +16,10 @@
  *   paired with the baseline block of its own round, so a slow spell hits both sides of a
  *   pair; the table gives the median of the paired costs and their interquartile range,
  *   and the cost between each setup's quietest tenth of blocks;
- * - the exporter is flushed inside each traced block, so its work is charged to tracing.
+ * - the exporter is flushed inside each traced block, so its work is charged to tracing;
+ * - a CPU profile of each server gives the share of its busy time spent in this package's
+ *   and OpenTelemetry's own code, and in the garbage collector: ratios within one process,
+ *   which a slow machine leaves alone (`profile-shares.ts`).
  * Leaving sockets and HTTP parsing out makes the baseline cheaper, so the costs shown are
  * if anything higher than over the network.
  *
@@ -27,9 +30,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { ProfileShares } from './profile-shares';
 
 const BLOCK = Number(process.env.LLMR_BENCH_BLOCK ?? 100);
 const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? 80);
+const PROFILE_ROUNDS = Number(process.env.LLMR_BENCH_PROFILE_ROUNDS ?? 10);
 const SETUPS = ['plain', 'off', 'on', 'full'] as const;
 type Setup = (typeof SETUPS)[number];
 
@@ -59,6 +64,12 @@ async function start(setup: Setup): Promise<ChildProcess> {
     }),
   ]);
   return child;
+}
+
+async function ask<T>(child: ChildProcess, message: object): Promise<T> {
+  const reply = once(child, 'message') as Promise<[T]>;
+  child.send(message);
+  return (await reply)[0];
 }
 
 /** CPU microseconds one block of requests took in that server's process. */
@@ -97,6 +108,15 @@ try {
       micros.get(setup)!.push(await measure(children.get(setup)!));
     }
   }
+  // Then the profiles, apart: the profiler's own sampling would weigh on the CPU times.
+  for (const child of children.values()) await ask(child, { profile: 'start' });
+  for (let round = 0; round < PROFILE_ROUNDS; round++)
+    for (const setup of SETUPS) await measure(children.get(setup)!);
+  const shares = new Map<Setup, ProfileShares>();
+  for (const setup of SETUPS) {
+    const answer = await ask<{ shares: ProfileShares }>(children.get(setup)!, { profile: 'stop' });
+    shares.set(setup, answer.shares);
+  }
   const baseline = micros.get('plain')!;
   const rows = SETUPS.map((setup) => {
     const perRequest = micros.get(setup)!.map((value) => value / BLOCK);
@@ -110,6 +130,7 @@ try {
       // Contention only ever adds CPU time, so each setup's quietest blocks come closest to
       // what a request costs on a machine of its own.
       quietMicrosPerRequest: quantile(perRequest, 0.1),
+      profile: shares.get(setup)!,
     };
   });
   const quietCost = (row: { quietMicrosPerRequest: number }) =>
@@ -123,6 +144,8 @@ try {
       'cost (IQR)': row.setup === 'plain' ? '' : row.costQuartiles.map(percent).join(' … '),
       'CPU µs/request (quietest 10%)': row.quietMicrosPerRequest.toFixed(1),
       'cost, quietest 10%': row.setup === 'plain' ? '' : percent(quietCost(row)),
+      'own code (profile)': percent(row.profile.observability + row.profile.openTelemetry),
+      'GC (profile)': percent(row.profile.garbageCollector),
     })),
   );
   const cost = (setup: Setup) => rows.find((row) => row.setup === setup)!.cost;
@@ -132,6 +155,7 @@ try {
       measure: 'server CPU time per request, paired with the plain server per round',
       blockRequests: BLOCK,
       rounds: ROUNDS,
+      profileRounds: PROFILE_ROUNDS,
       exportedBytes,
       tracingOffCost: cost('off'),
       tracingOnCost: cost('on'),
