@@ -53,6 +53,14 @@ export type {
   SharedState,
   SharedStateStatus,
 } from './shared-state/shared-state';
+export {
+  setWebSocketObserver,
+  WEBSOCKET_OBSERVER,
+  type WebSocketMessageInfo,
+  type WebSocketMessageOutcome,
+  type WebSocketObserver,
+  webSocketObserverOf,
+} from './websocket/websocket-observer';
 export type {
   WebSocketClientMessage,
   WebSocketServerMessage,

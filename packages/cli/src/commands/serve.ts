@@ -208,6 +208,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
         }
       : {}),
     ...(options.alertWebhook ? { alertWebhooks: options.alertWebhook } : {}),
+    // The replicas that share rate limits share SLO budgets, experiments and feedback too.
+    ...(options.redis || process.env.LLMR_REDIS_URL
+      ? { redis: { url: (options.redis ?? process.env.LLMR_REDIS_URL)! } }
+      : {}),
     experiments,
     ...(adminKey ? { isAdmin: (request) => request.headers['x-admin-key'] === adminKey } : {}),
   });
@@ -306,7 +310,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--redis <url>',
-      'share rate limits and circuit breakers with other replicas through Redis (also LLMR_REDIS_URL)',
+      'share rate limits, circuit breakers, SLO budgets, experiments and feedback with other replicas through Redis (also LLMR_REDIS_URL)',
     )
     .option(
       '--redis-fail-mode <mode>',
