@@ -105,7 +105,12 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     maxConcurrentPerSocket: options.maxConcurrentPerSocket,
     pingIntervalMs: timeouts.websocketPingMs,
   });
-  await registerGraphQL(app, { access, core: generations, backend });
+  await registerGraphQL(app, {
+    access,
+    core: generations,
+    backend,
+    connectionInitTimeoutMs: timeouts.graphqlConnectionInitMs,
+  });
   if (options.console) await registerConsoleRoutes(app, options.console);
 
   return {

@@ -62,6 +62,8 @@ export interface ServerTimeouts {
   writeStallMs?: number;
   /** WebSocket ping interval; a peer that misses one pong is disconnected. Default 30 s. */
   websocketPingMs?: number;
+  /** A GraphQL subscription socket that sends no `connection_init` is closed (4408). Default 10 s. */
+  graphqlConnectionInitMs?: number;
 }
 
 export interface LlmrServer {
