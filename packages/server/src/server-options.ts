@@ -8,6 +8,10 @@ import type { GenerationCore, InFlightRequest } from './generation';
 import type { RateLimits } from './rate-limiter';
 import type { ConsoleOptions } from './routes/console-routes';
 import type { RedisOptions } from './shared-state/create-shared-state';
+import type {
+  StickyAssignments,
+  StickyAssignmentsOptions,
+} from './shared-state/sticky-assignments';
 
 export interface ServerOptions {
   backend: ServerBackend;
@@ -41,6 +45,8 @@ export interface ServerOptions {
    * options). Default: LLMR_REDIS_URL; without either, state stays in this process.
    */
   redis?: string | RedisOptions;
+  /** This replica's name in shared health marks. Default `<hostname>-<pid>`. */
+  replicaId?: string;
   timeouts?: ServerTimeouts;
 }
 
@@ -80,4 +86,10 @@ export interface LlmrServer {
    * keys, rate limits, draining).
    */
   readonly shared: { backend: ServerBackend; core: GenerationCore; access: Access };
+  readonly replicaId: string;
+  /**
+   * A map from subjects (users, sessions) to values they keep (a variant, a model), in
+   * the shared state: with Redis, every replica answers a subject the same way.
+   */
+  stickyAssignments(options?: StickyAssignmentsOptions): StickyAssignments;
 }
