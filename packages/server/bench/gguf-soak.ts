@@ -14,9 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createMemoryTensorSource, writeHfModelAsGguf } from '@llmr/convert';
-import { buildTinyModel } from '@llmr/fixtures';
 import { createGgufLoader } from '@llmr/loader-gguf';
+import { writeBigramGguf } from '../src/__fixtures__/bigram-gguf';
 
 const SECONDS = Number(process.env.LLMR_SOAK_SECONDS ?? 60);
 const DIRECT_SECONDS = Math.min(SECONDS, Number(process.env.LLMR_SOAK_DIRECT_SECONDS ?? 15));
@@ -33,28 +32,6 @@ interface Sample {
   eventLoopRunP99Ms: number;
   activeHandles: number;
   inFlight: number;
-}
-
-async function writeModel(dir: string): Promise<string> {
-  const model = buildTinyModel({
-    kind: 'bigram',
-    seed: 1,
-    layers: 1,
-    vocab: 1024,
-    contextLength: 4096,
-  });
-  const path = join(dir, 'soak-bigram-f16.gguf');
-  await writeHfModelAsGguf(
-    {
-      dir: 'soak',
-      config: model.files['config.json'],
-      tokenizer: model.files['tokenizer.json'],
-      tokenizerConfig: model.files['tokenizer_config.json'],
-      tensors: createMemoryTensorSource(model.weights),
-    },
-    { output: path, dtype: 'f16' },
-  );
-  return path;
 }
 
 function startServer(modelPath: string) {
@@ -173,7 +150,7 @@ const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 
 
 const dir = await mkdtemp(join(tmpdir(), 'llmr-soak-'));
 try {
-  const modelPath = await writeModel(dir);
+  const modelPath = await writeBigramGguf(join(dir, 'soak-bigram-f16.gguf'));
   const server = startServer(modelPath);
   const url = await server.ready;
   // Start and end samples both follow a full collection, so they compare.
