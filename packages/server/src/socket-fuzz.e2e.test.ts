@@ -256,7 +256,9 @@ describe('hostile clients over real sockets', () => {
     const named: { name: string; bytes: Buffer; expect: number }[] = [
       {
         name: 'huge header',
-        bytes: Buffer.from(`GET /health HTTP/1.1${CRLF}host: 127.0.0.1${CRLF}x-big: ${huge}${CRLF}${CRLF}`),
+        bytes: Buffer.from(
+          `GET /health HTTP/1.1${CRLF}host: 127.0.0.1${CRLF}x-big: ${huge}${CRLF}${CRLF}`,
+        ),
         expect: 431,
       },
       {
@@ -320,7 +322,10 @@ describe('hostile clients over real sockets', () => {
         readMs: 25_000,
       });
     const slowHeaders = Array.from({ length: 6 }, () =>
-      trickle(`POST /v1/chat/completions HTTP/1.1${CRLF}host: 127.0.0.1${CRLF}`, `x-slow: 1${CRLF}`),
+      trickle(
+        `POST /v1/chat/completions HTTP/1.1${CRLF}host: 127.0.0.1${CRLF}`,
+        `x-slow: 1${CRLF}`,
+      ),
     );
     const slowBodies = Array.from({ length: 6 }, () =>
       trickle(
