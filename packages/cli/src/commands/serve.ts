@@ -23,7 +23,10 @@ import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 import { configPlugins, registerPlugins } from '../third-party-plugins';
 import { checkUpstreamModels, createUpstreamProviders } from '../upstream-providers';
+import { readConfigSection } from './gateway-database';
+import { logConfigChanges } from './serve-config-log';
 import { openServeGateway } from './serve-gateway';
+import { resolveServeRedis } from './serve-redis';
 
 export interface ServeOptions {
   config?: string;
@@ -159,6 +162,18 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   });
   const genAiMetrics = createGenAiMetrics();
   const { router, defaultModel } = await buildRouter(options, log, genAiMetrics);
+  if (options.config) logConfigChanges(router, options.config, log);
+  const redis = resolveServeRedis({
+    flag: options.redis,
+    failModeFlag: options.redisFailMode,
+    env: process.env.LLMR_REDIS_URL,
+    ...(options.config
+      ? {
+          section: (await readConfigSection(options.config, 'redis')).section,
+          file: options.config,
+        }
+      : {}),
+  });
   const backend = createRouterBackend(router, { defaultModel });
   const limits: RateLimits = {
     ...(options.requestsPerMinute !== undefined
@@ -177,14 +192,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     console: webConsole,
     ...(gateway ? { gateway } : { apiKeys: options.apiKey }),
     limits,
-    ...(options.redis || process.env.LLMR_REDIS_URL
-      ? {
-          redis: {
-            url: (options.redis ?? process.env.LLMR_REDIS_URL)!,
-            ...(options.redisFailMode ? { failMode: options.redisFailMode } : {}),
-          },
-        }
-      : {}),
+    ...(redis ? { redis } : {}),
     logger: serverLoggerOptions({
       format: options.logFormat,
       level: options.quiet ? 'warn' : 'info',
@@ -310,7 +318,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--redis <url>',
-      'share rate limits, circuit breakers, SLO budgets, experiments and feedback with other replicas through Redis (also LLMR_REDIS_URL)',
+      "share rate limits, circuit breakers, health, SLO budgets, experiments and feedback with other replicas through Redis (else LLMR_REDIS_URL, else the config's redis:)",
     )
     .option(
       '--redis-fail-mode <mode>',
