@@ -92,7 +92,10 @@ async function buildRouter(
       });
     });
     // Remote models are checked before anything starts: an unset ${VAR} fails here, named.
-    const config = await loadRouterConfig(options.config);
+    // Plugin strategies count as known names: a route may use one the config's plugins add.
+    const config = await loadRouterConfig(options.config, {
+      strategies: strategies.map((strategy) => strategy.name),
+    });
     checkUpstreamModels(config.models as RouterModelConfig[]);
     const router = await createRouterFromFile(options.config, {
       registry,
