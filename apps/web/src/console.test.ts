@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMockLoader } from '@llmr/loader-mock';
+import { observeServer } from '@llmr/observability';
 import { createRouter } from '@llmr/router';
 import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -48,6 +49,21 @@ async function startServer(root: string) {
     logger: false,
     apiKeys: [KEY],
     console: { root },
+  });
+  // SLOs and an experiment, as `llmr serve --experiments` sets them up; only requests that
+  // name a user take part in the experiment, so the playground's own requests stay out.
+  await observeServer({
+    server: created,
+    router,
+    experiments: [
+      {
+        id: 'echo-vs-spare',
+        variants: [
+          { name: 'control', model: 'echo' },
+          { name: 'treatment', model: 'spare' },
+        ],
+      },
+    ],
   });
   return { server: created, origin: await created.listen({ port: 0, host: '127.0.0.1' }) };
 }
@@ -186,5 +202,36 @@ describe('the web console', () => {
     expect(painted).toHaveLength(4);
     for (const count of painted) expect(count).toBeGreaterThan(0);
     await page.screenshot({ path: join(screenshots, 'charts.png'), fullPage: true });
+  });
+
+  it('shows the SLOs and the experiment in the reliability view', async () => {
+    for (const user of ['ada', 'bob', 'cy', 'dee', 'eve', 'fay']) {
+      const response = await fetch(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'echo',
+          user,
+          max_tokens: 4,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      expect(response.status).toBe(200);
+    }
+    await page.getByRole('button', { name: 'Reliability' }).click();
+    const echo = page.locator('tr[data-slo="availability"][data-series*="model=echo"]');
+    await expect.poll(() => echo.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await echo.first().locator('.sli').textContent()).toBe('100.00%');
+    expect(await echo.first().locator('.budget').textContent()).toBe('100.00%');
+    expect(await echo.first().locator('.alerts').textContent()).toBe('none');
+    const experiment = page.locator('tr[data-experiment="echo-vs-spare"]');
+    expect(await experiment.getAttribute('data-status')).toBe('running');
+    const variants = (await experiment.locator('.variants').textContent()) ?? '';
+    const requests = [...variants.matchAll(/(\d+) requests/g)].map((match) => Number(match[1]));
+    expect(variants).toMatch(/^control: \d+ requests.*; treatment: \d+ requests/);
+    // Every request that named a user was assigned to exactly one variant.
+    expect(requests.reduce((sum, count) => sum + count, 0)).toBe(6);
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'reliability.png'), fullPage: true });
   });
 });
