@@ -5,24 +5,18 @@
  *
  * Needs /usr/bin/chromium (`apt-get install -y chromium`), or LLMR_CHROMIUM=<path>.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createMockLoader } from '@llmr/loader-mock';
 import { observeServer } from '@llmr/observability';
 import { createRouter } from '@llmr/router';
 import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConsole, launchBrowser, screenshots } from './test-browser';
 
-const CHROMIUM = process.env.LLMR_CHROMIUM ?? '/usr/bin/chromium';
 const KEY = 'console-test-key';
-const here = dirname(fileURLToPath(import.meta.url));
-const appRoot = join(here, '..');
-const screenshots = join(appRoot, 'test-results');
 
 let work: string;
 let server: LlmrServer;
@@ -69,31 +63,9 @@ async function startServer(root: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: the console tests need it. Install it with \`apt-get install -y chromium\` (Debian), or point LLMR_CHROMIUM at a Chromium binary.`,
-    );
   work = await mkdtemp(join(tmpdir(), 'llmr-console-'));
-  const outDir = join(work, 'dist');
-  await build({ root: appRoot, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
-  ({ server, origin } = await startServer(outDir));
-  await mkdir(screenshots, { recursive: true });
-  context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1100, height: 800 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (message) => pageLog.push(`${message.type()}: ${message.text()}`));
-  page.on('pageerror', (error) => pageLog.push(`pageerror: ${error.message}`));
+  ({ server, origin } = await startServer(await buildConsole(work)));
+  ({ context, page } = await launchBrowser(work, pageLog));
   await page.goto(`${origin}/`);
 });
 
@@ -233,5 +205,12 @@ describe('the web console', () => {
     expect(requests.reduce((sum, count) => sum + count, 0)).toBe(6);
     expect(await page.getByRole('alert').isHidden()).toBe(true);
     await page.screenshot({ path: join(screenshots, 'reliability.png'), fullPage: true });
+  });
+
+  it('says the tenants view needs the gateway on a server without it', async () => {
+    await page.getByRole('button', { name: 'Tenants' }).click();
+    const note = page.locator('#tenants .note');
+    await expect.poll(() => note.textContent()).toContain('runs without the gateway');
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { mountChartsView } from './charts-view';
 import { mountModelsView } from './models-view';
 import { mountPlayground } from './playground';
 import { mountReliabilityView } from './reliability-view';
+import { mountTenantsView } from './tenants-view';
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const keyInput = element<HTMLInputElement>('api-key');
@@ -29,7 +30,8 @@ const models = mountModelsView(element('models'), api, showError, () => {
 // A new attempt clears the last failure, so the banner never speaks of an old request.
 element('playground').addEventListener('submit', clearError, { capture: true });
 const reliability = mountReliabilityView(element('reliability'), api, showError);
-const charts = mountChartsView(element('charts'), showError);
+const tenants = mountTenantsView(element('tenants'), api, showError);
+const charts = mountChartsView(element('charts'), api, showError, clearError);
 charts.start();
 
 function loadAll() {
@@ -51,6 +53,7 @@ for (const button of buttons)
     }
     if (button.dataset.view === 'models') models.refresh().catch(showError);
     if (button.dataset.view === 'reliability') reliability.refresh().catch(showError);
+    if (button.dataset.view === 'tenants') tenants.refresh().catch(showError);
   });
 
 loadAll();

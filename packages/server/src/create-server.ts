@@ -81,7 +81,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     loopbackOnly: () => loopbackOnly,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
   });
-  await registerGateway(app, options.gateway);
+  await registerGateway(app, options.gateway, { console: Boolean(options.console) });
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, {
