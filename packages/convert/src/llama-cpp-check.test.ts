@@ -8,8 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWithBpe, oracleContinuation, referenceForward } from '@llmr/fixtures';
 import { openGguf } from '@llmr/gguf';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compareNextToken,
+  greedy,
+  type LlamaModel,
+  type LlamaSequence,
+  loadLlama,
+  withModel as withLlamaModel,
+} from './__fixtures__/llama-cpp-run';
 import { tinyHf } from './__fixtures__/tiny-hf';
 import { type GgufDtype, writeHfModelAsGguf } from './convert-hf-to-gguf';
 
@@ -18,7 +26,7 @@ let llama: Llama;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llmr-convert-'));
-  llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  llama = await loadLlama();
 });
 afterAll(async () => {
   await llama?.dispose();
@@ -32,48 +40,11 @@ async function convert(kind: 'random' | 'oracle', dtype: GgufDtype) {
   return { ...fixture, output };
 }
 
-async function withModel<T>(
+function withModel<T>(
   path: string,
-  use: (
-    sequence: Awaited<ReturnType<typeof open>>['sequence'],
-    model: Awaited<ReturnType<typeof open>>['model'],
-  ) => Promise<T>,
+  use: (sequence: LlamaSequence, model: LlamaModel) => Promise<T>,
 ) {
-  const { model, context, sequence } = await open(path);
-  try {
-    return await use(sequence, model);
-  } finally {
-    await context.dispose();
-    await model.dispose();
-  }
-}
-
-async function open(path: string) {
-  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  // F32 KV cache and no flash attention (which rounds Q, K and V to F16 on CPU), so F32
-  // weights are compared with nothing rounded to F16 on the way.
-  const context = await model.createContext({
-    contextSize: 256,
-    threads: 1,
-    batchSize: 256,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-    flashAttention: false,
-  });
-  return { model, context, sequence: context.getSequence() };
-}
-
-async function greedy(
-  sequence: Awaited<ReturnType<typeof open>>['sequence'],
-  prompt: number[],
-  steps: number,
-) {
-  const out: number[] = [];
-  for await (const token of sequence.evaluate(prompt as never, { temperature: 0 })) {
-    out.push(token as number);
-    if (out.length >= steps) break;
-  }
-  return out;
+  return withLlamaModel(llama, path, use);
 }
 
 describe('HF -> GGUF checked by llama.cpp', () => {
@@ -99,31 +70,8 @@ describe('HF -> GGUF checked by llama.cpp', () => {
       ...encodeWithBpe(bpe, 'Once upon a time there was'),
     ];
     const reference = referenceForward(config, weights, prompt).at(-1)!;
-    const max = Math.max(...reference);
     await withModel(output, async (sequence) => {
-      const generator = sequence.evaluateWithMetadata(
-        prompt as never,
-        { probabilities: true },
-        { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 },
-      );
-      const first = await generator.next();
-      await generator.return(undefined);
-      const probabilities = (first.value as { probabilities: Map<number, number> }).probabilities;
-      // Compared relative to the top token: llama.cpp normalises over what its sampler
-      // keeps, so absolute log-probabilities may carry a constant shift; logit
-      // differences may not.
-      const top = reference.indexOf(max);
-      const topLog = Math.log(probabilities.get(top)!);
-      let worst = 0;
-      let compared = 0;
-      for (const [token, probability] of probabilities) {
-        if (probability < 1e-4) continue;
-        compared++;
-        worst = Math.max(
-          worst,
-          Math.abs(Math.log(probability) - topLog - (reference[token]! - max)),
-        );
-      }
+      const { worst, compared } = await compareNextToken(sequence, prompt, reference);
       expect(compared).toBeGreaterThan(3);
       // Stated tolerance: 1e-4 in log-probability (llama.cpp's float32 arithmetic vs float64).
       expect(worst).toBeLessThan(1e-4);

@@ -18,6 +18,13 @@ export {
   type ServerTimeouts,
 } from './create-server';
 export type {
+  AuthenticateResult,
+  GatewayMeter,
+  GenerationEnd,
+  GenerationMeter,
+  MeterResult,
+} from './gateway-meter';
+export type {
   Generation,
   GenerationCore,
   GenerationSpec,

@@ -173,16 +173,6 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.tokensPerMinute !== undefined ? { tokensPerMinute: options.tokensPerMinute } : {}),
   };
   const gateway = await openServeGateway(options, log);
-  if (gateway && options.grpcPort !== undefined) {
-    await gateway.close();
-    // The gateway guards the HTTP surfaces only; a gRPC port would be a way around it.
-    throw new InvalidArgumentError({
-      argument: '--grpc-port',
-      value: options.grpcPort,
-      message:
-        'The gateway does not cover gRPC yet: drop --grpc-port, or turn the gateway off (gateway: { enabled: false }).',
-    });
-  }
   gateway?.onAlert((alert) => log(`gateway alert: ${alert.message}`));
   const webConsole = resolveConsole(
     { console: options.console, host: options.host ?? '127.0.0.1' },

@@ -6,7 +6,10 @@
 import { InvalidArgumentError } from '@llmr/core';
 import type { Gateway } from '@llmr/gateway';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerBackend } from '../backend';
+import { createGatewayMeter, type GatewayMeter, generationUsage } from '../gateway-meter';
 import type { Generation } from '../generation';
+import type { SharedState } from '../shared-state/shared-state';
 
 /** The plain API keys in force: none when a gateway checks keys instead. */
 export function plainApiKeys(options: { apiKeys?: string[]; gateway?: Gateway }): string[] {
@@ -21,12 +24,22 @@ export function plainApiKeys(options: { apiKeys?: string[]; gateway?: Gateway })
   return [];
 }
 
+/**
+ * Registers the gateway's hooks and returns the meter the other transports admit and
+ * charge their generations with. With Redis, the gateway's per-minute limits move there,
+ * so replicas enforce them together.
+ */
 export async function registerGateway(
   app: FastifyInstance,
   gateway: Gateway | undefined,
-  options: { console?: boolean } = {},
-): Promise<void> {
-  if (!gateway) return;
+  options: { backend: ServerBackend; sharedState: SharedState; console?: boolean },
+): Promise<GatewayMeter | undefined> {
+  if (!gateway) return undefined;
+  if (options.sharedState.status().mode !== 'memory') {
+    gateway.shareRateLimits(options.sharedState, (error) =>
+      app.log.warn({ err: error }, 'settling a gateway rate-limit window failed'),
+    );
+  }
   const { defaultScopeFor, gatewayPlugin } = await import('@llmr/gateway');
   // The console's page and assets hold no secret (the page asks for a key and sends it
   // with each API call), and a browser cannot send a bearer key when it navigates to a
@@ -39,27 +52,24 @@ export async function registerGateway(
           : defaultScopeFor(request)
     : defaultScopeFor;
   await app.register(gatewayPlugin, { gateway, scopeFor });
+  return createGatewayMeter({ gateway, backend: options.backend, log: app.log });
 }
 
 /**
  * Tells the gateway what the router and the model know: the model that answered, every
  * model tried, and the model's own usage once it arrives (a stream's usage part comes
- * last, so the gateway reads this when the response closes).
+ * last, so the gateway reads this when the response closes). A stream cut short has no
+ * usage: its prompt is counted then, and its output stays what was read off the response.
  */
 export function shareUsageWithGateway(
   request: FastifyRequest,
-  generation: Pick<Generation, 'routing' | 'observation'>,
+  generation: Pick<Generation, 'routing' | 'observation' | 'callOptions'>,
+  backend: ServerBackend,
 ): void {
   const state = request.gateway;
   if (!state) return;
-  state.resolveUsage = () => {
-    const { routing, observation } = generation;
-    const tried = (routing.attempts ?? []).map((attempt) => attempt.modelId);
-    return {
-      model: routing.modelId,
-      modelsTried: tried.length > 0 ? tried : undefined,
-      inputTokens: observation.usage?.inputTokens,
-      outputTokens: observation.usage?.outputTokens,
-    };
+  state.resolveUsage = async () => {
+    const { exact: _exact, outputTokens, ...usage } = await generationUsage(backend, generation);
+    return generation.observation.usage ? { ...usage, outputTokens } : usage;
   };
 }

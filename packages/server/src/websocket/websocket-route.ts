@@ -3,13 +3,16 @@
  * `{ type, id, body }`, the server answers with the very chunks SSE would send, tagged with
  * the id. Requests on one socket run concurrently and independently: a bad message answers
  * an error for its own id and never closes the socket; a cancel or a closed socket aborts
- * generation. Auth is checked once, at the upgrade; rate limits per request.
+ * generation. Auth is checked once, at the upgrade; rate limits per request, and with a
+ * gateway, each request's model, limits and budgets, and its charge.
  */
 import { randomUUID } from 'node:crypto';
 import { AbortError, LlmrError } from '@llmr/core';
+import type { Principal } from '@llmr/gateway';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { type Access, clientOf, forbiddenOriginError, sendRefusal, setClient } from '../access';
+import type { GatewayMeter, GenerationMeter } from '../gateway-meter';
 import type { GenerationCore } from '../generation';
 import { compileBodyValidators } from '../openai/body-validators';
 import { createChunkFormatter, type OpenAIRoute, pumpChunks } from '../openai/chunks';
@@ -29,6 +32,8 @@ import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocke
 export interface WebSocketRouteOptions {
   path?: string;
   access: Access;
+  /** With a gateway: admits and charges each request under the key the upgrade presented. */
+  meter?: GatewayMeter | undefined;
   core: GenerationCore;
   /** Requests one socket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
@@ -52,7 +57,11 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
   const maxConcurrent = options.maxConcurrentPerSocket ?? 16;
   const validators = compileBodyValidators();
 
-  const serve = (socket: WebSocket, client: string) => {
+  const serve = (
+    socket: WebSocket,
+    client: string,
+    caller: { principal?: Principal | undefined; ip: string },
+  ) => {
     const active = new Map<string, AbortController>();
     // A peer that vanished without a close frame (a dropped network) would otherwise hold
     // its generations until TCP gives up, which can take hours.
@@ -98,16 +107,19 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       body: OpenAIGenerationBody,
       controller: AbortController,
       admission: Admission,
+      requestId: string,
+      meter: GenerationMeter | undefined,
     ) => {
       await core.run(
         {
-          id: randomUUID(),
+          id: requestId,
           route: `ws.${route}`,
           transport: 'websocket',
           model: body.model,
           stream: true,
           client,
           admission,
+          ...(meter ? { meter } : {}),
           controller,
           callOptions: (signal) => openAICallOptions(route, body, signal),
         },
@@ -220,6 +232,19 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           ),
         );
       }
+      const requestId = randomUUID();
+      let meter: GenerationMeter | undefined;
+      if (options.meter && caller.principal) {
+        // Per message, as REST per request: the socket's key may not use every model.
+        const metered = await options.meter.admit(caller.principal, {
+          model: (body as OpenAIGenerationBody).model,
+          route: `ws.${route}`,
+          clientIp: caller.ip,
+          requestId,
+        });
+        if (metered.refused) return sendError(id, metered.refused);
+        meter = metered.meter;
+      }
       const { refused, admission } = await access.admit(
         client,
         estimateReservation({
@@ -228,12 +253,23 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           maxTokens: (body as { max_tokens?: number | null }).max_tokens,
         }),
       );
-      if (refused) return sendError(id, refused);
+      if (refused) {
+        meter?.settle({ status: refused.status });
+        return sendError(id, refused);
+      }
 
       const controller = new AbortController();
       active.set(id, controller);
       try {
-        await generate(id, route, body as OpenAIGenerationBody, controller, admission);
+        await generate(
+          id,
+          route,
+          body as OpenAIGenerationBody,
+          controller,
+          admission,
+          requestId,
+          meter,
+        );
       } catch (error) {
         await sendError(id, toOpenAIError(error));
       } finally {
@@ -281,6 +317,7 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       }
       setClient(request, identity.client);
     },
-    handler: (socket, request) => serve(socket, clientOf(request)),
+    handler: (socket, request) =>
+      serve(socket, clientOf(request), { principal: request.gateway?.principal, ip: request.ip }),
   });
 }
