@@ -94,7 +94,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     loopbackOnly: () => loopbackOnly,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
   });
-  const meter = await registerGateway(app, options.gateway, { backend, sharedState });
+  const meter = await registerGateway(app, options.gateway, {
+    backend,
+    sharedState,
+    console: Boolean(options.console),
+  });
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, {

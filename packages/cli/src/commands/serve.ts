@@ -77,7 +77,7 @@ async function buildRouter(
   // A missing config file is reported below, by the router's own check.
   const fromConfig =
     options.config && existsSync(options.config) ? await configPlugins(options.config) : [];
-  const strategies = await registerPlugins(
+  const { strategies, stages } = await registerPlugins(
     plugins,
     [...(options.plugin ?? []), ...fromConfig],
     process.cwd(),
@@ -95,12 +95,17 @@ async function buildRouter(
       });
     });
     // Remote models are checked before anything starts: an unset ${VAR} fails here, named.
-    const config = await loadRouterConfig(options.config);
+    // Plugin strategies and stages count as known names: the config may use what its plugins add.
+    const config = await loadRouterConfig(options.config, {
+      strategies: strategies.map((strategy) => strategy.name),
+      stages: Object.keys(stages),
+    });
     checkUpstreamModels(config.models as RouterModelConfig[]);
     const router = await createRouterFromFile(options.config, {
       registry,
       providers: createUpstreamProviders(),
       strategies,
+      stages,
       watch: true,
     });
     return {
@@ -115,6 +120,7 @@ async function buildRouter(
   const router = createRouter({
     registry,
     strategies,
+    stages,
     models,
     aliases: models[0]!.id === DEFAULT_MODEL_ID ? { default: DEFAULT_MODEL_ID } : {},
   });
