@@ -35,6 +35,7 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  sharedBytes: number;
   job?: Job;
   idleTimer?: ReturnType<typeof setTimeout>;
 }
@@ -45,6 +46,8 @@ export interface WorkerPoolStats {
   queued: number;
   /** Aborted requests whose worker confirmed it stopped its stream (an aborted error). */
   abortsConfirmed: number;
+  /** Workers that confirmed they read the model from the shared bytes. */
+  workersOnSharedBytes: number;
 }
 
 export class WorkerPool {
@@ -70,12 +73,17 @@ export class WorkerPool {
 
   stats(): WorkerPoolStats {
     let busy = 0;
-    for (const slot of this.slots) if (slot.job) busy++;
+    let workersOnSharedBytes = 0;
+    for (const slot of this.slots) {
+      if (slot.job) busy++;
+      if (slot.sharedBytes > 0) workersOnSharedBytes++;
+    }
     return {
       workers: this.slots.size,
       busy,
       queued: this.queue.length,
       abortsConfirmed: this.abortsConfirmed,
+      workersOnSharedBytes,
     };
   }
 
@@ -147,7 +155,7 @@ export class WorkerPool {
     const entry =
       typeof script === 'string' && script.startsWith('file:') ? new URL(script) : script;
     const worker = new Worker(entry, { workerData: this.options.setup });
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, ready: false, sharedBytes: 0 };
     this.slots.add(slot);
     worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
     worker.on('error', (error) => this.onExit(slot, error));
@@ -157,6 +165,7 @@ export class WorkerPool {
   private onMessage(slot: Slot, message: FromWorker) {
     if (message.type === 'ready') {
       slot.ready = true;
+      slot.sharedBytes = message.sharedBytes;
       this.info ??= message.info;
       for (const waiter of this.infoWaiters.splice(0)) waiter.resolve(message.info);
       // A worker started for a queue that has since drained goes idle at once.
