@@ -42,6 +42,8 @@ interface Slot {
 
 export interface WorkerPoolStats {
   workers: number;
+  /** Workers that have loaded the model. */
+  ready: number;
   busy: number;
   queued: number;
   /** Aborted requests whose worker confirmed it stopped its stream (an aborted error). */
@@ -74,12 +76,15 @@ export class WorkerPool {
   stats(): WorkerPoolStats {
     let busy = 0;
     let workersOnSharedBytes = 0;
+    let ready = 0;
     for (const slot of this.slots) {
       if (slot.job) busy++;
+      if (slot.ready) ready++;
       if (slot.sharedBytes > 0) workersOnSharedBytes++;
     }
     return {
       workers: this.slots.size,
+      ready,
       busy,
       queued: this.queue.length,
       abortsConfirmed: this.abortsConfirmed,
