@@ -1,6 +1,6 @@
 /**
  * The worker engine against runtime-simple used directly, in the same run, on one
- * generated Q8_0 GGUF (a random Llama written by @llmr/convert into a temp dir):
+ * generated 73 MB Q8_0 GGUF (a random Llama written by @llmr/convert into a temp dir):
  *
  * 1. Starting four workers: each reading the file itself, or all sharing the bytes through
  *    one SharedArrayBuffer; and posting the file's bytes to four plain threads as a
@@ -32,10 +32,10 @@ import { createWorkerLoader, type WorkerModel } from '../src/index';
 const bpe = fixtureTokenizer(384);
 const config: LlamaConfig = {
   vocabSize: bpe.vocab.size,
-  hiddenSize: 512,
-  intermediateSize: 1408,
-  numLayers: 4,
-  numHeads: 8,
+  hiddenSize: 1024,
+  intermediateSize: 2816,
+  numLayers: 6,
+  numHeads: 16,
   numKvHeads: 4,
   ropeTheta: 10000,
   rmsNormEps: 1e-5,
