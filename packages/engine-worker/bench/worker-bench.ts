@@ -6,11 +6,14 @@
  *    one SharedArrayBuffer; and posting the file's bytes to four plain threads as a
  *    structured-cloned copy vs a SharedArrayBuffer view (bytes copied, time to ack).
  * 2. Event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) on the main
- *    thread while concurrent generations run on it directly vs in the worker pool.
+ *    thread, and the latency of a /health endpoint it serves (asked from another thread
+ *    every 5 ms), while concurrent generations run on it directly vs in the worker pool.
  *
  *   pnpm --filter @llmr/engine-worker bench   (BENCH_TOKENS=64 BENCH_STREAMS=2 by default)
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -94,8 +97,47 @@ async function postToThreads(bytes: Uint8Array) {
   return ms;
 }
 
-/** Event-loop delay while STREAMS generations of TOKENS tokens run on the model. */
+/**
+ * A /health endpoint served by the main thread, and a client on another thread that asks
+ * it every 5 ms: its latency is what a load balancer's health check would see.
+ */
+async function healthProbe() {
+  const server = createServer((_request, response) => response.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const latencies = [];
+     let running = true;
+     parentPort.on('message', () => { running = false; });
+     (async () => {
+       while (running) {
+         const start = performance.now();
+         await (await fetch(workerData)).text();
+         latencies.push(performance.now() - start);
+         await new Promise((resolve) => setTimeout(resolve, 5));
+       }
+       parentPort.postMessage(latencies);
+     })();`,
+    { eval: true, workerData: `http://127.0.0.1:${port}/health` },
+  );
+  return async () => {
+    const latencies = await new Promise<number[]>((resolve) => {
+      client.once('message', resolve);
+      client.postMessage('stop');
+    });
+    await client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+    latencies.sort((a, b) => a - b);
+    const at = (quantile: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(quantile * latencies.length))] ?? NaN;
+    return { healthP50Ms: at(0.5), healthP99Ms: at(0.99), healthRequests: latencies.length };
+  };
+}
+
+/** Event-loop delay and /health latency while STREAMS generations of TOKENS tokens run. */
 async function loopDelayDuring(model: ModelV1) {
+  const stopProbe = await healthProbe();
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   const start = performance.now();
@@ -106,8 +148,10 @@ async function loopDelayDuring(model: ModelV1) {
   );
   const seconds = (performance.now() - start) / 1000;
   histogram.disable();
+  const health = await stopProbe();
   const tokens = results.reduce((sum, result) => sum + (result.tokens?.length ?? 0), 0);
   return {
+    ...health,
     p50Ms: histogram.percentile(50) / 1e6,
     p99Ms: histogram.percentile(99) / 1e6,
     maxMs: histogram.max / 1e6,
@@ -203,6 +247,8 @@ async function main() {
         'loop delay p50 ms': Number(row.p50Ms.toFixed(2)),
         'loop delay p99 ms': Number(row.p99Ms.toFixed(2)),
         'loop delay max ms': Number(row.maxMs.toFixed(2)),
+        '/health p50 ms': Number(row.healthP50Ms.toFixed(2)),
+        '/health p99 ms': Number(row.healthP99Ms.toFixed(2)),
         'tok/s (all streams)': Number(row.tokensPerSecond.toFixed(1)),
       };
     });
