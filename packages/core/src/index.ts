@@ -57,12 +57,24 @@ export type {
 } from './model/v1/model-v1-result';
 export {
   createRegistry,
-  type EngineCandidate,
   type EngineSelection,
   type LoaderCandidate,
   type LoaderResolution,
   type Registry,
 } from './registry/create-registry';
+export {
+  detectPlatform,
+  detectRuntime,
+  type JavaScriptRuntime,
+  type PlatformCapabilities,
+} from './registry/platform-capabilities';
+export {
+  type EngineCandidate,
+  type EngineDevice,
+  type EngineRanking,
+  type EngineRow,
+  rankEngines,
+} from './registry/rank-engines';
 export type {
   TokenizerStreamDecoderV1,
   TokenizerV1,

@@ -4,10 +4,11 @@
  * glue is only how the model bytes arrive and how the server listens.
  *
  * Routes: `POST /v1/generate` streams the model's stream parts as server-sent events;
- * `GET /v1/info` gives the model's info and kernel backend; `POST /v1/conformance` (only
+ * `GET /v1/info` gives the model's info, kernel backend and the edge engine's selector row; `POST /v1/conformance` (only
  * with `createModel`) runs the conformance kit in the runtime.
  */
 import { InvalidArgumentError, LlmrError, type ModelV1 } from '@llmr/core';
+import { edgeEngineRow } from './edge-engine-row';
 
 export interface EdgeHandlerSettings {
   /** The model to serve (or a promise of it, e.g. a load started on first request). */
@@ -158,7 +159,7 @@ export function createEdgeHandler(settings: EdgeHandlerSettings): EdgeHandler {
         const model = await settings.model();
         // runtime-simple reports which kernels run: 'wasm-simd' or the TypeScript fallback.
         const backend = (model as { backend?: unknown }).backend ?? null;
-        return jsonResponse(200, { info: model.info, backend });
+        return jsonResponse(200, { info: model.info, backend, engine: await edgeEngineRow() });
       }
       if (pathname === '/v1/conformance' && request.method === 'POST' && settings.createModel)
         return await conformance(settings.createModel);

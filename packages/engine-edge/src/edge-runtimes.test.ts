@@ -83,7 +83,15 @@ describe.each(['deno', 'bun'] as const)('%s', (runtime) => {
 
   it('runs the WASM SIMD kernels', async () => {
     const response = await fetch(`${base}/v1/info`);
-    expect(await response.json()).toMatchObject({ backend: 'wasm-simd' });
+    expect(await response.json()).toMatchObject({
+      backend: 'wasm-simd',
+      // The selector row, detected inside the runtime itself.
+      engine: {
+        name: 'engine-edge',
+        available: true,
+        reason: `${runtime}: serveEdge on ${runtime === 'deno' ? 'Deno' : 'Bun'}.serve`,
+      },
+    });
   });
 
   it('answers bad input with 400 and a message', async () => {
@@ -160,7 +168,11 @@ describe.each(['bundled', 'fetched'] as const)('workerd (model %s)', (delivery) 
 
   it('runs the WASM SIMD kernels from the linked kernels.wasm module', async () => {
     const response = await withLog(fetch(`${base}/v1/info`));
-    expect(await response.json()).toMatchObject({ backend: 'wasm-simd', info: { format: 'gguf' } });
+    expect(await response.json()).toMatchObject({
+      backend: 'wasm-simd',
+      info: { format: 'gguf' },
+      engine: { name: 'engine-edge', available: true, reason: expect.stringMatching(/^workerd: /) },
+    });
   });
 
   it('streams the greedy reference tokens as SSE', async () => {

@@ -2,7 +2,8 @@
  * A real browser: Debian's Chromium, headless, driven by playwright-core, with WebGPU on
  * SwiftShader (a CPU Vulkan implementation). A local page runs the engine conformance
  * checks and the tiny fixture model through @llmr/loader-onnx on engine-wasm and
- * engine-webgpu; greedy tokens must equal the float64 reference.
+ * engine-webgpu, and the same model as GGUF on @llmr/runtime-simple; greedy tokens must
+ * equal the float64 reference.
  *
  * Needs /usr/bin/chromium (`apt-get install -y chromium`), or LLMR_CHROMIUM=<path>.
  */
@@ -12,13 +13,13 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertHfToOnnx } from '@llmr/convert';
+import { convertHfToGguf, convertHfToOnnx } from '@llmr/convert';
 import { tinyGraph } from '@llmr/engine-ort/testing';
 import { createTinyModel, referenceGreedy } from '@llmr/fixtures';
 import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserTestInput, EngineReport } from './__fixtures__/browser-entry';
+import type { BrowserTestInput, EngineReport, SimpleReport } from './__fixtures__/browser-entry';
 
 const CHROMIUM = process.env.LLMR_CHROMIUM ?? '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +32,7 @@ interface Results {
   selection: string;
   wasm: EngineReport;
   webgpu: EngineReport;
+  simple: SimpleReport;
 }
 
 let server: Server | undefined;
@@ -45,7 +47,19 @@ async function bundle(): Promise<string> {
   const sources: Record<string, string> = {
     '@llmr/core/test/kit': join(packages, 'core', 'src', 'test', 'kit', 'index.ts'),
   };
-  for (const name of ['core', 'engine-ort', 'engine-wasm', 'loader-onnx', 'tokenizer'])
+  for (const name of [
+    'core',
+    'engine-ort',
+    'engine-wasm',
+    'loader-onnx',
+    'tokenizer',
+    'runtime-simple',
+    'kernels-wasm',
+    'gguf',
+    'binary-io',
+    'safetensors',
+    'sampling',
+  ])
     sources[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
   const result = await build({
     entryPoints: [join(here, '__fixtures__', 'browser-entry.ts')],
@@ -124,6 +138,8 @@ beforeAll(async () => {
   const tiny = await createTinyModel({ dir: join(work, 'hf'), kind: 'random' });
   const modelDir = join(work, 'model');
   await convertHfToOnnx({ input: tiny.dir, output: modelDir, dtype: 'f32' });
+  const ggufPath = join(work, 'tiny-f32.gguf');
+  await convertHfToGguf({ input: tiny.dir, output: ggufPath, dtype: 'f32' });
   const promptIds = [tiny.bpe.specialTokens['<|begin_of_text|>'], ...tiny.encode(PROMPT)];
   reference = referenceGreedy(tiny.config, tiny.weights, promptIds, STEPS);
 
@@ -134,6 +150,7 @@ beforeAll(async () => {
       '/': '<!doctype html><meta charset="utf-8"><title>llmr browser test</title><script type="module" src="/bundle.js"></script>',
       '/bundle.js': await bundle(),
       '/graph.onnx': graph.model,
+      '/tiny-f32.gguf': await readFile(ggufPath),
     },
     { '/ort/': ortDist, '/model/': modelDir },
   );
@@ -172,6 +189,7 @@ beforeAll(async () => {
       Object.entries(graph.expected).map(([name, value]) => [name, json(value)]),
     ) as never,
     modelUrl: `${served.origin}/model/`,
+    simpleModelUrl: `${served.origin}/tiny-f32.gguf`,
     prompt: PROMPT,
     steps: STEPS,
     modelChecks: true,
@@ -183,7 +201,8 @@ beforeAll(async () => {
   )) as Results;
   process.stdout.write(
     `browser: ${results.userAgent}\nselection: ${results.selection}\n` +
-      `wasm: ${JSON.stringify(results.wasm.timings)} webgpu: ${results.webgpu.reason} ${JSON.stringify(results.webgpu.timings)}\n`,
+      `wasm: ${JSON.stringify(results.wasm.timings)} webgpu: ${results.webgpu.reason} ${JSON.stringify(results.webgpu.timings)}\n` +
+      `runtime-simple: ${results.simple.backend} ${JSON.stringify(results.simple.timings)}\n`,
   );
 }, 300_000); // SwiftShader WebGPU in headless Chromium is slow on a loaded runner
 
@@ -222,6 +241,29 @@ describe('in Chromium', () => {
   it('engine-webgpu keeps the KV cache on the GPU', () => {
     expect(results.webgpu.kvCache).toBe('gpu-buffer');
     expect(results.webgpu.kvOnDevice).toBe(true);
+  });
+
+  describe('runtime-simple', () => {
+    it('generates the float64 reference greedy tokens in the page on WASM SIMD', () => {
+      expect(results.simple.error).toBeUndefined();
+      expect(results.simple.backend).toBe('wasm-simd');
+      expect(results.simple.tokens).toEqual(reference);
+    });
+
+    it('passes the model conformance checks (testModel)', () => {
+      const checks = results.simple.modelChecks ?? {};
+      expect(Object.keys(checks).length).toBeGreaterThanOrEqual(10);
+      for (const [name, outcome] of Object.entries(checks)) expect(outcome, name).toBe('ok');
+    });
+
+    it('reports its engine-selector row as detected in the browser', () => {
+      expect(results.simple.engine).toEqual({
+        name: 'runtime-simple',
+        device: 'cpu',
+        available: true,
+        reason: 'WASM SIMD128 kernels, on the calling thread',
+      });
+    });
   });
 
   it('the engine selector picks WebGPU over WASM and says why', () => {

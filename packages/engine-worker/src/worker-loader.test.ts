@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryTensorSource, writeHfModelAsGguf } from '@llmr/convert';
@@ -156,6 +156,52 @@ describe('createWorkerLoader', () => {
     const error = await load({}, join(dir, 'crash-on-load.gguf')).catch((caught) => caught);
     expect(LoadError.isInstance(error), String(error)).toBe(true);
     expect(error.message).toContain('exit code 9');
+  });
+
+  it('shares model bytes across workers through one SharedArrayBuffer', async () => {
+    const file = await readFile(modelPath);
+    const shared = new Uint8Array(new SharedArrayBuffer(file.byteLength));
+    shared.set(file);
+    // No file by this name: the workers can only have loaded from the shared bytes.
+    const source = join(dir, 'not-on-disk.gguf');
+    const loader = createWorkerLoader({ loaderModule, workerScript, minWorkers: 2, maxWorkers: 2 });
+    const model = (await loader.doLoad(source, {
+      contextLength: 512,
+      bytes: shared,
+    })) as WorkerModel;
+    models.push(model);
+    // Each worker confirms its bytes are SharedArrayBuffer-backed: posted, not cloned.
+    await until(() => model.stats().workersOnSharedBytes === 2);
+    expect(model.info.id).toBe('not-on-disk');
+    const results = await Promise.all(
+      [0, 1].map(() => model.doGenerate({ prompt, maxTokens: 8, temperature: 0 })),
+    );
+    for (const result of results) expect(result.tokens).toEqual(expected);
+    expect(new Set(model.threadIds()).size).toBe(2);
+  });
+
+  it('copies plain bytes once into shared memory, leaving the given buffer as it was', async () => {
+    const plain = new Uint8Array(await readFile(modelPath));
+    const before = plain.byteLength;
+    const loader = createWorkerLoader({ loaderModule, workerScript, minWorkers: 2, maxWorkers: 2 });
+    const model = (await loader.doLoad(join(dir, 'plain.gguf'), {
+      contextLength: 512,
+      bytes: plain,
+    })) as WorkerModel;
+    models.push(model);
+    await until(() => model.stats().workersOnSharedBytes === 2);
+    expect(plain.byteLength).toBe(before);
+    expect(plain.buffer).toBeInstanceOf(ArrayBuffer);
+    expect((await model.doGenerate({ prompt, maxTokens: 8, temperature: 0 })).tokens).toEqual(
+      expected,
+    );
+  });
+
+  it('rejects bytes that are not a Uint8Array', async () => {
+    const loader = createWorkerLoader({ loaderModule, workerScript });
+    await expect(loader.doLoad(modelPath, { bytes: 'GGUF' })).rejects.toThrow(
+      /bytes must be a Uint8Array/,
+    );
   });
 
   it('rejects bad pool sizes', () => {

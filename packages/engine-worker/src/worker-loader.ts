@@ -45,6 +45,24 @@ function positiveInteger(name: string, value: number) {
     });
 }
 
+/**
+ * The bytes over a SharedArrayBuffer: used in place when they already are, otherwise
+ * copied once here, so that each worker gets a view of the same memory instead of its own
+ * structured-cloned copy (or its own read of the file).
+ */
+function shareBytes(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array))
+    throw new InvalidArgumentError({
+      argument: 'bytes',
+      value: typeof bytes,
+      message: `bytes must be a Uint8Array holding the model file; got ${typeof bytes}.`,
+    });
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
+}
+
 export function createWorkerLoader(settings: WorkerLoaderSettings): LoaderV1 {
   const minWorkers = settings.minWorkers ?? 1;
   const maxWorkers = settings.maxWorkers ?? 4;
@@ -64,16 +82,18 @@ export function createWorkerLoader(settings: WorkerLoaderSettings): LoaderV1 {
     },
     async doLoad(source, options: LoaderV1LoadOptions = {}) {
       // Functions, signals and engines cannot cross to a thread; send the plain options.
-      const { abortSignal, onProgress, engine, ...loadOptions } = options;
+      const { abortSignal, onProgress, engine, bytes, ...loadOptions } = options;
       void onProgress;
       void engine;
       abortSignal?.throwIfAborted();
+      const sharedBytes = bytes === undefined ? undefined : shareBytes(bytes);
       const pool = new WorkerPool({
         setup: {
           loaderModule: settings.loaderModule,
           exportName: settings.exportName ?? 'loader',
           source,
           loadOptions,
+          ...(sharedBytes ? { bytes: sharedBytes } : {}),
         },
         script: settings.workerScript ?? new URL('./worker-main.js', import.meta.url),
         minWorkers,

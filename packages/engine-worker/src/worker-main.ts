@@ -25,12 +25,17 @@ async function load(): Promise<ModelV1> {
     throw new Error(
       `${setup.loaderModule} has no LoaderV1 export "${setup.exportName}" or default; export one.`,
     );
-  return loader.doLoad(setup.source, setup.loadOptions);
+  return loader.doLoad(
+    setup.source,
+    setup.bytes ? { ...setup.loadOptions, bytes: setup.bytes } : setup.loadOptions,
+  );
 }
 
 load().then(
   (model) => {
-    send({ type: 'ready', info: model.info });
+    const sharedBytes =
+      setup.bytes?.buffer instanceof SharedArrayBuffer ? setup.bytes.byteLength : 0;
+    send({ type: 'ready', info: model.info, sharedBytes });
     port.on('message', async (message: ToWorker) => {
       if (message.type === 'abort') {
         controllers.get(message.id)?.abort();

@@ -35,16 +35,21 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  sharedBytes: number;
   job?: Job;
   idleTimer?: ReturnType<typeof setTimeout>;
 }
 
 export interface WorkerPoolStats {
   workers: number;
+  /** Workers that have loaded the model. */
+  ready: number;
   busy: number;
   queued: number;
   /** Aborted requests whose worker confirmed it stopped its stream (an aborted error). */
   abortsConfirmed: number;
+  /** Workers that confirmed they read the model from the shared bytes. */
+  workersOnSharedBytes: number;
 }
 
 export class WorkerPool {
@@ -70,12 +75,20 @@ export class WorkerPool {
 
   stats(): WorkerPoolStats {
     let busy = 0;
-    for (const slot of this.slots) if (slot.job) busy++;
+    let workersOnSharedBytes = 0;
+    let ready = 0;
+    for (const slot of this.slots) {
+      if (slot.job) busy++;
+      if (slot.ready) ready++;
+      if (slot.sharedBytes > 0) workersOnSharedBytes++;
+    }
     return {
       workers: this.slots.size,
+      ready,
       busy,
       queued: this.queue.length,
       abortsConfirmed: this.abortsConfirmed,
+      workersOnSharedBytes,
     };
   }
 
@@ -147,7 +160,7 @@ export class WorkerPool {
     const entry =
       typeof script === 'string' && script.startsWith('file:') ? new URL(script) : script;
     const worker = new Worker(entry, { workerData: this.options.setup });
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, ready: false, sharedBytes: 0 };
     this.slots.add(slot);
     worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
     worker.on('error', (error) => this.onExit(slot, error));
@@ -157,6 +170,7 @@ export class WorkerPool {
   private onMessage(slot: Slot, message: FromWorker) {
     if (message.type === 'ready') {
       slot.ready = true;
+      slot.sharedBytes = message.sharedBytes;
       this.info ??= message.info;
       for (const waiter of this.infoWaiters.splice(0)) waiter.resolve(message.info);
       // A worker started for a queue that has since drained goes idle at once.

@@ -7,6 +7,11 @@ export interface WorkerSetup {
   exportName: string;
   source: string;
   loadOptions: Record<string, unknown>;
+  /**
+   * The model's bytes over a SharedArrayBuffer: every worker sees the same memory (a
+   * SharedArrayBuffer is shared, never copied, when posted), so N workers cost one copy.
+   */
+  bytes?: Uint8Array;
 }
 
 export type ToWorker =
@@ -20,7 +25,8 @@ export interface SerializedError {
 }
 
 export type FromWorker =
-  | { type: 'ready'; info: ModelV1Info }
+  // sharedBytes: the byteLength of the SharedArrayBuffer-backed bytes the worker received.
+  | { type: 'ready'; info: ModelV1Info; sharedBytes: number }
   | { type: 'load-failed'; error: SerializedError }
   | { type: 'part'; id: number; part: ModelV1StreamPart }
   | { type: 'end'; id: number };

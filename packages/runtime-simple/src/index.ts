@@ -13,6 +13,11 @@ export {
   type WeightDtype,
 } from './decoder-weights';
 export {
+  describeSimpleEngine,
+  SIMPLE_ENGINE_NAME,
+  simpleEngineRow,
+} from './simple-engine-row';
+export {
   createSimpleLoader,
   loadSimpleGguf,
   loadSimpleHfDirectory,

@@ -253,6 +253,28 @@ describe('sources', () => {
     }
   });
 
+  it('loads from bytes given in load options (here over a SharedArrayBuffer), naming the model by source', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const file = await readFile(randomF32.path);
+    const shared = new Uint8Array(new SharedArrayBuffer(file.byteLength));
+    shared.set(file);
+    const expected = (
+      await (
+        await loader.doLoad(randomF32.path)
+      ).doGenerate({ prompt: 'The', maxTokens: 5, temperature: 0 })
+    ).tokens;
+    // No file by this name: only the bytes can have been read.
+    const model = await loader.doLoad(join(files.dir, 'in-memory.gguf'), { bytes: shared });
+    expect(model.info.id).toBe('in-memory');
+    expect(
+      (await model.doGenerate({ prompt: 'The', maxTokens: 5, temperature: 0 })).tokens,
+    ).toEqual(expected);
+    await model.dispose();
+    await expect(loader.doLoad('x.gguf', { bytes: [1, 2, 3] })).rejects.toThrow(
+      InvalidArgumentError,
+    );
+  });
+
   it('refuses a file that is not GGUF, and a truncated one, with LoadErrors', async () => {
     const { readFile } = await import('node:fs/promises');
     const notGguf = join(files.dir, 'fake.gguf');

@@ -6,6 +6,7 @@
  */
 import type { ByteSourceInput, ByteSourceOptions } from '@llmr/binary-io';
 import {
+  InvalidArgumentError,
   LlmrError,
   LoadError,
   type LoaderV1,
@@ -31,6 +32,11 @@ export interface SimpleLoadOptions extends LoaderV1LoadOptions, ByteSourceOption
   maxBatchSize?: number;
   /** Jinja chat template to use instead of the model's own. */
   chatTemplate?: string;
+  /**
+   * The GGUF file's bytes, already in memory (e.g. a SharedArrayBuffer a worker pool shares
+   * between threads); the source then only names the model. Read in place, not copied.
+   */
+  bytes?: Uint8Array;
 }
 
 const DEFAULT_CONTEXT_CAP = 4096;
@@ -238,6 +244,15 @@ export function createSimpleLoader(settings: SimpleLoaderSettings = {}): LoaderV
     async doLoad(source, options = {}): Promise<ModelV1> {
       const merged: SimpleLoadOptions = { ...settings.defaults, ...options };
       throwIfAborted(merged.abortSignal);
+      if (merged.bytes !== undefined) {
+        if (!(merged.bytes instanceof Uint8Array))
+          throw new InvalidArgumentError({
+            argument: 'bytes',
+            value: typeof merged.bytes,
+            message: `bytes must be a Uint8Array holding a GGUF file; got ${typeof merged.bytes}.`,
+          });
+        return loadSimpleGguf(merged.bytes, { ...merged, id: merged.id ?? idOf(source) });
+      }
       if (!isLocal(source)) return loadSimpleGguf(source, merged);
       const kind = await probeLocal(source);
       if (kind === 'directory') return loadSimpleHfDirectory(await localPath(source), merged);

@@ -5,9 +5,9 @@
  */
 import type { EngineV1 } from '../engine/v1/engine-v1';
 import { InvalidArgumentError, NoSuchLoaderError } from '../errors/errors';
-import { LlmrError } from '../errors/llmr-error';
 import type { LoaderV1, LoaderV1LoadOptions } from '../loader/v1/loader-v1';
 import type { ModelV1 } from '../model/v1/model-v1';
+import { type EngineCandidate, rankEngines } from './rank-engines';
 
 export interface LoaderCandidate {
   loader: string;
@@ -25,13 +25,6 @@ export interface LoaderResolution {
   candidates: LoaderCandidate[];
   /** One line saying what was chosen and why. */
   explanation: string;
-}
-
-export interface EngineCandidate {
-  engine: string;
-  available: boolean;
-  device: EngineV1['capabilities']['device'];
-  rank: number;
 }
 
 export interface EngineSelection {
@@ -54,8 +47,6 @@ export interface Registry {
   /** The best available engine: GPU before NPU before CPU, then registration order. */
   selectEngine(options?: { prefer?: string }): Promise<EngineSelection>;
 }
-
-const deviceRank: Record<EngineV1['capabilities']['device'], number> = { gpu: 3, npu: 2, cpu: 1 };
 
 function assertPlugin(plugin: { specificationVersion?: unknown; name?: unknown }, kind: string) {
   if (plugin?.specificationVersion !== 'v1' || typeof plugin.name !== 'string') {
@@ -156,47 +147,22 @@ export function createRegistry(
     },
 
     async selectEngine(options = {}) {
-      const candidates = await Promise.all(
-        engines.map(async (engine, order) => {
+      const rows = await Promise.all(
+        engines.map(async (engine) => {
           let available = false;
           try {
             available = await engine.isAvailable();
           } catch {
             available = false;
           }
-          const rank =
-            (engine.name === options.prefer ? 100 : 0) + deviceRank[engine.capabilities.device];
-          return {
-            engine: engine.name,
-            available,
-            device: engine.capabilities.device,
-            rank,
-            order,
-          };
+          return { name: engine.name, device: engine.capabilities.device, available };
         }),
       );
-      candidates.sort(
-        (a, b) => Number(b.available) - Number(a.available) || b.rank - a.rank || a.order - b.order,
-      );
-      const best = candidates[0];
-      if (!best?.available) {
-        throw new LlmrError({
-          code: 'no-such-engine',
-          message: engines.length
-            ? `No registered engine is available here (${engines.map((e) => e.name).join(', ')}).`
-            : 'No engines are registered: register one (e.g. @llmr/engine-node) first.',
-        });
-      }
-      const engine = engines[best.order]!;
-      const unavailable = candidates
-        .filter((candidate) => !candidate.available)
-        .map((c) => c.engine);
+      const ranking = rankEngines(rows, options);
       return {
-        engine,
-        candidates: candidates.map(({ order: _order, ...candidate }) => candidate),
-        explanation:
-          `${engine.name} (${engine.capabilities.device}${options.prefer === engine.name ? ', preferred' : ''})` +
-          (unavailable.length ? `; unavailable here: ${unavailable.join(', ')}` : ''),
+        engine: engines[ranking.index]!,
+        candidates: ranking.candidates,
+        explanation: ranking.explanation,
       };
     },
   };

@@ -1,14 +1,16 @@
 /**
  * The page side of the browser test (bundled by esbuild): runs the engine conformance
  * checks and the tiny model through @llmr/loader-onnx on engine-wasm and engine-webgpu,
- * and reports plain JSON back to the test.
+ * and the same model as GGUF on @llmr/runtime-simple, and reports plain JSON back to the
+ * test.
  */
-import type { EngineV1, TensorV1 } from '@llmr/core';
+import type { EngineRow, EngineV1, ModelV1, TensorV1 } from '@llmr/core';
 import { generate } from '@llmr/core';
 // The kit's runner-free entry: vitest does not run in a page.
 import { engineChecks, modelChecks } from '@llmr/core/test/kit';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import { createOnnxLoader, type OnnxModel, selectOnnxEngine } from '@llmr/loader-onnx';
+import { loadSimpleGguf, simpleEngineRow } from '@llmr/runtime-simple';
 import * as ort from 'onnxruntime-web';
 import { createWebGpuEngine, isDeviceTensor } from '../index';
 
@@ -23,10 +25,22 @@ export interface BrowserTestInput {
   feeds: Record<string, TensorJson>;
   expected: Record<string, TensorJson>;
   modelUrl: string;
+  /** The same model as an F32 GGUF file, for runtime-simple. */
+  simpleModelUrl: string;
   prompt: string;
   steps: number;
   /** Also run the model conformance checks (slower: dozens of generations). */
   modelChecks?: boolean;
+}
+
+export interface SimpleReport {
+  /** runtime-simple's engine-selector row, detected in the page. */
+  engine: EngineRow;
+  backend?: string;
+  tokens?: number[];
+  modelChecks?: Record<string, string>;
+  error?: string;
+  timings?: { model: number; modelChecks: number };
 }
 
 export interface EngineReport {
@@ -50,6 +64,63 @@ function tensor(json: TensorJson): TensorV1 {
       ? BigInt64Array.from(json.data, (value) => BigInt(value))
       : Float32Array.from(json.data);
   return { type: json.type, dims: json.dims, data };
+}
+
+/** The model conformance checks (the kit's runner-free entry), each 'ok' or its failure. */
+async function runModelChecks(createModel: () => Promise<ModelV1>) {
+  const outcomes: Record<string, string> = {};
+  const shared = await createModel();
+  const context = {
+    model: shared,
+    createModel,
+    prompt: 'Once upon a time',
+    prompts: ['The capital of France is', 'def fibonacci(n):', '1, 2, 3, 4,'],
+    maxTokens: 12,
+    seed: 42,
+    temperature: 0.8,
+    abortSlackTokens: 1,
+  };
+  for (const [name, check] of Object.entries(modelChecks)) {
+    try {
+      await check(context);
+      outcomes[name] = 'ok';
+    } catch (error) {
+      outcomes[name] = String((error as Error)?.message ?? error);
+    }
+  }
+  await shared.dispose();
+  return outcomes;
+}
+
+/**
+ * runtime-simple in the page: the same tiny model as GGUF, fetched as bytes, on the
+ * WASM SIMD kernels; greedy tokens and the model conformance checks.
+ */
+async function runSimple(input: BrowserTestInput): Promise<SimpleReport> {
+  const report: SimpleReport = { engine: await simpleEngineRow() };
+  try {
+    const started = performance.now();
+    const bytes = new Uint8Array(await (await fetch(input.simpleModelUrl)).arrayBuffer());
+    const load = () => loadSimpleGguf(bytes, { contextLength: 256, id: 'tiny-simple' });
+    const model = await load();
+    report.backend = model.backend;
+    const result = await generate(model, {
+      prompt: input.prompt,
+      maxTokens: input.steps,
+      temperature: 0,
+    });
+    report.tokens = result.tokens;
+    await model.dispose();
+    const generated = performance.now();
+    if (input.modelChecks) report.modelChecks = await runModelChecks(load);
+    report.timings = {
+      model: Math.round(generated - started),
+      modelChecks: Math.round(performance.now() - generated),
+    };
+  } catch (error) {
+    report.error = String((error as Error)?.stack ?? error);
+  }
+  return report;
 }
 
 async function runEngine(engine: EngineV1, input: BrowserTestInput): Promise<EngineReport> {
@@ -126,29 +197,8 @@ async function runEngine(engine: EngineV1, input: BrowserTestInput): Promise<Eng
   };
   if (input.modelChecks) {
     const modelStarted = performance.now();
-    report.modelChecks = {};
     const loader = createOnnxLoader({ engine });
-    const createModel = () => loader.doLoad(input.modelUrl);
-    const shared = await createModel();
-    const context = {
-      model: shared,
-      createModel,
-      prompt: 'Once upon a time',
-      prompts: ['The capital of France is', 'def fibonacci(n):', '1, 2, 3, 4,'],
-      maxTokens: 12,
-      seed: 42,
-      temperature: 0.8,
-      abortSlackTokens: 1,
-    };
-    for (const [name, check] of Object.entries(modelChecks)) {
-      try {
-        await check(context);
-        report.modelChecks[name] = 'ok';
-      } catch (error) {
-        report.modelChecks[name] = String((error as Error)?.message ?? error);
-      }
-    }
-    await shared.dispose();
+    report.modelChecks = await runModelChecks(() => loader.doLoad(input.modelUrl));
     report.timings.modelChecks = Math.round(performance.now() - modelStarted);
   }
   return report;
@@ -166,6 +216,7 @@ async function runAll(input: BrowserTestInput) {
     selection: selection.explanation,
     wasm: await runEngine(wasm, input),
     webgpu: await runEngine(webgpu, input),
+    simple: await runSimple(input),
   };
 }
 
