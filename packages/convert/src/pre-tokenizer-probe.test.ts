@@ -6,15 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CUSTOM_SPLIT_PATTERN, RESPELLED_QWEN2_PATTERN, withSplitPattern } from '@llmr/fixtures';
 import { openGguf } from '@llmr/gguf';
 import { loadTokenizer } from '@llmr/tokenizer';
 import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CUSTOM_SPLIT_PATTERN,
-  RESPELLED_QWEN2_PATTERN,
-  withSplitPattern,
-} from './__fixtures__/custom-split';
 import { loadLlama, withModel } from './__fixtures__/llama-cpp-run';
 import { tinyHf } from './__fixtures__/tiny-hf';
 import { writeHfModelAsGguf } from './convert-hf-to-gguf';
