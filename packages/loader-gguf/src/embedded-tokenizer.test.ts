@@ -13,14 +13,14 @@ import {
   PRE_TOKENIZER_PROBE_CORPUS,
   writeHfModelAsGguf,
 } from '@llmr/convert';
-import type { ModelV1 } from '@llmr/core';
+import { LoadError, type ModelV1 } from '@llmr/core';
 import {
   buildTinyModel,
   CUSTOM_SPLIT_PATTERN,
   referenceGreedy,
   withSplitPattern,
 } from '@llmr/fixtures';
-import { openGguf } from '@llmr/gguf';
+import { openGguf, writeGguf } from '@llmr/gguf';
 import { loadTokenizer } from '@llmr/tokenizer';
 import { getLlama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,5 +127,28 @@ describe('GGUF with pre = "default" and nothing embedded', () => {
     } finally {
       await model.dispose();
     }
+  });
+});
+
+describe('GGUF with a broken embedded tokenizer', () => {
+  it('is refused with a message naming the key', async () => {
+    const path = join(dir, 'broken-tokenizer.gguf');
+    await writeGguf(
+      {
+        metadata: {
+          'general.architecture': 'llama',
+          'tokenizer.ggml.model': 'gpt2',
+          [EMBEDDED_TOKENIZER_KEY]: '{"model": ',
+        },
+        tensors: [],
+      },
+      path,
+    );
+    const error = await loggingLoader([])
+      .doLoad(path)
+      .catch((caught: unknown) => caught);
+    expect(LoadError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'gguf-embedded-tokenizer-invalid' });
+    expect((error as Error).message).toMatch(/tokenizer\.huggingface\.json.*Reconvert the model/);
   });
 });

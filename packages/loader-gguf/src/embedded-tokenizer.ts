@@ -6,7 +6,7 @@
  * llama.cpp as ids. A byte-level GGUF with neither a named pre-tokenizer nor an embedded
  * tokenizer still loads, with a warning.
  */
-import type { TokenizerV1 } from '@llmr/core';
+import { ParseError, type TokenizerV1 } from '@llmr/core';
 import { loadTokenizer, type Tokenizer } from '@llmr/tokenizer';
 
 export const EMBEDDED_TOKENIZER_KEY = 'tokenizer.huggingface.json';
@@ -24,7 +24,18 @@ export function promptTokenizerSource(
   fileName: string,
 ): PromptTokenizerSource {
   const json = metadata[EMBEDDED_TOKENIZER_KEY];
-  if (typeof json === 'string') return { embedded: loadTokenizer(json) };
+  if (typeof json === 'string') {
+    try {
+      return { embedded: loadTokenizer(json) };
+    } catch (error) {
+      throw new ParseError({
+        format: 'gguf',
+        code: 'gguf-embedded-tokenizer-invalid',
+        message: `${fileName} embeds a ${EMBEDDED_TOKENIZER_KEY} that is not a usable Hugging Face tokenizer (${(error as Error).message}). Reconvert the model, or remove the key to tokenize with llama.cpp's own tokenizer.`,
+        cause: error,
+      });
+    }
+  }
   const pre = metadata['tokenizer.ggml.pre'];
   if (metadata['tokenizer.ggml.model'] === 'gpt2' && (pre === undefined || pre === 'default')) {
     return {
