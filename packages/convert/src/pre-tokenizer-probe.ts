@@ -203,12 +203,17 @@ export async function choosePreTokenizer(
           `tokenizer.ggml.pre = "${result.pre}": llama.cpp with it tokenizes the probe corpus exactly as the Hugging Face tokenizer does (found by probing; the split regex is not one llmr names).`,
         ];
   }
-  metadata.set('tokenizer.ggml.pre', 'default');
+  if (result.unavailable && preferred)
+    return [
+      `${result.unavailable}; tokenizer.ggml.pre = "${preferred}" is named from the split regex, unchecked.`,
+    ];
+  // The name recognised from the regex, if any, still serves other llama.cpp programs best.
+  metadata.set('tokenizer.ggml.pre', preferred || 'default');
   metadata.set(EMBEDDED_TOKENIZER_KEY, JSON.stringify(tokenizerJson));
   const why =
     result.unavailable ??
     `no llama.cpp pre-tokenizer gives the Hugging Face ids on the probe corpus (tried ${result.tried.length}: ${result.tried.join(', ')})`;
   return [
-    `${why}. The tokenizer.json is embedded as ${EMBEDDED_TOKENIZER_KEY}: @llmr/loader-gguf tokenizes prompts with it and gets the Hugging Face ids; other llama.cpp programs use pre = "default" and may split some texts differently.`,
+    `${why}. The tokenizer.json is embedded as ${EMBEDDED_TOKENIZER_KEY}: @llmr/loader-gguf tokenizes prompts with it and gets the Hugging Face ids; other llama.cpp programs use pre = "${preferred || 'default'}" and may split some texts differently.`,
   ];
 }
