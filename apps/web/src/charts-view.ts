@@ -1,8 +1,11 @@
 /**
  * Live charts of requests/s, time to first token, tokens/s and errors/s, from the
  * server's /metrics polled once a second. Each chart's latest value is also text (in the
- * figure's caption), so the numbers are readable without the picture.
+ * figure's caption), so the numbers are readable without the picture. The poll carries
+ * the typed key (a gateway guards /metrics with the `metrics` scope); once a poll works
+ * again after failing, its error leaves the banner.
  */
+import type { Api } from './api';
 import { createChart } from './chart';
 import { h } from './dom';
 import { parseMetrics, type Rates, rates, type Snapshot } from './prometheus';
@@ -23,7 +26,9 @@ export interface ChartsView {
 
 export function mountChartsView(
   root: HTMLElement,
+  api: Api,
   showError: (error: unknown) => void,
+  clearError: () => void,
 ): ChartsView {
   const grid = h('div', { class: 'charts' });
   const charts = SERIES.map((series) => {
@@ -35,10 +40,18 @@ export function mountChartsView(
   root.append(grid);
   let previous: Snapshot | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let failing = false;
+  const report = (error: unknown) => {
+    failing = true;
+    showError(error);
+  };
 
   const poll = async () => {
-    const response = await fetch('/metrics');
-    if (!response.ok) throw new Error(`/metrics answered ${response.status}.`);
+    const response = await api.fetch('/metrics');
+    if (failing) {
+      failing = false;
+      clearError();
+    }
     const snapshot = parseMetrics(await response.text(), performance.now() / 1000);
     if (previous) {
       const current = rates(previous, snapshot);
@@ -54,8 +67,8 @@ export function mountChartsView(
     poll,
     start(intervalMs = 1000) {
       if (timer) return;
-      poll().catch(showError);
-      timer = setInterval(() => poll().catch(showError), intervalMs);
+      poll().catch(report);
+      timer = setInterval(() => poll().catch(report), intervalMs);
     },
     stop() {
       clearInterval(timer);

@@ -5,23 +5,18 @@
  *
  * Needs /usr/bin/chromium (`apt-get install -y chromium`), or LLMR_CHROMIUM=<path>.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createMockLoader } from '@llmr/loader-mock';
+import { observeServer } from '@llmr/observability';
 import { createRouter } from '@llmr/router';
 import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConsole, launchBrowser, screenshots } from './test-browser';
 
-const CHROMIUM = process.env.LLMR_CHROMIUM ?? '/usr/bin/chromium';
 const KEY = 'console-test-key';
-const here = dirname(fileURLToPath(import.meta.url));
-const appRoot = join(here, '..');
-const screenshots = join(appRoot, 'test-results');
 
 let work: string;
 let server: LlmrServer;
@@ -49,35 +44,28 @@ async function startServer(root: string) {
     apiKeys: [KEY],
     console: { root },
   });
+  // SLOs and an experiment, as `llmr serve --experiments` sets them up; only requests that
+  // name a user take part in the experiment, so the playground's own requests stay out.
+  await observeServer({
+    server: created,
+    router,
+    experiments: [
+      {
+        id: 'echo-vs-spare',
+        variants: [
+          { name: 'control', model: 'echo' },
+          { name: 'treatment', model: 'spare' },
+        ],
+      },
+    ],
+  });
   return { server: created, origin: await created.listen({ port: 0, host: '127.0.0.1' }) };
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: the console tests need it. Install it with \`apt-get install -y chromium\` (Debian), or point LLMR_CHROMIUM at a Chromium binary.`,
-    );
   work = await mkdtemp(join(tmpdir(), 'llmr-console-'));
-  const outDir = join(work, 'dist');
-  await build({ root: appRoot, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
-  ({ server, origin } = await startServer(outDir));
-  await mkdir(screenshots, { recursive: true });
-  context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1100, height: 800 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (message) => pageLog.push(`${message.type()}: ${message.text()}`));
-  page.on('pageerror', (error) => pageLog.push(`pageerror: ${error.message}`));
+  ({ server, origin } = await startServer(await buildConsole(work)));
+  ({ context, page } = await launchBrowser(work, pageLog));
   await page.goto(`${origin}/`);
 });
 
@@ -186,5 +174,43 @@ describe('the web console', () => {
     expect(painted).toHaveLength(4);
     for (const count of painted) expect(count).toBeGreaterThan(0);
     await page.screenshot({ path: join(screenshots, 'charts.png'), fullPage: true });
+  });
+
+  it('shows the SLOs and the experiment in the reliability view', async () => {
+    for (const user of ['ada', 'bob', 'cy', 'dee', 'eve', 'fay']) {
+      const response = await fetch(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'echo',
+          user,
+          max_tokens: 4,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      expect(response.status).toBe(200);
+    }
+    await page.getByRole('button', { name: 'Reliability' }).click();
+    const echo = page.locator('tr[data-slo="availability"][data-series*="model=echo"]');
+    await expect.poll(() => echo.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await echo.first().locator('.sli').textContent()).toBe('100.00%');
+    expect(await echo.first().locator('.budget').textContent()).toBe('100.00%');
+    expect(await echo.first().locator('.alerts').textContent()).toBe('none');
+    const experiment = page.locator('tr[data-experiment="echo-vs-spare"]');
+    expect(await experiment.getAttribute('data-status')).toBe('running');
+    const variants = (await experiment.locator('.variants').textContent()) ?? '';
+    const requests = [...variants.matchAll(/(\d+) requests/g)].map((match) => Number(match[1]));
+    expect(variants).toMatch(/^control: \d+ requests.*; treatment: \d+ requests/);
+    // Every request that named a user was assigned to exactly one variant.
+    expect(requests.reduce((sum, count) => sum + count, 0)).toBe(6);
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'reliability.png'), fullPage: true });
+  });
+
+  it('says the tenants view needs the gateway on a server without it', async () => {
+    await page.getByRole('button', { name: 'Tenants' }).click();
+    const note = page.locator('#tenants .note');
+    await expect.poll(() => note.textContent()).toContain('runs without the gateway');
+    expect(await page.getByRole('alert').isHidden()).toBe(true);
   });
 });

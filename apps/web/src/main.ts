@@ -4,6 +4,8 @@ import { createApi } from './api';
 import { mountChartsView } from './charts-view';
 import { mountModelsView } from './models-view';
 import { mountPlayground } from './playground';
+import { mountReliabilityView } from './reliability-view';
+import { mountTenantsView } from './tenants-view';
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const keyInput = element<HTMLInputElement>('api-key');
@@ -27,7 +29,9 @@ const models = mountModelsView(element('models'), api, showError, () => {
 });
 // A new attempt clears the last failure, so the banner never speaks of an old request.
 element('playground').addEventListener('submit', clearError, { capture: true });
-const charts = mountChartsView(element('charts'), showError);
+const reliability = mountReliabilityView(element('reliability'), api, showError);
+const tenants = mountTenantsView(element('tenants'), api, showError);
+const charts = mountChartsView(element('charts'), api, showError, clearError);
 charts.start();
 
 function loadAll() {
@@ -48,6 +52,8 @@ for (const button of buttons)
       element(other.dataset.view ?? '').hidden = !selected;
     }
     if (button.dataset.view === 'models') models.refresh().catch(showError);
+    if (button.dataset.view === 'reliability') reliability.refresh().catch(showError);
+    if (button.dataset.view === 'tenants') tenants.refresh().catch(showError);
   });
 
 loadAll();

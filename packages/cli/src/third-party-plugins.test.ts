@@ -42,9 +42,32 @@ describe('third-party plugins', () => {
     expect(fromKeys.loaders.map((loader) => loader.name)).toEqual(['keyed']);
     expect(fromKeys.strategies.map((strategy) => strategy.name)).toEqual(['first']);
     const registry = createRegistry();
-    const strategies = await registerPlugins(registry, [single, keyed], work);
+    const { strategies } = await registerPlugins(registry, [single, keyed], work);
     expect(registry.loaders.map((loader) => loader.name)).toEqual(['single', 'keyed']);
     expect(strategies).toHaveLength(1);
+  });
+
+  it('takes stages by name, and refuses a stage that is not a factory or a name taken twice', async () => {
+    const STAGE = `(options) => ({ specificationVersion: 'v1', name: 'shout', transformOptions: ({ options: call }) => ({ ...call, prompt: String(call.prompt).toUpperCase() }), ...options })`;
+    const staged = await writeModule('staged.mjs', `export const stages = { shout: ${STAGE} };`);
+    const again = await writeModule('again.mjs', `export default { stages: { shout: ${STAGE} } };`);
+    const notFactory = await writeModule('not-factory.mjs', 'export const stages = { shout: 1 };');
+    const list = await writeModule('list.mjs', `export const stages = [${STAGE}];`);
+    const { stages } = await registerPlugins(createRegistry(), [staged], work);
+    const stage = stages.shout!({});
+    expect(stage.name).toBe('shout');
+    expect(
+      await stage.transformOptions!({ options: { prompt: 'hi' }, kind: 'generate' } as never),
+    ).toEqual({ prompt: 'HI' });
+    await expect(registerPlugins(createRegistry(), [staged, again], work)).rejects.toThrow(
+      /adds a stage "shout" that an earlier plugin already added/,
+    );
+    await expect(loadPlugin(notFactory, work)).rejects.toThrow(
+      /stages\["shout"\] is not a stage factory/,
+    );
+    await expect(loadPlugin(list, work)).rejects.toThrow(
+      /stages must be an object of name -> stage factory/,
+    );
   });
 
   it('resolves an installed package by name through its exports, from the config directory', async () => {
@@ -67,7 +90,7 @@ describe('third-party plugins', () => {
     const wrong = await writeModule('wrong.mjs', 'export const loaders = [{ name: "x" }];');
     const broken = await writeModule('broken.mjs', 'export const = ;');
     await expect(loadPlugin(empty, work)).rejects.toThrow(
-      /exports no loaders, engines or strategies/,
+      /exports no loaders, engines, strategies or stages/,
     );
     await expect(loadPlugin(wrong, work)).rejects.toThrow(
       /loaders\[0\] is not a loader of the @llmr\/core v1 spec/,

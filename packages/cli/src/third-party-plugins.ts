@@ -1,8 +1,9 @@
 /**
  * Third-party plugins for `llmr serve --plugin <name-or-path>` and `plugins: [...]` in the
- * router config. A plugin module contributes `loaders`, `engines` and `strategies` (named
- * exports, or the same keys on its default export; a default export that is itself one
- * loader or engine counts too). Names resolve from node_modules above the base directory;
+ * router config. A plugin module contributes `loaders`, `engines`, `strategies` and
+ * `stages` (named exports, or the same keys on its default export; a default export that
+ * is itself one loader or engine counts too). `stages` maps a name to a middleware
+ * factory, which a config then uses by that name under `pipeline:`. Names resolve from node_modules above the base directory;
  * paths may point at a package directory or at a module file.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import {
   InvalidArgumentError,
   LlmrError,
   type LoaderV1,
+  type ModelMiddlewareFactoryV1,
   type Registry,
 } from '@llmr/core';
 import type { RoutingStrategy } from '@llmr/router';
@@ -22,6 +24,7 @@ export interface LoadedPlugins {
   loaders: LoaderV1[];
   engines: EngineV1[];
   strategies: RoutingStrategy[];
+  stages: Record<string, ModelMiddlewareFactoryV1>;
 }
 
 /** A config file larger than this is not a router config; refuse before parsing it. */
@@ -115,6 +118,24 @@ function listOf<T>(
   return items as T[];
 }
 
+/** `stages`: an object of name -> factory (a function that builds a ModelMiddlewareV1 from options). */
+function stagesOf(specifier: string, value: unknown): Record<string, ModelMiddlewareFactoryV1> {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw pluginError(
+      specifier,
+      `Plugin "${specifier}": stages must be an object of name -> stage factory, e.g. { 'redact': createRedactStage }.`,
+    );
+  for (const [name, factory] of Object.entries(value)) {
+    if (typeof factory !== 'function')
+      throw pluginError(
+        specifier,
+        `Plugin "${specifier}": stages["${name}"] is not a stage factory (a function from options to a ModelMiddlewareV1 of @llmr/core).`,
+      );
+  }
+  return value as Record<string, ModelMiddlewareFactoryV1>;
+}
+
 /** Imports one plugin and collects what it contributes. */
 export async function loadPlugin(specifier: string, baseDirectory: string): Promise<LoadedPlugins> {
   const path = await resolvePluginModule(specifier, baseDirectory);
@@ -135,13 +156,19 @@ export async function loadPlugin(specifier: string, baseDirectory: string): Prom
     loaders: listOf(specifier, 'loaders', pick('loaders'), isLoader),
     engines: listOf(specifier, 'engines', pick('engines'), isEngine),
     strategies: listOf(specifier, 'strategies', pick('strategies'), isStrategy),
+    stages: stagesOf(specifier, pick('stages')),
   };
   if (isLoader(fallback)) plugins.loaders.push(fallback);
   else if (isEngine(fallback)) plugins.engines.push(fallback);
-  if (!plugins.loaders.length && !plugins.engines.length && !plugins.strategies.length) {
+  if (
+    !plugins.loaders.length &&
+    !plugins.engines.length &&
+    !plugins.strategies.length &&
+    !Object.keys(plugins.stages).length
+  ) {
     throw pluginError(
       specifier,
-      `Plugin "${specifier}" exports no loaders, engines or strategies; export them as named arrays (loaders, engines, strategies) or on its default export.`,
+      `Plugin "${specifier}" exports no loaders, engines, strategies or stages; export them as named exports (loaders, engines, strategies arrays; a stages object) or on its default export.`,
     );
   }
   return plugins;
@@ -167,18 +194,27 @@ export async function configPlugins(configPath: string): Promise<string[]> {
   return Promise.all(names.map((entry) => resolvePluginModule(entry, dirname(configPath))));
 }
 
-/** Loads every plugin, registers its loaders and engines, and returns its strategies. */
+/** Loads every plugin, registers its loaders and engines, and returns its strategies and stages. */
 export async function registerPlugins(
   registry: Registry,
   specifiers: readonly string[],
   baseDirectory: string,
-): Promise<RoutingStrategy[]> {
+): Promise<Pick<LoadedPlugins, 'strategies' | 'stages'>> {
   const strategies: RoutingStrategy[] = [];
+  const stages: Record<string, ModelMiddlewareFactoryV1> = {};
   for (const specifier of specifiers) {
     const plugin = await loadPlugin(specifier, baseDirectory);
     for (const engine of plugin.engines) registry.registerEngine(engine);
     for (const loader of plugin.loaders) registry.registerLoader(loader);
     strategies.push(...plugin.strategies);
+    for (const [name, factory] of Object.entries(plugin.stages)) {
+      if (name in stages)
+        throw pluginError(
+          specifier,
+          `Plugin "${specifier}" adds a stage "${name}" that an earlier plugin already added; remove one of the two plugins.`,
+        );
+      stages[name] = factory;
+    }
   }
-  return strategies;
+  return { strategies, stages };
 }

@@ -9,6 +9,8 @@ export interface PluginNames {
   loaderName: string;
   factoryName: string;
   instanceName: string;
+  /** The plugin's name in PascalCase, for the other kinds' factory names. */
+  pascalName: string;
 }
 
 const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
@@ -23,7 +25,7 @@ export function pluginNames(packageName: string): PluginNames {
   }
   const directoryName = packageName.replace(/^@[^/]+\//, '');
   const loaderName =
-    directoryName.replace(/^llmr-/, '').replace(/^(loader|plugin)-/, '') || directoryName;
+    directoryName.replace(/^llmr-/, '').replace(/^(loader|stage|plugin)-/, '') || directoryName;
   const camel = loaderName
     .split(/[^a-z0-9]+/)
     .filter(Boolean)
@@ -37,5 +39,6 @@ export function pluginNames(packageName: string): PluginNames {
     loaderName,
     factoryName: `create${pascal}Loader`,
     instanceName: `${base}Loader`,
+    pascalName: pascal,
   };
 }

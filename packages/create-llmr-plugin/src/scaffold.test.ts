@@ -47,7 +47,7 @@ describe('create-llmr-plugin', () => {
     expect(errors[2]).toMatch(/already exists and is not empty/);
   });
 
-  for (const kind of PLUGIN_KINDS.filter((candidate) => candidate !== 'loader')) {
+  for (const kind of PLUGIN_KINDS.filter((candidate) => !['loader', 'stage'].includes(candidate))) {
     it(`--kind ${kind} says what to do instead of writing an empty shell`, async () => {
       const directory = join(work, `kind-${kind}`);
       await expect(
@@ -80,5 +80,39 @@ describe('create-llmr-plugin', () => {
     const plugin = await import(join(directory, 'dist/index.js'));
     expect(plugin.default.loaders[0].name).toBe('bigram');
     expect(plugin.bigramLoader).toBe(plugin.loaders[0]);
+  }, 120_000);
+
+  it('scaffolds a pipeline stage that builds against core and passes its node:test suite', async () => {
+    const directory = join(work, 'llmr-stage-redact');
+    const core = JSON.parse(await readFile(join(corePackage, 'package.json'), 'utf8'));
+    const result = await scaffoldPlugin({
+      name: 'llmr-stage-redact',
+      kind: 'stage',
+      directory,
+      coreVersion: core.version,
+    });
+    expect(result.files).toEqual([
+      '.gitignore',
+      'README.md',
+      'package.json',
+      'src/index.ts',
+      'src/stage.test.ts',
+      'src/stage.ts',
+      'tsconfig.json',
+    ]);
+    const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8'));
+    expect(manifest.dependencies).toEqual({ '@llmr/core': `^${core.version}` });
+    expect(manifest.scripts.test).toBe('tsc && node --test dist/stage.test.js');
+    expect(manifest.keywords).toContain('llmr-stage');
+    await linkWorkspaceDependencies(directory);
+    await run(process.execPath, [typescriptCompiler], { cwd: directory });
+    const { stdout } = await run(process.execPath, ['--test', 'dist/stage.test.js'], {
+      cwd: directory,
+    });
+    expect(stdout).toMatch(/# pass 3/);
+    expect(stdout).toMatch(/# fail 0/);
+    const plugin = await import(join(directory, 'dist/index.js'));
+    expect(Object.keys(plugin.default.stages)).toEqual(['redact']);
+    expect(plugin.stages.redact({}).name).toBe('redact');
   }, 120_000);
 });

@@ -1,25 +1,32 @@
 /**
- * Writes a plugin package into a new directory. Only loaders are scaffolded today:
- * @llmr/core v1 has a spec for loaders (and engines, whose kit needs a graph to run);
- * the other kinds are refused with what to use instead rather than given an empty shell.
+ * Writes a plugin package into a new directory. Loaders and pipeline stages are
+ * scaffolded (both are @llmr/core v1 specs a package can implement and test alone); the
+ * other kinds are refused with what to use instead rather than given an empty shell.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError } from '@llmr/core';
 import { pluginNames } from './plugin-names';
-import { loaderFiles } from './templates/loader-template';
+import { loaderFiles, loaderReadme } from './templates/loader-template';
 import { packageFiles } from './templates/package-files';
+import { stageFiles, stageReadme } from './templates/stage-template';
 
 export const PLUGIN_KINDS = ['loader', 'engine', 'provider', 'strategy', 'stage'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
-const NOT_YET: Record<Exclude<PluginKind, 'loader'>, string> = {
+const TEMPLATES = {
+  loader: { files: loaderFiles, readme: loaderReadme, testFile: 'dist/loader.test.js' },
+  stage: { files: stageFiles, readme: stageReadme, testFile: 'dist/stage.test.js' },
+};
+type ScaffoldedKind = keyof typeof TEMPLATES;
+
+const NOT_YET: Record<Exclude<PluginKind, ScaffoldedKind>, string> = {
   engine:
     'an engine template needs a tensor-graph runtime to wrap; implement EngineV1 from @llmr/core and test it with checkEngine from @llmr/core/test/kit',
   provider:
     'an upstream API is served as a loader whose models call it; scaffold --kind loader and replace src/bigram-model.ts with the HTTP calls',
-  strategy: 'routing strategies are not part of the @llmr/core v1 spec yet',
-  stage: 'pipeline stages are not part of the @llmr/core v1 spec yet',
+  strategy:
+    'routing strategies are typed by @llmr/router, not the @llmr/core v1 spec; export `strategies` (objects with name and rank) from a module and load it with --plugin, as examples/strategy-plugin does',
 };
 
 export interface ScaffoldOptions {
@@ -46,13 +53,14 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<Scaffold
       message: `Unknown plugin kind "${kind}"; use one of ${PLUGIN_KINDS.join(', ')}.`,
     });
   }
-  if (kind !== 'loader') {
+  if (!(kind in TEMPLATES)) {
     throw new InvalidArgumentError({
       argument: '--kind',
       value: kind,
-      message: `--kind ${kind} is not scaffolded yet: ${NOT_YET[kind]}.`,
+      message: `--kind ${kind} is not scaffolded yet: ${NOT_YET[kind as Exclude<PluginKind, ScaffoldedKind>]}.`,
     });
   }
+  const template = TEMPLATES[kind as ScaffoldedKind];
   const names = pluginNames(options.name);
   const directory = resolve(options.directory ?? names.directoryName);
   const existing = await readdir(directory).catch(() => []);
@@ -64,8 +72,14 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<Scaffold
     });
   }
   const files = {
-    ...packageFiles({ names, kind, coreVersion: options.coreVersion }),
-    ...loaderFiles(names),
+    ...packageFiles({
+      names,
+      kind,
+      coreVersion: options.coreVersion,
+      readme: template.readme(names),
+      testFile: template.testFile,
+    }),
+    ...template.files(names),
   };
   for (const [path, content] of Object.entries(files)) {
     const target = join(directory, path);

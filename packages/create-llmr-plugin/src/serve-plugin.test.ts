@@ -1,8 +1,9 @@
 /**
- * End to end, the way a third party ships a plugin: scaffold a loader, `npm pack` it,
- * install the tarball with a packed @llmr/core into a fresh project (no registry), then
- * `llmr serve --plugin <that project's node_modules/<name>>` (and `plugins:` in a config)
- * serves a completion from a model the plugin loads. Needs the built CLI and core
+ * End to end, the way a third party ships a plugin: scaffold a loader and a pipeline
+ * stage, `npm pack` them, install the tarballs with a packed @llmr/core into a fresh
+ * project (no registry), then `llmr serve --plugin <that project's node_modules/<name>>`
+ * (and `plugins:` in a config) serves a completion from a model the loader loads, and a
+ * config's pipeline runs the stage in front of a model. Needs the built CLI and core
  * (`turbo run build --filter=@llmr/cli...`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -16,6 +17,7 @@ import { corePackage, linkWorkspaceDependencies, run, workspaceRoot } from './te
 
 const bin = join(workspaceRoot, 'packages/cli/dist/bin.js');
 const PLUGIN = 'llmr-loader-bigram';
+const STAGE_PLUGIN = 'llmr-stage-redact';
 let work: string;
 let installed: string;
 let corpus: string;
@@ -85,13 +87,22 @@ beforeAll(async () => {
   await linkWorkspaceDependencies(source);
   // npm runs the plugin's prepack (tsc); pnpm packs core as it would publish it.
   const pluginTarball = await pack(source, 'npm', tarballs);
+  const stageSource = join(work, STAGE_PLUGIN);
+  await scaffoldPlugin({
+    name: STAGE_PLUGIN,
+    kind: 'stage',
+    directory: stageSource,
+    coreVersion: core.version,
+  });
+  await linkWorkspaceDependencies(stageSource);
+  const stageTarball = await pack(stageSource, 'npm', tarballs);
   const coreTarball = await pack(corePackage, 'pnpm', tarballs);
   const project = join(work, 'project');
   await mkdir(project);
   await writeFile(join(project, 'package.json'), '{ "name": "project", "private": true }\n');
   await run(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', coreTarball, pluginTarball],
+    ['install', '--offline', '--no-audit', '--no-fund', coreTarball, pluginTarball, stageTarball],
     { cwd: project },
   );
   installed = join(project, 'node_modules', PLUGIN);
@@ -132,6 +143,32 @@ describe('llmr serve with a third-party plugin', () => {
     const { status, body } = await complete(url, 'river');
     expect(status, JSON.stringify(body)).toBe(200);
     expect(body.choices[0]?.text).toBe('u');
+  }, 120_000);
+
+  it("a stage plugin from the config's plugins: runs in the pipeline in front of a model", async () => {
+    const config = join(work, 'project', 'redacted.yaml');
+    await writeFile(
+      config,
+      [
+        `plugins: [${STAGE_PLUGIN}]`,
+        'models:',
+        '  - { id: echo, source: "mock:echo" }',
+        'pipeline:',
+        '  models:',
+        '    echo: [{ stage: redact, options: { replacement: "[hidden]" } }]',
+        '',
+      ].join('\n'),
+    );
+    const url = await startServe(['--config', config]);
+    const response = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'echo', prompt: 'mail ada@example.com today', max_tokens: 64 }),
+    });
+    const body = (await response.json()) as CompletionBody;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    // The echo model answers with what it was sent: the stage rewrote it first.
+    expect(body.choices[0]?.text).toBe('mail [hidden] today');
   }, 120_000);
 
   it('a plugin that is not installed fails at start with what to do', async () => {

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  AbortError,
   BusyError,
   collectStream,
   createRegistry,
@@ -266,6 +267,24 @@ describe('resources', () => {
     const error = await ggufLoader.doLoad(truncated).catch((caught) => caught);
     expect(LoadError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/not a usable GGUF file/);
+  });
+
+  it('stops a load whose signal aborts once it has started, with the abort reason', async () => {
+    const controller = new AbortController();
+    const reason = new AbortError({ message: 'nobody wants this model now' });
+    const error = await createGgufLoader()
+      .doLoad(models['oracle-f32']!.path, {
+        contextLength: 128,
+        sequences: 1,
+        abortSignal: controller.signal,
+        // The header is read: llama.cpp is next, with the signal already aborted.
+        onProgress: ({ stage }) => {
+          if (stage === 'metadata') controller.abort(reason);
+        },
+      })
+      .catch((caught) => caught);
+    // The abort itself, not a load failure: callers tell a cancelled load from a broken file.
+    expect(error).toBe(reason);
   });
 
   it('loads through the core registry by magic bytes', async () => {

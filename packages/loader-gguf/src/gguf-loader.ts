@@ -235,16 +235,24 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): GgufLoader 
                 ? { fitContext: { contextSize: contextSize * sequences } }
                 : gpuLayers,
           useMmap: options.mmap ?? true,
+          // A load nobody waits for any more (cancelled requests, shutdown) stops midway.
+          ...(options.abortSignal ? { loadSignal: options.abortSignal } : {}),
           onLoadProgress: (progress: number) =>
             options.onProgress?.({ loaded: progress, total: 1, stage: 'weights' }),
         } as Parameters<typeof llama.loadModel>[0]);
       } catch (error) {
+        if (options.abortSignal?.aborted) throw options.abortSignal.reason;
         throw new LoadError({
           source,
           code: 'gguf-load-failed',
           message: `llama.cpp could not load ${path}: ${(error as Error).message}`,
           cause: error,
         });
+      }
+      if (options.abortSignal?.aborted) {
+        // Stopped as the weights finished loading: nobody wants the model now.
+        await model.dispose();
+        throw options.abortSignal.reason;
       }
       try {
         const context = await model.createContext({

@@ -2,13 +2,15 @@
  * One file from the hub into blobs/<etag>: written to `<blob>.incomplete`, resumed with an
  * HTTP Range from the bytes already there (after a dropped connection, or on the next
  * run), checked against the hub's hash (sha256 for LFS files, the git blob sha1
- * otherwise) and renamed to the blob only when the bytes are right.
+ * otherwise) and renamed to the blob only when the bytes are right. One process at a time
+ * per blob (a lock file beside it); a process that waited finds the blob done and skips.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { delay, isAbortError, throwIfAborted } from '@llmr/core';
+import { acquireBlobLock } from './blob-lock';
 import { HfError } from './hf-error';
 import { HubHttpError } from './http-errors';
 import type { HubFetch } from './hub-fetch';
@@ -37,6 +39,8 @@ export interface DownloadBlobOptions {
   abortSignal?: AbortSignal;
   onProgress?: (progress: BlobProgress) => void;
   onInterrupted?: (info: { attempt: number; loaded: number; error: unknown }) => void;
+  /** Another process is downloading this blob; this call waits for it. */
+  onWaitForLock?: (holder: string) => void;
   /** For errors. */
   source: string;
   repo: string;
@@ -88,9 +92,25 @@ function contentRangeStart(header: string | null): { start: number; total?: numb
 }
 
 export async function downloadBlob(options: DownloadBlobOptions): Promise<DownloadBlobResult> {
+  await mkdir(dirname(options.blobPath), { recursive: true });
+  const release = await acquireBlobLock(`${options.blobPath}.lock`, {
+    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    ...(options.onWaitForLock ? { onWait: options.onWaitForLock } : {}),
+  });
+  try {
+    // Whoever held the lock before may have finished this very blob.
+    const done = await stat(options.blobPath).catch(() => undefined);
+    if (done?.isFile() && done.size === options.size)
+      return { transferred: 0, resumedFrom: options.size, rangeRequests: 0 };
+    return await downloadLocked(options);
+  } finally {
+    await release();
+  }
+}
+
+async function downloadLocked(options: DownloadBlobOptions): Promise<DownloadBlobResult> {
   const incomplete = `${options.blobPath}.incomplete`;
   const maxRetries = options.maxRetries ?? 3;
-  await mkdir(dirname(incomplete), { recursive: true });
   let loaded = await stat(incomplete).then(
     (info) => info.size,
     () => 0,

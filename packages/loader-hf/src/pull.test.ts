@@ -318,6 +318,50 @@ describe('aborting', () => {
   });
 });
 
+describe('pulls sharing a download', () => {
+  it('a cancelled pull does not stop another pull sharing its download', async () => {
+    const file = 'tiny-F16.gguf';
+    hub.fault({ on: 'content', file, dropAfterBytes: 40_000 });
+    const leaving = new AbortController();
+    let staying: Promise<unknown> | undefined;
+    let joined!: () => void;
+    const sharing = new Promise<void>((resolve) => {
+      joined = resolve;
+    });
+    const first = pullHfModel(
+      `hf:${GGUF}:F16`,
+      options({
+        abortSignal: leaving.signal,
+        // The dropped download waits this long before resuming: time for a second pull to join.
+        retryDelayMs: 1_000,
+        onRetry: () => {
+          staying ??= pullHfModel(
+            `hf:${GGUF}:F16`,
+            options({
+              onProgress: (progress) => {
+                if (progress.file === file && progress.status === 'downloading') joined();
+              },
+            }),
+          );
+        },
+      }),
+    ).catch((caught: unknown) => caught);
+    await sharing;
+    // The second pull takes the shared download in the same tick as that progress event.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    leaving.abort(new Error('user pressed ctrl-c'));
+    expect(AbortError.isInstance(await first)).toBe(true);
+    await staying;
+    const blob = join(repoDir(GGUF), 'blobs', hub.fileInfo(GGUF, file).sha256);
+    expect(sha256(await readFile(blob))).toBe(hub.fileInfo(GGUF, file).sha256);
+    // One download: the first request dropped, one Range request resumed it.
+    expect(contentRequests(file).map((request) => request.range ?? 'whole')).toEqual([
+      'whole',
+      'bytes=40000-',
+    ]);
+  });
+});
+
 describe('corrupted bytes', () => {
   it('fail the sha256 check and leave nothing that looks valid', async () => {
     hub.fault({

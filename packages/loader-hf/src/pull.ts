@@ -44,8 +44,41 @@ interface RepoFile {
   gitSha1?: string;
 }
 
-// One download per blob per process, however many pulls want it.
-const inFlight = new Map<string, Promise<DownloadBlobResult>>();
+/**
+ * One download per blob per process, however many pulls want it. It has its own abort
+ * controller: a pull that is cancelled stops waiting, and the download stops only when
+ * every pull sharing it has been cancelled.
+ */
+interface SharedDownload {
+  result: Promise<DownloadBlobResult>;
+  controller: AbortController;
+  sharers: number;
+}
+const inFlight = new Map<string, SharedDownload>();
+
+function shareDownload(shared: SharedDownload, signal: AbortSignal): Promise<DownloadBlobResult> {
+  shared.sharers++;
+  return new Promise((resolve, reject) => {
+    let left = false;
+    const onAbort = () => {
+      left = true;
+      shared.sharers--;
+      const reason = AbortError.isInstance(signal.reason)
+        ? signal.reason
+        : new AbortError({ cause: signal.reason });
+      if (shared.sharers === 0) shared.controller.abort(reason);
+      reject(reason);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.result
+      .finally(() => {
+        signal.removeEventListener('abort', onAbort);
+        if (!left) shared.sharers--;
+      })
+      .then(resolve, reject);
+  });
+}
 
 async function defaultFreeSpace(folder: string): Promise<number | undefined> {
   let current = folder;
@@ -95,14 +128,15 @@ async function pullOnline(
   const revision = parsed.revision ?? 'main';
   const { endpoint, cacheDir } = environment;
   const repoDir = repoCacheDir(cacheDir, parsed.repo);
-  const fetchFor = (file?: string): HubFetch =>
+  /** The pull's abortSignal, except for a download other pulls may share (`shared`: it has its own). */
+  const fetchFor = (file?: string, shared = false): HubFetch =>
     createHubFetch({
       endpoint,
       accessToken: environment.accessToken,
       fetch: options.fetch,
       maxRetries: options.maxRetries,
       maxRetryWaitMs: options.maxRetryWaitMs,
-      abortSignal: options.abortSignal,
+      abortSignal: shared ? undefined : options.abortSignal,
       onRetry: ({ status, attempt, waitMs }) =>
         options.onRetry?.({
           ...(file ? { file } : {}),
@@ -275,8 +309,8 @@ async function pullOnline(
     emit(index, 'downloading');
     let result: DownloadBlobResult;
     try {
-      let pending = inFlight.get(blobPath);
-      if (!pending) {
+      let shared = inFlight.get(blobPath);
+      if (!shared) {
         const info = await hub.fileDownloadInfo({
           repo: { type: 'model', name: parsed.repo },
           path: encodePath(file.path),
@@ -298,16 +332,17 @@ async function pullOnline(
             message: `${file.path}: the hub serves ${info.size} bytes but lists ${file.size}; the repo may be changing right now. Run again.`,
           });
         }
-        pending = downloadBlob({
+        const downloadController = new AbortController();
+        const pending = downloadBlob({
           url: info.url,
           blobPath,
           size: file.size,
           sha256: file.sha256,
           gitSha1: file.gitSha1,
-          fetch: fileFetch,
+          fetch: fetchFor(file.path, true),
           maxRetries: options.maxRetries,
           retryDelayMs: options.retryDelayMs,
-          abortSignal: signal,
+          abortSignal: downloadController.signal,
           source: sourceText,
           repo: parsed.repo,
           path: file.path,
@@ -324,9 +359,10 @@ async function pullOnline(
               waitMs: (options.retryDelayMs ?? 250) * 2 ** (attempt - 1),
             }),
         }).finally(() => inFlight.delete(blobPath));
-        inFlight.set(blobPath, pending);
+        shared = { result: pending, controller: downloadController, sharers: 0 };
+        inFlight.set(blobPath, shared);
       }
-      result = await pending;
+      result = await shareDownload(shared, signal);
     } catch (error) {
       if (error instanceof NoSpaceError) {
         const remaining = state

@@ -51,7 +51,7 @@ export interface UnpickleOptions {
   limits: PytorchLimits;
   /**
    * False when more bytes may follow `bytes` in the file: running off the end then throws
-   * {@link NeedMoreBytes} instead of a truncation error, so the caller can read more and retry.
+   * `NeedMoreBytes` instead of a truncation error, so the caller can read more and retry.
    */
   complete: boolean;
 }

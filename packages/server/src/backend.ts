@@ -62,6 +62,19 @@ export interface CircuitControl {
   open(modelId: string, retryAt: number): void;
 }
 
+/** A model turned unhealthy (failures in a row) or recovered. */
+export interface HealthChange {
+  modelId: string;
+  state: 'unhealthy' | 'healthy';
+  reason?: string;
+}
+
+/** Lets replicas share model health: watch local changes. */
+export interface HealthControl {
+  modelIds(): string[];
+  subscribe(listener: (change: HealthChange) => void): () => void;
+}
+
 export interface ServerBackend {
   listModels(): Promise<BackendModel[]>;
   /** Undefined when no model or alias has this name. */
@@ -103,5 +116,6 @@ export interface ServerBackend {
   isReady(): boolean;
   stats?(): BackendStats;
   circuits?: CircuitControl;
+  health?: HealthControl;
   dispose(): Promise<void>;
 }

@@ -6,6 +6,7 @@
  * and graceful shutdown. Every transport goes through one generation core; every failure
  * answers OpenAI's error shape; one request failing never touches another.
  */
+import { hostname } from 'node:os';
 import { LlmrError } from '@llmr/core';
 import type { FastifyInstance } from 'fastify';
 import { createAccess } from './access';
@@ -19,6 +20,7 @@ import { registerHttpHooks } from './http/register-http-hooks';
 import { createMetrics } from './metrics';
 import { registerAnthropicRoutes } from './routes/anthropic-routes';
 import { registerConsoleRoutes } from './routes/console-routes';
+import { registerModelHealthRoutes } from './routes/model-health-routes';
 import { registerNativeRoutes } from './routes/native-routes';
 import { registerOpenAIRoutes } from './routes/openai-routes';
 import { registerOpsRoutes } from './routes/ops-routes';
@@ -26,6 +28,8 @@ import { registerTokenizerRoutes } from './routes/tokenizer-routes';
 import type { LlmrServer, ServerOptions } from './server-options';
 import { syncCircuits } from './shared-state/circuit-sync';
 import { createSharedState, registerSharedStateMetrics } from './shared-state/create-shared-state';
+import { syncModelHealth } from './shared-state/model-health-sync';
+import { createStickyAssignments } from './shared-state/sticky-assignments';
 import { registerWebSocketRoute } from './websocket/websocket-route';
 
 export type { InFlightRequest } from './generation';
@@ -73,6 +77,15 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     sharedState.name === 'redis' && backend.circuits
       ? syncCircuits({ control: backend.circuits, state: sharedState })
       : () => {};
+  const replica = options.replicaId ?? `${hostname()}-${process.pid}`;
+  const modelHealth = backend.health
+    ? syncModelHealth({
+        control: backend.health,
+        state: sharedState,
+        replica,
+        onError: (error) => log?.warn({ err: error }, 'sharing model health failed'),
+      })
+    : undefined;
 
   let loopbackOnly = false;
   await registerHttpHooks(app, {
@@ -81,7 +94,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     loopbackOnly: () => loopbackOnly,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
   });
-  const meter = await registerGateway(app, options.gateway, { backend, sharedState });
+  const meter = await registerGateway(app, options.gateway, {
+    backend,
+    sharedState,
+    console: Boolean(options.console),
+  });
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, {
@@ -93,6 +110,11 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   await registerAnthropicRoutes(app, { guard, backend, generations });
   registerNativeRoutes(app, { guard, backend, generations });
   registerTokenizerRoutes(app, { guard, backend });
+  registerModelHealthRoutes(app, {
+    guard,
+    replica,
+    read: async () => (await modelHealth?.read()) ?? [],
+  });
   registerOpsRoutes(app, {
     backend,
     metrics,
@@ -106,13 +128,21 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     maxConcurrentPerSocket: options.maxConcurrentPerSocket,
     pingIntervalMs: timeouts.websocketPingMs,
   });
-  await registerGraphQL(app, { access, meter, core: generations, backend });
+  await registerGraphQL(app, {
+    access,
+    meter,
+    core: generations,
+    backend,
+    connectionInitTimeoutMs: timeouts.graphqlConnectionInitMs,
+  });
   if (options.console) await registerConsoleRoutes(app, options.console);
 
   return {
     app,
     metricsRegistry: metrics.registry,
     shared: { backend, core: generations, access, ...(meter ? { gateway: meter } : {}) },
+    replicaId: replica,
+    stickyAssignments: (stickyOptions) => createStickyAssignments(sharedState, stickyOptions),
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       for (const warning of exposureWarnings({
         host,
@@ -133,6 +163,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
         new LlmrError({ code: 'shutting-down', message: 'The server is shutting down.' }),
       );
       stopCircuitSync();
+      modelHealth?.stop();
       await app.close();
       await backend.dispose();
       await sharedState.close();

@@ -6,6 +6,8 @@ export type { Access, Caller, Identity } from './access';
 export type {
   BackendModel,
   BackendStats,
+  HealthChange,
+  HealthControl,
   RoutingAttempt,
   RoutingInfo,
   ServerBackend,
@@ -43,6 +45,7 @@ export { requireModel } from './routes/require-model';
 export { type RoutingSummary, routingSummary } from './routing';
 export type { RedisOptions } from './shared-state/create-shared-state';
 export { createMemorySharedState } from './shared-state/memory-shared-state';
+export type { ModelHealthMark } from './shared-state/model-health-sync';
 export {
   createRedisSharedState,
   type RedisSharedStateOptions,
@@ -53,6 +56,20 @@ export type {
   SharedState,
   SharedStateStatus,
 } from './shared-state/shared-state';
+export {
+  createStickyAssignments,
+  MAX_STICKY_SUBJECT_LENGTH,
+  type StickyAssignments,
+  type StickyAssignmentsOptions,
+} from './shared-state/sticky-assignments';
+export {
+  setWebSocketObserver,
+  WEBSOCKET_OBSERVER,
+  type WebSocketMessageInfo,
+  type WebSocketMessageOutcome,
+  type WebSocketObserver,
+  webSocketObserverOf,
+} from './websocket/websocket-observer';
 export type {
   WebSocketClientMessage,
   WebSocketServerMessage,

@@ -80,6 +80,11 @@ export function createRouterBackend(
   router: LLMRouter,
   options: RouterBackendOptions = {},
 ): ServerBackend & { preload(): Promise<void> } {
+  const modelIds = () =>
+    router
+      .listModels()
+      .filter((listing) => listing.kind === 'model')
+      .map((listing) => listing.id);
   return {
     async listModels() {
       return router.listModels().map(toBackendModel);
@@ -138,11 +143,7 @@ export function createRouterBackend(
       };
     },
     circuits: {
-      modelIds: () =>
-        router
-          .listModels()
-          .filter((listing) => listing.kind === 'model')
-          .map((listing) => listing.id),
+      modelIds,
       subscribe: (listener) =>
         router.subscribe((event) => {
           if (event.type !== 'circuit-state') return;
@@ -154,6 +155,20 @@ export function createRouterBackend(
           });
         }),
       open: (modelId, retryAt) => router.tripCircuit(modelId, retryAt),
+    },
+    health: {
+      modelIds,
+      subscribe: (listener) =>
+        router.subscribe((event) => {
+          if (event.type === 'model-unhealthy')
+            listener({
+              modelId: event.modelId,
+              state: 'unhealthy',
+              ...(event.error ? { reason: event.error.message } : {}),
+            });
+          else if (event.type === 'model-recovered')
+            listener({ modelId: event.modelId, state: 'healthy' });
+        }),
     },
     async preload() {
       if (options.defaultModel) await router.load(options.defaultModel);

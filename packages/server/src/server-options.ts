@@ -9,6 +9,10 @@ import type { GenerationCore, InFlightRequest } from './generation';
 import type { RateLimits } from './rate-limiter';
 import type { ConsoleOptions } from './routes/console-routes';
 import type { RedisOptions } from './shared-state/create-shared-state';
+import type {
+  StickyAssignments,
+  StickyAssignmentsOptions,
+} from './shared-state/sticky-assignments';
 
 export interface ServerOptions {
   backend: ServerBackend;
@@ -42,6 +46,8 @@ export interface ServerOptions {
    * options). Default: LLMR_REDIS_URL; without either, state stays in this process.
    */
   redis?: string | RedisOptions;
+  /** This replica's name in shared health marks. Default `<hostname>-<pid>`. */
+  replicaId?: string;
   timeouts?: ServerTimeouts;
 }
 
@@ -63,6 +69,8 @@ export interface ServerTimeouts {
   writeStallMs?: number;
   /** WebSocket ping interval; a peer that misses one pong is disconnected. Default 30 s. */
   websocketPingMs?: number;
+  /** A GraphQL subscription socket that sends no `connection_init` is closed (4408). Default 10 s. */
+  graphqlConnectionInitMs?: number;
 }
 
 export interface LlmrServer {
@@ -85,4 +93,10 @@ export interface LlmrServer {
     access: Access;
     gateway?: GatewayMeter;
   };
+  readonly replicaId: string;
+  /**
+   * A map from subjects (users, sessions) to values they keep (a variant, a model), in
+   * the shared state: with Redis, every replica answers a subject the same way.
+   */
+  stickyAssignments(options?: StickyAssignmentsOptions): StickyAssignments;
 }

@@ -16,8 +16,14 @@ export interface DatabaseOptions {
 }
 
 /** The `gateway:` section of a config file, and whether the file has one. */
-export async function readGatewaySection(
+export function readGatewaySection(file: string): Promise<{ present: boolean; section: unknown }> {
+  return readConfigSection(file, 'gateway');
+}
+
+/** One top-level section of a config file (JSON or YAML), and whether the file has it. */
+export async function readConfigSection(
   file: string,
+  name: string,
 ): Promise<{ present: boolean; section: unknown }> {
   let document: unknown;
   try {
@@ -31,7 +37,7 @@ export async function readGatewaySection(
   }
   const record =
     document !== null && typeof document === 'object' ? (document as Record<string, unknown>) : {};
-  return { present: 'gateway' in record, section: record.gateway };
+  return { present: name in record, section: record[name] };
 }
 
 export async function resolveDatabaseUrl(options: DatabaseOptions): Promise<string> {

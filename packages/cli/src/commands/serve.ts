@@ -23,7 +23,10 @@ import { parseNumber } from '../output';
 import { createDefaultRegistry } from '../plugins';
 import { configPlugins, registerPlugins } from '../third-party-plugins';
 import { checkUpstreamModels, createUpstreamProviders } from '../upstream-providers';
+import { readConfigSection } from './gateway-database';
+import { logConfigChanges } from './serve-config-log';
 import { openServeGateway } from './serve-gateway';
+import { resolveServeRedis } from './serve-redis';
 
 export interface ServeOptions {
   config?: string;
@@ -74,7 +77,7 @@ async function buildRouter(
   // A missing config file is reported below, by the router's own check.
   const fromConfig =
     options.config && existsSync(options.config) ? await configPlugins(options.config) : [];
-  const strategies = await registerPlugins(
+  const { strategies, stages } = await registerPlugins(
     plugins,
     [...(options.plugin ?? []), ...fromConfig],
     process.cwd(),
@@ -92,12 +95,17 @@ async function buildRouter(
       });
     });
     // Remote models are checked before anything starts: an unset ${VAR} fails here, named.
-    const config = await loadRouterConfig(options.config);
+    // Plugin strategies and stages count as known names: the config may use what its plugins add.
+    const config = await loadRouterConfig(options.config, {
+      strategies: strategies.map((strategy) => strategy.name),
+      stages: Object.keys(stages),
+    });
     checkUpstreamModels(config.models as RouterModelConfig[]);
     const router = await createRouterFromFile(options.config, {
       registry,
       providers: createUpstreamProviders(),
       strategies,
+      stages,
       watch: true,
     });
     return {
@@ -112,6 +120,7 @@ async function buildRouter(
   const router = createRouter({
     registry,
     strategies,
+    stages,
     models,
     aliases: models[0]!.id === DEFAULT_MODEL_ID ? { default: DEFAULT_MODEL_ID } : {},
   });
@@ -159,6 +168,18 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   });
   const genAiMetrics = createGenAiMetrics();
   const { router, defaultModel } = await buildRouter(options, log, genAiMetrics);
+  if (options.config) logConfigChanges(router, options.config, log);
+  const redis = resolveServeRedis({
+    flag: options.redis,
+    failModeFlag: options.redisFailMode,
+    env: process.env.LLMR_REDIS_URL,
+    ...(options.config
+      ? {
+          section: (await readConfigSection(options.config, 'redis')).section,
+          file: options.config,
+        }
+      : {}),
+  });
   const backend = createRouterBackend(router, { defaultModel });
   const limits: RateLimits = {
     ...(options.requestsPerMinute !== undefined
@@ -177,14 +198,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     console: webConsole,
     ...(gateway ? { gateway } : { apiKeys: options.apiKey }),
     limits,
-    ...(options.redis || process.env.LLMR_REDIS_URL
-      ? {
-          redis: {
-            url: (options.redis ?? process.env.LLMR_REDIS_URL)!,
-            ...(options.redisFailMode ? { failMode: options.redisFailMode } : {}),
-          },
-        }
-      : {}),
+    ...(redis ? { redis } : {}),
     logger: serverLoggerOptions({
       format: options.logFormat,
       level: options.quiet ? 'warn' : 'info',
@@ -208,6 +222,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
         }
       : {}),
     ...(options.alertWebhook ? { alertWebhooks: options.alertWebhook } : {}),
+    // The replicas that share rate limits share SLO budgets, experiments and feedback too.
+    ...(options.redis || process.env.LLMR_REDIS_URL
+      ? { redis: { url: (options.redis ?? process.env.LLMR_REDIS_URL)! } }
+      : {}),
     experiments,
     ...(adminKey ? { isAdmin: (request) => request.headers['x-admin-key'] === adminKey } : {}),
   });
@@ -306,7 +324,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--redis <url>',
-      'share rate limits and circuit breakers with other replicas through Redis (also LLMR_REDIS_URL)',
+      "share rate limits, circuit breakers, health, SLO budgets, experiments and feedback with other replicas through Redis (else LLMR_REDIS_URL, else the config's redis:)",
     )
     .option(
       '--redis-fail-mode <mode>',

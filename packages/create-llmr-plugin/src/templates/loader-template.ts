@@ -288,3 +288,46 @@ test('greedy generation follows the corpus', async () => {
 `,
   };
 }
+
+export function loaderReadme(names: PluginNames): string {
+  return `# ${names.packageName}
+
+An [llmr](https://www.npmjs.com/package/@llmr/core) loader plugin. It depends on
+\`@llmr/core\` only. As scaffolded, the \`${names.loaderName}\` loader learns a byte-bigram
+table from a UTF-8 \`.txt\` file and generates from it: replace \`src/bigram-model.ts\`
+with your runtime, keep the tests green.
+
+## Install
+
+\`\`\`sh
+npm install ${names.packageName}
+\`\`\`
+
+## Use
+
+\`\`\`sh
+llmr serve --plugin ${names.packageName} --model corpus=./corpus.txt
+\`\`\`
+
+\`\`\`ts
+import { createRegistry } from '@llmr/core';
+import { ${names.instanceName} } from '${names.packageName}';
+
+const registry = createRegistry({ loaders: [${names.instanceName}] });
+const model = await ${names.instanceName}.doLoad('./corpus.txt');
+const { text } = await model.doGenerate({ prompt: 'Once upon', maxTokens: 20, temperature: 0 });
+console.log(text, registry.loaders.length);
+await model.dispose();
+\`\`\`
+
+## Develop
+
+\`npm test\` builds with tsc and runs the llmr conformance kit (\`@llmr/core/test/kit\`)
+under \`node:test\`. \`npm pack\` builds before packing.
+
+## Limits
+
+A corpus is read whole into memory, up to 64 MiB. Bytes the corpus never saw restart
+generation at its first byte.
+`;
+}

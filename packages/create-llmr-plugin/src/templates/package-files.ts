@@ -1,6 +1,7 @@
 /**
  * The files every plugin gets: package.json (depending on @llmr/core by a caret range,
- * never a workspace link, so it installs from the registry), a plain-tsc build, README.
+ * never a workspace link, so it installs from the registry), a plain-tsc build, and the
+ * README its kind's template writes.
  */
 import type { PluginNames } from '../plugin-names';
 
@@ -8,12 +9,18 @@ export interface PackageFileOptions {
   names: PluginNames;
   kind: string;
   coreVersion: string;
+  /** The kind's README. */
+  readme: string;
+  /** The compiled node:test file `npm test` runs, e.g. dist/loader.test.js. */
+  testFile: string;
 }
 
 export function packageFiles({
   names,
   kind,
   coreVersion,
+  readme,
+  testFile,
 }: PackageFileOptions): Record<string, string> {
   const packageJson = {
     name: names.packageName,
@@ -32,7 +39,7 @@ export function packageFiles({
     scripts: {
       build: 'tsc',
       typecheck: 'tsc --noEmit',
-      test: 'tsc && node --test dist/loader.test.js',
+      test: `tsc && node --test ${testFile}`,
       prepack: 'tsc',
     },
     keywords: ['llmr', 'llmr-plugin', `llmr-${kind}`],
@@ -60,45 +67,6 @@ export function packageFiles({
     'package.json': `${JSON.stringify(packageJson, null, 2)}\n`,
     'tsconfig.json': `${JSON.stringify(tsconfig, null, 2)}\n`,
     '.gitignore': 'node_modules\ndist\n*.tgz\n',
-    'README.md': `# ${names.packageName}
-
-An [llmr](https://www.npmjs.com/package/@llmr/core) ${kind} plugin. It depends on
-\`@llmr/core\` only. As scaffolded, the \`${names.loaderName}\` loader learns a byte-bigram
-table from a UTF-8 \`.txt\` file and generates from it: replace \`src/bigram-model.ts\`
-with your runtime, keep the tests green.
-
-## Install
-
-\`\`\`sh
-npm install ${names.packageName}
-\`\`\`
-
-## Use
-
-\`\`\`sh
-llmr serve --plugin ${names.packageName} --model corpus=./corpus.txt
-\`\`\`
-
-\`\`\`ts
-import { createRegistry } from '@llmr/core';
-import { ${names.instanceName} } from '${names.packageName}';
-
-const registry = createRegistry({ loaders: [${names.instanceName}] });
-const model = await ${names.instanceName}.doLoad('./corpus.txt');
-const { text } = await model.doGenerate({ prompt: 'Once upon', maxTokens: 20, temperature: 0 });
-console.log(text, registry.loaders.length);
-await model.dispose();
-\`\`\`
-
-## Develop
-
-\`npm test\` builds with tsc and runs the llmr conformance kit (\`@llmr/core/test/kit\`)
-under \`node:test\`. \`npm pack\` builds before packing.
-
-## Limits
-
-A corpus is read whole into memory, up to 64 MiB. Bytes the corpus never saw restart
-generation at its first byte.
-`,
+    'README.md': readme,
   };
 }

@@ -132,6 +132,14 @@ describe('router config validation', () => {
     expect(config.models.map((model) => model.id)).toEqual(['a']);
   });
 
+  it('lets the redis section through for the server to check', () => {
+    const config = parseRouterConfig(
+      'models:\n  - { id: a, source: mock:echo }\nredis: redis://127.0.0.1:6379\n',
+      { file: 'serve.yaml' },
+    );
+    expect(config.redis).toBe('redis://127.0.0.1:6379');
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const issues = issuesOf(() => parseRouterConfig('models:\n  - id: a\n   source: [unclosed\n'));
     expect(issues[0]!.line).toBeGreaterThanOrEqual(2);

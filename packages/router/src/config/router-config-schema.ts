@@ -306,6 +306,9 @@ export function createRouterConfigSchema(
       // The server's gateway section (tenants, keys, budgets) shares the file; @llmr/gateway
       // checks it, the router only lets it through.
       gateway: z.unknown().optional(),
+      // The server's shared state (`redis: <url>` or `{ url, failMode, keyPrefix }`); the
+      // server checks it, the router only lets it through.
+      redis: z.unknown().optional(),
       strategy: strategyName.optional(),
       balancedWeights: z
         .strictObject({

@@ -7,6 +7,7 @@
  * unloaded under them, not even by a config reload.
  */
 import {
+  AbortError,
   LlmrError,
   type ModelV1,
   type ModelV1Capability,
@@ -48,6 +49,10 @@ interface PoolEntry {
   local: boolean;
   model?: ModelV1;
   loading?: Promise<ModelV1>;
+  /** Stops the load in progress (handed to the loader as its abortSignal). */
+  loadAbort?: AbortController;
+  /** Callers waiting for the load in progress; it is stopped when all of them gave up. */
+  loadWaiters?: number;
   info?: ModelV1Info;
   /** Fixed at load from the config or an estimate; a runtime figure, when there is one, wins. */
   memoryBytes?: number;
@@ -178,8 +183,13 @@ export class ModelPool {
     return total;
   }
 
-  /** The loaded model, loading it first if needed. Hold the lease while using it. */
-  async acquire(id: string): Promise<ModelLease> {
+  /**
+   * The loaded model, loading it first if needed. Hold the lease while using it. A caller
+   * whose `signal` aborts with an AbortError (it went away) stops waiting; when every
+   * caller waiting for a load has gone, the load itself is stopped. A timeout does not
+   * stop the load: a model slower to load than a request's deadline must still load.
+   */
+  async acquire(id: string, options: { signal?: AbortSignal } = {}): Promise<ModelLease> {
     const entry = this.entries.get(id);
     if (!entry)
       throw new LlmrError({
@@ -191,7 +201,7 @@ export class ModelPool {
     this.clearIdleTimer(entry);
     let model: ModelV1;
     try {
-      model = entry.model ?? (await this.load(entry));
+      model = entry.model ?? (await this.load(entry, options.signal));
     } catch (error) {
       entry.leases--;
       throw error;
@@ -227,6 +237,12 @@ export class ModelPool {
     await Promise.all(
       all.map(async (entry) => {
         this.clearIdleTimer(entry);
+        // A load in progress is stopped, not waited out: shutting down must be prompt.
+        entry.loadAbort?.abort(
+          new AbortError({
+            message: `The router is shutting down; loading "${entry.config.id}" was stopped.`,
+          }),
+        );
         await entry.loading?.catch(() => {});
         // Instances handed in by the caller are theirs to dispose.
         if (entry.model && (entry.local || entry.config.provider !== undefined))
@@ -235,8 +251,7 @@ export class ModelPool {
     );
   }
 
-  private async load(entry: PoolEntry): Promise<ModelV1> {
-    if (entry.loading) return entry.loading;
+  private async load(entry: PoolEntry, signal?: AbortSignal): Promise<ModelV1> {
     const { config } = entry;
     if (!entry.local) {
       const factory = this.options.providers[config.provider!];
@@ -255,8 +270,60 @@ export class ModelPool {
       entry.info = entry.model.info;
       return entry.model;
     }
+    if (!entry.loading) {
+      const loadAbort = new AbortController();
+      const loading = this.startLoad(entry, loadAbort.signal);
+      entry.loadAbort = loadAbort;
+      entry.loadWaiters = 0;
+      entry.loading = loading;
+      // Cleared once settled (not inside startLoad: a failure before its first await would
+      // clear it before it was set).
+      loading
+        .finally(() => {
+          if (entry.loading !== loading) return;
+          entry.loading = undefined;
+          entry.loadAbort = undefined;
+          entry.loadWaiters = undefined;
+        })
+        .catch(() => {});
+    }
+    return this.waitForLoad(entry, entry.loading, signal);
+  }
+
+  /** One caller's wait; the last caller to give up stops the load. */
+  private async waitForLoad(
+    entry: PoolEntry,
+    loading: Promise<ModelV1>,
+    signal: AbortSignal | undefined,
+  ): Promise<ModelV1> {
+    entry.loadWaiters = (entry.loadWaiters ?? 0) + 1;
+    let gaveUp = false;
+    const onAbort = () => {
+      if (!AbortError.isInstance(signal?.reason)) return;
+      gaveUp = true;
+      entry.loadWaiters = (entry.loadWaiters ?? 1) - 1;
+      if (entry.loadWaiters === 0 && entry.loading === loading)
+        entry.loadAbort?.abort(
+          new AbortError({
+            message: `Every request waiting for "${entry.config.id}" was cancelled; its load was stopped.`,
+            cause: signal?.reason,
+          }),
+        );
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await loading;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!gaveUp) entry.loadWaiters = (entry.loadWaiters ?? 1) - 1;
+    }
+  }
+
+  private async startLoad(entry: PoolEntry, abortSignal: AbortSignal): Promise<ModelV1> {
+    const { config } = entry;
     const started = this.options.clock.now();
-    entry.loading = (async () => {
+    try {
       this.makeRoom(entry, configuredMemory(config) ?? 0);
       const model =
         typeof config.model === 'function'
@@ -264,11 +331,13 @@ export class ModelPool {
           : await this.registry(config).load(config.source!, {
               id: config.id,
               ...config.loadOptions,
+              abortSignal,
             });
-      return model;
-    })();
-    try {
-      const model = await entry.loading;
+      if (abortSignal.aborted) {
+        // The loader finished without looking at the signal: the model is not wanted.
+        await model.dispose().catch(() => {});
+        throw abortSignal.reason;
+      }
       entry.model = model;
       entry.info = model.info;
       const configured = configuredMemory(config);
@@ -293,8 +362,6 @@ export class ModelPool {
         error: describeError(error),
       });
       throw error;
-    } finally {
-      entry.loading = undefined;
     }
   }
 

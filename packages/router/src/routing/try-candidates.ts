@@ -110,7 +110,8 @@ export async function tryCandidates<T>(
       stats.start(started);
       let lease: ModelLease | undefined;
       try {
-        const acquiring = runtime.pool.acquire(modelId);
+        // The request's own signal: if every caller waiting for a load goes away, it stops.
+        const acquiring = runtime.pool.acquire(modelId, { signal: scope.signal });
         lease = await attempt.race(acquiring).catch((error: unknown) => {
           // Loading goes on after a deadline; hand the lease back when it lands.
           acquiring.then(

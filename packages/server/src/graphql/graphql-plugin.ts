@@ -13,19 +13,21 @@ import {
   type ModelV1Usage,
 } from '@llmr/core';
 import type { Principal } from '@llmr/gateway';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import { type Access, forbiddenOriginError, knownClient, sendRefusal, setClient } from '../access';
 import { presentedKey } from '../auth';
 import type { BackendModel, RoutingInfo, ServerBackend } from '../backend';
 import type { GatewayMeter, GenerationMeter } from '../gateway-meter';
 import type { Generation, GenerationCore, GenerationSpec } from '../generation';
+import { abortOnClientClose } from '../http/client-abort';
 import { openAIFinishReason } from '../openai/convert';
 import { type OpenAIError, openAIError, toOpenAIError } from '../openai/errors';
 import { MAX_MODEL_NAME_LENGTH, MAX_STOP_SEQUENCE_LENGTH } from '../openai/schemas';
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
+import { enforceConnectionInitTimeout } from './connection-init-timeout';
 import { generationLimitRule } from './generation-limit-rule';
 import { type GenerateInput, graphqlSchema } from './graphql-schema';
 
@@ -36,6 +38,8 @@ export interface GraphQLPluginOptions {
   meter?: GatewayMeter | undefined;
   core: GenerationCore;
   backend: ServerBackend;
+  /** A subscription socket that sends no `connection_init` this long is closed (4408). Default 10 s. */
+  connectionInitTimeoutMs?: number;
 }
 
 interface GraphQLContext {
@@ -44,6 +48,8 @@ interface GraphQLContext {
   request?: FastifyRequest;
   /** The gateway key's holder (from the POST or the upgrade) and the caller's address. */
   caller?: { principal?: Principal | undefined; ip: string };
+  /** Set for queries and mutations over HTTP (mercurius passes it), not for subscriptions. */
+  reply?: FastifyReply;
   _connectionInit?: unknown;
 }
 
@@ -314,9 +320,14 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     Mutation: {
       generate: async (_root: unknown, args: { input: GenerateInput }, context: GraphQLContext) => {
         const admitted = await admit(context, args.input, 'graphql.generate');
+        // A client that hangs up stops its generation, as a REST client's does.
+        const clientClose = context.reply ? abortOnClientClose(context.reply) : undefined;
         try {
           return await core.run(
-            spec(args.input, admitted, 'graphql.generate', false),
+            {
+              ...spec(args.input, admitted, 'graphql.generate', false),
+              ...(clientClose ? { controller: clientClose.controller } : {}),
+            },
             async (generation) => {
               const result = await collectStream(generation.stream, {
                 modelId: generation.routing.modelId,
@@ -332,6 +343,7 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
         } catch (error) {
           throw toGraphQLError(error);
         } finally {
+          clientClose?.settle();
           admitted.admission.settle(0);
         }
       },
@@ -410,5 +422,9 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
         setClient(request, identity.client);
       },
     },
+  });
+  enforceConnectionInitTimeout(app.websocketServer, {
+    path,
+    timeoutMs: options.connectionInitTimeoutMs ?? 10_000,
   });
 }

@@ -10,7 +10,11 @@ export function createApp(options: {
   timeouts: ServerTimeouts;
 }): FastifyInstance {
   const { timeouts } = options;
+  const headersMs = timeouts.headersMs ?? 15_000;
   const app = Fastify({
+    // Node checks the header and request timeouts only this often (30 s by default), so a
+    // slow-writing client would hold its socket that much past them.
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(1_000, headersMs / 2)) },
     bodyLimit: options.bodyLimit,
     logger: loggerOptions(options.logger),
     requestIdHeader: 'x-request-id',
@@ -21,7 +25,7 @@ export function createApp(options: {
     connectionTimeout: timeouts.connectionMs ?? 120_000,
     keepAliveTimeout: timeouts.keepAliveMs ?? 5_000,
   });
-  app.server.headersTimeout = timeouts.headersMs ?? 15_000;
+  app.server.headersTimeout = headersMs;
   app.server.maxConnections = timeouts.maxConnections ?? 4096;
   return app;
 }

@@ -32,7 +32,7 @@ export function plainApiKeys(options: { apiKeys?: string[]; gateway?: Gateway })
 export async function registerGateway(
   app: FastifyInstance,
   gateway: Gateway | undefined,
-  options: { backend: ServerBackend; sharedState: SharedState },
+  options: { backend: ServerBackend; sharedState: SharedState; console?: boolean },
 ): Promise<GatewayMeter | undefined> {
   if (!gateway) return undefined;
   if (options.sharedState.status().mode !== 'memory') {
@@ -40,8 +40,18 @@ export async function registerGateway(
       app.log.warn({ err: error }, 'settling a gateway rate-limit window failed'),
     );
   }
-  const { gatewayPlugin } = await import('@llmr/gateway');
-  await app.register(gatewayPlugin, { gateway });
+  const { defaultScopeFor, gatewayPlugin } = await import('@llmr/gateway');
+  // The console's page and assets hold no secret (the page asks for a key and sends it
+  // with each API call), and a browser cannot send a bearer key when it navigates to a
+  // page: like /docs, they are public. Every API call still needs its scope.
+  const scopeFor: typeof defaultScopeFor = options.console
+    ? (request) =>
+        (request.method === 'GET' || request.method === 'HEAD') &&
+        (request.path === '/' || request.path.startsWith('/assets/'))
+          ? undefined
+          : defaultScopeFor(request)
+    : defaultScopeFor;
+  await app.register(gatewayPlugin, { gateway, scopeFor });
   return createGatewayMeter({ gateway, backend: options.backend, log: app.log });
 }
 

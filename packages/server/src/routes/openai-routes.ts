@@ -137,6 +137,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     },
     handler: async (request, reply) => {
       const body = request.body;
+      // A client that hangs up stops the embedding too, as it stops a generation.
+      const { controller, settle } = abortOnClientClose(reply);
       const tracked = generations.track({
         id: request.id,
         route: 'embeddings',
@@ -144,6 +146,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         model: body.model,
         stream: false,
         client: clientOf(request),
+        controller,
       });
       let status = 200;
       try {
@@ -160,6 +163,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         status = toOpenAIError(error).status;
         throw error;
       } finally {
+        settle();
         tracked.end(status);
       }
     },

@@ -116,6 +116,11 @@ export function createMemorySharedState(now: () => number = Date.now): SharedSta
     async set(key, value, ttlMs) {
       values.set(key, { value, expiresAt: now() + ttlMs });
     },
+    async claim(key, value, ttlMs) {
+      const held = getValue(key) ?? value;
+      values.set(key, { value: held, expiresAt: now() + ttlMs });
+      return held;
+    },
     async delete(key) {
       values.delete(key);
     },

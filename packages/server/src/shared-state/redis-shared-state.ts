@@ -26,6 +26,12 @@ export interface RedisSharedState extends SharedState {
   ping(): Promise<void>;
 }
 
+/** KEYS[1]; ARGV: value, ttl ms. The held value with its expiry renewed, else ARGV[1] stored. */
+const CLAIM_SCRIPT = `local held = redis.call('GET', KEYS[1])
+if not held then held = ARGV[1] end
+redis.call('SET', KEYS[1], held, 'PX', ARGV[2])
+return held`;
+
 interface NodeRedisClient {
   connect(): Promise<unknown>;
   sendCommand(args: string[]): Promise<unknown>;
@@ -148,6 +154,10 @@ export async function createRedisSharedState(
     },
     async set(key, value, ttlMs) {
       await command(['SET', prefix + key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]);
+    },
+    async claim(key, value, ttlMs) {
+      const ttl = String(Math.max(1, Math.round(ttlMs)));
+      return String(await command(['EVAL', CLAIM_SCRIPT, '1', prefix + key, value, ttl]));
     },
     async delete(key) {
       await command(['DEL', prefix + key]);

@@ -97,6 +97,7 @@ export function createResilientSharedState(options: ResilientSharedStateOptions)
     get: (key) => either((state) => state.get(key)),
     getMany: (keys) => either((state) => state.getMany(keys)),
     set: (key, value, ttlMs) => either((state) => state.set(key, value, ttlMs)),
+    claim: (key, value, ttlMs) => either((state) => state.claim(key, value, ttlMs)),
     delete: (key) => either((state) => state.delete(key)),
     status(): SharedStateStatus {
       return degradedReason === undefined

@@ -103,6 +103,20 @@ describe.each(drivers)('%s shared state', (_name, create) => {
     expect(await state.get('sticky:user-1')).toBeUndefined();
     await state.close();
   });
+
+  it('claims a value once: concurrent claims all get the first', async () => {
+    const state = await create();
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => state.claim('variant:u1', `v${index}`, 60_000)),
+    );
+    expect(new Set(claims).size).toBe(1);
+    expect(await state.get('variant:u1')).toBe(claims[0]);
+    // An expired claim is free again.
+    expect(await state.claim('brief', 'first', 1)).toBe('first');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await state.claim('brief', 'second', 60_000)).toBe('second');
+    await state.close();
+  });
 });
 
 describe('memory shared state', () => {

@@ -51,6 +51,11 @@ export interface SharedState {
   get(key: string): Promise<string | undefined>;
   getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * The value `key` holds, its expiry renewed to `ttlMs`; if it holds none, `value`, stored.
+   * Atomic across replicas: of two claims at once, both get the first one's value.
+   */
+  claim(key: string, value: string, ttlMs: number): Promise<string>;
   delete(key: string): Promise<void>;
   status(): SharedStateStatus;
   close(): Promise<void>;

@@ -8,8 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AbortError, LlmrError } from '@llmr/core';
-import type { Principal } from '@llmr/gateway';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { type Access, clientOf, forbiddenOriginError, sendRefusal, setClient } from '../access';
 import type { GatewayMeter, GenerationMeter } from '../gateway-meter';
@@ -27,6 +26,7 @@ import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
+import { type WebSocketMessageOutcome, webSocketObserverOf } from './websocket-observer';
 import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
 
 export interface WebSocketRouteOptions {
@@ -57,11 +57,9 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
   const maxConcurrent = options.maxConcurrentPerSocket ?? 16;
   const validators = compileBodyValidators();
 
-  const serve = (
-    socket: WebSocket,
-    client: string,
-    caller: { principal?: Principal | undefined; ip: string },
-  ) => {
+  const serve = (socket: WebSocket, client: string, upgrade: FastifyRequest) => {
+    // With a gateway, each message is admitted for the key that opened the socket.
+    const caller = { principal: upgrade.gateway?.principal, ip: upgrade.ip };
     const active = new Map<string, AbortController>();
     // A peer that vanished without a close frame (a dropped network) would otherwise hold
     // its generations until TCP gives up, which can take hours.
@@ -109,8 +107,8 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       admission: Admission,
       requestId: string,
       meter: GenerationMeter | undefined,
-    ) => {
-      await core.run(
+    ): Promise<WebSocketMessageOutcome> => {
+      return core.run(
         {
           id: requestId,
           route: `ws.${route}`,
@@ -137,17 +135,20 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           const failure = controller.signal.aborted
             ? toOpenAIError(controller.signal.reason)
             : error;
+          const routing = routingSummary(generation.routing);
+          const usage = formatter.usage ? { usage: formatter.usage } : {};
           if (failure) {
             generation.status = failure.status;
             await sendError(id, failure);
-            return;
+            return { status: failure.status, routing, ...usage, error: failure };
           }
           await send({
             id,
             type: 'done',
             ...(formatter.usage ? { usage: openAIUsage(formatter.usage) } : {}),
-            routing: routingSummary(generation.routing),
+            routing,
           });
+          return { status: 200, routing, ...usage };
         },
       );
     };
@@ -260,18 +261,37 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
 
       const controller = new AbortController();
       active.set(id, controller);
+      const run = async (): Promise<WebSocketMessageOutcome> => {
+        try {
+          return await generate(
+            id,
+            route,
+            body as OpenAIGenerationBody,
+            controller,
+            admission,
+            requestId,
+            meter,
+          );
+        } catch (error) {
+          const failure = toOpenAIError(error);
+          await sendError(id, failure);
+          return { status: failure.status, error };
+        }
+      };
+      const observer = webSocketObserverOf(app);
       try {
-        await generate(
-          id,
-          route,
-          body as OpenAIGenerationBody,
-          controller,
-          admission,
-          requestId,
-          meter,
-        );
-      } catch (error) {
-        await sendError(id, toOpenAIError(error));
+        if (observer) {
+          await observer.message(
+            {
+              connection: upgrade,
+              id,
+              type: type as 'chat.completions' | 'completions',
+              model: (body as OpenAIGenerationBody).model,
+              body: body as object,
+            },
+            run,
+          );
+        } else await run();
       } finally {
         active.delete(id);
         // A generation that never started still releases its reservation.
@@ -317,7 +337,6 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       }
       setClient(request, identity.client);
     },
-    handler: (socket, request) =>
-      serve(socket, clientOf(request), { principal: request.gateway?.principal, ip: request.ip }),
+    handler: (socket, request) => serve(socket, clientOf(request), request),
   });
 }
