@@ -214,7 +214,7 @@ export async function writeHfModelAsGguf(
     ]);
 
     if (!hf.ggufTokenizer && hf.tokenizer && options.probePreTokenizer !== false)
-      notes.push(...(await choosePreTokenizer(metadata, hf.tokenizer)));
+      notes.push(...(await choosePreTokenizer(metadata, hf.tokenizer, options.abortSignal)));
 
     const wanted = dtypeType[dtype];
     const fallbacks: ConvertResult['fallbacks'] = [];

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAbortError } from '@llmr/core';
 import { CUSTOM_SPLIT_PATTERN, RESPELLED_QWEN2_PATTERN, withSplitPattern } from '@llmr/fixtures';
 import { openGguf } from '@llmr/gguf';
 import { loadTokenizer } from '@llmr/tokenizer';
@@ -14,7 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLlama, withModel } from './__fixtures__/llama-cpp-run';
 import { tinyHf } from './__fixtures__/tiny-hf';
 import { writeHfModelAsGguf } from './convert-hf-to-gguf';
-import { EMBEDDED_TOKENIZER_KEY, PRE_TOKENIZER_PROBE_CORPUS } from './pre-tokenizer-probe';
+import {
+  EMBEDDED_TOKENIZER_KEY,
+  PRE_TOKENIZER_PROBE_CORPUS,
+  probePreTokenizer,
+} from './pre-tokenizer-probe';
 
 let dir: string;
 let llama: Llama;
@@ -106,5 +111,17 @@ describe('tokenizer.ggml.pre chosen by probing llama.cpp', () => {
     } finally {
       await file.close();
     }
+  });
+
+  it('an aborted conversion stops the probe before the next candidate', async () => {
+    const fixture = tinyHf('random');
+    const controller = new AbortController();
+    controller.abort();
+    const error = await probePreTokenizer({
+      metadata: new Map(),
+      tokenizerJson: fixture.hf.tokenizer!,
+      abortSignal: controller.signal,
+    }).catch((caught: unknown) => caught);
+    expect(isAbortError(error)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { throwIfAborted } from '@llmr/core';
 import { type GgufMetadataInput, writeGguf } from '@llmr/gguf';
 import { loadTokenizer } from '@llmr/tokenizer';
 
@@ -88,6 +89,8 @@ export interface PreTokenizerProbeOptions {
   preferred?: string;
   candidates?: readonly string[];
   corpus?: readonly string[];
+  /** Checked before each candidate (a full probe of a large vocabulary takes minutes). */
+  abortSignal?: AbortSignal;
 }
 
 export interface PreTokenizerProbeResult {
@@ -149,6 +152,7 @@ export async function probePreTokenizer(
   const tried: string[] = [];
   try {
     for (const candidate of candidates) {
+      throwIfAborted(options.abortSignal);
       const path = join(directory, `${tried.length}.gguf`);
       const metadata = new Map(options.metadata);
       metadata.set('tokenizer.ggml.pre', candidate);
@@ -190,11 +194,12 @@ export const EMBEDDED_TOKENIZER_KEY = 'tokenizer.huggingface.json';
 export async function choosePreTokenizer(
   metadata: Map<string, GgufMetadataInput>,
   tokenizerJson: Record<string, unknown>,
+  abortSignal?: AbortSignal,
 ): Promise<string[]> {
   if (metadata.get('tokenizer.ggml.model') !== 'gpt2') return [];
   const recognised = metadata.get('tokenizer.ggml.pre');
   const preferred = typeof recognised === 'string' && recognised !== 'default' ? recognised : '';
-  const result = await probePreTokenizer({ metadata, tokenizerJson, preferred });
+  const result = await probePreTokenizer({ metadata, tokenizerJson, preferred, abortSignal });
   if (result.pre !== undefined) {
     metadata.set('tokenizer.ggml.pre', result.pre);
     return result.pre === preferred
