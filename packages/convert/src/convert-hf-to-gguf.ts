@@ -22,6 +22,7 @@ import {
 import { gemmaGgufMetadata } from './gemma-gguf';
 import type { HfDirectory } from './hf-directory';
 import { openModelSource } from './model-source';
+import { choosePreTokenizer } from './pre-tokenizer-probe';
 import { ropeFrequencyDivisors, ropeScalingOf } from './rope-scaling';
 import { tokenizerMetadata } from './tokenizer-metadata';
 
@@ -66,6 +67,12 @@ export interface ConvertToGgufOptions {
   name?: string;
   onProgress?: (progress: ConvertProgress) => void;
   abortSignal?: AbortSignal;
+  /**
+   * Check `tokenizer.ggml.pre` against the Hugging Face tokenizer by tokenizing a probe
+   * corpus with llama.cpp (needs node-llama-cpp); when no named pre-tokenizer agrees, the
+   * tokenizer.json is embedded as `tokenizer.huggingface.json`. Default true.
+   */
+  probePreTokenizer?: boolean;
 }
 
 export interface ConvertResult extends GgufWriteResult {
@@ -205,6 +212,9 @@ export async function writeHfModelAsGguf(
       [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
       ...(hf.ggufTokenizer ?? tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config)),
     ]);
+
+    if (!hf.ggufTokenizer && hf.tokenizer && options.probePreTokenizer !== false)
+      notes.push(...(await choosePreTokenizer(metadata, hf.tokenizer, options.abortSignal)));
 
     const wanted = dtypeType[dtype];
     const fallbacks: ConvertResult['fallbacks'] = [];

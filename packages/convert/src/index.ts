@@ -39,6 +39,15 @@ export {
 } from './model-source';
 export * from './onnx/index';
 export {
+  choosePreTokenizer,
+  EMBEDDED_TOKENIZER_KEY,
+  LLAMA_CPP_PRE_TOKENIZERS,
+  PRE_TOKENIZER_PROBE_CORPUS,
+  type PreTokenizerProbeOptions,
+  type PreTokenizerProbeResult,
+  probePreTokenizer,
+} from './pre-tokenizer-probe';
+export {
   type RopeScalingSpec,
   ropeScalingOf,
   SUPPORTED_ROPE_SCALING,

@@ -17,6 +17,11 @@ import {
   throwIfAborted,
 } from '@llmr/core';
 import { type GgufModelInfo, getGgufModelInfo, openGguf } from '@llmr/gguf';
+import {
+  type PromptTokenizerSource,
+  promptTokenizerSource,
+  withEmbeddedEncoding,
+} from './embedded-tokenizer';
 import { createGgufModel, type GgufModel } from './gguf-model';
 import {
   fallbackLine,
@@ -159,11 +164,13 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): GgufLoader 
       });
       let meta: GgufModelInfo;
       let normalizer: 'NFC' | undefined;
+      let promptTokenizer: PromptTokenizerSource;
       try {
         const file = await openGguf(path);
         try {
           meta = getGgufModelInfo(file);
           normalizer = file.metadata['tokenizer.llmr.normalizer'] === 'NFC' ? 'NFC' : undefined;
+          promptTokenizer = promptTokenizerSource(file.metadata, basename(path));
         } finally {
           await file.close();
         }
@@ -213,6 +220,7 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): GgufLoader 
       const gpu = parseGpuOption(options.gpu);
       const gpuLayers = parseGpuLayers(options.gpuLayers);
       const log = options.log ?? ((line: string) => console.warn(line));
+      if (promptTokenizer.warning) log(promptTokenizer.warning);
       const runtime = await importNodeLlamaCpp();
       const { llama, backend } = await resolveBackend(gpu, log);
       const threads = options.threads ?? chooseThreads(meta.parameterCount, availableParallelism());
@@ -280,11 +288,14 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): GgufLoader 
           llama,
           model,
           context,
-          tokenizer: createLlamaTokenizer(
-            model,
-            chatTemplate,
-            normalizer,
-            meta.tokenizer.tokens?.length ?? meta.vocabSize,
+          tokenizer: withEmbeddedEncoding(
+            createLlamaTokenizer(
+              model,
+              chatTemplate,
+              normalizer,
+              meta.tokenizer.tokens?.length ?? meta.vocabSize,
+            ),
+            promptTokenizer.embedded,
           ),
           threads,
           maxQueue: options.maxQueue ?? 64,
