@@ -6,12 +6,14 @@ import { LlmrError } from '@llmr/core';
 
 export interface ArchitectureSpec {
   /** llama.cpp's `general.architecture`. */
-  gguf: 'llama' | 'qwen2' | 'qwen3';
+  gguf: 'llama' | 'qwen2' | 'qwen3' | 'bitnet';
   /**
    * llama.cpp's llama arch rotates interleaved pairs while HF rotates halves, so Q and K
    * rows are permuted for it; qwen2/qwen3 use the NEOX (halves) layout as HF does.
    */
   permuteQK: boolean;
+  /** BitNet b1.58: projections are ternarized (absmean) and written with a scale tensor. */
+  ternary?: boolean;
 }
 
 const architectures: Record<string, ArchitectureSpec> = {
@@ -19,6 +21,9 @@ const architectures: Record<string, ArchitectureSpec> = {
   MistralForCausalLM: { gguf: 'llama', permuteQK: true },
   Qwen2ForCausalLM: { gguf: 'qwen2', permuteQK: false },
   Qwen3ForCausalLM: { gguf: 'qwen3', permuteQK: false },
+  // llama.cpp's bitnet arch ropes in NEOX (halves) order, as HF does.
+  BitnetForCausalLM: { gguf: 'bitnet', permuteQK: false, ternary: true },
+  BitNetForCausalLM: { gguf: 'bitnet', permuteQK: false, ternary: true },
 };
 
 export const SUPPORTED_ARCHITECTURES = Object.keys(architectures);

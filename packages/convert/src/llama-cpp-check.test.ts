@@ -10,6 +10,7 @@ import { encodeWithBpe, oracleContinuation, referenceForward } from '@llmr/fixtu
 import { openGguf } from '@llmr/gguf';
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { greedyTokens, withLlamaModel } from './__fixtures__/llama-cpp-session';
 import { tinyHf } from './__fixtures__/tiny-hf';
 import { type GgufDtype, writeHfModelAsGguf } from './convert-hf-to-gguf';
 
@@ -32,50 +33,6 @@ async function convert(kind: 'random' | 'oracle', dtype: GgufDtype) {
   return { ...fixture, output };
 }
 
-async function withModel<T>(
-  path: string,
-  use: (
-    sequence: Awaited<ReturnType<typeof open>>['sequence'],
-    model: Awaited<ReturnType<typeof open>>['model'],
-  ) => Promise<T>,
-) {
-  const { model, context, sequence } = await open(path);
-  try {
-    return await use(sequence, model);
-  } finally {
-    await context.dispose();
-    await model.dispose();
-  }
-}
-
-async function open(path: string) {
-  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  // F32 KV cache and no flash attention (which rounds Q, K and V to F16 on CPU), so F32
-  // weights are compared with nothing rounded to F16 on the way.
-  const context = await model.createContext({
-    contextSize: 256,
-    threads: 1,
-    batchSize: 256,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-    flashAttention: false,
-  });
-  return { model, context, sequence: context.getSequence() };
-}
-
-async function greedy(
-  sequence: Awaited<ReturnType<typeof open>>['sequence'],
-  prompt: number[],
-  steps: number,
-) {
-  const out: number[] = [];
-  for await (const token of sequence.evaluate(prompt as never, { temperature: 0 })) {
-    out.push(token as number);
-    if (out.length >= steps) break;
-  }
-  return out;
-}
-
 describe('HF -> GGUF checked by llama.cpp', () => {
   it.each(['f32', 'f16', 'q8_0', 'q4_0'] as const)(
     'the oracle (%s) gives its closed-form greedy continuation',
@@ -86,8 +43,8 @@ describe('HF -> GGUF checked by llama.cpp', () => {
         ...encodeWithBpe(bpe, 'The lazy dog'),
       ];
       const expected = oracleContinuation(successor!, prompt.at(-1)!, 12);
-      await withModel(output, async (sequence) => {
-        expect(await greedy(sequence, prompt, 12)).toEqual(expected);
+      await withLlamaModel(llama, output, async (sequence) => {
+        expect(await greedyTokens(sequence, prompt, 12)).toEqual(expected);
       });
     },
   );
@@ -100,7 +57,7 @@ describe('HF -> GGUF checked by llama.cpp', () => {
     ];
     const reference = referenceForward(config, weights, prompt).at(-1)!;
     const max = Math.max(...reference);
-    await withModel(output, async (sequence) => {
+    await withLlamaModel(llama, output, async (sequence) => {
       const generator = sequence.evaluateWithMetadata(
         prompt as never,
         { probabilities: true },
@@ -147,15 +104,15 @@ describe('HF -> GGUF checked by llama.cpp', () => {
         expected.push(next);
         tokens.push(next);
       }
-      await withModel(output, async (sequence) => {
-        expect(await greedy(sequence, prompt, steps)).toEqual(expected);
+      await withLlamaModel(llama, output, async (sequence) => {
+        expect(await greedyTokens(sequence, prompt, steps)).toEqual(expected);
       });
     },
   );
 
   it('llama.cpp tokenizes with the converted vocabulary exactly as the fixture BPE does', async () => {
     const { output, bpe } = await convert('random', 'f16');
-    await withModel(output, async (_sequence, model) => {
+    await withLlamaModel(llama, output, async (_sequence, model) => {
       for (const text of [
         'Once upon a time',
         'function add(a, b) { return a + b; }',
