@@ -144,6 +144,15 @@ describe('BitNet b1.58 -> GGUF on llama.cpp', () => {
           }
         }
         expect((ternaryBytes * 8) / ternaryCount).toBe(blockBits / 256);
+        // Resident: llama.cpp keeps the blocks as they are (TQ types are not repacked), so the
+        // weights it holds are the file's tensor bytes.
+        const tensorBytes = file.tensors.reduce((sum, tensor) => sum + tensor.byteLength, 0);
+        await withLlamaModel(llama, output, async (_sequence, model) => {
+          console.log(
+            `${dtype}: ${(ternaryBytes * 8) / ternaryCount} bits per ternary weight; file tensors ${tensorBytes} B, llama.cpp model.size ${model.size} B`,
+          );
+          expect(model.size).toBe(tensorBytes);
+        });
       } finally {
         await file.close();
       }
