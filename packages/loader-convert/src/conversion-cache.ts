@@ -45,14 +45,22 @@ const inFlight = new Map<string, Promise<ConvertedModel>>();
 
 /**
  * Where the GGUF for `source` is (or would be) kept, and whether it is there: the source
- * files are hashed (remembered hashes are reused), nothing is converted.
+ * files are hashed (remembered hashes are reused), nothing is converted. With `readOnly`
+ * nothing is written to the cache either (new hashes are not remembered).
  */
 export async function locateConverted(
   source: SourceFiles,
-  options: Pick<EnsureConvertedOptions, 'cacheDir' | 'dtype' | 'onHashProgress'>,
+  options: Pick<EnsureConvertedOptions, 'cacheDir' | 'dtype' | 'onHashProgress'> & {
+    readOnly?: boolean;
+  },
 ): Promise<ConvertedModel> {
   const root = join(options.cacheDir, 'converted');
-  const hashes = await hashFiles(source.files, join(root, 'hashes'), options.onHashProgress);
+  const hashes = await hashFiles(
+    source.files,
+    join(root, 'hashes'),
+    options.onHashProgress,
+    !options.readOnly,
+  );
   const key = conversionKey(hashes, {
     revision: CONVERTER_REVISION,
     dtype: options.dtype,

@@ -52,7 +52,8 @@ export interface ConvertLoader extends LoaderV1 {
   convert(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
   /**
    * Which cached GGUF serves `source` with these options, and whether it exists yet; hashes the
-   * source but converts nothing (what `llmr inspect` reports).
+   * source (reusing remembered hashes) but converts and writes nothing (what `llmr inspect`
+   * reports).
    */
   locate(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
 }
@@ -88,7 +89,11 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
   };
   const locate = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
     const { options, dtype, files } = await resolve(source, loadOptions);
-    return locateConverted(files, { cacheDir: options.cacheDir ?? defaultCacheDir(), dtype });
+    return locateConverted(files, {
+      cacheDir: options.cacheDir ?? defaultCacheDir(),
+      dtype,
+      readOnly: true,
+    });
   };
   const convert = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
     const { options, dtype, path, files } = await resolve(source, loadOptions);
