@@ -354,6 +354,9 @@ describe('llmr convert, inspect, tokenize, bench', () => {
       const report = JSON.parse(bench.stdout.trim().split('\n').at(-1)!);
       expect(report.rows.map((row: { streams: number }) => row.streams)).toEqual([1, 2]);
       expect(report.rows[0].decodeTokensPerSecond).toBeGreaterThan(0);
+      // No GPU where the tests run: the backend that ran is the CPU, and the figure is llama.cpp's.
+      expect(report.backend).toBe('cpu');
+      expect(report.residentBytes).toBeGreaterThan(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -24,9 +24,15 @@ import {
   type Weights,
 } from '@llmr/fixtures';
 import { GgmlType, ggufTensorName, openGguf } from '@llmr/gguf';
-import { getLlama, type Llama, type LlamaContextSequence } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { greedyTokens, withLlamaModel } from './__fixtures__/llama-cpp-session';
+import {
+  greedy,
+  type LlamaSequence,
+  loadLlama,
+  nextTokenProbabilities,
+  withModel as withLlamaModel,
+} from './__fixtures__/llama-cpp-run';
 import { tinyBitnetHf } from './__fixtures__/tiny-hf';
 import { type GgufDtype, writeHfModelAsGguf } from './convert-hf-to-gguf';
 
@@ -45,7 +51,7 @@ const prompt = promptOf('The router sent');
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llmr-bitnet-'));
-  llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  llama = await loadLlama();
 });
 afterAll(async () => {
   await llama?.dispose();
@@ -74,15 +80,8 @@ async function storedWeights(output: string, seed = 1): Promise<Weights> {
 }
 
 /** llama.cpp's next-token log-probabilities relative to its top token. */
-async function relativeLogProbabilities(sequence: LlamaContextSequence, tokens: number[]) {
-  const generator = sequence.evaluateWithMetadata(
-    tokens as never,
-    { probabilities: true },
-    { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 },
-  );
-  const first = await generator.next();
-  await generator.return(undefined);
-  const probabilities = (first.value as { probabilities: Map<number, number> }).probabilities;
+async function relativeLogProbabilities(sequence: LlamaSequence, tokens: number[]) {
+  const probabilities = await nextTokenProbabilities(sequence, tokens);
   const top = Math.max(...probabilities.values());
   const relative = new Map<number, number>();
   for (const [token, probability] of probabilities) {
@@ -221,7 +220,7 @@ describe('BitNet b1.58 -> GGUF on llama.cpp', () => {
         expect(float.indexOf(Math.max(...float))).not.toBe(expected[0]);
       }
       await withLlamaModel(llama, output, async (sequence) => {
-        expect(await greedyTokens(sequence, start, steps)).toEqual(expected);
+        expect(await greedy(sequence, start, steps)).toEqual(expected);
       });
     },
   );

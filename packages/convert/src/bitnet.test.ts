@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyBitnetHf, tinyHf } from './__fixtures__/tiny-hf';
 import { checkBitnetConfig, isTernaryProjection, scaleTensorName, ternarize } from './bitnet';
 import { writeHfModelAsGguf } from './convert-hf-to-gguf';
+import { hfModelToOnnxBytes } from './onnx/convert-hf-to-onnx';
 
 let dir: string;
 beforeAll(async () => {
@@ -55,6 +56,13 @@ describe('BitNet conversion rules', () => {
     await expect(
       writeHfModelAsGguf(tinyHf('random').hf, { output: join(dir, 'x.gguf'), dtype: 'tq2_0' }),
     ).rejects.toMatchObject({ code: 'convert-unsupported-config', message: /only BitNet/ });
+  });
+
+  it('refuses the ONNX export, which has no BitNet graph, naming GGUF instead', async () => {
+    await expect(hfModelToOnnxBytes(tinyBitnetHf().hf)).rejects.toMatchObject({
+      code: 'convert-unsupported-architecture',
+      message: /GGUF only/,
+    });
   });
 
   it('falls back to F16 (exact for trits) where rows are not whole 256-value blocks', async () => {

@@ -12,10 +12,18 @@ import {
   LlamaFileType,
   writeGguf,
 } from '@llmr/gguf';
-import { architectureOf, ggufTensorName, permuteQK } from './architecture';
+import {
+  architectureOf,
+  architectureTensorName,
+  checkArchitectureOptions,
+  permuteQK,
+  slidingWindowOf,
+} from './architecture';
 import { checkBitnetConfig, isTernaryProjection, scaleTensorName, ternarize } from './bitnet';
+import { gemmaGgufMetadata } from './gemma-gguf';
 import type { HfDirectory } from './hf-directory';
 import { openModelSource } from './model-source';
+import { ropeFrequencyDivisors, ropeScalingOf } from './rope-scaling';
 import { tokenizerMetadata } from './tokenizer-metadata';
 
 /** `tq1_0` / `tq2_0`: ternary types, for BitNet b1.58 models only. */
@@ -78,6 +86,8 @@ export interface ConvertResult extends GgufWriteResult {
   tensorCount: number;
   /** Tensors stored in another type than asked (e.g. rows not a multiple of 32 for Q4_0). */
   fallbacks: { tensor: string; type: string; reason: string }[];
+  /** What was converted with a caveat (e.g. a sliding window llama.cpp does not apply). */
+  notes: string[];
 }
 
 function number(config: Record<string, unknown>, key: string, fallback?: number): number {
@@ -137,6 +147,19 @@ export async function writeHfModelAsGguf(
       });
     }
     if (arch.ternary) checkBitnetConfig(config, hf.tensors.names);
+    const notes = checkArchitectureOptions(config, arch);
+    const rope = ropeScalingOf(config);
+    const theta = number(config, 'rope_theta', 10000);
+    const positions = number(config, 'max_position_embeddings', 2048);
+    // A window llama.cpp does not apply (Mistral's, Phi-3's): the context it is told to
+    // use stops where the two still compute the same thing.
+    const window = slidingWindowOf(config, arch) ?? Number.POSITIVE_INFINITY;
+    if (arch.gguf === 'phi3' && headDim * heads !== hidden) {
+      throw new LlmrError({
+        code: 'convert-invalid-config',
+        message: `config.json: Phi-3 needs head_dim (${headDim}) x num_attention_heads (${heads}) = hidden_size (${hidden}).`,
+      });
+    }
 
     const metadata = new Map<string, GgufMetadataInput>([
       ['general.architecture', arch.gguf],
@@ -146,7 +169,7 @@ export async function writeHfModelAsGguf(
         ? ([['general.quantization_version', 2]] as [string, GgufMetadataInput][])
         : []),
       [`${prefix}.vocab_size`, number(config, 'vocab_size')],
-      [`${prefix}.context_length`, number(config, 'max_position_embeddings', 2048)],
+      [`${prefix}.context_length`, Math.min(positions, window)],
       [`${prefix}.embedding_length`, hidden],
       [`${prefix}.block_count`, number(config, 'num_hidden_layers')],
       [`${prefix}.feed_forward_length`, number(config, 'intermediate_size')],
@@ -155,22 +178,60 @@ export async function writeHfModelAsGguf(
       [`${prefix}.attention.key_length`, headDim],
       [`${prefix}.attention.value_length`, headDim],
       [`${prefix}.rope.dimension_count`, headDim],
-      [`${prefix}.rope.freq_base`, number(config, 'rope_theta', 10000)],
+      [`${prefix}.rope.freq_base`, theta],
+      // llama3 scaling travels as the rope_freqs tensor instead (below).
+      ...(rope.type === 'linear'
+        ? ([
+            [`${prefix}.rope.scaling.type`, 'linear'],
+            [`${prefix}.rope.scaling.factor`, rope.factor],
+          ] as [string, GgufMetadataInput][])
+        : []),
+      ...(rope.type === 'yarn'
+        ? ([
+            [`${prefix}.rope.scaling.type`, 'yarn'],
+            [`${prefix}.rope.scaling.factor`, rope.factor],
+            [`${prefix}.rope.scaling.original_context_length`, rope.originalMaxPositionEmbeddings],
+          ] as [string, GgufMetadataInput][])
+        : []),
+      ...(rope.type === 'longrope'
+        ? ([
+            [`${prefix}.rope.scaling.type`, 'longrope'],
+            [`${prefix}.rope.scaling.attn_factor`, rope.attentionFactor],
+          ] as [string, GgufMetadataInput][])
+        : []),
+      // As convert_hf_to_gguf writes Phi-3: the pretrained context (which picks LongRoPE's
+      // factors) and the window (0 when none; llama.cpp does not apply it).
+      ...(arch.gguf === 'phi3'
+        ? ([
+            [
+              `${prefix}.rope.scaling.original_context_length`,
+              rope.type === 'longrope'
+                ? rope.originalMaxPositionEmbeddings
+                : number(config, 'original_max_position_embeddings', positions),
+            ],
+            [
+              `${prefix}.attention.sliding_window`,
+              typeof config.sliding_window === 'number' ? config.sliding_window : 0,
+            ],
+          ] as [string, GgufMetadataInput][])
+        : []),
+      ...(arch.gemma
+        ? gemmaGgufMetadata(config, arch, {
+            hidden,
+            heads,
+            headDim,
+            layers: number(config, 'num_hidden_layers'),
+          })
+        : []),
       [`${prefix}.attention.layer_norm_rms_epsilon`, number(config, 'rms_norm_eps', 1e-6)],
       ...(hf.ggufTokenizer ?? tokenizerMetadata(hf.tokenizer, hf.tokenizerConfig, config)),
     ]);
-    if (config.rope_scaling && typeof config.rope_scaling === 'object') {
-      throw new LlmrError({
-        code: 'convert-unsupported-config',
-        message: `rope_scaling ${JSON.stringify(config.rope_scaling)} is not converted yet; remove it only if the model does not need it.`,
-      });
-    }
 
     const wanted = dtypeType[dtype];
     const fallbacks: ConvertResult['fallbacks'] = [];
     const plan: GgufWriteTensor[] = [];
     for (const name of hf.tensors.names) {
-      const target = ggufTensorName(name);
+      const target = architectureTensorName(arch, name);
       if (!target) continue;
       if (name === 'lm_head.weight' && config.tie_word_embeddings === true) continue;
       const shape = hf.tensors.shape(name);
@@ -188,8 +249,11 @@ export async function writeHfModelAsGguf(
         });
         type = GgmlType.F16;
       }
-      const isQ = /self_attn\.q_proj\.weight$/.test(name);
-      const isK = /self_attn\.k_proj\.weight$/.test(name);
+      // Biases are permuted with their rows, as convert_hf_to_gguf does.
+      const isQ = /self_attn\.q_proj\.(weight|bias)$/.test(name);
+      const isK = /self_attn\.k_proj\.(weight|bias)$/.test(name);
+      // Gemma's norms multiply by (1 + w); llama.cpp's by w: stored shifted, as convert_hf_to_gguf does.
+      const shift = arch.gemma && name.endsWith('norm.weight');
       // A ternary projection's scale is known once the weight is read; the writer writes
       // tensors in plan order, so the scale (next) takes it from there.
       let scale: number | undefined;
@@ -205,8 +269,9 @@ export async function writeHfModelAsGguf(
             scale = result.scale;
             return result.trits;
           }
+          if (shift) return values.map((value) => value + 1);
           if (arch.permuteQK && (isQ || isK))
-            return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1]!);
+            return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1] ?? 1);
           return values;
         },
       });
@@ -217,6 +282,27 @@ export async function writeHfModelAsGguf(
           type: GgmlType.F32,
           data: async () =>
             Float32Array.of(scale ?? ternarize(await hf.tensors.readFloat32(name)).scale),
+        });
+      }
+    }
+    if (rope.type === 'llama3') {
+      // llama.cpp divides each frequency by its factor from this tensor (one for all layers).
+      const factors = ropeFrequencyDivisors(rope, theta, headDim);
+      plan.unshift({
+        name: 'rope_freqs.weight',
+        dims: [factors.length],
+        type: GgmlType.F32,
+        data: async () => factors,
+      });
+    }
+    if (rope.type === 'longrope') {
+      for (const which of ['long', 'short'] as const) {
+        const factors = ropeFrequencyDivisors(rope, theta, headDim, which);
+        plan.unshift({
+          name: `rope_factors_${which}.weight`,
+          dims: [factors.length],
+          type: GgmlType.F32,
+          data: async () => factors,
         });
       }
     }
@@ -255,6 +341,6 @@ export async function writeHfModelAsGguf(
           totalBytes,
         }),
     });
-    return { ...result, architecture: arch.gguf, tensorCount: plan.length, fallbacks };
+    return { ...result, architecture: arch.gguf, tensorCount: plan.length, fallbacks, notes };
   }
 }

@@ -38,4 +38,9 @@ export {
   openModelSource,
 } from './model-source';
 export * from './onnx/index';
+export {
+  type RopeScalingSpec,
+  ropeScalingOf,
+  SUPPORTED_ROPE_SCALING,
+} from './rope-scaling';
 export { TokenType, tokenizerMetadata } from './tokenizer-metadata';

@@ -8,9 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWithBpe, oracleContinuation, referenceForward } from '@llmr/fixtures';
 import { openGguf } from '@llmr/gguf';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { greedyTokens, withLlamaModel } from './__fixtures__/llama-cpp-session';
+import {
+  compareNextToken,
+  greedy,
+  type LlamaModel,
+  type LlamaSequence,
+  loadLlama,
+  withModel as withLlamaModel,
+} from './__fixtures__/llama-cpp-run';
 import { tinyHf } from './__fixtures__/tiny-hf';
 import { type GgufDtype, writeHfModelAsGguf } from './convert-hf-to-gguf';
 
@@ -19,7 +26,7 @@ let llama: Llama;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llmr-convert-'));
-  llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  llama = await loadLlama();
 });
 afterAll(async () => {
   await llama?.dispose();
@@ -33,6 +40,13 @@ async function convert(kind: 'random' | 'oracle', dtype: GgufDtype) {
   return { ...fixture, output };
 }
 
+function withModel<T>(
+  path: string,
+  use: (sequence: LlamaSequence, model: LlamaModel) => Promise<T>,
+) {
+  return withLlamaModel(llama, path, use);
+}
+
 describe('HF -> GGUF checked by llama.cpp', () => {
   it.each(['f32', 'f16', 'q8_0', 'q4_0'] as const)(
     'the oracle (%s) gives its closed-form greedy continuation',
@@ -43,8 +57,8 @@ describe('HF -> GGUF checked by llama.cpp', () => {
         ...encodeWithBpe(bpe, 'The lazy dog'),
       ];
       const expected = oracleContinuation(successor!, prompt.at(-1)!, 12);
-      await withLlamaModel(llama, output, async (sequence) => {
-        expect(await greedyTokens(sequence, prompt, 12)).toEqual(expected);
+      await withModel(output, async (sequence) => {
+        expect(await greedy(sequence, prompt, 12)).toEqual(expected);
       });
     },
   );
@@ -56,31 +70,8 @@ describe('HF -> GGUF checked by llama.cpp', () => {
       ...encodeWithBpe(bpe, 'Once upon a time there was'),
     ];
     const reference = referenceForward(config, weights, prompt).at(-1)!;
-    const max = Math.max(...reference);
-    await withLlamaModel(llama, output, async (sequence) => {
-      const generator = sequence.evaluateWithMetadata(
-        prompt as never,
-        { probabilities: true },
-        { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 },
-      );
-      const first = await generator.next();
-      await generator.return(undefined);
-      const probabilities = (first.value as { probabilities: Map<number, number> }).probabilities;
-      // Compared relative to the top token: llama.cpp normalises over what its sampler
-      // keeps, so absolute log-probabilities may carry a constant shift; logit
-      // differences may not.
-      const top = reference.indexOf(max);
-      const topLog = Math.log(probabilities.get(top)!);
-      let worst = 0;
-      let compared = 0;
-      for (const [token, probability] of probabilities) {
-        if (probability < 1e-4) continue;
-        compared++;
-        worst = Math.max(
-          worst,
-          Math.abs(Math.log(probability) - topLog - (reference[token]! - max)),
-        );
-      }
+    await withModel(output, async (sequence) => {
+      const { worst, compared } = await compareNextToken(sequence, prompt, reference);
       expect(compared).toBeGreaterThan(3);
       // Stated tolerance: 1e-4 in log-probability (llama.cpp's float32 arithmetic vs float64).
       expect(worst).toBeLessThan(1e-4);
@@ -104,15 +95,15 @@ describe('HF -> GGUF checked by llama.cpp', () => {
         expected.push(next);
         tokens.push(next);
       }
-      await withLlamaModel(llama, output, async (sequence) => {
-        expect(await greedyTokens(sequence, prompt, steps)).toEqual(expected);
+      await withModel(output, async (sequence) => {
+        expect(await greedy(sequence, prompt, steps)).toEqual(expected);
       });
     },
   );
 
   it('llama.cpp tokenizes with the converted vocabulary exactly as the fixture BPE does', async () => {
     const { output, bpe } = await convert('random', 'f16');
-    await withLlamaModel(llama, output, async (_sequence, model) => {
+    await withModel(output, async (_sequence, model) => {
       for (const text of [
         'Once upon a time',
         'function add(a, b) { return a + b; }',

@@ -20,7 +20,12 @@ export type {
   ModelMiddlewareV1CallArguments,
 } from './middleware/v1/model-middleware-v1';
 export { wrapModel } from './middleware/wrap-model';
-export type { ModelV1, ModelV1Capability, ModelV1Info } from './model/v1/model-v1';
+export type {
+  ModelV1,
+  ModelV1Capability,
+  ModelV1Info,
+  ModelV1Resources,
+} from './model/v1/model-v1';
 export type {
   ModelV1CallOptions,
   ModelV1ChatCallOptions,

@@ -6,6 +6,7 @@
 import type { EngineV1SessionOptions } from '@llmr/core';
 import {
   createOrtEngine,
+  type KnownExecutionProvider,
   type OrtEngine,
   type OrtModule,
   type OrtModuleSource,
@@ -21,7 +22,13 @@ export interface NodeEngineSettings {
   /** Inter-op threads (parallel execution mode only). */
   interOpThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Execution providers. Default `['cpu']`. */
+  /**
+   * The device: `cpu` (default), `cuda` (NVIDIA; onnxruntime-node downloads its CUDA files
+   * at install only when asked to), `webgpu`, or another provider the runtime lists. One it
+   * lacks is refused with `execution-provider-unavailable` when a session is created.
+   */
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | (string & {});
+  /** Execution providers in full (names or objects with settings); wins over `executionProvider`. */
   executionProviders?: readonly (string | Record<string, unknown>)[];
   /** Any other ONNX Runtime session options (enableCpuMemArena, executionMode, ...). */
   sessionOptions?: Record<string, unknown>;
@@ -34,11 +41,16 @@ export function createNodeEngine(settings: NodeEngineSettings = {}): NodeEngine 
     name: settings.name ?? 'onnxruntime-node',
     packageName: 'onnxruntime-node',
     capabilities: {
-      device: 'cpu',
+      device:
+        settings.executionProvider === undefined || settings.executionProvider === 'cpu'
+          ? 'cpu'
+          : 'gpu',
       dtypes: ['float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool'],
       ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
     },
     ort: settings.ort ?? (() => import('onnxruntime-node') as unknown as Promise<OrtModule>),
+    executionProviders: (ort) =>
+      (ort as { listSupportedBackends?: () => KnownExecutionProvider[] }).listSupportedBackends?.(),
     sessionOptions: (options: EngineV1SessionOptions) => {
       const {
         threads,
@@ -49,7 +61,7 @@ export function createNodeEngine(settings: NodeEngineSettings = {}): NodeEngine 
       const intraOpNumThreads = threads ?? settings.threads;
       const level = graphOptimizationLevel ?? settings.graphOptimizationLevel;
       return {
-        executionProviders: settings.executionProviders ?? ['cpu'],
+        executionProviders: settings.executionProviders ?? [settings.executionProvider ?? 'cpu'],
         ...(intraOpNumThreads !== undefined ? { intraOpNumThreads } : {}),
         ...(settings.interOpThreads !== undefined
           ? { interOpNumThreads: settings.interOpThreads }

@@ -3,6 +3,11 @@
  * engine-wasm, engine-webgpu) share. It imports no runtime: each engine passes its own.
  */
 export {
+  type ExecutionProviderOption,
+  ExecutionProviderUnavailableError,
+  type KnownExecutionProvider,
+} from './execution-providers';
+export {
   createOrtEngine,
   DEVICE_LOCATION,
   isDeviceTensor,

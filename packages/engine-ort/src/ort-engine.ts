@@ -16,6 +16,13 @@ import {
   type TensorV1,
 } from '@llmr/core';
 import {
+  checkKnownProviders,
+  ExecutionProviderUnavailableError,
+  isProviderFailure,
+  type KnownExecutionProvider,
+  requestedDevices,
+} from './execution-providers';
+import {
   fromOrtTensor,
   type OrtTensorConstructor,
   type OrtTensorLike,
@@ -90,6 +97,11 @@ export interface OrtEngineDefinition {
   configure?: (ort: OrtModule) => void | Promise<void>;
   /** Session options every session gets, before the per-session ones. */
   sessionOptions: (options: EngineV1SessionOptions) => Record<string, unknown>;
+  /**
+   * The execution providers the loaded runtime offers, when it can say (onnxruntime-node's
+   * `listSupportedBackends`), so one it lacks is refused before a session is tried.
+   */
+  executionProviders?: (ort: OrtModule) => readonly KnownExecutionProvider[] | undefined;
 }
 
 function unwrap(module: unknown): OrtModule {
@@ -144,10 +156,30 @@ export function createOrtEngine(definition: OrtEngineDefinition): OrtEngine {
     async createSession(model, options = {}) {
       const ort = await runtime();
       const source = typeof model === 'string' ? model : `<${model.length} bytes>`;
+      // One provider by name, for any engine; the CPU stays ONNX Runtime's fallback for
+      // operators the provider lacks.
+      const { executionProvider, ...rest } = options;
+      const sessionOptions = {
+        ...definition.sessionOptions(rest),
+        ...(executionProvider !== undefined && executionProvider !== 'cpu'
+          ? { executionProviders: [executionProvider] }
+          : {}),
+      };
+      const devices = requestedDevices(sessionOptions.executionProviders);
+      if (devices.length)
+        checkKnownProviders(definition.name, devices, definition.executionProviders?.(ort));
       let session: OrtSession;
       try {
-        session = await ort.InferenceSession.create(model, definition.sessionOptions(options));
+        session = await ort.InferenceSession.create(model, sessionOptions);
       } catch (error) {
+        const message = (error as Error).message ?? String(error);
+        if (isProviderFailure(message, devices))
+          throw new ExecutionProviderUnavailableError({
+            engine: definition.name,
+            provider: devices[0]!,
+            reason: `ONNX Runtime says "${message.split('\n')[0]!.slice(0, 300)}"`,
+            cause: error,
+          });
         throw new LoadError({
           source,
           code: 'engine-invalid-model',

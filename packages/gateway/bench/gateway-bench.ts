@@ -1,11 +1,17 @@
 /**
  * What the gateway costs per request: authenticate + begin + finish (one usage row and one
  * audit record, committed) against the same two inserts written directly with SQL in one
- * transaction, on each engine, in the same run. PostgreSQL runs on a throwaway local cluster.
+ * transaction, on each engine, in the same run. PostgreSQL runs on a throwaway local cluster;
+ * PGlite in memory, and on a temporary directory with and without a disk sync per commit.
  *
  *   pnpm --filter @llmr/gateway bench [-- --requests 200]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startPostgresCluster } from '../src/__fixtures__/postgres-cluster';
+import { openPgliteDatabase } from '../src/database/pglite-database';
+import type { SqlDatabase } from '../src/database/sql-database';
 import { createGateway } from '../src/gateway';
 
 const requestsFlag = process.argv.indexOf('--requests');
@@ -23,7 +29,7 @@ function percentile(values: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
 }
 
-async function measure(engine: string, url: string): Promise<Row[]> {
+async function measure(engine: string, url: string | SqlDatabase): Promise<Row[]> {
   const gateway = await createGateway({
     database: url,
     prices: { '*': { inputPerMillion: 1, outputPerMillion: 2 } },
@@ -90,9 +96,18 @@ async function measure(engine: string, url: string): Promise<Row[]> {
 }
 
 const cluster = await startPostgresCluster();
+const directory = mkdtempSync(join(tmpdir(), 'llmr-gateway-bench-'));
 try {
   const rows = [
     ...(await measure('PGlite (memory)', 'pglite:memory')),
+    ...(await measure(
+      'PGlite (directory, synced)',
+      await openPgliteDatabase({ dataDir: join(directory, 'synced') }),
+    )),
+    ...(await measure(
+      'PGlite (directory, durable: false)',
+      await openPgliteDatabase({ dataDir: join(directory, 'unsynced'), durable: false }),
+    )),
     ...(await measure('PostgreSQL', cluster.url)),
   ];
   console.log(`requests: ${REQUESTS}, sequential\n`);
@@ -104,4 +119,5 @@ try {
   console.log(JSON.stringify({ bench: 'gateway', requests: REQUESTS, rows }));
 } finally {
   await cluster.stop();
+  rmSync(directory, { recursive: true, force: true });
 }

@@ -1,7 +1,9 @@
 /**
- * An acknowledged usage or audit write survives `kill -9`: a child process charges
- * requests and acknowledges each on stdout once `finish` resolves; the test kills it
- * mid-stream, reopens the database and finds every acknowledged record, chain intact.
+ * An acknowledged key creation, usage or audit write survives `kill -9`: a child process
+ * creates keys and charges requests, acknowledging each on stdout once it resolves; the
+ * test kills it mid-stream, reopens the database and finds every acknowledged key and
+ * record, chain intact. (That PGlite also syncs each commit to disk, for power cuts, is
+ * durable-node-fs.test.ts.)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,11 +19,15 @@ const writer = fileURLToPath(new URL('./__fixtures__/durability-writer.ts', impo
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const ACKS_BEFORE_KILL = 15;
 
-async function writeAndKill(url: string, key: string): Promise<number[]> {
+async function writeAndKill(
+  url: string,
+  key: string,
+): Promise<{ acked: number[]; keys: string[] }> {
   const child = spawn(process.execPath, ['--import', tsx, writer, url, key], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const acked: number[] = [];
+  const keys: string[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -35,6 +41,8 @@ async function writeAndKill(url: string, key: string): Promise<number[]> {
       for (const line of lines) {
         const match = /^ack (\d+)$/.exec(line);
         if (match) acked.push(Number(match[1]));
+        const created = /^key (\S+)$/.exec(line);
+        if (created) keys.push(created[1] as string);
         if (acked.length >= ACKS_BEFORE_KILL) {
           child.kill('SIGKILL');
           resolve();
@@ -51,7 +59,7 @@ async function writeAndKill(url: string, key: string): Promise<number[]> {
       ? resolve(null)
       : child.once('exit', resolve),
   );
-  return acked;
+  return { acked, keys };
 }
 
 async function checkSurvives(url: string): Promise<void> {
@@ -60,7 +68,7 @@ async function checkSurvives(url: string): Promise<void> {
   const { key } = await setup.keys.create({ tenant: 'durable' });
   await setup.close();
 
-  const acked = await writeAndKill(url, key);
+  const { acked, keys } = await writeAndKill(url, key);
   expect(acked.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
 
   const reopened = await createGateway({ database: url });
@@ -73,6 +81,9 @@ async function checkSurvives(url: string): Promise<void> {
     const [usage] = await reopened.usage.query({ model: 'durable' });
     expect(usage?.requests).toBeGreaterThanOrEqual(acked.length);
     expect(usage?.requests).toBe(found.size);
+    expect(keys.length).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL);
+    const stored = new Set((await reopened.keys.list({ tenant: 'durable' })).map((row) => row.id));
+    for (const id of keys) expect(stored.has(id), `acknowledged key ${id} survived`).toBe(true);
     expect((await reopened.audit.verify()).problems).toEqual([]);
   } finally {
     await reopened.close();

@@ -17,7 +17,13 @@ import {
 import { keyMatches, parseKeyId } from './key-format';
 import { KeyStore, toVirtualKey, type VirtualKey } from './key-store';
 import { type Budget, modelAllowed, modelMatches, type Policy, type Scope } from './policy';
-import { RateLimiter, type RateSubject } from './rate-limiter';
+import {
+  type GatewayRateLimiter,
+  RateLimiter,
+  type RateSubject,
+  type RateTicket,
+} from './rate-limiter';
+import { type RateWindowStore, SharedRateLimiter } from './shared-rate-limiter';
 import { type Tenant, TenantStore } from './tenant-store';
 import { UsageStore } from './usage-store';
 
@@ -76,7 +82,7 @@ export class Gateway {
   readonly keys: KeyStore;
   readonly usage: UsageStore;
   readonly audit: AuditLog;
-  private readonly limiter: RateLimiter;
+  private limiter: GatewayRateLimiter;
   private readonly alertListeners = new Set<(alert: BudgetAlert) => void>();
 
   constructor(
@@ -89,6 +95,14 @@ export class Gateway {
     this.keys = new KeyStore(database, this.tenants, this.audit, now);
     this.usage = new UsageStore(database);
     this.limiter = new RateLimiter(now);
+  }
+
+  /**
+   * Counts the per-minute limits in `store` (the server's Redis shared state) instead of
+   * this process's memory, so replicas on one store enforce them together.
+   */
+  shareRateLimits(store: RateWindowStore, onSettleError?: (error: unknown) => void): void {
+    this.limiter = new SharedRateLimiter(store, new RateLimiter(this.options.now), onSettleError);
   }
 
   /** Soft budgets crossed; returns a function that unsubscribes. */
@@ -166,8 +180,7 @@ export class Gateway {
   ): Promise<Admission> {
     this.checkModel(principal, request.model);
     await this.checkBudgets(principal);
-    const subjects = rateSubjects(principal);
-    this.limiter.admit(subjects);
+    const ticket: RateTicket = await this.limiter.admit(rateSubjects(principal));
     const started = this.options.now();
     let finished = false;
     return {
@@ -177,7 +190,7 @@ export class Gateway {
         if (finished) throw new Error('This request was already finished.');
         finished = true;
         const tokens = outcome.inputTokens + outcome.outputTokens;
-        this.limiter.release(subjects, tokens);
+        ticket.release(tokens);
         const model = outcome.model ?? request.model;
         const costMicroUsd =
           outcome.costUsd === undefined
@@ -202,6 +215,38 @@ export class Gateway {
         return { costUsd: costMicroUsd / 1e6 };
       },
     };
+  }
+
+  /**
+   * `begin`, and when it refuses, the refusal audited (who, route, model, status, code)
+   * before the error is rethrown. Every transport admits generations through this.
+   */
+  async admit(
+    principal: Principal,
+    request: {
+      model: string;
+      route?: string;
+      clientIp?: string;
+      /** An audit write that failed; the refusal still stands. */
+      onAuditError?: (error: unknown) => void;
+    },
+  ): Promise<Admission> {
+    try {
+      return await this.begin(principal, request);
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      await this.recordRefusal({
+        action: 'request',
+        keyId: principal.key.id,
+        tenantId: principal.tenant.id,
+        route: request.route,
+        model: request.model,
+        status: typeof status === 'number' ? status : 500,
+        clientIp: request.clientIp,
+        details: { code: (error as { code?: string }).code },
+      }).catch((auditError: unknown) => request.onAuditError?.(auditError));
+      throw error;
+    }
   }
 
   /** Appends an audit record for a request refused before it ran (403, 429, 402, ...). */

@@ -38,6 +38,7 @@ export {
   type GatewayPluginOptions,
   type GatewayRequestState,
   type GatewayUsageReport,
+  type GatewayUsageUpdate,
   gatewayPlugin,
   presentedKey,
 } from './http/gateway-plugin';
@@ -56,5 +57,7 @@ export {
   SCOPES,
   type Scope,
 } from './policy';
+export type { GatewayRateLimiter, RateSubject, RateTicket } from './rate-limiter';
+export { type RateWindowStore, SharedRateLimiter } from './shared-rate-limiter';
 export type { Actor, CreateTenantOptions, Tenant } from './tenant-store';
 export type { UsageQuery, UsageSummary } from './usage-store';

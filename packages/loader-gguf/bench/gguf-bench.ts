@@ -8,6 +8,9 @@
  * bandwidth), and aggregate decode tokens/s with 1, 4 and 8 concurrent streams.
  *
  *   pnpm --filter @llmr/loader-gguf bench          (LLMR_BENCH_SMALL=1 for a quick run)
+ *
+ * Both run on the CPU unless LLMR_BENCH_GPU names a backend (`auto`, `cuda`, `vulkan`,
+ * `metal`): then both offload every layer, and the JSON says which backend llmr ran on.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -57,6 +60,12 @@ const config: LlamaConfig = small
 const PROMPT_TOKENS = 128;
 const DECODE_TOKENS = small ? 48 : 32;
 const threads = availableParallelism();
+const gpuSetting = process.env.LLMR_BENCH_GPU;
+const gpu =
+  !gpuSetting || gpuSetting === 'false'
+    ? false
+    : (gpuSetting as 'auto' | 'cuda' | 'vulkan' | 'metal');
+let backend = 'cpu';
 
 /** Memory bandwidth: GB/s of a large typed-array copy (read + write), best of 5. */
 function measureBandwidth(): number {
@@ -86,7 +95,7 @@ async function main() {
   const bandwidth = measureBandwidth();
   const rows: Row[] = [];
   const summary: Record<string, unknown>[] = [];
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  const llama = await getLlama({ gpu, build: 'never', logLevel: 'error' as never });
   const prompt = [
     config.bosTokenId,
     ...Array.from({ length: PROMPT_TOKENS - 1 }, (_, index) => (index * 37) % 380),
@@ -115,7 +124,7 @@ async function main() {
       );
 
       // Direct: node-llama-cpp alone, same threads and context settings.
-      const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+      const model = await llama.loadModel({ modelPath: path, gpuLayers: gpu ? 'max' : 0 });
       const context = await model.createContext({
         contextSize: 1024,
         sequences: 1,
@@ -175,7 +184,10 @@ async function main() {
         sequences: 8,
         threads,
         batchSize: 512,
+        gpu,
+        ...(gpu ? { gpuLayers: 'max' as const } : {}),
       });
+      backend = loaded.info.backend ?? 'unknown';
       const promptFor = (text: string) => {
         const ids = loaded.tokenizer!.encode(text);
         return ids.length;
@@ -299,6 +311,8 @@ async function main() {
   console.log(
     JSON.stringify({
       bench: 'loader-gguf',
+      backend,
+      directBackend: llama.gpu || 'cpu',
       parameters: llamaTensorShapes(config).reduce(
         (sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1),
         0,

@@ -13,15 +13,23 @@ import {
   LoadError,
   type LoaderV1,
   type LoaderV1LoadOptions,
-  type ModelV1,
   type ModelV1Capability,
   throwIfAborted,
 } from '@llmr/core';
 import { type GgufModelInfo, getGgufModelInfo, openGguf } from '@llmr/gguf';
-import { createGgufModel } from './gguf-model';
+import { createGgufModel, type GgufModel } from './gguf-model';
+import {
+  fallbackLine,
+  type GgufGpu,
+  type GgufGpuLayers,
+  parseGpuLayers,
+  parseGpuOption,
+  resolveBackend,
+} from './gpu-options';
 import { createLlamaTokenizer } from './llama-tokenizer';
 import { estimateMemory, formatBytes } from './memory-estimate';
-import { getSharedLlama, importNodeLlamaCpp } from './runtime';
+import { importNodeLlamaCpp } from './runtime';
+import type { SessionSwapOptions } from './session-swap';
 import { chooseThreads } from './threads';
 
 export interface GgufLoadOptions extends LoaderV1LoadOptions {
@@ -34,7 +42,24 @@ export interface GgufLoadOptions extends LoaderV1LoadOptions {
   /** Threads (default: 1 for models under 50M parameters, else every core). */
   threads?: number;
   batchSize?: number;
-  gpu?: 'auto' | 'on' | 'off';
+  /**
+   * `auto` (default): the best GPU node-llama-cpp finds, else the CPU; `false`: CPU only;
+   * `cuda`, `vulkan`, `metal`: that backend. A GPU that cannot be used falls back to the
+   * CPU with one log line saying why; `model.info.backend` says what runs.
+   */
+  gpu?: GgufGpu | 'on' | 'off' | boolean;
+  /**
+   * Layers offloaded to the GPU: `auto` (default) as many as fit in free GPU memory while
+   * leaving room for this model's contexts, `max` all of them, or a number.
+   */
+  gpuLayers?: GgufGpuLayers;
+  /**
+   * Idle chat sessions' KV state saved to disk and restored when the conversation
+   * continues (see session-swap.ts). Off unless given; `true` uses the defaults.
+   */
+  sessionSwap?: boolean | SessionSwapOptions;
+  /** Where the loader's log lines go (a GPU fallback, a session that cannot be restored). Default `console.warn`. */
+  log?: (line: string) => void;
   /** Memory-map the file (default true). */
   mmap?: boolean;
   /** Jinja chat template to use instead of the GGUF's own. */
@@ -91,7 +116,12 @@ function capabilitiesOf(meta: GgufModelInfo, pooling: boolean): ModelV1Capabilit
   return capabilities;
 }
 
-export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
+/** A loader whose models expose llama.cpp's figures (stats, resources, sessions). */
+export interface GgufLoader extends LoaderV1 {
+  doLoad(source: string, options?: GgufLoadOptions): Promise<GgufModel>;
+}
+
+export function createGgufLoader(settings: GgufLoaderSettings = {}): GgufLoader {
   return {
     specificationVersion: 'v1',
     name: 'gguf',
@@ -109,7 +139,7 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
       }
     },
 
-    async doLoad(source, loadOptions: GgufLoadOptions = {}): Promise<ModelV1> {
+    async doLoad(source, loadOptions: GgufLoadOptions = {}): Promise<GgufModel> {
       const options: GgufLoadOptions = { ...settings.defaults, ...loadOptions };
       const kvCacheType = options.kvCacheType ?? 'f16';
       if (!Object.hasOwn(KV_CACHE_TYPES, kvCacheType))
@@ -180,15 +210,22 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
         });
       }
 
-      const gpu = options.gpu ?? 'off';
+      const gpu = parseGpuOption(options.gpu);
+      const gpuLayers = parseGpuLayers(options.gpuLayers);
+      const log = options.log ?? ((line: string) => console.warn(line));
       const runtime = await importNodeLlamaCpp();
-      const llama = await getSharedLlama(gpu);
+      const { llama, backend } = await resolveBackend(gpu, log);
       const threads = options.threads ?? chooseThreads(meta.parameterCount, availableParallelism());
       let model: import('node-llama-cpp').LlamaModel;
       try {
         model = await llama.loadModel({
           modelPath: path,
-          gpuLayers: gpu === 'off' ? 0 : 'auto',
+          gpuLayers:
+            backend === 'cpu'
+              ? 0
+              : gpuLayers === 'auto'
+                ? { fitContext: { contextSize: contextSize * sequences } }
+                : gpuLayers,
           useMmap: options.mmap ?? true,
           onLoadProgress: (progress: number) =>
             options.onProgress?.({ loaded: progress, total: 1, stage: 'weights' }),
@@ -214,6 +251,10 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
           experimentalKvCacheValueType: KV_CACHE_TYPES[kvCacheType],
         });
         const chatTemplate = options.chatTemplate ?? meta.chatTemplate;
+        // A GPU backend with no layer offloaded computes on the CPU: say so, once.
+        const running = backend !== 'cpu' && model.gpuLayers === 0 ? 'cpu' : backend;
+        if (running !== backend)
+          log(fallbackLine(backend, 'no layer fits in free GPU memory (gpuLayers resolved to 0)'));
         const info = {
           id: options.id ?? basename(path).replace(/\.gguf$/i, ''),
           format: 'gguf',
@@ -223,6 +264,7 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
           quantization: meta.fileTypeName,
           capabilities: capabilitiesOf({ ...meta, chatTemplate }, false),
           chatTemplate,
+          backend: running,
         };
         options.onProgress?.({ loaded: 1, total: 1, stage: 'ready' });
         return createGgufModel({
@@ -239,6 +281,13 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
           threads,
           maxQueue: options.maxQueue ?? 64,
           runtime,
+          sessionSwap:
+            options.sessionSwap === true
+              ? {}
+              : options.sessionSwap
+                ? options.sessionSwap
+                : undefined,
+          log,
         });
       } catch (error) {
         await model.dispose();
@@ -256,4 +305,4 @@ export function createGgufLoader(settings: GgufLoaderSettings = {}): LoaderV1 {
 }
 
 /** The default instance. */
-export const ggufLoader: LoaderV1 = createGgufLoader();
+export const ggufLoader: GgufLoader = createGgufLoader();

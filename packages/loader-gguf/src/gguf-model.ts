@@ -15,6 +15,7 @@ import {
   type ModelV1GenerateResult,
   type ModelV1Info,
   type ModelV1Logprob,
+  type ModelV1Resources,
   type ModelV1StreamPart,
   type ModelV1StreamResult,
   type NextToken,
@@ -32,7 +33,9 @@ import type {
   LlamaModel,
   Token,
 } from 'node-llama-cpp';
+import { residentMemory } from './resident-memory';
 import { createSequencePool } from './sequence-pool';
+import { createSessionSwap, type SessionSwapOptions } from './session-swap';
 import { parseToolCalls, toolCallSchema } from './tool-calls';
 
 export interface GgufModelParts {
@@ -45,19 +48,37 @@ export interface GgufModelParts {
   maxQueue: number;
   /** node-llama-cpp's module, for grammar classes. */
   runtime: typeof import('node-llama-cpp');
+  /** Idle sessions to disk (see session-swap.ts); off when undefined. */
+  sessionSwap?: SessionSwapOptions;
+  log?: (line: string) => void;
 }
 
 /** llama.cpp's sampling defaults (llama-server), used where a request says nothing. */
 export const SAMPLING_DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 };
 
-export function createGgufModel(parts: GgufModelParts): ModelV1 & {
-  readonly stats: { busy: number; queued: number; kvCacheBytes: number };
-} {
+export type GgufModel = ModelV1 & {
+  readonly stats: {
+    busy: number;
+    queued: number;
+    kvCacheBytes: number;
+    /** Prompt and generated tokens llama.cpp has evaluated, over every sequence. */
+    evaluatedTokens: number;
+  };
+  /** Present when the model was loaded with `sessionSwap`. */
+  readonly sessions?: ReturnType<typeof createSessionSwap>;
+  resources(): ModelV1Resources;
+};
+
+export function createGgufModel(parts: GgufModelParts): GgufModel {
   const { info, llama, model, context, tokenizer, runtime } = parts;
   const sequences: LlamaContextSequence[] = [];
   for (let index = 0; index < context.totalSequences; index++)
     sequences.push(context.getSequence());
   const pool = createSequencePool(sequences, parts.maxQueue);
+  const sessions = parts.sessionSwap
+    ? createSessionSwap(pool, parts.sessionSwap, parts.log ?? console.warn)
+    : undefined;
+  let embedder: LlamaEmbeddingContext | undefined;
   const grammars = new Map<string, Promise<LlamaGrammar>>();
   let embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   let disposed = false;
@@ -189,6 +210,7 @@ export function createGgufModel(parts: GgufModelParts): ModelV1 & {
       }
     };
     try {
+      await sessions?.restore(sequence, prompt);
       // Keep the cached prefix the prompt shares; at least one prompt token is evaluated
       // so there are logits to sample from.
       await sequence.adaptStateToTokens(prompt.slice(0, -1) as Token[], false);
@@ -313,9 +335,20 @@ export function createGgufModel(parts: GgufModelParts): ModelV1 & {
     info,
     tokenizer,
     get stats() {
-      // The context's KV cache as llama.cpp would save it: what `kvCacheType` shrinks.
-      return { busy: pool.busy, queued: pool.queued, kvCacheBytes: context.stateSize };
+      return {
+        busy: pool.busy,
+        queued: pool.queued,
+        // The context's KV cache as llama.cpp would save it: what `kvCacheType` shrinks.
+        kvCacheBytes: context.stateSize,
+        evaluatedTokens: sequences.reduce(
+          (sum, sequence) =>
+            sum + sequence.tokenMeter.usedInputTokens + sequence.tokenMeter.usedOutputTokens,
+          0,
+        ),
+      };
     },
+    sessions,
+    resources: () => residentMemory(model, context, embedder),
 
     async doStream(options: ModelV1CallOptions): Promise<ModelV1StreamResult> {
       return { stream: await open(options) };
@@ -332,13 +365,14 @@ export function createGgufModel(parts: GgufModelParts): ModelV1 & {
         threads: parts.threads,
         contextSize: Math.min(context.contextSize, 2048),
       });
-      const embedder = await embeddingContext;
+      const current = await embeddingContext;
+      embedder = current;
       const embeddings: number[][] = [];
       let inputTokens = 0;
       for (const value of values) {
         throwIfAborted(abortSignal);
         inputTokens += tokenizer.encode(value).length;
-        embeddings.push([...(await embedder.getEmbeddingFor(value)).vector]);
+        embeddings.push([...(await current.getEmbeddingFor(value)).vector]);
       }
       return { embeddings, usage: { inputTokens } };
     },
@@ -347,9 +381,11 @@ export function createGgufModel(parts: GgufModelParts): ModelV1 & {
       if (disposed) return;
       disposed = true;
       pool.rejectAll(new ModelDisposedError({ modelId: info.id }));
-      const embedder = embeddingContext;
+      await sessions?.dispose();
+      const pending = embeddingContext;
       embeddingContext = undefined;
-      await (await embedder?.catch(() => undefined))?.dispose();
+      embedder = undefined;
+      await (await pending?.catch(() => undefined))?.dispose();
       await context.dispose();
       await model.dispose();
     },

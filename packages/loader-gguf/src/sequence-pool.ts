@@ -13,7 +13,8 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-function sharedPrefix(cached: readonly number[], prompt: readonly number[]): number {
+/** How many leading tokens two sequences share. */
+export function sharedPrefix(cached: readonly number[], prompt: readonly number[]): number {
   const limit = Math.min(cached.length, prompt.length);
   let index = 0;
   while (index < limit && cached[index] === prompt[index]) index++;
@@ -23,6 +24,10 @@ function sharedPrefix(cached: readonly number[], prompt: readonly number[]): num
 export function createSequencePool(sequences: LlamaContextSequence[], maxQueue: number) {
   const free = new Set(sequences);
   const queue: Waiter[] = [];
+  // When each free sequence was last released: what idle-session swapping reads.
+  const idleSince = new Map<LlamaContextSequence, number>(
+    sequences.map((sequence) => [sequence, Date.now()]),
+  );
 
   const pick = (prompt: readonly number[]) => {
     let best: LlamaContextSequence | undefined;
@@ -34,7 +39,10 @@ export function createSequencePool(sequences: LlamaContextSequence[], maxQueue: 
         bestShared = shared;
       }
     }
-    if (best) free.delete(best);
+    if (best) {
+      free.delete(best);
+      idleSince.delete(best);
+    }
     return best;
   };
 
@@ -68,7 +76,20 @@ export function createSequencePool(sequences: LlamaContextSequence[], maxQueue: 
     release(sequence: LlamaContextSequence) {
       const waiter = queue.shift();
       if (waiter) waiter.resolve(sequence);
-      else free.add(sequence);
+      else {
+        free.add(sequence);
+        idleSince.set(sequence, Date.now());
+      }
+    },
+    /** Free sequences with the time each became free (epoch ms). */
+    idle(): [LlamaContextSequence, number][] {
+      return [...idleSince];
+    },
+    /** Takes this sequence if it is free (for maintenance); give it back with `release`. */
+    take(sequence: LlamaContextSequence): boolean {
+      if (!free.delete(sequence)) return false;
+      idleSince.delete(sequence);
+      return true;
     },
     rejectAll(error: unknown) {
       for (const waiter of queue.splice(0)) waiter.reject(error);

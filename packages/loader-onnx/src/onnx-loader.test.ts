@@ -224,6 +224,21 @@ describe('engine choice', () => {
     await model.dispose();
   });
 
+  it('passes an execution provider to the engine, and its clear refusal back', async () => {
+    const cpu = await onnxLoader.doLoad(random.onnxDir, { engine, executionProvider: 'cpu' });
+    expect(
+      (await generate(cpu, { prompt: 'The router', maxTokens: 3, temperature: 0 })).tokens,
+    ).toHaveLength(3);
+    await cpu.dispose();
+    const error = await onnxLoader
+      .doLoad(random.onnxDir, { engine, executionProvider: 'no-such-device' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'execution-provider-unavailable' });
+    expect(String((error as Error).message)).toMatch(
+      /onnxruntime-node cannot run on the "no-such-device" execution provider here: this runtime offers cpu/,
+    );
+  });
+
   it('without an engine, says which packages provide one', async () => {
     await expect(onnxLoader.doLoad(random.onnxDir)).rejects.toThrow(/@llmr\/engine-node/);
   });

@@ -44,6 +44,11 @@ export interface OnnxLoadOptions extends LoaderV1LoadOptions {
   batching?: boolean;
   maxBatchSize?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * ONNX Runtime execution provider for the session: `cpu` (default), `cuda`, `webgpu`.
+   * An engine whose runtime lacks it refuses with `execution-provider-unavailable`.
+   */
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | (string & {});
   /** Extra ONNX Runtime session options. */
   sessionOptions?: Record<string, unknown>;
   /** Read the model from here instead of the source (custom storage, memory). */
@@ -233,10 +238,15 @@ export async function loadOnnxModel(
         ? { graphOptimizationLevel: options.graphOptimizationLevel }
         : {}),
       ...(kvCache === 'gpu-buffer' ? { preferredOutputLocation } : {}),
+      ...(options.executionProvider !== undefined
+        ? { executionProvider: options.executionProvider }
+        : {}),
       ...sessionOptions,
     });
   } catch (error) {
     if (LoadError.isInstance(error)) throw error;
+    // A missing provider is the engine's clear error already (and not the model's fault).
+    if (LlmrError.isInstance(error) && error.code === 'execution-provider-unavailable') throw error;
     throw new LoadError({
       source: files.source,
       code: 'onnx-session-failed',

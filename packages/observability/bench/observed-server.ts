@@ -1,53 +1,125 @@
 /**
- * The llmr server under load, in its own process, in one of three setups (argv[2]):
- * `plain` (no observability), `off` (the plugin with SLOs, experiments and feedback, no
- * tracing) or `on` (the same, tracing exported over OTLP/HTTP to argv[3]).
+ * One llmr server for the bench, in a process of its own (so that what one setup turns on,
+ * such as an AsyncLocalStorage that slows every promise, cannot tax another), in one of
+ * four setups (argv[2]):
+ * - `plain`: no observability, the baseline;
+ * - `off`: every tracing hook in place (models wrapped, router events, the request
+ *   plugin) and tracing off: what tracing costs when nobody turned it on;
+ * - `on`: the same with tracing on, every span exported over OTLP/HTTP to argv[3];
+ * - `full`: everything the CLI wires (GenAI metrics, SLOs, an experiment, feedback),
+ *   tracing off: the cost of those features, which do work on every request.
+ * On `{ block: n }` over IPC it serves n chat requests through Fastify's `inject` (every
+ * hook, no sockets, no client process competing for the machine) and answers the CPU
+ * time they took; for `on` that includes flushing the exporter, so export is charged too.
+ * `{ profile: 'start' | 'stop' }` profiles the blocks in between (see `profile-shares.ts`).
  */
 import { createMockLoader } from '@llmr/loader-mock';
 import { createRouter } from '@llmr/router';
-import { createRouterBackend, createServer } from '@llmr/server';
+import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
 import {
-  ExperimentManager,
-  FeedbackRecorder,
+  createGenAiMetrics,
   observabilityPlugin,
-  SloMonitor,
+  observeServer,
   setupTracing,
+  traceLoader,
   traceRouterEvents,
 } from '../src/index';
+import { startProfiling } from './profile-shares';
 
-const [mode = 'plain', endpoint] = process.argv.slice(2);
-const tracing = mode === 'on' ? await setupTracing({ endpoint }) : undefined;
-const router = createRouter({
-  loaders: [createMockLoader()],
-  models: [{ id: 'instant', source: 'mock:script?reply=ok' }],
-  retry: { maxRetries: 0 },
-});
-if (mode !== 'plain') traceRouterEvents(router);
-const backend = createRouterBackend(router, { defaultModel: 'instant' });
-const server = await createServer({ backend, logger: false, apiKeys: [] });
-if (mode !== 'plain') {
-  await server.app.register(observabilityPlugin, {
-    slo: new SloMonitor({
-      slos: [{ name: 'availability', objective: { kind: 'availability', target: 0.999 } }],
-    }),
-    experiments: new ExperimentManager({
-      experiments: [
-        { id: 'bench', variants: [{ name: 'a' }, { name: 'b', parameters: { temperature: 0.5 } }] },
-      ],
-    }),
-    feedback: new FeedbackRecorder(),
-    ignoreRoutes: ['/__bench/cpu'],
+type Setup = 'plain' | 'off' | 'on' | 'full';
+
+async function createObservedServer(setup: Setup): Promise<LlmrServer> {
+  const genAiMetrics = setup === 'full' ? createGenAiMetrics() : undefined;
+  const loader = createMockLoader();
+  const router = createRouter({
+    loaders: [
+      setup === 'plain'
+        ? loader
+        : traceLoader(loader, genAiMetrics ? { metrics: genAiMetrics } : {}),
+    ],
+    models: [{ id: 'instant', source: 'mock:script?reply=ok' }],
+    retry: { maxRetries: 0 },
   });
+  const backend = createRouterBackend(router, { defaultModel: 'instant' });
+  const server = await createServer({ backend, logger: false, apiKeys: [] });
+  if (setup === 'off' || setup === 'on') {
+    traceRouterEvents(router);
+    await server.app.register(observabilityPlugin, { router, routes: false });
+  }
+  if (setup === 'full') {
+    await observeServer({
+      server,
+      router,
+      ...(genAiMetrics ? { genAiMetrics } : {}),
+      experiments: [
+        {
+          id: 'bench',
+          variants: [{ name: 'a' }, { name: 'b', parameters: { temperature: 0.5 } }],
+        },
+      ],
+    });
+  }
+  await backend.preload();
+  await server.app.ready();
+  return server;
 }
-// CPU time of this process: under a shared, busy machine, CPU per request is a steadier
-// measure of cost than requests per second.
-server.app.get('/__bench/cpu', async () => process.cpuUsage());
-await backend.preload();
-const url = await server.listen({ port: 0 });
-process.stdout.write(`${url}\n`);
-process.on('SIGTERM', () => {
-  void server
-    .shutdown()
-    .then(() => tracing?.shutdown())
-    .then(() => process.exit(0));
+
+const CONCURRENCY = 4;
+const body = JSON.stringify({
+  model: 'instant',
+  user: 'bench-user',
+  messages: [{ role: 'user', content: 'hi' }],
+  max_tokens: 16,
 });
+
+async function block(server: LlmrServer, requests: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next++ < requests) {
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json' },
+        payload: body,
+      });
+      if (response.statusCode !== 200)
+        throw new Error(`The server answered ${response.statusCode}: ${response.body}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+const [setup = 'plain', endpoint] = process.argv.slice(2) as [Setup?, string?];
+const tracing = setup === 'on' ? await setupTracing({ endpoint }) : undefined;
+const server = await createObservedServer(setup);
+let profiling: Awaited<ReturnType<typeof startProfiling>> | undefined;
+process.on('message', (message: { block?: number; stop?: boolean; profile?: 'start' | 'stop' }) => {
+  if (message.profile === 'start') {
+    void startProfiling().then((started) => {
+      profiling = started;
+      process.send?.({ profiling: true });
+    });
+    return;
+  }
+  if (message.profile === 'stop') {
+    void profiling?.stop().then((shares) => process.send?.({ shares }));
+    return;
+  }
+  if (message.stop) {
+    void server
+      .shutdown()
+      .then(() => tracing?.shutdown())
+      .then(() => process.exit(0));
+    return;
+  }
+  void (async () => {
+    const before = process.cpuUsage();
+    await block(server, message.block ?? 0);
+    await tracing?.forceFlush();
+    const spent = process.cpuUsage(before);
+    process.send?.({ cpuMicros: spent.user + spent.system });
+  })().catch((error: unknown) => {
+    process.send?.({ error: String(error) });
+  });
+});
+process.send?.({ ready: true });

@@ -1,22 +1,42 @@
 /**
- * What observability costs the server: requests/s under autocannon for the plain server
- * (the baseline), the server with the observability plugin and tracing
- * off, and with tracing on, exporting every span over OTLP/HTTP to a receiver in this
- * process. Each is the median of interleaved rounds. Targets: off under 2%, on under 10% of the baseline's throughput.
+ * What observability costs the llmr server, against the plain server (no observability)
+ * in the same run: every tracing hook in place with tracing off (target: under 2%), the
+ * same with tracing on, every span exported over OTLP/HTTP to a receiver in this
+ * process (target: under 10%), and everything the CLI wires (metrics, SLOs, an experiment,
+ * feedback) with tracing off (reported, no target). See `observed-server.ts`.
  *
- *   LLMR_BENCH_SECONDS=5 LLMR_BENCH_ROUNDS=3 pnpm --filter @llmr/observability bench
+ * Built to give the same answer on a busy, shared machine, where requests per second swing
+ * by half between runs:
+ * - the measure is CPU time per request, not throughput: time this process spends waiting
+ *   for a core does not count;
+ * - each server runs in a process of its own and takes its requests through Fastify's
+ *   `inject` (the whole request lifecycle and every hook, no sockets), so no client
+ *   process competes and only one server works at a time;
+ * - setups take turns in short blocks (A B C D, B C D A, ...), and each block's cost is
+ *   paired with the baseline block of its own round, so a slow spell hits both sides of a
+ *   pair; the table gives the median of the paired costs and their interquartile range,
+ *   and the cost between each setup's quietest tenth of blocks;
+ * - the exporter is flushed inside each traced block, so its work is charged to tracing;
+ * - a CPU profile of each server gives the share of its busy time spent in this package's
+ *   and OpenTelemetry's own code, and in the garbage collector: ratios within one process,
+ *   which a slow machine leaves alone (`profile-shares.ts`).
+ * Leaving sockets and HTTP parsing out makes the baseline cheaper, so the costs shown are
+ * if anything higher than over the network.
+ *
+ *   LLMR_BENCH_BLOCK=100 LLMR_BENCH_ROUNDS=80 pnpm --filter @llmr/observability bench
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import type { ProfileShares } from './profile-shares';
 
-// Requests/s is the target's measure; CPU per request in the server process is the one
-// that survives a busy machine. Both are printed.
-const DURATION = Number(process.env.LLMR_BENCH_SECONDS ?? 5);
-const CONNECTIONS = 16;
+const BLOCK = Number(process.env.LLMR_BENCH_BLOCK ?? 100);
+const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? 80);
+const PROFILE_ROUNDS = Number(process.env.LLMR_BENCH_PROFILE_ROUNDS ?? 10);
+const SETUPS = ['plain', 'off', 'on', 'full'] as const;
+type Setup = (typeof SETUPS)[number];
 
 let exportedBytes = 0;
 const receiver = createServer((request, response) => {
@@ -28,122 +48,126 @@ const receiver = createServer((request, response) => {
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
 
-type Mode = 'plain' | 'off' | 'on';
-const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? 3);
-
-/** Starts one server process per setup; all stay up, idle but for the one under load. */
-async function startServer(mode: Mode) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./observed-server.ts', import.meta.url)),
-      mode,
-      endpoint,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+async function start(setup: Setup): Promise<ChildProcess> {
+  const child = fork(
+    fileURLToPath(new URL('./observed-server.ts', import.meta.url)),
+    [setup, endpoint],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
   );
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { mode, child, url: line.toString().trim() };
-}
-
-async function load(url: string, duration: number) {
-  const result = await autocannon({
-    url: `${url}/v1/chat/completions`,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'instant',
-      user: 'bench-user',
-      messages: [{ role: 'user', content: 'hi' }],
-      max_tokens: 16,
+  await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`The ${setup} server exited with ${code} before it was ready.`);
     }),
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${result.non2xx} non-2xx responses and ${result.errors} errors under load`);
-  return result;
+  ]);
+  return child;
 }
 
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+async function ask<T>(child: ChildProcess, message: object): Promise<T> {
+  const reply = once(child, 'message') as Promise<[T]>;
+  child.send(message);
+  return (await reply)[0];
+}
 
-const servers = await Promise.all((['plain', 'off', 'on'] as const).map(startServer));
+/** CPU microseconds one block of requests took in that server's process. */
+async function measure(child: ChildProcess): Promise<number> {
+  const reply = once(child, 'message') as Promise<[{ cpuMicros?: number; error?: string }]>;
+  child.send({ block: BLOCK });
+  const [answer] = await reply;
+  if (answer.error !== undefined) throw new Error(answer.error);
+  return answer.cpuMicros!;
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+};
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+
+const started = await Promise.allSettled(SETUPS.map(start));
+const children = new Map<Setup, ChildProcess>();
+started.forEach((result, index) => {
+  if (result.status === 'fulfilled') children.set(SETUPS[index]!, result.value);
+});
 try {
-  for (const server of servers) await load(server.url, 1); // warm-up: JIT, model load
-  // Rounds interleave the setups, so a slow spell of a shared machine hits all of them.
-  const samples = new Map<
-    Mode,
-    { requestsPerSecond: number[]; p50Ms: number[]; p99Ms: number[]; cpuMicrosPerRequest: number[] }
-  >();
-  const cpu = async (url: string) => {
-    const usage = (await (await fetch(`${url}/__bench/cpu`)).json()) as {
-      user: number;
-      system: number;
-    };
-    return usage.user + usage.system;
-  };
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  // Warm-up: JIT, the model, the exporter's connection.
+  for (let round = 0; round < 3; round++)
+    for (const setup of SETUPS) await measure(children.get(setup)!);
+  const micros = new Map<Setup, number[]>(SETUPS.map((setup) => [setup, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const server of servers) {
-      const before = await cpu(server.url);
-      const result = await load(server.url, DURATION);
-      const spent = (await cpu(server.url)) - before;
-      const entry = samples.get(server.mode) ?? {
-        requestsPerSecond: [],
-        p50Ms: [],
-        p99Ms: [],
-        cpuMicrosPerRequest: [],
-      };
-      entry.cpuMicrosPerRequest.push(spent / result.requests.total);
-      entry.requestsPerSecond.push(result.requests.average);
-      entry.p50Ms.push(result.latency.p50);
-      entry.p99Ms.push(result.latency.p99);
-      samples.set(server.mode, entry);
+    for (let turn = 0; turn < SETUPS.length; turn++) {
+      const setup = SETUPS[(turn + round) % SETUPS.length]!;
+      micros.get(setup)!.push(await measure(children.get(setup)!));
     }
   }
-  const rows = servers.map(({ mode }) => {
-    const entry = samples.get(mode)!;
+  // Then the profiles, apart: the profiler's own sampling would weigh on the CPU times.
+  for (const child of children.values()) await ask(child, { profile: 'start' });
+  for (let round = 0; round < PROFILE_ROUNDS; round++)
+    for (const setup of SETUPS) await measure(children.get(setup)!);
+  const shares = new Map<Setup, ProfileShares>();
+  for (const setup of SETUPS) {
+    const answer = await ask<{ shares: ProfileShares }>(children.get(setup)!, { profile: 'stop' });
+    shares.set(setup, answer.shares);
+  }
+  const baseline = micros.get('plain')!;
+  const rows = SETUPS.map((setup) => {
+    const perRequest = micros.get(setup)!.map((value) => value / BLOCK);
+    const costs = micros.get(setup)!.map((value, round) => value / baseline[round]! - 1);
     return {
-      mode,
-      requestsPerSecond: median(entry.requestsPerSecond),
-      p50Ms: median(entry.p50Ms),
-      p99Ms: median(entry.p99Ms),
-      cpuMicrosPerRequest: median(entry.cpuMicrosPerRequest),
-      rounds: entry.requestsPerSecond.map(Math.round).join(' '),
+      setup,
+      cpuMicrosPerRequest: quantile(perRequest, 0.5),
+      cpuMicrosQuartiles: [quantile(perRequest, 0.25), quantile(perRequest, 0.75)],
+      cost: quantile(costs, 0.5),
+      costQuartiles: [quantile(costs, 0.25), quantile(costs, 0.75)],
+      // Contention only ever adds CPU time, so each setup's quietest blocks come closest to
+      // what a request costs on a machine of its own.
+      quietMicrosPerRequest: quantile(perRequest, 0.1),
+      profile: shares.get(setup)!,
     };
   });
-  const baseline = rows[0]!;
-  const costOf = (row: { requestsPerSecond: number }) =>
-    1 - row.requestsPerSecond / baseline.requestsPerSecond;
-  const cpuCostOf = (row: { cpuMicrosPerRequest: number }) =>
-    row.cpuMicrosPerRequest / baseline.cpuMicrosPerRequest - 1;
+  const quietCost = (row: { quietMicrosPerRequest: number }) =>
+    row.quietMicrosPerRequest / rows[0]!.quietMicrosPerRequest - 1;
   console.table(
     rows.map((row) => ({
-      ...row,
-      requestsPerSecond: Math.round(row.requestsPerSecond),
-      cpuMicrosPerRequest: Math.round(row.cpuMicrosPerRequest),
-      throughputCost: row.mode === 'plain' ? '' : `${(costOf(row) * 100).toFixed(1)}%`,
-      cpuCost: row.mode === 'plain' ? '' : `${(cpuCostOf(row) * 100).toFixed(1)}%`,
+      setup: row.setup,
+      'CPU µs/request (median)': row.cpuMicrosPerRequest.toFixed(1),
+      'CPU µs/request (IQR)': row.cpuMicrosQuartiles.map((value) => value.toFixed(1)).join('–'),
+      'cost vs plain (median)': row.setup === 'plain' ? '' : percent(row.cost),
+      'cost (IQR)': row.setup === 'plain' ? '' : row.costQuartiles.map(percent).join(' … '),
+      'CPU µs/request (quietest 10%)': row.quietMicrosPerRequest.toFixed(1),
+      'cost, quietest 10%': row.setup === 'plain' ? '' : percent(quietCost(row)),
+      'own code (profile)': percent(row.profile.observability + row.profile.openTelemetry),
+      'GC (profile)': percent(row.profile.garbageCollector),
     })),
   );
+  const cost = (setup: Setup) => rows.find((row) => row.setup === setup)!.cost;
   console.log(
     JSON.stringify({
       bench: 'observability',
-      durationSeconds: DURATION,
+      measure: 'server CPU time per request, paired with the plain server per round',
+      blockRequests: BLOCK,
       rounds: ROUNDS,
-      connections: CONNECTIONS,
-      tracingOffCost: costOf(rows[1]!),
-      tracingOnCost: costOf(rows[2]!),
-      tracingOffCpuCost: cpuCostOf(rows[1]!),
-      tracingOnCpuCost: cpuCostOf(rows[2]!),
+      profileRounds: PROFILE_ROUNDS,
       exportedBytes,
+      tracingOffCost: cost('off'),
+      tracingOnCost: cost('on'),
+      fullFeaturesCost: cost('full'),
+      quietestDecileCosts: Object.fromEntries(rows.map((row) => [row.setup, quietCost(row)])),
+      targets: { tracingOff: 0.02, tracingOn: 0.1 },
+      met: cost('off') < 0.02 && cost('on') < 0.1,
       rows,
     }),
   );
 } finally {
-  for (const server of servers) server.child.kill('SIGTERM');
-  await Promise.all(servers.map((server) => once(server.child, 'exit')));
+  for (const child of children.values()) child.send({ stop: true });
+  await Promise.all([...children.values()].map((child) => once(child, 'exit')));
   receiver.close();
 }

@@ -23,6 +23,18 @@ export {
   type VariantReport,
 } from './experiments/experiment-manager';
 export {
+  type ExperimentExchange,
+  type ExperimentSnapshot,
+  type ExperimentStatusRecord,
+  type ExperimentStore,
+  MemoryExperimentStore,
+  type VariantCounters,
+} from './experiments/experiment-store';
+export {
+  RedisExperimentStore,
+  type RedisExperimentStoreOptions,
+} from './experiments/redis-experiment-store';
+export {
   normalCdf,
   normalQuantile,
   studentTCdf,
@@ -42,6 +54,14 @@ export {
 export { DEFAULT_SLOS, type ObserveServerOptions, observeServer } from './fastify/observe-server';
 export { markFirstToken, type ObservedRequest } from './fastify/request-state';
 export {
+  createWebSocketObserver,
+  setWebSocketObserver,
+  WebSocketAttribute,
+  type WebSocketMessageInfoLike,
+  type WebSocketMessageOutcomeLike,
+  type WebSocketObserverLike,
+} from './fastify/websocket-spans';
+export {
   type FeedbackEntry,
   type FeedbackInput,
   FeedbackRecorder,
@@ -60,6 +80,13 @@ export {
   type QualityScoresOptions,
   type QualitySnapshot,
 } from './feedback/quality-scores';
+export {
+  MemoryQualityStore,
+  type QualityRating,
+  type QualityRatingsPage,
+  type QualityStore,
+} from './feedback/quality-store';
+export { RedisQualityStore, type RedisQualityStoreOptions } from './feedback/redis-quality-store';
 export type { RegistrableGenAiMetrics } from './metrics/gen-ai-metrics';
 export {
   createGenAiMetrics,
@@ -125,4 +152,4 @@ export {
 } from './tracing/spans';
 export { traceLoader } from './tracing/traced-loader';
 export { type TraceModelOptions, traceModel } from './tracing/traced-model';
-export { isTracingEnabled, setTracingEnabled } from './tracing/tracing-state';
+export { isTracingEnabled, onTracingChange, setTracingEnabled } from './tracing/tracing-state';

@@ -4,7 +4,7 @@
  *    1,000 registered models, per strategy, in microseconds;
  * 2. end to end: time to first token and tokens/s through router.stream() vs calling
  *    the same instant mock model's doStream() directly, in the same run.
- * Prints a table, then one JSON line.
+ * Prints a table, then one JSON line. LLMR_BENCH_SHORT=1 runs a quarter of the iterations.
  */
 import { cpus, loadavg } from 'node:os';
 import type { ModelV1, ModelV1StreamPart } from '@llmr/core';
@@ -12,6 +12,8 @@ import { createMockModel } from '@llmr/loader-mock';
 import { builtinStrategyNames, createRouter } from '../src/index';
 
 const now = () => performance.now();
+/** LLMR_BENCH_SHORT=1: a quarter of the iterations (a smoke run of a few seconds). */
+const scale = process.env.LLMR_BENCH_SHORT === '1' ? 0.25 : 1;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -48,7 +50,7 @@ function decisionBench() {
       maxTokens: 64,
     };
     for (const strategy of builtinStrategyNames) {
-      const iterations = count === 1000 ? 2_000 : count === 100 ? 10_000 : 40_000;
+      const iterations = (count === 1000 ? 2_000 : count === 100 ? 10_000 : 40_000) * scale;
       for (let index = 0; index < iterations / 4; index++)
         router.route({ ...request, model: strategy });
       const samples: number[] = [];
@@ -125,7 +127,10 @@ async function endToEndBench(maxTokens: number, runs: number) {
 }
 
 const decisions = decisionBench();
-const endToEnd = [await endToEndBench(1, 300), await endToEndBench(256, 60)];
+const endToEnd = [
+  await endToEndBench(1, Math.round(300 * scale)),
+  await endToEndBench(256, Math.round(60 * scale)),
+];
 
 const load = loadavg().map((value) => Number(value.toFixed(2)));
 console.log(

@@ -59,7 +59,11 @@ export {
 export { formatIssue, RouterConfigError, type RouterConfigIssue, RouterError } from './errors';
 export type { RouterEvent, RouterEventListener, RouterEventType } from './events';
 export { estimateModelMemory, parseMemorySize } from './lifecycle/memory-size';
-export type { ProviderFactory, ProviderFactoryContext } from './lifecycle/model-pool';
+export type {
+  MemorySource,
+  ProviderFactory,
+  ProviderFactoryContext,
+} from './lifecycle/model-pool';
 export {
   CircuitBreaker,
   type CircuitBreakerSettings,

@@ -34,6 +34,9 @@ export interface ModelSlot {
   entry: ReturnType<ModelPool['peek']>;
   stats: ModelStats;
   breaker: CircuitBreaker;
+  /** `quality.prior(id)` as of `qualityVersion`: a decision reads it per candidate. */
+  qualityPrior?: number;
+  qualityVersion?: number;
 }
 
 export class RouterRuntime {

@@ -47,6 +47,7 @@ export function createGrpcServer(options: GrpcServerOptions): LlmrGrpcServer {
     backend: options.backend,
     core: options.core,
     access: options.access,
+    ...(options.gateway ? { gateway: options.gateway } : {}),
   };
   const handlers: Record<(typeof LLMR_SERVICES)[number], object> = {
     'llmr.v1.GenerationService': createGenerationHandlers(context),

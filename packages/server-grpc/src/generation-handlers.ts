@@ -33,12 +33,16 @@ export function createGenerationHandlers(context: GrpcContext) {
     stream: boolean,
     consume: (generation: Generation, requestId: string) => Promise<T>,
   ): Promise<T> => {
-    const { client, admission } = await admit(context, call, true);
     const validate = validators[route];
     if (!validate(body))
       throw Object.assign(new Error('invalid request'), { validation: validate.errors });
     const typed = body as unknown as OpenAIGenerationBody;
     const requestId = requestIdOf(call);
+    const { client, admission, meter } = await admit(context, call, {
+      model: typed.model,
+      route: `grpc.${route}`,
+      requestId,
+    });
     const controller = new AbortController();
     // 'cancelled' is emitted for a client's cancel and for a passed deadline alike.
     call.on('cancelled', () =>
@@ -58,6 +62,7 @@ export function createGenerationHandlers(context: GrpcContext) {
         stream,
         client,
         ...(admission ? { admission } : {}),
+        ...(meter ? { meter } : {}),
         controller,
         callOptions: (signal) => openAICallOptions(route, typed, signal),
       },

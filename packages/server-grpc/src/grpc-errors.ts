@@ -22,6 +22,8 @@ export const ERROR_DOMAIN = 'llmr.dev';
 const GRPC_CODE_BY_HTTP_STATUS: Record<number, status> = {
   400: status.INVALID_ARGUMENT,
   401: status.UNAUTHENTICATED,
+  // A spent budget is a quota, as gRPC's own guidance files it.
+  402: status.RESOURCE_EXHAUSTED,
   403: status.PERMISSION_DENIED,
   404: status.NOT_FOUND,
   409: status.ABORTED,

@@ -29,11 +29,11 @@ export function createModelHandlers(context: GrpcContext) {
   const { backend } = context;
   return {
     ListModels: unary(async (call) => {
-      await admit(context, call, false);
+      await admit(context, call);
       return { models: (await backend.listModels()).map(modelMessage) };
     }),
     GetModel: unary<{ model: string }>(async (call) => {
-      await admit(context, call, false);
+      await admit(context, call);
       return modelMessage(await requireModel(backend, call.request.model));
     }),
   };
@@ -42,7 +42,6 @@ export function createModelHandlers(context: GrpcContext) {
 export function createEmbeddingHandlers(context: GrpcContext) {
   return {
     Embed: unary<{ model: string; inputs: string[]; dimensions: number }>(async (call) => {
-      const { client, admission } = await admit(context, call, true);
       const { inputs } = call.request;
       if (inputs.length === 0 || inputs.length > MAX_EMBED_INPUTS)
         throw Object.assign(new Error('invalid request'), {
@@ -60,6 +59,12 @@ export function createEmbeddingHandlers(context: GrpcContext) {
         ...(call.request.dimensions > 0 ? { dimensions: call.request.dimensions } : {}),
       };
       const requestId = requestIdOf(call);
+      const { client, admission, meter } = await admit(context, call, {
+        model: body.model,
+        route: 'grpc.embeddings',
+        requestId,
+      });
+      let charged: Parameters<NonNullable<typeof meter>['settle']>[0] | undefined;
       const tracked = context.core.track({
         id: requestId,
         route: 'grpc.embeddings',
@@ -77,6 +82,15 @@ export function createEmbeddingHandlers(context: GrpcContext) {
         tracked.model = routing.modelId;
         call.sendMetadata(routingMetadata(routing, requestId));
         admission?.settle(result.usage.inputTokens);
+        charged = {
+          status: 200,
+          routing,
+          observation: {
+            usage: { inputTokens: result.usage.inputTokens, outputTokens: 0 },
+            textDeltas: 0,
+            failed: false,
+          },
+        };
         const embeddings = openAIEmbeddings(body, result, routing.modelId);
         return {
           model: routing.modelId,
@@ -93,6 +107,7 @@ export function createEmbeddingHandlers(context: GrpcContext) {
         throw error;
       } finally {
         admission?.settle(0);
+        meter?.settle(charged ?? { status });
         tracked.end(status);
       }
     }),

@@ -22,7 +22,7 @@ export function createTokenizerHandlers(context: GrpcContext) {
   const { backend } = context;
   return {
     Tokenize: unary<{ model: string; text: string; add_special_tokens: boolean }>(async (call) => {
-      await admit(context, call, false);
+      await admit(context, call);
       if (!backend.tokenize) throw unsupported();
       const { modelId, tokens } = await backend.tokenize(
         call.request.model || 'auto',
@@ -35,7 +35,7 @@ export function createTokenizerHandlers(context: GrpcContext) {
     }),
     Detokenize: unary<{ model: string; tokens: number[]; skip_special_tokens: boolean }>(
       async (call) => {
-        await admit(context, call, false);
+        await admit(context, call);
         if (!backend.detokenize) throw unsupported();
         const { modelId, text } = await backend.detokenize(
           call.request.model || 'auto',

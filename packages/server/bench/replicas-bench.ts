@@ -9,8 +9,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { startRedisServer } from '../src/__fixtures__/redis-server';
+import { chatLoad } from './chat-load';
 
 const DURATION = Number(process.env.LLMR_BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -39,21 +39,7 @@ async function startReplica(redisUrl?: string): Promise<string> {
 }
 
 async function load(urls: string[], stream: boolean, duration = DURATION) {
-  const result = await autocannon({
-    url: urls.map((url) => `${url}/v1/chat/completions`),
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'instant',
-      messages: [{ role: 'user', content: 'hi' }],
-      max_tokens: 16,
-      stream,
-    }),
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${result.non2xx} non-2xx responses and ${result.errors} errors under load`);
+  const result = await chatLoad(urls, { stream, connections: CONNECTIONS, seconds: duration });
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,

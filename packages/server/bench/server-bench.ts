@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { collectStream } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
-import autocannon from 'autocannon';
+import { chatLoad } from './chat-load';
 
 const DURATION = Number(process.env.LLMR_BENCH_SECONDS ?? 10);
 const CONNECTIONS = 32;
@@ -40,21 +40,7 @@ async function inProcess() {
 }
 
 async function load(url: string, stream: boolean, connections = CONNECTIONS) {
-  const result = await autocannon({
-    url: `${url}/v1/chat/completions`,
-    method: 'POST',
-    connections,
-    duration: DURATION,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'instant',
-      messages: [{ role: 'user', content: 'hi' }],
-      max_tokens: 16,
-      stream,
-    }),
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${result.non2xx} non-2xx responses and ${result.errors} errors under load`);
+  const result = await chatLoad(url, { stream, connections, seconds: DURATION });
   return {
     requestsPerSecond: result.requests.average,
     meanMs: result.latency.average,

@@ -26,6 +26,8 @@ export type AdmitResult =
 
 export interface Access {
   readonly keysEnabled: boolean;
+  /** False when no request or token limit is set: `admit` then only checks draining. */
+  readonly limitsEnabled: boolean;
   /**
    * The caller's rate-limit identity: `key:<id>` with API keys, its IP without. Refuses a
    * missing or wrong key. `queryKey` also accepts `?api_key=` (WebSocket upgrades only).
@@ -69,6 +71,7 @@ export function createAccess(options: {
   const open = () => (options.isDraining() ? shuttingDownError() : undefined);
   return {
     keysEnabled: keys.enabled,
+    limitsEnabled: limiter.enabled,
     identify(caller, { queryKey = false } = {}) {
       if (!keys.enabled) return { client: caller.ip };
       const keyId = keys.verify(presentedKey(caller.headers, queryKey ? caller.query : undefined));

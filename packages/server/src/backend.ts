@@ -32,6 +32,13 @@ export interface BackendModel {
   info?: ModelV1Info;
   ownedBy?: string;
   source?: string;
+  /**
+   * Resident memory in bytes and where the figure comes from: `runtime` (what the runtime
+   * reports it holds, e.g. llama.cpp's buffers), `configured`, or `estimate`.
+   */
+  memory?: { bytes: number; source: 'runtime' | 'configured' | 'estimate' };
+  /** The compute backend the loaded model runs on (`cpu`, `cuda`, `vulkan`, `metal`, ...). */
+  backend?: string;
 }
 
 export interface BackendStats {

@@ -1,6 +1,8 @@
+import { createMockModel } from '@llmr/loader-mock';
+import { createRouter } from '@llmr/router';
 import { describe, expect, it } from 'vitest';
 import { createTestServer } from './__fixtures__/test-server';
-import type { LlmrServer } from './index';
+import { createRouterBackend, createServer, type LlmrServer } from './index';
 
 const start = createTestServer;
 
@@ -299,6 +301,41 @@ describe('completions, embeddings, models', () => {
     expect((await server.app.inject({ method: 'GET', url: '/api/inflight' })).json()).toEqual({
       requests: [],
     });
+  });
+});
+
+describe('resident memory and backend in /api/models', () => {
+  it('shows the figure the runtime reports and the backend that runs', async () => {
+    // A mock model standing in for a runtime that reports what it holds (loader-gguf's
+    // models report llama.cpp's buffers the same way).
+    const reporting = async () => ({
+      ...createMockModel({ id: 'local', mode: 'echo' }),
+      info: { ...createMockModel({ id: 'local' }).info, backend: 'cpu' },
+      resources: () => ({ total: 3_000_000, weights: 2_000_000, contexts: 1_000_000, gpu: 0 }),
+    });
+    const router = createRouter({ models: [{ id: 'local', model: reporting, memory: '1GB' }] });
+    const server = await createServer({
+      backend: createRouterBackend(router),
+      logger: false,
+      apiKeys: [],
+    });
+    try {
+      const before = (await server.app.inject({ method: 'GET', url: '/api/models/local' })).json();
+      expect(before.memory).toEqual({ bytes: 1e9, source: 'configured' });
+      await server.app.inject({
+        method: 'POST',
+        url: '/api/models/local/load',
+        headers: { 'x-llmr-request': '1' },
+      });
+      const { models } = (await server.app.inject({ method: 'GET', url: '/api/models' })).json();
+      expect(models.find((model: { id: string }) => model.id === 'local')).toMatchObject({
+        loaded: true,
+        memory: { bytes: 3_000_000, source: 'runtime' },
+        backend: 'cpu',
+      });
+    } finally {
+      await server.shutdown();
+    }
   });
 });
 

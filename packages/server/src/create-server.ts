@@ -81,7 +81,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     loopbackOnly: () => loopbackOnly,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
   });
-  await registerGateway(app, options.gateway);
+  const meter = await registerGateway(app, options.gateway, { backend, sharedState });
 
   const guard = createGuard(access);
   registerOpenAIRoutes(app, {
@@ -101,17 +101,18 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
   });
   registerWebSocketRoute(app, {
     access,
+    meter,
     core: generations,
     maxConcurrentPerSocket: options.maxConcurrentPerSocket,
     pingIntervalMs: timeouts.websocketPingMs,
   });
-  await registerGraphQL(app, { access, core: generations, backend });
+  await registerGraphQL(app, { access, meter, core: generations, backend });
   if (options.console) await registerConsoleRoutes(app, options.console);
 
   return {
     app,
     metricsRegistry: metrics.registry,
-    shared: { backend, core: generations, access },
+    shared: { backend, core: generations, access, ...(meter ? { gateway: meter } : {}) },
     async listen({ port = 8080, host = '127.0.0.1' } = {}) {
       for (const warning of exposureWarnings({
         host,

@@ -1,7 +1,7 @@
 /**
  * The server with a gateway, over a real socket, with the official `openai` client:
  * gateway keys authenticate before any body is read, scopes split inference from metrics
- * and admin, completions and streams are charged (an aborted stream for what it got),
+ * and admin, completions and streams are charged (an aborted stream its prompt and what it got),
  * and the admin API and audit log see it all.
  */
 import { createGateway, type Gateway } from '@llmr/gateway';
@@ -118,8 +118,13 @@ describe('llmr server with a gateway', () => {
     expect(records.map((record) => record.modelsTried)).toEqual([['echo'], ['echo']]);
   });
 
-  it('charges an aborted stream for the chunks it received', async () => {
+  it('charges an aborted stream its prompt and the chunks it received', async () => {
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: keys.inference, maxRetries: 0 });
+    // What the prompt costs, as a finished request on another model reports it.
+    const finished = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'x' }],
+    });
     const before = (await gateway.usage.query({ keyId: idOf(keys.inference), model: 'slow' }))
       .length;
     expect(before).toBe(0);
@@ -144,6 +149,8 @@ describe('llmr server with a gateway', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const [usage] = await gateway.usage.query({ keyId: idOf(keys.inference), model: 'slow' });
+    expect(usage?.inputTokens).toBe(finished.usage?.prompt_tokens);
+    expect(usage?.inputTokens).toBeGreaterThan(0);
     expect(usage?.outputTokens).toBeGreaterThanOrEqual(5);
     expect(usage?.outputTokens).toBeLessThan(500);
   });

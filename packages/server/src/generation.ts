@@ -11,6 +11,7 @@ import {
   validateCallOptions,
 } from '@llmr/core';
 import type { RoutingInfo, ServerBackend } from './backend';
+import type { GenerationMeter } from './gateway-meter';
 import type { Metrics } from './metrics';
 import { observeStream, type StreamObservation } from './observe-stream';
 import { toOpenAIError } from './openai/errors';
@@ -42,6 +43,8 @@ export interface GenerationSpec {
   client: string;
   /** The rate-limit admission holding this request's tokens; settled to its usage at the end. */
   admission?: Admission;
+  /** The gateway's charge for this generation, settled to its usage at the end. */
+  meter?: GenerationMeter;
   /** The transport's own controller, when it must abort early (client gone, cancel). */
   controller?: AbortController;
   callOptions(signal: AbortSignal): ModelV1CallOptions;
@@ -148,6 +151,7 @@ export function createGenerationCore(options: {
     const startedAt = performance.now();
     let ended = false;
     let resolvedModel: string | undefined;
+    let started: { routing: RoutingInfo; callOptions: ModelV1CallOptions } | undefined;
     // A model that hangs (or a prompt that never ends) must not hold a sequence forever.
     const deadline =
       options.generationTimeoutMs !== undefined
@@ -168,6 +172,10 @@ export function createGenerationCore(options: {
         entry.model = modelId;
         resolvedModel = modelId;
       },
+      /** The generation reached a model: what the gateway's charge is computed from. */
+      began(routing: RoutingInfo, callOptions: ModelV1CallOptions) {
+        started = { routing, callOptions };
+      },
       finish(status: number, observation?: StreamObservation) {
         if (ended) return;
         ended = true;
@@ -178,6 +186,7 @@ export function createGenerationCore(options: {
         spec.admission?.settle(
           usage ? usage.inputTokens + usage.outputTokens : (observation?.textDeltas ?? 0),
         );
+        spec.meter?.settle({ status, ...started, ...(observation ? { observation } : {}) });
         record(spec.route, resolvedModel ?? UNRESOLVED_MODEL, status, startedAt, observation);
       },
     };
@@ -192,6 +201,7 @@ export function createGenerationCore(options: {
       validateCallOptions(callOptions);
       const { stream: raw, routing } = await backend.stream(spec.model, callOptions);
       tracked.resolve(routing.modelId);
+      tracked.began(routing, callOptions);
       const { stream, observation } = observeStream(raw, () => {
         entry.waiting = false;
       });

@@ -18,6 +18,13 @@ export {
   type ServerTimeouts,
 } from './create-server';
 export type {
+  AuthenticateResult,
+  GatewayMeter,
+  GenerationEnd,
+  GenerationMeter,
+  MeterResult,
+} from './gateway-meter';
+export type {
   Generation,
   GenerationCore,
   GenerationSpec,
@@ -46,6 +53,14 @@ export type {
   SharedState,
   SharedStateStatus,
 } from './shared-state/shared-state';
+export {
+  setWebSocketObserver,
+  WEBSOCKET_OBSERVER,
+  type WebSocketMessageInfo,
+  type WebSocketMessageOutcome,
+  type WebSocketObserver,
+  webSocketObserverOf,
+} from './websocket/websocket-observer';
 export type {
   WebSocketClientMessage,
   WebSocketServerMessage,

@@ -54,9 +54,14 @@ function toBackendModel(listing: RouterModelListing): BackendModel {
             format: 'routed',
             contextLength: listing.contextLength,
             capabilities: listing.capabilities,
+            ...(listing.backend ? { backend: listing.backend } : {}),
           },
         }
       : {}),
+    ...(listing.memoryBytes !== undefined
+      ? { memory: { bytes: listing.memoryBytes, source: listing.memorySource ?? 'estimate' } }
+      : {}),
+    ...(listing.backend ? { backend: listing.backend } : {}),
   };
 }
 

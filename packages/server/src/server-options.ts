@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Access } from './access';
 import type { ServerBackend } from './backend';
+import type { GatewayMeter } from './gateway-meter';
 import type { GenerationCore, InFlightRequest } from './generation';
 import type { RateLimits } from './rate-limiter';
 import type { ConsoleOptions } from './routes/console-routes';
@@ -74,8 +75,14 @@ export interface LlmrServer {
   inFlight(): InFlightRequest[];
   /**
    * What other transports beside this app (the gRPC server) share with it: the backend,
-   * the one generation core (in-flight list, metrics, usage) and the access rules (API
-   * keys, rate limits, draining).
+   * the one generation core (in-flight list, metrics, usage), the access rules (API
+   * keys, rate limits, draining) and, with a gateway, its meter (keys, model globs,
+   * limits, budgets, charging).
    */
-  readonly shared: { backend: ServerBackend; core: GenerationCore; access: Access };
+  readonly shared: {
+    backend: ServerBackend;
+    core: GenerationCore;
+    access: Access;
+    gateway?: GatewayMeter;
+  };
 }

@@ -14,6 +14,8 @@ export interface BenchOptions {
   streams: number[];
   runs: number;
   json?: boolean;
+  /** Passed to the loader: `auto`, `false`/`off`, or a backend (`cuda`, `vulkan`, `metal`). */
+  gpu?: string;
 }
 
 async function once(model: ModelV1, prompt: string, tokens: number) {
@@ -43,7 +45,12 @@ export async function benchCommand(requested: string, options: BenchOptions): Pr
     requested === 'default' || requested === DEFAULT_MODEL_ID
       ? await ensureDefaultModel()
       : requested;
-  const model = await registry.load(source, { sequences: Math.max(...options.streams) });
+  const model = await registry.load(source, {
+    sequences: Math.max(...options.streams),
+    ...(options.gpu !== undefined
+      ? { gpu: options.gpu === 'false' || options.gpu === 'off' ? false : options.gpu }
+      : {}),
+  });
   try {
     const word = 'the model reads tokens and writes tokens ';
     let prompt = word;
@@ -87,11 +94,15 @@ export async function benchCommand(requested: string, options: BenchOptions): Pr
       bench: 'llmr',
       model: model.info.id,
       loader: model.resolution.loader.name,
+      // What ran (a GPU asked for but unavailable falls back): `cpu`, `cuda`, ...
+      backend: model.info.backend ?? 'unknown',
+      ...(model.resources ? { residentBytes: model.resources().total } : {}),
       promptTokens: options.promptTokens,
       tokens: options.tokens,
       rows,
     };
-    if (!options.json)
+    if (!options.json) {
+      console.log(`${model.info.id} on ${report.backend} (${report.loader})`);
       console.table(
         rows.map((row) =>
           Object.fromEntries(
@@ -99,6 +110,7 @@ export async function benchCommand(requested: string, options: BenchOptions): Pr
           ),
         ),
       );
+    }
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {
     await model.dispose();
@@ -127,6 +139,7 @@ export function registerBenchCommand(program: Command): void {
     )
     .option('--runs <n>', 'single-stream runs (median reported)', parseNumber('--runs', true), 3)
     .option('--json', 'print only the JSON line')
+    .option('--gpu <backend>', 'auto (default), false, cuda, vulkan or metal (GGUF models)')
     .action((source: string, options: BenchOptions) =>
       benchCommand(source, { ...options, streams: options.streams ?? [1, 4] }),
     );

@@ -52,6 +52,7 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
       tensors: result.tensorCount,
       architecture: result.architecture,
       fallbacks: result.fallbacks,
+      notes: result.notes,
     };
   } else {
     const dtype = (options.dtype ?? 'f32') as (typeof ONNX_DTYPES)[number];
@@ -74,17 +75,20 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
   }
   summary.seconds = Number(((performance.now() - started) / 1000).toFixed(2));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else
+  else {
     process.stderr.write(
       `wrote ${summary.output} (${summary.format}, ${summary.dtype}) in ${summary.seconds} s\n`,
     );
+    for (const note of (summary.notes as string[] | undefined) ?? [])
+      process.stderr.write(`note: ${note}\n`);
+  }
 }
 
 export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description(
-      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3; BitNet b1.58 to GGUF) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
+      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3; BitNet b1.58 to GGUF) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
     )
     .argument(
       '<source>',

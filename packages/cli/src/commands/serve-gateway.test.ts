@@ -1,6 +1,7 @@
 /**
  * `llmr serve --config` with a `gateway:` section, as a user runs it (the built binary):
- * requests need a gateway key, are charged to it, and the database is whole after a stop.
+ * requests need a gateway key, are charged to it, and the database is whole after a stop;
+ * a gRPC port starts beside it (its calls are metered: server-grpc's gateway-calls.test.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,21 +84,42 @@ describe('llmr serve with a gateway section', () => {
     }
   }, 600_000);
 
-  it('refuses a gRPC port while the gateway is on, since gRPC would go around it', async () => {
+  it('starts gRPC with the gateway on instead of refusing the port', async () => {
     const child = spawn(
       process.execPath,
-      [bin, 'serve', '--model', 'echo=mock:echo', '--gateway', database, '--grpc-port', '0'],
+      [
+        bin,
+        'serve',
+        '--model',
+        'echo=mock:echo',
+        '--gateway',
+        database,
+        '--port',
+        '0',
+        '--grpc-port',
+        '0',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, LLMR_HOME: dir },
+        env: { ...process.env, LLMR_HOME: dir, NO_COLOR: '1' },
       },
     );
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/The gateway does not cover gRPC yet/);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await expect
+        .poll(() => /gRPC \(llmr\.v1, health, reflection\) at \S+:(\d+)/.exec(stderr), {
+          timeout: 240_000,
+          interval: 200,
+        })
+        .toBeTruthy();
+      expect(stderr).toMatch(/gateway on: PGlite /);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   }, 600_000);
 });

@@ -167,16 +167,6 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.tokensPerMinute !== undefined ? { tokensPerMinute: options.tokensPerMinute } : {}),
   };
   const gateway = await openServeGateway(options, log);
-  if (gateway && options.grpcPort !== undefined) {
-    await gateway.close();
-    // The gateway guards the HTTP surfaces only; a gRPC port would be a way around it.
-    throw new InvalidArgumentError({
-      argument: '--grpc-port',
-      value: options.grpcPort,
-      message:
-        'The gateway does not cover gRPC yet: drop --grpc-port, or turn the gateway off (gateway: { enabled: false }).',
-    });
-  }
   gateway?.onAlert((alert) => log(`gateway alert: ${alert.message}`));
   const webConsole = resolveConsole(
     { console: options.console, host: options.host ?? '127.0.0.1' },
@@ -218,6 +208,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
         }
       : {}),
     ...(options.alertWebhook ? { alertWebhooks: options.alertWebhook } : {}),
+    // The replicas that share rate limits share SLO budgets, experiments and feedback too.
+    ...(options.redis || process.env.LLMR_REDIS_URL
+      ? { redis: { url: (options.redis ?? process.env.LLMR_REDIS_URL)! } }
+      : {}),
     experiments,
     ...(adminKey ? { isAdmin: (request) => request.headers['x-admin-key'] === adminKey } : {}),
   });
@@ -316,7 +310,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--redis <url>',
-      'share rate limits and circuit breakers with other replicas through Redis (also LLMR_REDIS_URL)',
+      'share rate limits, circuit breakers, SLO budgets, experiments and feedback with other replicas through Redis (also LLMR_REDIS_URL)',
     )
     .option(
       '--redis-fail-mode <mode>',

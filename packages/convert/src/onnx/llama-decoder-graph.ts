@@ -6,16 +6,28 @@
  * computed in float32 with standard opset-17 ops (plus com.microsoft MatMulNBits for
  * q4/q8), so one file runs on ONNX Runtime's CPU, WASM and WebGPU backends alike.
  *
- * Conventions are Hugging Face's (rotate-half RoPE, RMSNorm, SwiGLU, GQA). Grouped-query
+ * Conventions are Hugging Face's (rotate-half RoPE, RMSNorm, SwiGLU, GQA), with the
+ * quirks of Llama's relatives: rope scaling (linear, llama3) folded into the cos/sin
+ * tables, q/k/v biases (Qwen2), per-head q/k RMSNorm (Qwen3), tied embeddings, and
+ * Mistral's sliding window in the attention mask. Grouped-query
  * attention broadcasts instead of copying: queries are viewed as
  * [batch, kv_heads, group, seq, head_dim] against keys [batch, kv_heads, 1, total, head_dim].
  */
 
 import { LlmrError, throwIfAborted } from '@llmr/core';
 import { float32ToFloat16Bits } from '@llmr/gguf';
+import {
+  architectureOf,
+  checkArchitectureOptions,
+  slidingLayers,
+  slidingWindowOf,
+} from '../architecture';
 import type { HfDirectory } from '../hf-directory';
+import { ropeScalingOf } from '../rope-scaling';
+import { attentionBiases } from './attention-bias';
 import { type OnnxDataType, OnnxGraphBuilder, type OnnxInitializer } from './onnx-graph-builder';
 import { quantizeMatMulNBits } from './onnx-quantize';
+import { ropeCosSin } from './rope-tables';
 
 export type OnnxDtype = 'f32' | 'f16' | 'q8' | 'q4';
 export const ONNX_DTYPES: readonly OnnxDtype[] = ['f32', 'f16', 'q8', 'q4'];
@@ -53,8 +65,6 @@ export interface LlamaDecoderGraph {
   /** Weights stored in another form than asked (e.g. K not a multiple of the block size). */
   fallbacks: { tensor: string; stored: string; reason: string }[];
 }
-
-const SUPPORTED = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'];
 
 function configNumber(config: Record<string, unknown>, key: string, fallback?: number): number {
   const value = config[key] ?? fallback;
@@ -106,20 +116,24 @@ export async function buildLlamaDecoderGraph(
     });
   }
   const config = hf.config;
-  const architectures = Array.isArray(config.architectures) ? config.architectures : [];
-  const architecture = architectures.find((name) => SUPPORTED.includes(name as string));
-  if (!architecture) {
+  const arch = architectureOf(config);
+  const architecture = arch.hf;
+  // The graph has neither BitNet's sub-norms nor its ternarized projections.
+  if (arch.ternary) {
     throw new LlmrError({
       code: 'convert-unsupported-architecture',
-      message: `Cannot export ${architectures.length ? architectures.join(', ') : '(no architectures in config.json)'} to ONNX: supported are ${SUPPORTED.join(', ')}.`,
+      message: `Cannot export ${architecture} to ONNX: BitNet b1.58 converts to GGUF only (dtype tq1_0, tq2_0, f16 or f32).`,
     });
   }
-  if (config.rope_scaling && typeof config.rope_scaling === 'object') {
-    throw new LlmrError({
-      code: 'convert-unsupported-config',
-      message: `rope_scaling ${JSON.stringify(config.rope_scaling)} is not exported to ONNX yet.`,
-    });
-  }
+  // The notes concern llama.cpp; the ONNX graph applies the sliding window itself.
+  checkArchitectureOptions(config, arch);
+  const ropeScaling = ropeScalingOf(config);
+  // Mistral's and Phi-3's window on every layer; Gemma's on its local layers.
+  const window = arch.gemma
+    ? typeof config.sliding_window === 'number'
+      ? config.sliding_window
+      : undefined
+    : slidingWindowOf(config, arch);
   const hidden = configNumber(config, 'hidden_size');
   const heads = configNumber(config, 'num_attention_heads');
   const kvHeads = configNumber(config, 'num_key_value_heads', heads);
@@ -175,8 +189,36 @@ export async function buildLlamaDecoderGraph(
 
   /** x @ W^T for an HF weight W [rows = out, columns = in]. */
   const linear = async (x: string, name: string, bias?: string): Promise<string> => {
-    const data = await read(name);
     const [rows, columns] = hf.tensors.shape(name) as [number, number];
+    return linearOf(x, name, await read(name), rows, columns, bias);
+  };
+
+  /** Phi-3's fused weights: each part (rows [start, start + rows)) as its own projection. */
+  const fusedLinears = async (
+    x: string,
+    name: string,
+    parts: { name: string; rows: number }[],
+  ): Promise<string[]> => {
+    const data = await read(name);
+    const columns = hf.tensors.shape(name)[1]!;
+    const outputs: string[] = [];
+    let start = 0;
+    for (const part of parts) {
+      const slice = data.subarray(start * columns, (start + part.rows) * columns);
+      outputs.push(await linearOf(x, part.name, slice, part.rows, columns));
+      start += part.rows;
+    }
+    return outputs;
+  };
+
+  const linearOf = async (
+    x: string,
+    name: string,
+    data: Float32Array,
+    rows: number,
+    columns: number,
+    bias?: string,
+  ): Promise<string> => {
     let out: string;
     const quantized = dtype === 'q4' || dtype === 'q8';
     if (quantized && options.quantFormat === 'dequantize-linear' && dtype === 'q8') {
@@ -256,10 +298,13 @@ export async function buildLlamaDecoderGraph(
   };
 
   const axes = (...values: number[]) => g.int64s(values);
-  const scalarInt = (value: number) => g.int64Scalar(value);
 
-  const rmsNorm = async (x: string, name: string): Promise<string> => {
-    const weight = await floatWeight(name, await read(name), [hidden], 'float32');
+  /** RMSNorm over the last axis (the hidden state, or one head for Qwen3's q/k norms). */
+  const rmsNorm = async (x: string, name: string, width = hidden): Promise<string> => {
+    // Gemma multiplies by (1 + w), in float32 as transformers does.
+    const data = await read(name);
+    const shifted = arch.gemma ? data.map((value) => value + 1) : data;
+    const weight = await floatWeight(name, shifted, [width], 'float32');
     const squared = g.op('Mul', [x, x]);
     const mean = g.op('ReduceMean', [squared], { axes: [-1], keepdims: 1 });
     const root = g.op('Sqrt', [g.op('Add', [mean, g.scalar(eps)])]);
@@ -284,58 +329,35 @@ export async function buildLlamaDecoderGraph(
     );
   }
 
-  // The additive attention bias, once for all layers: query i (cache index past + i) may
-  // see key j when j <= past + i and attention_mask[b, j] is 1. Masked scores get the
-  // lowest float32 rather than -inf so a fully masked (padding) row stays finite.
-  const sequenceLength = g.op('Gather', [g.op('Shape', [inputIds]), scalarInt(1)], { axis: 0 });
-  const totalLength = g.op('Gather', [g.op('Shape', [attentionMask]), scalarInt(1)], { axis: 0 });
-  const pastLength = g.op('Sub', [totalLength, sequenceLength]);
-  const one = scalarInt(1);
-  const keyIndex = g.op('Range', [scalarInt(0), totalLength, one]);
-  const queryIndex = g.op('Range', [pastLength, totalLength, one]);
-  const causal = g.op('LessOrEqual', [
-    g.op('Unsqueeze', [keyIndex, axes(0)]),
-    g.op('Unsqueeze', [queryIndex, axes(1)]),
-  ]);
-  const padding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: 9 }), axes(1)]);
-  const allowed = g.op('And', [causal, padding]);
-  const bias = g.op('Unsqueeze', [
-    g.op('Where', [allowed, g.scalar(0), g.scalar(-3.4028234663852886e38)]),
-    axes(1, 2),
-  ]);
+  const biases = attentionBiases(g, inputIds, attentionMask, window);
+  const sliding = slidingLayers(config, arch);
 
-  // Rotary tables in float64, rounded once to float32, gathered by position.
+  const globalRope = await ropeCosSin(g, positionIds, {
+    spec: ropeScaling,
+    theta,
+    headDim,
+    maxPositions,
+    store,
+  });
+  // Gemma 3's local layers: their own base, unscaled.
+  const localTheta = config.rope_local_base_freq;
+  const localRope =
+    arch.gguf === 'gemma3' && typeof localTheta === 'number'
+      ? await ropeCosSin(g, positionIds, {
+          spec: { type: 'none' },
+          theta: localTheta,
+          headDim,
+          maxPositions,
+          store,
+          name: 'local_',
+        })
+      : globalRope;
   const half = headDim / 2;
-  const cosTable = new Float32Array(maxPositions * headDim);
-  const sinTable = new Float32Array(maxPositions * headDim);
-  for (let position = 0; position < maxPositions; position++) {
-    for (let index = 0; index < half; index++) {
-      const angle = position * theta ** (-(2 * index) / headDim);
-      for (const offset of [index, index + half]) {
-        cosTable[position * headDim + offset] = Math.cos(angle);
-        sinTable[position * headDim + offset] = Math.sin(angle);
-      }
-    }
-  }
-  const cosCache = g.initializer(
-    'cos_cache',
-    'float32',
-    [maxPositions, headDim],
-    await store('cos_cache', new Uint8Array(cosTable.buffer)),
-  );
-  const sinCache = g.initializer(
-    'sin_cache',
-    'float32',
-    [maxPositions, headDim],
-    await store('sin_cache', new Uint8Array(sinTable.buffer)),
-  );
-  const cos = g.op('Unsqueeze', [g.op('Gather', [cosCache, positionIds]), axes(1)]);
-  const sin = g.op('Unsqueeze', [g.op('Gather', [sinCache, positionIds]), axes(1)]);
   const halfStart = axes(0);
   const halfMiddle = axes(half);
   const halfEnd = axes(headDim);
   const lastAxis = axes(3);
-  const rope = (x: string): string => {
+  const rope = (x: string, { cos, sin }: { cos: string; sin: string }): string => {
     const first = g.op('Slice', [x, halfStart, halfMiddle, lastAxis]);
     const second = g.op('Slice', [x, halfMiddle, halfEnd, lastAxis]);
     const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: 3 });
@@ -343,7 +365,22 @@ export async function buildLlamaDecoderGraph(
   };
   const headsFirst = (x: string, count: number) =>
     g.op('Transpose', [g.op('Reshape', [x, axes(0, 0, count, headDim)])], { perm: [0, 2, 1, 3] });
-  const scale = g.scalar(1 / Math.sqrt(headDim));
+  // Gemma scales scores by query_pre_attn_scalar^-0.5 (head_dim or hidden/heads).
+  const queryScalar = arch.gemma ? configNumber(config, 'query_pre_attn_scalar', headDim) : headDim;
+  const scale = g.scalar(1 / Math.sqrt(queryScalar));
+  /** cap * tanh(x / cap): Gemma's soft-capping of scores and logits, when configured. */
+  const softcap = (x: string, key: string): string => {
+    const cap = config[key];
+    if (!arch.gemma || typeof cap !== 'number' || cap <= 0) return x;
+    return g.op('Mul', [g.op('Tanh', [g.op('Div', [x, g.scalar(cap)])]), g.scalar(cap)]);
+  };
+  /** GELU, tanh approximation (gelu_pytorch_tanh), from opset-17 ops. */
+  const geluTanh = (x: string): string => {
+    const cubic = g.op('Mul', [g.op('Mul', [g.op('Mul', [x, x]), x]), g.scalar(0.044715)]);
+    const inner = g.op('Mul', [g.op('Add', [x, cubic]), g.scalar(Math.sqrt(2 / Math.PI))]);
+    const gate = g.op('Add', [g.op('Tanh', [inner]), g.scalar(1)]);
+    return g.op('Mul', [g.op('Mul', [x, gate]), g.scalar(0.5)]);
+  };
   const groupedShape = axes(0, kvHeads, group, -1, headDim);
   const mergedShape = axes(0, heads, -1, headDim);
   const flatShape = axes(0, 0, heads * headDim);
@@ -353,26 +390,31 @@ export async function buildLlamaDecoderGraph(
   const embedData = await read(embedName);
   const embedding = await floatWeight(embedName, embedData, [vocab, hidden]);
   let x = g.op('Gather', [embedding, inputIds], { axis: 0 });
+  // Gemma: embeddings times sqrt(hidden), a float32 as transformers casts it.
+  if (arch.gemma) x = g.op('Mul', [x, g.scalar(Math.fround(Math.sqrt(hidden)))]);
 
   for (let layer = 0; layer < layers; layer++) {
     const prefix = `model.layers.${layer}`;
     const normed = await rmsNorm(x, `${prefix}.input_layernorm.weight`);
-    const q = await linear(
-      normed,
-      `${prefix}.self_attn.q_proj.weight`,
-      await optionalBias(`${prefix}.self_attn.q_proj.bias`),
-    );
-    const k = await linear(
-      normed,
-      `${prefix}.self_attn.k_proj.weight`,
-      await optionalBias(`${prefix}.self_attn.k_proj.bias`),
-    );
-    const v = await linear(
-      normed,
-      `${prefix}.self_attn.v_proj.weight`,
-      await optionalBias(`${prefix}.self_attn.v_proj.bias`),
-    );
-    const queries = rope(headsFirst(q, heads));
+    const projection = async (which: 'q' | 'k' | 'v') =>
+      linear(
+        normed,
+        `${prefix}.self_attn.${which}_proj.weight`,
+        await optionalBias(`${prefix}.self_attn.${which}_proj.bias`),
+      );
+    const [q, k, v] = arch.fused
+      ? ((await fusedLinears(normed, `${prefix}.self_attn.qkv_proj.weight`, [
+          { name: `${prefix}.self_attn.q_proj.weight`, rows: heads * headDim },
+          { name: `${prefix}.self_attn.k_proj.weight`, rows: kvHeads * headDim },
+          { name: `${prefix}.self_attn.v_proj.weight`, rows: kvHeads * headDim },
+        ])) as [string, string, string])
+      : [await projection('q'), await projection('k'), await projection('v')];
+    const qkNorm = names.has(`${prefix}.self_attn.q_norm.weight`);
+    const headNorm = async (x: string, which: 'q' | 'k') =>
+      qkNorm ? rmsNorm(x, `${prefix}.self_attn.${which}_norm.weight`, headDim) : x;
+    const local = sliding[layer] === true && biases.sliding !== undefined;
+    const layerRope = local ? localRope : globalRope;
+    const queries = rope(await headNorm(headsFirst(q, heads), 'q'), layerRope);
     const present = (kind: 'key' | 'value', value: string) => {
       const name = `present.${layer}.${kind}`;
       if (!half16)
@@ -381,13 +423,17 @@ export async function buildLlamaDecoderGraph(
       g.op('Cast', [joined], { to: 10 }, { output: name });
       return joined;
     };
-    const keys = present('key', rope(headsFirst(k, kvHeads)));
+    const keys = present('key', rope(await headNorm(headsFirst(k, kvHeads), 'k'), layerRope));
     const values = present('value', headsFirst(v, kvHeads));
     const grouped = g.op('Reshape', [queries, groupedShape]);
     const keysT = g.op('Transpose', [g.op('Unsqueeze', [keys, axes(2)])], {
       perm: [0, 1, 2, 4, 3],
     });
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]), bias]);
+    const scaled = g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]);
+    const scores = g.op('Add', [
+      softcap(scaled, 'attn_logit_softcapping'),
+      local ? biases.sliding! : biases.full,
+    ]);
     const probabilities = g.op('Softmax', [scores], { axis: -1 });
     const context = g.op('MatMul', [probabilities, g.op('Unsqueeze', [values, axes(2)])]);
     const merged = g.op('Transpose', [g.op('Reshape', [context, mergedShape])], {
@@ -397,21 +443,40 @@ export async function buildLlamaDecoderGraph(
       g.op('Reshape', [merged, flatShape]),
       `${prefix}.self_attn.o_proj.weight`,
     );
-    x = g.op('Add', [x, attention]);
+    // Gemma norms each block's output before the residual add, and the MLP's input apart.
+    const postNorm = async (y: string, name: string) =>
+      arch.gemma ? rmsNorm(y, `${prefix}.${name}.weight`) : y;
+    x = g.op('Add', [x, await postNorm(attention, 'post_attention_layernorm')]);
 
-    const normedMlp = await rmsNorm(x, `${prefix}.post_attention_layernorm.weight`);
-    const gate = await linear(normedMlp, `${prefix}.mlp.gate_proj.weight`);
-    const up = await linear(normedMlp, `${prefix}.mlp.up_proj.weight`);
-    const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    x = g.op('Add', [x, await linear(activated, `${prefix}.mlp.down_proj.weight`)]);
+    const normedMlp = await rmsNorm(
+      x,
+      `${prefix}.${arch.gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`,
+    );
+    const fusedName = `${prefix}.mlp.gate_up_proj.weight`;
+    const [gate, up] = arch.fused
+      ? ((await fusedLinears(normedMlp, fusedName, [
+          { name: `${prefix}.mlp.gate_proj.weight`, rows: hf.tensors.shape(fusedName)[0]! / 2 },
+          { name: `${prefix}.mlp.up_proj.weight`, rows: hf.tensors.shape(fusedName)[0]! / 2 },
+        ])) as [string, string])
+      : [
+          await linear(normedMlp, `${prefix}.mlp.gate_proj.weight`),
+          await linear(normedMlp, `${prefix}.mlp.up_proj.weight`),
+        ];
+    const activation = arch.gemma ? geluTanh(gate) : g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
+    const activated = g.op('Mul', [activation, up]);
+    const down = await linear(activated, `${prefix}.mlp.down_proj.weight`);
+    x = g.op('Add', [x, await postNorm(down, 'post_feedforward_layernorm')]);
   }
 
   const final = await rmsNorm(x, 'model.norm.weight');
   const tied = config.tie_word_embeddings === true || !names.has('lm_head.weight');
   // The head shares the embedding matrix when tied: logits = x @ E^T, no second copy stored.
-  const head = tied
-    ? g.op('MatMul', [final, g.op('Transpose', [embedding], { perm: [1, 0] })])
-    : await linear(final, 'lm_head.weight');
+  const head = softcap(
+    tied
+      ? g.op('MatMul', [final, g.op('Transpose', [embedding], { perm: [1, 0] })])
+      : await linear(final, 'lm_head.weight'),
+    'final_logit_softcapping',
+  );
   const logits = half16
     ? g.op('Cast', [head], { to: 10 }, { output: 'logits' })
     : g.op('Identity', [head], {}, { output: 'logits' });

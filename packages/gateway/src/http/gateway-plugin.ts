@@ -34,13 +34,16 @@ export interface GatewayRequestState {
   usage: TappedUsage & { modelsTried?: string[]; content?: string };
   /**
    * Set by a route that knows better (the model's own counts, the router's attempts); read
-   * when the response closes, so values that arrive late in a stream still count. Defined
-   * fields win over what was read off the response.
+   * when the response closes, so values that arrive late in a stream still count (it may
+   * count them then: the prompt of a stream cut short). Defined fields win over what was
+   * read off the response.
    */
-  resolveUsage?: () => {
-    [Field in keyof GatewayUsageReport]?: GatewayUsageReport[Field] | undefined;
-  };
+  resolveUsage?: () => GatewayUsageUpdate | Promise<GatewayUsageUpdate>;
 }
+
+export type GatewayUsageUpdate = {
+  [Field in keyof GatewayUsageReport]?: GatewayUsageReport[Field] | undefined;
+};
 
 export interface GatewayUsageReport {
   model: string;
@@ -124,39 +127,26 @@ async function gatewayPlugin(app: FastifyInstance, options: GatewayPluginOptions
     if (model === undefined) return;
     const route = request.routeOptions.url ?? pathOf(request.url);
     try {
-      state.admission = await gateway.begin(state.principal, {
+      state.admission = await gateway.admit(state.principal, {
         model,
         route,
         clientIp: request.ip,
+        onAuditError: (auditError) =>
+          request.log.error({ err: auditError }, 'gateway audit write failed'),
       });
     } catch (error) {
-      const status = (error as { status?: number }).status;
-      await gateway
-        .recordRefusal({
-          action: 'request',
-          keyId: state.principal.key.id,
-          tenantId: state.principal.tenant.id,
-          route,
-          model,
-          status: typeof status === 'number' ? status : 500,
-          clientIp: request.ip,
-          details: { code: (error as { code?: string }).code },
-        })
-        .catch((auditError: unknown) =>
-          request.log.error({ err: auditError }, 'gateway audit write failed'),
-        );
       return sendGatewayError(reply, error);
     }
     const admission = state.admission;
     // `close` fires once whether the response finished or the client went away mid-stream.
     reply.raw.once('close', () => {
-      const usage = { ...state.usage };
-      for (const [field, value] of Object.entries(state.resolveUsage?.() ?? {})) {
-        if (value !== undefined) Object.assign(usage, { [field]: value });
-      }
       const aborted = !reply.raw.writableFinished;
-      admission
-        .finish({
+      const settle = async () => {
+        const usage = { ...state.usage };
+        for (const [field, value] of Object.entries((await state.resolveUsage?.()) ?? {})) {
+          if (value !== undefined) Object.assign(usage, { [field]: value });
+        }
+        await admission.finish({
           model: usage.model ?? model,
           ...(usage.modelsTried ? { modelsTried: usage.modelsTried } : {}),
           inputTokens: usage.inputTokens,
@@ -168,8 +158,11 @@ async function gatewayPlugin(app: FastifyInstance, options: GatewayPluginOptions
             ...(aborted ? { aborted: true } : {}),
             exactUsage: usage.exact,
           },
-        })
-        .catch((error: unknown) => request.log.error({ err: error }, 'gateway usage write failed'));
+        });
+      };
+      settle().catch((error: unknown) =>
+        request.log.error({ err: error }, 'gateway usage write failed'),
+      );
     });
   });
 

@@ -95,3 +95,5 @@ export function validateExperiment(definition: ExperimentDefinition): void {
     throw invalid('plannedLooks', 'must be a whole number from 1 to 1000.');
   }
 }
+
+export type ExperimentStatus = 'draft' | 'running' | 'stopped';

@@ -8,25 +8,46 @@
  * called significant at alpha / (plannedLooks x treatments), so the chance of any false
  * positive stays under alpha as long as decisions (`analyze`) are taken at most
  * `plannedLooks` times. `report` is free to read at any time and never counts as a look.
+ *
+ * State lives in an `ExperimentStore`. The request path never waits for it: outcomes are
+ * counted locally at once (guardrails see them at once) and go to the store with `sync`,
+ * which a timer runs (`startSyncing`) and the HTTP routes run before they report. With a
+ * shared store (Redis), every replica reports the same numbers, takes the same looks into
+ * account, and stops or promotes when any one of them does.
  */
+
 import { ObservabilityError } from '../errors';
+import { repeatEvery } from '../repeat-every';
 import { assignVariant } from './assign-variant';
 import {
   type ExperimentDefinition,
   type ExperimentMetric,
+  type ExperimentStatus,
   type ExperimentVariant,
   validateExperiment,
 } from './experiment-definition';
 import {
+  type ExperimentStatusRecord,
+  type ExperimentStore,
+  MemoryExperimentStore,
+  type VariantCounters,
+} from './experiment-store';
+import {
   addSample,
-  emptyMoments,
-  type Moments,
   meanInterval,
   meanOf,
   rateInterval,
   twoProportionZTest,
   welchTTest,
 } from './statistics';
+import {
+  addCounter,
+  addSampleCounters,
+  CONTINUOUS,
+  newVariantState,
+  type VariantState,
+  variantStateOf,
+} from './variant-counters';
 
 export interface ExperimentOutcome {
   error: boolean;
@@ -36,30 +57,20 @@ export interface ExperimentOutcome {
   cost?: number;
 }
 
-type ContinuousMetric = Exclude<ExperimentMetric, 'errorRate'>;
-const CONTINUOUS: readonly ContinuousMetric[] = [
-  'latencyMs',
-  'timeToFirstTokenMs',
-  'outputTokens',
-  'cost',
-  'feedback',
-];
-
-interface VariantState {
-  requests: number;
-  errors: number;
-  moments: Record<ContinuousMetric, Moments>;
-}
-
-export type ExperimentStatus = 'draft' | 'running' | 'stopped';
-
 interface ExperimentState {
   definition: ExperimentDefinition;
   status: ExperimentStatus;
   stoppedReason?: string;
   promoted?: string;
   looks: number;
+  /** What the store said at the last sync, plus what was counted here since. */
   variants: Map<string, VariantState>;
+  /** Counted here, not yet in the store. */
+  pending: Map<string, VariantCounters>;
+  pendingLooks: number;
+  pendingStatus: ExperimentStatusRecord | undefined;
+  /** Totals at the last sync. */
+  synced: { counters: Record<string, VariantCounters>; looks: number };
 }
 
 export interface MetricSummary {
@@ -102,25 +113,19 @@ export interface ExperimentReport {
 
 export interface ExperimentManagerOptions {
   experiments?: ExperimentDefinition[];
-  /** Called when an experiment stops (by hand, by a guardrail, or by promotion). */
+  /** Called when an experiment stops (by hand, by a guardrail, by promotion, or on another replica). */
   onStop?: (id: string, reason: string) => void;
-}
-
-function newVariantState(): VariantState {
-  return {
-    requests: 0,
-    errors: 0,
-    moments: Object.fromEntries(CONTINUOUS.map((metric) => [metric, emptyMoments()])) as Record<
-      ContinuousMetric,
-      Moments
-    >,
-  };
+  /** Where counters and status live; default in memory (this process only). */
+  store?: ExperimentStore;
 }
 
 export class ExperimentManager {
   private readonly experiments = new Map<string, ExperimentState>();
+  private readonly store: ExperimentStore;
+  private syncing: Promise<void> | undefined;
 
   constructor(private readonly options: ExperimentManagerOptions = {}) {
+    this.store = options.store ?? new MemoryExperimentStore();
     for (const definition of options.experiments ?? []) this.create(definition, { start: true });
   }
 
@@ -132,11 +137,16 @@ export class ExperimentManager {
         message: `An experiment "${definition.id}" already exists; pick another id or stop and delete it first.`,
       });
     }
+    const status = start ? 'running' : 'draft';
     this.experiments.set(definition.id, {
       definition,
-      status: start ? 'running' : 'draft',
+      status,
       looks: 0,
       variants: new Map(definition.variants.map((variant) => [variant.name, newVariantState()])),
+      pending: new Map(),
+      pendingLooks: 0,
+      pendingStatus: { status },
+      synced: { counters: {}, looks: 0 },
     });
   }
 
@@ -171,6 +181,7 @@ export class ExperimentManager {
       });
     }
     state.status = 'running';
+    state.pendingStatus = { status: 'running' };
   }
 
   stop(id: string, reason = 'stopped by hand'): void {
@@ -178,6 +189,7 @@ export class ExperimentManager {
     if (state.status === 'stopped') return;
     state.status = 'stopped';
     state.stoppedReason = reason;
+    state.pendingStatus = { status: 'stopped', stoppedReason: reason };
     this.options.onStop?.(id, reason);
   }
 
@@ -193,6 +205,11 @@ export class ExperimentManager {
     }
     this.stop(id, `promoted ${variantName}`);
     state.promoted = variantName;
+    state.pendingStatus = {
+      status: 'stopped',
+      stoppedReason: state.stoppedReason,
+      promoted: variantName,
+    };
     return variant;
   }
 
@@ -230,7 +247,7 @@ export class ExperimentManager {
   private variantState(
     id: string,
     variantName: string,
-  ): { state: ExperimentState; variant: VariantState } {
+  ): { state: ExperimentState; variant: VariantState; pending: VariantCounters } {
     const state = this.state(id);
     const variant = state.variants.get(variantName);
     if (!variant) {
@@ -239,25 +256,39 @@ export class ExperimentManager {
         message: `Experiment "${id}" has no variant "${variantName}".`,
       });
     }
-    return { state, variant };
+    let pending = state.pending.get(variantName);
+    if (!pending) {
+      pending = {};
+      state.pending.set(variantName, pending);
+    }
+    return { state, variant, pending };
   }
 
   recordOutcome(id: string, variantName: string, outcome: ExperimentOutcome): void {
-    const { state, variant } = this.variantState(id, variantName);
+    const { state, variant, pending } = this.variantState(id, variantName);
     if (state.status !== 'running') return;
     variant.requests += 1;
-    if (outcome.error) variant.errors += 1;
+    addCounter(pending, 'requests', 1);
+    if (outcome.error) {
+      variant.errors += 1;
+      addCounter(pending, 'errors', 1);
+    }
     for (const metric of ['latencyMs', 'timeToFirstTokenMs', 'outputTokens', 'cost'] as const) {
       const value = outcome[metric];
-      if (value !== undefined && Number.isFinite(value)) addSample(variant.moments[metric], value);
+      if (value !== undefined && Number.isFinite(value)) {
+        addSample(variant.moments[metric], value);
+        addSampleCounters(pending, metric, value);
+      }
     }
     this.checkGuardrails(state, variantName, variant);
   }
 
   /** A quality score in [0, 1] for a response this variant served. */
   recordFeedback(id: string, variantName: string, score: number): void {
-    const { variant } = this.variantState(id, variantName);
-    addSample(variant.moments.feedback, Math.min(1, Math.max(0, score)));
+    const { variant, pending } = this.variantState(id, variantName);
+    const clamped = Math.min(1, Math.max(0, score));
+    addSample(variant.moments.feedback, clamped);
+    addSampleCounters(pending, 'feedback', clamped);
   }
 
   private checkGuardrails(
@@ -381,7 +412,90 @@ export class ExperimentManager {
 
   /** A look: the report a decision is taken on. Counts against `plannedLooks`. */
   analyze(id: string): ExperimentReport {
-    this.state(id).looks += 1;
+    const state = this.state(id);
+    state.looks += 1;
+    state.pendingLooks += 1;
     return this.report(id);
   }
+
+  /**
+   * Sends what was counted here to the store and takes back the totals of every replica,
+   * with any stop or promotion another one recorded; guardrails then run on the totals.
+   * Concurrent calls share one exchange.
+   */
+  sync(): Promise<void> {
+    this.syncing ??= this.exchangeAll().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  /** Runs `sync` every `everyMs` until the returned function is called. */
+  startSyncing(everyMs: number, onError: (error: unknown) => void): () => void {
+    return repeatEvery(everyMs, () => this.sync(), onError);
+  }
+
+  /** A last sync, then the store's connection closes. */
+  async close(): Promise<void> {
+    await this.sync();
+    await this.store.close?.();
+  }
+
+  private async exchangeAll(): Promise<void> {
+    for (const state of this.experiments.values()) {
+      const counters = Object.fromEntries(state.pending);
+      const looks = state.pendingLooks;
+      const status = state.pendingStatus;
+      state.pending = new Map();
+      state.pendingLooks = 0;
+      state.pendingStatus = undefined;
+      let snapshot: Awaited<ReturnType<ExperimentStore['exchange']>>;
+      try {
+        snapshot = await this.store.exchange(state.definition.id, {
+          variants: state.definition.variants.map((variant) => variant.name),
+          counters,
+          looks,
+          ...(status ? { status } : {}),
+        });
+      } catch (error) {
+        // Nothing is lost: what was taken goes back, ahead of what came in meanwhile.
+        for (const [variant, taken] of Object.entries(counters)) {
+          const pending = state.pending.get(variant) ?? {};
+          for (const [name, by] of Object.entries(taken)) addCounter(pending, name, by);
+          state.pending.set(variant, pending);
+        }
+        state.pendingLooks += looks;
+        state.pendingStatus ??= status;
+        throw error;
+      }
+      state.synced = { counters: snapshot.counters, looks: snapshot.looks };
+      // The totals, plus what was counted here while the exchange was in flight.
+      for (const variant of state.definition.variants) {
+        state.variants.set(
+          variant.name,
+          variantStateOf(snapshot.counters[variant.name], state.pending.get(variant.name)),
+        );
+      }
+      state.looks = snapshot.looks + state.pendingLooks;
+      this.adopt(state, snapshot.status);
+      if (state.status === 'running') {
+        for (const [name, variant] of state.variants) this.checkGuardrails(state, name, variant);
+      }
+    }
+  }
+
+  /** Takes a status another replica recorded: a stop or a promotion, or a start. */
+  private adopt(state: ExperimentState, recorded: ExperimentStatusRecord | undefined): void {
+    if (!recorded || state.pendingStatus) return;
+    if (recorded.promoted && !state.promoted) state.promoted = recorded.promoted;
+    if (recorded.status === 'stopped' && state.status !== 'stopped') {
+      state.status = 'stopped';
+      state.stoppedReason = recorded.stoppedReason ?? 'stopped on another replica';
+      this.options.onStop?.(state.definition.id, state.stoppedReason);
+    } else if (recorded.status === 'running' && state.status === 'draft') {
+      state.status = 'running';
+    }
+  }
 }
+
+export type { ExperimentStatus } from './experiment-definition';

@@ -1,8 +1,9 @@
 import { createMockModel } from '@llmr/loader-mock';
-import { createRouter } from '@llmr/router';
+import type { createRouter } from '@llmr/router';
 import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFallbackRouter } from '../__fixtures__/fallback-router';
 import {
   type OtlpReceiver,
   type ReceivedSpan,
@@ -16,7 +17,6 @@ import { createGenAiMetrics, type GenAiMetrics } from '../metrics/gen-ai-metrics
 import { SloMonitor } from '../slo/slo-monitor';
 import { traceRouterEvents } from '../tracing/router-tracer';
 import { setupTracing, type TracingHandle } from '../tracing/setup-tracing';
-import { traceModel } from '../tracing/traced-model';
 import { observabilityPlugin } from './observability-plugin';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -68,22 +68,7 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     tracing = await setupTracing({ endpoint: receiver.url, batch: { scheduledDelayMillis: 20 } });
-    const router = createRouter({
-      models: [
-        {
-          id: 'broken',
-          model: traceModel(createMockModel({ id: 'broken', failFirstCalls: 1_000 }), { metrics }),
-        },
-        {
-          id: 'good',
-          model: traceModel(createMockModel({ id: 'good', mode: 'script', replies: ['fine'] }), {
-            metrics,
-          }),
-        },
-      ],
-      routes: { chain: { fallback: ['broken', 'good'] } },
-      retry: { maxRetries: 0 },
-    });
+    const router = createFallbackRouter({ metrics });
     traceRouterEvents(router);
     routerForPlugin = router;
     const backend = createRouterBackend(router, { defaultModel: 'good' });

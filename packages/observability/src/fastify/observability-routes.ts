@@ -72,15 +72,30 @@ export function registerObservabilityRoutes(
   }
   if (experiments) {
     app.get('/api/experiments', common, async () => ({ object: 'list', data: experiments.list() }));
+    // Reports start with a sync, so every replica answers with the shared numbers.
+    const sharedReport = async (id: string) => {
+      experiments.definition(id); // An unknown id answers 404 before any store is asked.
+      const unreachable = await experiments.sync().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      const report = experiments.report(id);
+      if (unreachable !== undefined) {
+        report.warnings.push(
+          `The experiment store could not be reached (${(unreachable as Error).message ?? String(unreachable)}): these are this replica's numbers only.`,
+        );
+      }
+      return report;
+    };
     app.get<{ Params: { id: string } }>('/api/experiments/:id', common, (request, reply) =>
-      handle(reply, () => experiments.report(request.params.id)),
+      handle(reply, () => sharedReport(request.params.id)),
     );
     app.post<{ Params: { id: string }; Body: { variant?: unknown } }>(
       '/api/experiments/:id/promote',
       common,
       (request, reply) =>
         adminOnly(request, reply) ??
-        handle(reply, () => {
+        handle(reply, async () => {
           const variant = request.body?.variant;
           if (typeof variant !== 'string' || variant.length === 0) {
             throw new ObservabilityError({
@@ -88,10 +103,10 @@ export function registerObservabilityRoutes(
               message: 'Send {"variant": "<name>"}: the variant to promote.',
             });
           }
-          return {
-            id: request.params.id,
-            promoted: experiments.promote(request.params.id, variant),
-          };
+          const promoted = experiments.promote(request.params.id, variant);
+          // Recorded in the store now, so other replicas serve the winner from their next sync.
+          await experiments.sync();
+          return { id: request.params.id, promoted };
         }),
     );
     app.post<{ Params: { id: string }; Body: { reason?: unknown } }>(
@@ -105,7 +120,7 @@ export function registerObservabilityRoutes(
             request.params.id,
             typeof reason === 'string' ? reason.slice(0, 500) : undefined,
           );
-          return experiments.report(request.params.id);
+          return sharedReport(request.params.id);
         }),
     );
   }

@@ -8,11 +8,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ExperimentDefinition } from '../experiments/experiment-definition';
 import { ExperimentManager } from '../experiments/experiment-manager';
+import type { ExperimentStore } from '../experiments/experiment-store';
+import { RedisExperimentStore } from '../experiments/redis-experiment-store';
 import { FeedbackRecorder } from '../feedback/feedback-recorder';
 import type { LlmJudge } from '../feedback/llm-judge';
 import { QualityScores, type QualityScoresOptions } from '../feedback/quality-scores';
+import type { QualityStore } from '../feedback/quality-store';
+import { RedisQualityStore } from '../feedback/redis-quality-store';
 import type { RegistrableGenAiMetrics } from '../metrics/gen-ai-metrics';
 import { type AlertSink, createLogAlertSink, createWebhookAlertSink } from '../slo/alert-sinks';
+import { RedisSloStore } from '../slo/redis-slo-store';
 import type { BurnRateRule, SloDefinition } from '../slo/slo-definition';
 import { SloMonitor } from '../slo/slo-monitor';
 import type { SloStore } from '../slo/slo-store';
@@ -28,6 +33,17 @@ export interface ObserveServerOptions {
   slos?: SloDefinition[];
   burnRateRules?: BurnRateRule[];
   sloStore?: SloStore;
+  /** Experiment counters and status; default in memory (this process only). */
+  experimentStore?: ExperimentStore;
+  /** Shares feedback ratings between replicas; default none. */
+  qualityStore?: QualityStore;
+  /**
+   * Redis for every store not given above (SLO buckets, experiments, quality ratings), so
+   * that replicas share them. `redis` must be installed.
+   */
+  redis?: { url: string; keyPrefix?: string };
+  /** How often experiment and quality state is exchanged with the stores; default 1 s. */
+  syncEveryMs?: number;
   alertWebhooks?: string[];
   /** Webhook alerts that could not be delivered are appended here. */
   deadLetterPath?: string;
@@ -51,6 +67,19 @@ export const DEFAULT_SLOS: SloDefinition[] = [
 
 export async function observeServer(options: ObserveServerOptions) {
   const { app } = options.server;
+  const prefix = options.redis?.keyPrefix ?? 'llmr:';
+  const redis = options.redis ? { url: options.redis.url } : undefined;
+  const sloStore =
+    options.sloStore ??
+    (redis ? new RedisSloStore({ ...redis, keyPrefix: `${prefix}slo:` }) : undefined);
+  const experimentStore =
+    options.experimentStore ??
+    (redis
+      ? new RedisExperimentStore({ ...redis, keyPrefix: `${prefix}experiments:` })
+      : undefined);
+  const qualityStore =
+    options.qualityStore ??
+    (redis ? new RedisQualityStore({ ...redis, key: `${prefix}quality:ratings` }) : undefined);
   const sinks: AlertSink[] = [
     createLogAlertSink(app.log),
     ...(options.alertWebhooks ?? []).map((url) =>
@@ -63,21 +92,32 @@ export async function observeServer(options: ObserveServerOptions) {
   const slo = new SloMonitor({
     slos: options.slos ?? DEFAULT_SLOS,
     ...(options.burnRateRules ? { rules: options.burnRateRules } : {}),
-    ...(options.sloStore ? { store: options.sloStore } : {}),
+    ...(sloStore ? { store: sloStore } : {}),
     sinks,
     onSinkError: (error) => app.log.warn({ err: error }, 'an SLO alert sink failed'),
   });
   const experiments = new ExperimentManager({
     experiments: options.experiments ?? [],
     onStop: (id, reason) => app.log.warn({ experiment: id, reason }, `experiment ${id} stopped`),
+    ...(experimentStore ? { store: experimentStore } : {}),
   });
-  const quality = new QualityScores(options.quality);
+  const quality = new QualityScores({
+    ...options.quality,
+    ...(qualityStore ? { store: qualityStore } : {}),
+  });
   const feedback = new FeedbackRecorder({ quality, experiments });
   options.genAiMetrics?.registerIn(options.server.metricsRegistry);
 
   const stopTracing = traceRouterEvents(options.router);
   const stopQuality = quality.subscribe((model, score) =>
     options.router.recordQuality(model, score),
+  );
+  const syncEveryMs = options.syncEveryMs ?? 1_000;
+  const stopSyncingExperiments = experiments.startSyncing(syncEveryMs, (error) =>
+    app.log.warn({ err: error }, 'experiment store sync failed'),
+  );
+  const stopSyncingQuality = quality.startSyncing(syncEveryMs, (error) =>
+    app.log.warn({ err: error }, 'quality store sync failed'),
   );
   const stopEvaluating = slo.startEvaluating(options.evaluateEveryMs ?? 30_000, (error) =>
     app.log.warn({ err: error }, 'SLO evaluation failed'),
@@ -93,9 +133,15 @@ export async function observeServer(options: ObserveServerOptions) {
   });
   app.addHook('onClose', async () => {
     stopEvaluating();
+    stopSyncingExperiments();
+    stopSyncingQuality();
     stopQuality();
     stopTracing();
-    await slo.close();
+    const closing = await Promise.allSettled([slo.close(), experiments.close(), quality.close()]);
+    for (const result of closing) {
+      if (result.status === 'rejected')
+        app.log.warn({ err: result.reason }, 'an observability store did not close cleanly');
+    }
   });
   return { slo, experiments, feedback, quality };
 }

@@ -24,7 +24,8 @@ describe('QualityScores', () => {
   });
 
   it('scores per task tag apart from the overall score', () => {
-    const scores = new QualityScores({ minSamples: 1 });
+    // A fixed clock: ratings a millisecond apart would already weigh differently.
+    const scores = new QualityScores({ minSamples: 1, now: () => 0 });
     scores.add('m', 1, 'code');
     scores.add('m', 0, 'chat');
     expect(scores.score('m', 'code')).toBe(1);

@@ -6,6 +6,7 @@
  * (default 1 min) as far back as the longest alert window, coarse ones (default 1 h) over
  * the compliance window. Time comes from an injected clock, so tests drive it.
  */
+import { repeatEvery } from '../repeat-every';
 import type { AlertSink, SloAlert } from './alert-sinks';
 import { LATENCY_FIELD_PREFIX, latencyBin, latencyQuantile } from './latency-histogram';
 import {
@@ -103,6 +104,11 @@ export class SloMonitor {
   private readonly fineRetentionMs: number;
   private readonly knownSeries = new Map<string, Set<string>>();
   private readonly firing = new Set<string>();
+
+  /** Whether an objective is about time to first token (so requests must measure it). */
+  get readsTimeToFirstToken(): boolean {
+    return this.slos.some((slo) => slo.objective.kind === 'time-to-first-token');
+  }
 
   constructor(private readonly options: SloMonitorOptions) {
     this.slos = options.slos;
@@ -319,11 +325,11 @@ export class SloMonitor {
 
   /** Evaluates every `intervalMs` until the returned function is called. */
   startEvaluating(intervalMs = 30_000, onError?: (error: unknown) => void): () => void {
-    const timer = setInterval(() => {
-      this.evaluate().catch((error) => onError?.(error));
-    }, intervalMs);
-    timer.unref?.();
-    return () => clearInterval(timer);
+    return repeatEvery(
+      intervalMs,
+      () => this.evaluate(),
+      (error) => onError?.(error),
+    );
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
-import { isTracingEnabled, llmrTracer } from './tracing-state';
+import { isTracingEnabled, llmrTracer, onTracingChange } from './tracing-state';
 
 interface EventError {
   name: string;
@@ -81,7 +81,6 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
   };
 
   const listener = (event: RouterEventLike) => {
-    if (!isTracingEnabled()) return;
     const tracer = llmrTracer();
     const requestId = event.requestId ?? '';
     const modelId = event.modelId ?? '';
@@ -176,5 +175,23 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
         return;
     }
   };
-  return router.subscribe(listener);
+  // Subscribed only while tracing is on: a router with no listener does not even build
+  // its events, so tracing that is off costs the router nothing.
+  let unsubscribe: (() => void) | undefined;
+  const follow = () => {
+    if (isTracingEnabled() && !unsubscribe) unsubscribe = router.subscribe(listener);
+    else if (!isTracingEnabled() && unsubscribe) {
+      unsubscribe();
+      unsubscribe = undefined;
+      for (const state of requests.values()) state.open?.end();
+      requests.clear();
+    }
+  };
+  follow();
+  const stopFollowing = onTracingChange(follow);
+  return () => {
+    stopFollowing();
+    unsubscribe?.();
+    unsubscribe = undefined;
+  };
 }

@@ -29,12 +29,17 @@ export interface WithSpanOptions {
   parent?: Context;
 }
 
+/** The conventions' `error.type` of an error: its stable code, else its class name. */
+export function errorTypeOf(error: unknown): string {
+  return String(
+    (error as { code?: unknown })?.code ?? (error as { name?: unknown })?.name ?? 'Error',
+  );
+}
+
 /** Marks a span failed with the error's type and message (the conventions' `error.type`). */
 export function recordSpanError(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
-  const type =
-    (error as { code?: unknown })?.code ?? (error as { name?: unknown })?.name ?? 'Error';
-  span.setAttribute(GenAiAttribute.errorType, String(type));
+  span.setAttribute(GenAiAttribute.errorType, errorTypeOf(error));
   if (error instanceof Error) span.recordException(error);
   span.setStatus({
     code: SpanStatusCode.ERROR,

@@ -127,6 +127,8 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
     info: model.info,
     tokenizer: model.tokenizer,
     async doGenerate(options): Promise<ModelV1GenerateResult> {
+      // Nothing to report to: the call goes straight through, no record, no wrapper.
+      if (!settings.metrics && !isTracingEnabled()) return model.doGenerate(options);
       const record = begin(options, false);
       try {
         const result = await inSpan(record, () => model.doGenerate(options));
@@ -140,6 +142,7 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
       }
     },
     async doStream(options): Promise<ModelV1StreamResult> {
+      if (!settings.metrics && !isTracingEnabled()) return model.doStream(options);
       const record = begin(options, true);
       let result: ModelV1StreamResult;
       try {

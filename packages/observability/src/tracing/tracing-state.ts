@@ -11,11 +11,23 @@ let forced: boolean | undefined;
 let cachedTracer: Tracer | undefined;
 let probed: boolean | undefined;
 
+const changeListeners = new Set<() => void>();
+
 /** Force tracing on or off (`undefined` goes back to detecting a registered provider). */
 export function setTracingEnabled(enabled: boolean | undefined): void {
   forced = enabled;
   probed = undefined;
   cachedTracer = undefined;
+  for (const listener of changeListeners) listener();
+}
+
+/**
+ * Called whenever `setTracingEnabled` (or `setupTracing`) may have turned tracing on or
+ * off: lets a source of spans stop producing the events it would turn into spans.
+ */
+export function onTracingChange(listener: () => void): () => void {
+  changeListeners.add(listener);
+  return () => changeListeners.delete(listener);
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 export class QualityScorer {
   private priors = new Map<string, number>();
+  /** Bumped whenever priors change, so callers may cache `prior()` per model. */
+  version = 0;
   private readonly feedback = new Map<string, { value: number; count: number }>();
 
   constructor(
@@ -19,6 +21,7 @@ export class QualityScorer {
     this.priors = new Map(
       [...priors].filter((entry): entry is [string, number] => entry[1] !== undefined),
     );
+    this.version++;
   }
 
   prior(modelId: string): number {
@@ -38,8 +41,7 @@ export class QualityScorer {
     );
   }
 
-  score(modelId: string, errorRate = 0): number {
-    const prior = this.prior(modelId);
+  score(modelId: string, errorRate = 0, prior = this.prior(modelId)): number {
     // The common case, on every candidate of every decision: no feedback, no errors.
     if (errorRate === 0 && this.feedback.size === 0) return prior;
     const observed = this.feedback.get(modelId);

@@ -117,6 +117,49 @@ describe('model lifecycle', () => {
     await router.dispose();
   });
 
+  it('counts the memory a runtime reports for a model instead of the estimate', async () => {
+    // Mock models standing in for a runtime that reports its own resident memory (as
+    // loader-gguf's do, from llama.cpp): the figure changes while the model is loaded.
+    const resident: Record<string, number> = { a: 2e9, b: 1.5e9 };
+    const reporting = (id: string) => async () => ({
+      ...createMockModel({ id, mode: 'echo' }),
+      info: { ...createMockModel({ id }).info, backend: 'cpu' },
+      resources: () => ({
+        total: resident[id]!,
+        weights: resident[id]! - 1e6,
+        contexts: 1e6,
+        gpu: 0,
+      }),
+    });
+    const { router, unloads } = lifecycleRouter({
+      lifecycle: { maxMemory: '3GB' },
+      models: [
+        // The configured size is what counts before the load; the runtime's after it.
+        { id: 'a', model: reporting('a'), memory: '100MB' },
+        { id: 'b', model: reporting('b') },
+      ],
+    });
+    await router.generate({ model: 'a', prompt: 'x' });
+    expect(router.stats().memoryBytes).toBe(2e9);
+    expect(router.listModels().find((listing) => listing.id === 'a')).toMatchObject({
+      memoryBytes: 2e9,
+      memorySource: 'runtime',
+      backend: 'cpu',
+    });
+    resident.a = 2.2e9; // say, a context created for embeddings
+    expect(router.stats().memoryBytes).toBe(2.2e9);
+    // 2.2 GB + 1.5 GB is over the 3 GB budget: `a` goes, by its real size.
+    await router.generate({ model: 'b', prompt: 'x' });
+    expect(unloads()).toEqual(['a:memory']);
+    expect(router.stats().memoryBytes).toBe(1.5e9);
+    expect(router.listModels().find((listing) => listing.id === 'a')).toMatchObject({
+      loaded: false,
+      memoryBytes: 1e8,
+      memorySource: 'configured',
+    });
+    await router.dispose();
+  });
+
   it('a reload leaves in-flight requests alone and unloads removed models when they finish', async () => {
     const { router, unloads } = lifecycleRouter({
       models: [{ id: 'old', source: 'mock:script?reply=old%20answer&tokenMs=2' }],

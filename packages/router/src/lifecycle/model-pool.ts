@@ -49,7 +49,9 @@ interface PoolEntry {
   model?: ModelV1;
   loading?: Promise<ModelV1>;
   info?: ModelV1Info;
+  /** Fixed at load from the config or an estimate; a runtime figure, when there is one, wins. */
   memoryBytes?: number;
+  memorySource?: MemorySource;
   lastUsedAt: number;
   leases: number;
   idleTimer?: unknown;
@@ -64,8 +66,12 @@ export interface PoolEntryView {
   inUse: number;
   info?: ModelV1Info;
   memoryBytes?: number;
+  /** Where `memoryBytes` comes from: the runtime's own figure, the config, or an estimate. */
+  memorySource?: MemorySource;
   lastUsedAt: number;
 }
+
+export type MemorySource = 'runtime' | 'configured' | 'estimate';
 
 export class ModelPool {
   private readonly entries = new Map<string, PoolEntry>();
@@ -125,13 +131,14 @@ export class ModelPool {
   view(id: string): PoolEntryView | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
+    const memory = memoryOf(entry);
     return {
       id,
       loaded: entry.model !== undefined,
       local: entry.local,
       inUse: entry.leases,
       info: entry.info,
-      memoryBytes: entry.memoryBytes ?? configuredMemory(entry.config),
+      ...(memory ? { memoryBytes: memory.bytes, memorySource: memory.source } : {}),
       lastUsedAt: entry.lastUsedAt,
     };
   }
@@ -166,8 +173,7 @@ export class ModelPool {
   get memoryInUse(): number {
     let total = 0;
     for (const entry of [...this.entries.values(), ...this.retired]) {
-      if (entry.local && (entry.model || entry.loading))
-        total += entry.memoryBytes ?? configuredMemory(entry.config) ?? 0;
+      if (entry.local && (entry.model || entry.loading)) total += memoryOf(entry)?.bytes ?? 0;
     }
     return total;
   }
@@ -265,13 +271,16 @@ export class ModelPool {
       const model = await entry.loading;
       entry.model = model;
       entry.info = model.info;
-      entry.memoryBytes = configuredMemory(config) ?? estimateModelMemory(model.info);
+      const configured = configuredMemory(config);
+      entry.memoryBytes = configured ?? estimateModelMemory(model.info);
+      entry.memorySource = configured !== undefined ? 'configured' : 'estimate';
+      const memory = memoryOf(entry);
       this.options.emit({
         type: 'model-load',
         time: this.options.clock.now(),
         modelId: config.id,
         durationMs: this.options.clock.now() - started,
-        ...(entry.memoryBytes !== undefined ? { memoryBytes: entry.memoryBytes } : {}),
+        ...(memory ? { memoryBytes: memory.bytes } : {}),
       });
       // The real size may exceed the estimate: make room again, now that it is known.
       this.makeRoom(entry, 0, true);
@@ -377,6 +386,30 @@ export class ModelPool {
       reason,
     });
     await model.dispose().catch(() => {});
+  }
+}
+
+/**
+ * What a model holds: its runtime's own figure while loaded (it changes as contexts come
+ * and go), else what was fixed at load, else the configured size.
+ */
+function memoryOf(entry: PoolEntry): { bytes: number; source: MemorySource } | undefined {
+  const runtime = runtimeMemory(entry.model);
+  if (runtime !== undefined) return { bytes: runtime, source: 'runtime' };
+  if (entry.memoryBytes !== undefined)
+    return { bytes: entry.memoryBytes, source: entry.memorySource ?? 'estimate' };
+  const configured = configuredMemory(entry.config);
+  return configured === undefined ? undefined : { bytes: configured, source: 'configured' };
+}
+
+function runtimeMemory(model: ModelV1 | undefined): number | undefined {
+  if (!model?.resources) return undefined;
+  try {
+    const total = model.resources().total;
+    return Number.isFinite(total) && total > 0 ? total : undefined;
+  } catch {
+    // A runtime that cannot say right now (disposing, say) leaves the estimate in place.
+    return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ModelV1Capability } from '@llmr/core';
+import type { MemorySource } from '../lifecycle/model-pool';
 import type { RouterRuntime } from '../router-runtime';
 
 export interface RouterModelListing {
@@ -12,6 +13,11 @@ export interface RouterModelListing {
   contextLength?: number;
   /** With self-healing on: `healthy`, `unhealthy` (routed around) or `reloading`. */
   health?: 'healthy' | 'unhealthy' | 'reloading';
+  /** Resident bytes, and whether the runtime reported them or they are configured/estimated. */
+  memoryBytes?: number;
+  memorySource?: MemorySource;
+  /** The compute backend the loaded model runs on (`cpu`, `cuda`, ...), when it says. */
+  backend?: string;
 }
 
 /** Every name a request may use: models, routes and aliases (for an OpenAI `/v1/models`). */
@@ -21,6 +27,7 @@ export function listModels(runtime: RouterRuntime): RouterModelListing[] {
     const info = pool.info(model.id);
     const capabilities = model.capabilities ?? info?.capabilities;
     const contextLength = model.contextLength ?? info?.contextLength;
+    const view = pool.view(model.id);
     return {
       id: model.id,
       kind: 'model',
@@ -28,6 +35,10 @@ export function listModels(runtime: RouterRuntime): RouterModelListing[] {
       ...(capabilities ? { capabilities } : {}),
       ...(contextLength !== undefined ? { contextLength } : {}),
       ...(runtime.healing ? { health: runtime.healing.snapshot(model.id).state } : {}),
+      ...(view?.memoryBytes !== undefined
+        ? { memoryBytes: view.memoryBytes, memorySource: view.memorySource }
+        : {}),
+      ...(info?.backend ? { backend: info.backend } : {}),
     };
   });
   const routes: RouterModelListing[] = Object.entries(config.routes).map(([name, route]) => ({

@@ -39,6 +39,15 @@ export interface Plan {
   cacheKey?: { key: string; normalized: string; ttlMs: number };
 }
 
+/** The slot's cached quality prior, refreshed when the priors changed since. */
+function qualityPrior(runtime: RouterRuntime, slot: ModelSlot): number {
+  if (slot.qualityVersion !== runtime.quality.version || slot.qualityPrior === undefined) {
+    slot.qualityPrior = runtime.quality.prior(slot.id);
+    slot.qualityVersion = runtime.quality.version;
+  }
+  return slot.qualityPrior;
+}
+
 export function planRequest(
   runtime: RouterRuntime,
   request: RouterRequest | RouterEmbedRequest,
@@ -139,7 +148,8 @@ export function planRequest(
   let counted: { tokenizer: unknown; count: number } | undefined;
   let exactPromptTokens: number | undefined;
   for (let order = 0; order < slots.length; order++) {
-    const { id, config: modelConfig, entry, stats, breaker } = slots[order]!;
+    const slot = slots[order]!;
+    const { id, config: modelConfig, entry, stats, breaker } = slot;
     const info = entry?.info;
     const declared = modelConfig.capabilities ?? info?.capabilities;
     const added = hasPipelines ? pipelineCapabilities(runtime, routeName, id) : [];
@@ -202,7 +212,7 @@ export function planRequest(
       capabilities,
       contextLength,
       pricing,
-      quality: runtime.quality.score(id, errorRate),
+      quality: runtime.quality.score(id, errorRate, qualityPrior(runtime, slot)),
       // The CostOptimizer's formula, inlined: this loop runs once per candidate per request.
       estimatedCostUsd: pricing
         ? (promptTokens * pricing.input + expectedOutputTokens * pricing.output) / 1_000_000

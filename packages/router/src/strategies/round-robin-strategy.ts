@@ -8,7 +8,11 @@ export const roundRobinStrategy: RoutingStrategy = {
     const turn = (context.state.get(key) as number | undefined) ?? 0;
     context.state.set(key, turn + 1);
     const count = candidates.length;
-    const sorted = [...candidates].sort((a, b) => a.order - b.order);
+    // Candidates come in route order already (sorting a copy cost as much as the rest).
+    let inOrder = true;
+    for (let index = 1; index < count && inOrder; index++)
+      inOrder = candidates[index - 1]!.order <= candidates[index]!.order;
+    const sorted = inOrder ? candidates : [...candidates].sort((a, b) => a.order - b.order);
     return sorted.map((_, index) => {
       const candidate = sorted[(turn + index) % count]!;
       return {

@@ -12,11 +12,13 @@ import {
   type ModelV1Message,
   type ModelV1Usage,
 } from '@llmr/core';
+import type { Principal } from '@llmr/gateway';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import { type Access, forbiddenOriginError, knownClient, sendRefusal, setClient } from '../access';
 import { presentedKey } from '../auth';
 import type { BackendModel, RoutingInfo, ServerBackend } from '../backend';
+import type { GatewayMeter, GenerationMeter } from '../gateway-meter';
 import type { Generation, GenerationCore, GenerationSpec } from '../generation';
 import { openAIFinishReason } from '../openai/convert';
 import { type OpenAIError, openAIError, toOpenAIError } from '../openai/errors';
@@ -30,6 +32,8 @@ import { type GenerateInput, graphqlSchema } from './graphql-schema';
 export interface GraphQLPluginOptions {
   path?: string;
   access: Access;
+  /** With a gateway: admits and charges each generation under the request's key. */
+  meter?: GatewayMeter | undefined;
   core: GenerationCore;
   backend: ServerBackend;
 }
@@ -38,8 +42,15 @@ interface GraphQLContext {
   /** Set when the HTTP request or the WebSocket upgrade carried a valid key (or none is needed). */
   client?: string;
   request?: FastifyRequest;
+  /** The gateway key's holder (from the POST or the upgrade) and the caller's address. */
+  caller?: { principal?: Principal | undefined; ip: string };
   _connectionInit?: unknown;
 }
+
+const callerOf = (request: FastifyRequest) => ({
+  principal: request.gateway?.principal,
+  ip: request.ip,
+});
 
 const GRAPHQL_CODES: Record<number, string> = {
   400: 'BAD_USER_INPUT',
@@ -222,7 +233,7 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     context.client = identity.client;
     return identity.client;
   };
-  const admit = async (context: GraphQLContext, input: GenerateInput) => {
+  const admit = async (context: GraphQLContext, input: GenerateInput, route: string) => {
     const client = identify(context);
     const tooLong =
       input.model.length > MAX_MODEL_NAME_LENGTH
@@ -239,6 +250,19 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
           'string_above_max_length',
         ),
       );
+    const requestId = randomUUID();
+    let meter: GenerationMeter | undefined;
+    const principal = context.caller?.principal;
+    if (options.meter && principal) {
+      const metered = await options.meter.admit(principal, {
+        model: input.model,
+        route,
+        clientIp: context.caller?.ip ?? '',
+        requestId,
+      });
+      if (metered.refused) throw toGraphQLError(metered.refused);
+      meter = metered.meter;
+    }
     const { refused, admission } = await access.admit(
       client,
       estimateReservation({
@@ -247,22 +271,31 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
         maxTokens: input.maxTokens,
       }),
     );
-    if (refused) throw toGraphQLError(refused);
-    return { client, admission };
+    if (refused) {
+      meter?.settle({ status: refused.status });
+      throw toGraphQLError(refused);
+    }
+    return { client, admission, requestId, meter };
   };
   const spec = (
     input: GenerateInput,
-    { client, admission }: { client: string; admission: Admission },
+    admitted: {
+      client: string;
+      admission: Admission;
+      requestId: string;
+      meter: GenerationMeter | undefined;
+    },
     route: string,
     stream: boolean,
   ): GenerationSpec => ({
-    id: randomUUID(),
+    id: admitted.requestId,
     route,
     transport: 'graphql',
     model: input.model,
     stream,
-    client,
-    admission,
+    client: admitted.client,
+    admission: admitted.admission,
+    ...(admitted.meter ? { meter: admitted.meter } : {}),
     callOptions: (signal) => graphqlCallOptions(input, signal),
   });
 
@@ -280,7 +313,7 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     },
     Mutation: {
       generate: async (_root: unknown, args: { input: GenerateInput }, context: GraphQLContext) => {
-        const admitted = await admit(context, args.input);
+        const admitted = await admit(context, args.input, 'graphql.generate');
         try {
           return await core.run(
             spec(args.input, admitted, 'graphql.generate', false),
@@ -310,7 +343,7 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
           args: { input: GenerateInput },
           context: GraphQLContext,
         ) => {
-          const admitted = await admit(context, args.input);
+          const admitted = await admit(context, args.input, 'graphql.generateStream');
           try {
             return generationEvents(
               await core.start(spec(args.input, admitted, 'graphql.generateStream', true)),
@@ -346,12 +379,16 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
     graphiql: false,
     queryDepth: 8,
     validationRules: [generationLimitRule],
-    context: (request: FastifyRequest) => ({ client: knownClient(request) }),
+    context: (request: FastifyRequest) => ({
+      client: knownClient(request),
+      caller: callerOf(request),
+    }),
     subscription: {
       // Pings keep proxies from dropping quiet sockets and find dead peers.
       keepAlive: 30_000,
       context: (_socket: unknown, request: FastifyRequest) => ({
         client: knownClient(request),
+        caller: callerOf(request),
       }),
     },
     additionalRouteOptions: {

@@ -15,7 +15,8 @@ export function createGuard(access: Access): Guard {
     const identity = access.identify(request);
     if (identity.refused) return sendRefusal(reply, identity.refused);
     setClient(request, identity.client);
-    if (request.method === 'POST') {
+    // Without limits there is nothing to reserve: no estimate, no hold to settle.
+    if (request.method === 'POST' && access.limitsEnabled) {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const maxTokens = body.max_tokens ?? body.max_completion_tokens ?? body.maxTokens;
       const { refused, admission } = await access.admit(

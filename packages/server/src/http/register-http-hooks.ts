@@ -36,8 +36,9 @@ export async function registerHttpHooks(
   // Registered once, before mercurius, so that /v1/ws and GraphQL subscriptions share one
   // WebSocket server (mercurius reuses an existing one).
   await app.register(websocket, { options: { maxPayload: bodyLimit } });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   setErrorHandlers(app);
 }

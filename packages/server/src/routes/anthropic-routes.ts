@@ -25,6 +25,7 @@ import type { ServerBackend } from '../backend';
 import type { GenerationCore } from '../generation';
 import { abortOnClientClose } from '../http/client-abort';
 import type { Guard } from '../http/guard';
+import { shareUsageWithGateway } from '../http/register-gateway';
 import { routingHeaders } from '../routing';
 import { type SseFraming, sendSse } from '../sse';
 
@@ -76,6 +77,7 @@ export async function registerAnthropicRoutes(
             },
             async (generation) => {
               reply.headers(routingHeaders(generation.routing));
+              shareUsageWithGateway(request, generation, backend);
               const meta = { id: anthropicMessageId(), model: generation.routing.modelId };
               if (!body.stream) {
                 const result = await collectStream(generation.stream, {

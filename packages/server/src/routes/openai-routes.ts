@@ -81,7 +81,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
         },
         async (generation) => {
           reply.headers(routingHeaders(generation.routing));
-          shareUsageWithGateway(request, generation);
+          shareUsageWithGateway(request, generation, backend);
           const meta = openAIChunkMeta(
             route,
             body,

@@ -3,13 +3,15 @@
  * `{ type, id, body }`, the server answers with the very chunks SSE would send, tagged with
  * the id. Requests on one socket run concurrently and independently: a bad message answers
  * an error for its own id and never closes the socket; a cancel or a closed socket aborts
- * generation. Auth is checked once, at the upgrade; rate limits per request.
+ * generation. Auth is checked once, at the upgrade; rate limits per request, and with a
+ * gateway, each request's model, limits and budgets, and its charge.
  */
 import { randomUUID } from 'node:crypto';
 import { AbortError, LlmrError } from '@llmr/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { type Access, clientOf, forbiddenOriginError, sendRefusal, setClient } from '../access';
+import type { GatewayMeter, GenerationMeter } from '../gateway-meter';
 import type { GenerationCore } from '../generation';
 import { compileBodyValidators } from '../openai/body-validators';
 import { createChunkFormatter, type OpenAIRoute, pumpChunks } from '../openai/chunks';
@@ -24,11 +26,14 @@ import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
+import { type WebSocketMessageOutcome, webSocketObserverOf } from './websocket-observer';
 import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
 
 export interface WebSocketRouteOptions {
   path?: string;
   access: Access;
+  /** With a gateway: admits and charges each request under the key the upgrade presented. */
+  meter?: GatewayMeter | undefined;
   core: GenerationCore;
   /** Requests one socket may run at once (default 16). */
   maxConcurrentPerSocket?: number;
@@ -52,7 +57,9 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
   const maxConcurrent = options.maxConcurrentPerSocket ?? 16;
   const validators = compileBodyValidators();
 
-  const serve = (socket: WebSocket, client: string) => {
+  const serve = (socket: WebSocket, client: string, upgrade: FastifyRequest) => {
+    // With a gateway, each message is admitted for the key that opened the socket.
+    const caller = { principal: upgrade.gateway?.principal, ip: upgrade.ip };
     const active = new Map<string, AbortController>();
     // A peer that vanished without a close frame (a dropped network) would otherwise hold
     // its generations until TCP gives up, which can take hours.
@@ -98,16 +105,19 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       body: OpenAIGenerationBody,
       controller: AbortController,
       admission: Admission,
-    ) => {
-      await core.run(
+      requestId: string,
+      meter: GenerationMeter | undefined,
+    ): Promise<WebSocketMessageOutcome> => {
+      return core.run(
         {
-          id: randomUUID(),
+          id: requestId,
           route: `ws.${route}`,
           transport: 'websocket',
           model: body.model,
           stream: true,
           client,
           admission,
+          ...(meter ? { meter } : {}),
           controller,
           callOptions: (signal) => openAICallOptions(route, body, signal),
         },
@@ -125,17 +135,20 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           const failure = controller.signal.aborted
             ? toOpenAIError(controller.signal.reason)
             : error;
+          const routing = routingSummary(generation.routing);
+          const usage = formatter.usage ? { usage: formatter.usage } : {};
           if (failure) {
             generation.status = failure.status;
             await sendError(id, failure);
-            return;
+            return { status: failure.status, routing, ...usage, error: failure };
           }
           await send({
             id,
             type: 'done',
             ...(formatter.usage ? { usage: openAIUsage(formatter.usage) } : {}),
-            routing: routingSummary(generation.routing),
+            routing,
           });
+          return { status: 200, routing, ...usage };
         },
       );
     };
@@ -220,6 +233,19 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           ),
         );
       }
+      const requestId = randomUUID();
+      let meter: GenerationMeter | undefined;
+      if (options.meter && caller.principal) {
+        // Per message, as REST per request: the socket's key may not use every model.
+        const metered = await options.meter.admit(caller.principal, {
+          model: (body as OpenAIGenerationBody).model,
+          route: `ws.${route}`,
+          clientIp: caller.ip,
+          requestId,
+        });
+        if (metered.refused) return sendError(id, metered.refused);
+        meter = metered.meter;
+      }
       const { refused, admission } = await access.admit(
         client,
         estimateReservation({
@@ -228,14 +254,44 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
           maxTokens: (body as { max_tokens?: number | null }).max_tokens,
         }),
       );
-      if (refused) return sendError(id, refused);
+      if (refused) {
+        meter?.settle({ status: refused.status });
+        return sendError(id, refused);
+      }
 
       const controller = new AbortController();
       active.set(id, controller);
+      const run = async (): Promise<WebSocketMessageOutcome> => {
+        try {
+          return await generate(
+            id,
+            route,
+            body as OpenAIGenerationBody,
+            controller,
+            admission,
+            requestId,
+            meter,
+          );
+        } catch (error) {
+          const failure = toOpenAIError(error);
+          await sendError(id, failure);
+          return { status: failure.status, error };
+        }
+      };
+      const observer = webSocketObserverOf(app);
       try {
-        await generate(id, route, body as OpenAIGenerationBody, controller, admission);
-      } catch (error) {
-        await sendError(id, toOpenAIError(error));
+        if (observer) {
+          await observer.message(
+            {
+              connection: upgrade,
+              id,
+              type: type as 'chat.completions' | 'completions',
+              model: (body as OpenAIGenerationBody).model,
+              body: body as object,
+            },
+            run,
+          );
+        } else await run();
       } finally {
         active.delete(id);
         // A generation that never started still releases its reservation.
@@ -281,6 +337,6 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
       }
       setClient(request, identity.client);
     },
-    handler: (socket, request) => serve(socket, clientOf(request)),
+    handler: (socket, request) => serve(socket, clientOf(request), request),
   });
 }

@@ -36,6 +36,11 @@ export interface EngineV1SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Names of outputs to keep on the device between runs (e.g. KV cache on GPU). */
   preferredOutputLocation?: Record<string, 'cpu' | 'gpu-buffer'>;
+  /**
+   * The device to run on, by execution provider name: `cpu` (default), `cuda`, `webgpu`,
+   * ... An engine whose runtime lacks it refuses with `execution-provider-unavailable`.
+   */
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | (string & {});
   [key: string]: unknown;
 }
 

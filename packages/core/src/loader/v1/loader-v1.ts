@@ -11,7 +11,11 @@ export interface LoaderV1LoadOptions {
   engine?: EngineV1;
   contextLength?: number;
   threads?: number;
-  gpu?: 'auto' | 'on' | 'off';
+  /**
+   * Compute device: `auto` (a GPU when the runtime finds one), `false` or `off` for the
+   * CPU, or a backend the loader names (`cuda`, `vulkan`, `metal`, `webgpu`, ...).
+   */
+  gpu?: 'auto' | 'on' | 'off' | boolean | (string & {});
   abortSignal?: AbortSignal;
   /** Called with progress in [0, 1] while loading. */
   onProgress?: (progress: { loaded: number; total?: number; stage?: string }) => void;

@@ -30,6 +30,26 @@ export interface ModelV1Info {
   capabilities: ModelV1Capability[];
   /** Chat template (Jinja) the model applies to messages, when it has one. */
   chatTemplate?: string;
+  /**
+   * The compute backend the runtime actually uses: `cpu`, `cuda`, `vulkan`, `metal`,
+   * `webgpu`, ... (what ran, not what was asked for).
+   */
+  backend?: string;
+}
+
+/**
+ * Memory a loaded model holds, as its runtime reports it (not an estimate). Every figure
+ * is in bytes; `total` is what a memory budget should count.
+ */
+export interface ModelV1Resources {
+  /** Everything below together: weights plus every context's buffers. */
+  total: number;
+  /** The weights as loaded (host and device together). */
+  weights: number;
+  /** Contexts: KV cache and compute buffers, as allocated. */
+  contexts: number;
+  /** Of the above, what sits in GPU memory (0 on CPU). */
+  gpu: number;
 }
 
 /**
@@ -45,6 +65,8 @@ export interface ModelV1 {
   doGenerate(options: ModelV1CallOptions): Promise<ModelV1GenerateResult>;
   doStream(options: ModelV1CallOptions): Promise<ModelV1StreamResult>;
   doEmbed?(options: ModelV1EmbedOptions): Promise<ModelV1EmbedResult>;
+  /** Memory the runtime holds for this model now, when it can say. */
+  resources?(): ModelV1Resources;
 
   /** Frees every resource. Every later call fails with ModelDisposedError. */
   dispose(): Promise<void>;
