@@ -71,6 +71,28 @@ describe('llmr run on converted sources', () => {
     // One conversion per source, kept in the cache under LLMR_HOME and reused by the second run.
     const converted = (await readdir(join(home, 'converted'))).filter((name) => name !== 'hashes');
     expect(converted).toHaveLength(2);
+    // inspect names the artefact that served each run: under the cache, named by its key.
+    const keys: string[] = [];
+    for (const [source, format] of [
+      [pytorch, 'hf-directory'],
+      [llama2c, 'llama2c'],
+    ] as const) {
+      const inspected = await llmr('inspect', source, '--json');
+      expect(inspected.code, inspected.stderr).toBe(0);
+      const result = JSON.parse(inspected.stdout);
+      expect(result.format).toBe(format);
+      expect(result.converted).toMatchObject({ cached: true, dtype: 'f16' });
+      expect(result.converted.path).toBe(
+        join(home, 'converted', result.converted.key, 'model.gguf'),
+      );
+      expect(existsSync(result.converted.path)).toBe(true);
+      keys.push(result.converted.key);
+    }
+    expect(keys.sort()).toEqual([...converted].sort());
+    // Another dtype is another artefact, not converted yet.
+    const q8 = JSON.parse((await llmr('inspect', pytorch, '--json', '--dtype', 'q8_0')).stdout);
+    expect(q8.converted.cached).toBe(false);
+    expect(q8.converted.key).not.toBe(keys[0]);
   }, 240_000);
 
   it('llmr convert takes a llama2.c file with --tokenizer', async () => {

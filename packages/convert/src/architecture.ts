@@ -8,12 +8,14 @@ import { ropeScalingOf } from './rope-scaling';
 
 export interface ArchitectureSpec {
   /** llama.cpp's `general.architecture`. */
-  gguf: 'llama' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma2' | 'gemma3';
+  gguf: 'llama' | 'qwen2' | 'qwen3' | 'bitnet' | 'phi3' | 'gemma2' | 'gemma3';
   /**
    * llama.cpp's llama arch rotates interleaved pairs while HF rotates halves, so Q and K
    * rows are permuted for it; qwen2/qwen3 use the NEOX (halves) layout as HF does.
    */
   permuteQK: boolean;
+  /** BitNet b1.58: projections are ternarized (absmean) and written with a scale tensor. */
+  ternary?: boolean;
   /**
    * The config's `sliding_window` applies (HF masks keys that far back) but llama.cpp's
    * architecture attends to the whole context: the GGUF's context stops at the window.
@@ -37,6 +39,9 @@ const architectures: Record<string, ArchitectureSpec> = {
   Phi3ForCausalLM: { gguf: 'phi3', permuteQK: false, windowOutsideLlamaCpp: true, fused: true },
   Gemma2ForCausalLM: { gguf: 'gemma2', permuteQK: false, gemma: true },
   Gemma3ForCausalLM: { gguf: 'gemma3', permuteQK: false, gemma: true },
+  // llama.cpp's bitnet arch ropes in NEOX (halves) order, as HF does.
+  BitnetForCausalLM: { gguf: 'bitnet', permuteQK: false, ternary: true },
+  BitNetForCausalLM: { gguf: 'bitnet', permuteQK: false, ternary: true },
 };
 
 /** Gemma's norms around attention and MLP, as llama.cpp names them. */

@@ -19,6 +19,7 @@ import {
   permuteQK,
   slidingWindowOf,
 } from './architecture';
+import { checkBitnetConfig, isTernaryProjection, scaleTensorName, ternarize } from './bitnet';
 import { gemmaGgufMetadata } from './gemma-gguf';
 import type { HfDirectory } from './hf-directory';
 import { openModelSource } from './model-source';
@@ -26,20 +27,32 @@ import { choosePreTokenizer } from './pre-tokenizer-probe';
 import { ropeFrequencyDivisors, ropeScalingOf } from './rope-scaling';
 import { tokenizerMetadata } from './tokenizer-metadata';
 
-export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0';
-export const GGUF_DTYPES: readonly GgufDtype[] = ['f32', 'f16', 'q8_0', 'q4_0'];
+/** `tq1_0` / `tq2_0`: ternary types, for BitNet b1.58 models only. */
+export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'tq1_0' | 'tq2_0';
+export const GGUF_DTYPES: readonly GgufDtype[] = ['f32', 'f16', 'q8_0', 'q4_0', 'tq1_0', 'tq2_0'];
 
 const dtypeType: Record<GgufDtype, GgmlType> = {
   f32: GgmlType.F32,
   f16: GgmlType.F16,
   q8_0: GgmlType.Q8_0,
   q4_0: GgmlType.Q4_0,
+  tq1_0: GgmlType.TQ1_0,
+  tq2_0: GgmlType.TQ2_0,
 };
 const dtypeFileType: Record<GgufDtype, number> = {
   f32: LlamaFileType.ALL_F32,
   f16: LlamaFileType.MOSTLY_F16,
   q8_0: LlamaFileType.MOSTLY_Q8_0,
   q4_0: LlamaFileType.MOSTLY_Q4_0,
+  tq1_0: LlamaFileType.MOSTLY_TQ1_0,
+  tq2_0: LlamaFileType.MOSTLY_TQ2_0,
+};
+/** Elements per block of the block-quantized types, which rows must be a multiple of. */
+const dtypeBlock: Partial<Record<GgmlType, number>> = {
+  [GgmlType.Q8_0]: 32,
+  [GgmlType.Q4_0]: 32,
+  [GgmlType.TQ1_0]: 256,
+  [GgmlType.TQ2_0]: 256,
 };
 
 export interface ConvertProgress {
@@ -133,6 +146,14 @@ export async function writeHfModelAsGguf(
     const hidden = number(config, 'hidden_size');
     const headDim = number(config, 'head_dim', hidden / heads);
     const prefix = arch.gguf;
+    const isTernaryDtype = dtype === 'tq1_0' || dtype === 'tq2_0';
+    if (isTernaryDtype && !arch.ternary) {
+      throw new LlmrError({
+        code: 'convert-unsupported-config',
+        message: `${dtype} holds ternary weights, which only BitNet b1.58 models have; ${arch.hf} needs f32, f16, q8_0 or q4_0.`,
+      });
+    }
+    if (arch.ternary) checkBitnetConfig(config, hf.tensors.names);
     const notes = checkArchitectureOptions(config, arch);
     const rope = ropeScalingOf(config);
     const theta = number(config, 'rope_theta', 10000);
@@ -151,7 +172,7 @@ export async function writeHfModelAsGguf(
       ['general.architecture', arch.gguf],
       ['general.name', options.name ?? hf.dir.replace(/\/+$/, '').split(/[\\/]/).at(-1) ?? 'model'],
       ['general.file_type', dtypeFileType[dtype]],
-      ...(dtype === 'q8_0' || dtype === 'q4_0'
+      ...(dtype !== 'f32' && dtype !== 'f16'
         ? ([['general.quantization_version', 2]] as [string, GgufMetadataInput][])
         : []),
       [`${prefix}.vocab_size`, number(config, 'vocab_size')],
@@ -225,20 +246,27 @@ export async function writeHfModelAsGguf(
       if (name === 'lm_head.weight' && config.tie_word_embeddings === true) continue;
       const shape = hf.tensors.shape(name);
       const dims = [...shape].reverse();
+      const ternary = arch.ternary === true && isTernaryProjection(name);
       let type: GgmlType = shape.length === 1 ? GgmlType.F32 : wanted;
-      if ((type === GgmlType.Q8_0 || type === GgmlType.Q4_0) && shape.at(-1)! % 32 !== 0) {
-        type = GgmlType.F16;
+      // Ternary types only for ternary weights; BitNet's embeddings stay F16.
+      if (isTernaryDtype && !ternary && type !== GgmlType.F32) type = GgmlType.F16;
+      const block = dtypeBlock[type];
+      if (block && shape.at(-1)! % block !== 0) {
         fallbacks.push({
           tensor: target,
           type: 'F16',
-          reason: `row length ${shape.at(-1)} is not a multiple of 32`,
+          reason: `row length ${shape.at(-1)} is not a multiple of ${block}`,
         });
+        type = GgmlType.F16;
       }
       // Biases are permuted with their rows, as convert_hf_to_gguf does.
       const isQ = /self_attn\.q_proj\.(weight|bias)$/.test(name);
       const isK = /self_attn\.k_proj\.(weight|bias)$/.test(name);
       // Gemma's norms multiply by (1 + w); llama.cpp's by w: stored shifted, as convert_hf_to_gguf does.
       const shift = arch.gemma && name.endsWith('norm.weight');
+      // A ternary projection's scale is known once the weight is read; the writer writes
+      // tensors in plan order, so the scale (next) takes it from there.
+      let scale: number | undefined;
       plan.push({
         name: target,
         dims,
@@ -246,12 +274,26 @@ export async function writeHfModelAsGguf(
         data: async () => {
           throwIfAborted(options.abortSignal);
           const values = await hf.tensors.readFloat32(name);
+          if (ternary) {
+            const result = ternarize(values);
+            scale = result.scale;
+            return result.trits;
+          }
           if (shift) return values.map((value) => value + 1);
           if (arch.permuteQK && (isQ || isK))
             return permuteQK(values, isQ ? heads : kvHeads, shape[0]!, shape[1] ?? 1);
           return values;
         },
       });
+      if (ternary) {
+        plan.push({
+          name: scaleTensorName(target),
+          dims: [1],
+          type: GgmlType.F32,
+          data: async () =>
+            Float32Array.of(scale ?? ternarize(await hf.tensors.readFloat32(name)).scale),
+        });
+      }
     }
     if (rope.type === 'llama3') {
       // llama.cpp divides each frequency by its factor from this tensor (one for all layers).

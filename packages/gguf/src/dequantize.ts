@@ -18,16 +18,18 @@
  * - Q5_K (256 values, 176 bytes): d, dmin, scales[12], qh[32], qs[128]; as Q4_K with a 5th bit
  * - Q6_K (256 values, 210 bytes): ql[128], qh[64], scales[16] (int8), d;
  *   value = d * scale * (6-bit - 32) for 16 sub-blocks of 16
+ * - TQ1_0 / TQ2_0 (256 ternary values, 54 / 66 bytes): see ./ternary.ts
  * Within a legacy block, byte j holds value j in its low nibble and value j + 16 in its high one.
  */
 
 import { float16Table } from '@llmr/binary-io';
 import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
+import { decodeTQ1_0, decodeTQ2_0 } from './ternary';
 
 const fround = Math.fround;
 
-type BlockDecoder = (bytes: Uint8Array, blockCount: number, output: Float32Array) => void;
+export type BlockDecoder = (bytes: Uint8Array, blockCount: number, output: Float32Array) => void;
 
 function f16(table: Float32Array, bytes: Uint8Array, offset: number): number {
   return table[bytes[offset]! | (bytes[offset + 1]! << 8)]!;
@@ -333,6 +335,8 @@ const decoders: Partial<Record<GgmlType, BlockDecoder>> = {
   [GgmlType.Q4_K]: decodeQ4_K,
   [GgmlType.Q5_K]: decodeQ5_K,
   [GgmlType.Q6_K]: decodeQ6_K,
+  [GgmlType.TQ1_0]: decodeTQ1_0,
+  [GgmlType.TQ2_0]: decodeTQ2_0,
 };
 
 /** Whether {@link dequantize} handles `type`. */

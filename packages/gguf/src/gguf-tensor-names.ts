@@ -18,6 +18,11 @@ const LAYER_TENSORS: Record<string, string> = {
   'mlp.gate_proj.weight': 'ffn_gate.weight',
   'mlp.up_proj.weight': 'ffn_up.weight',
   'mlp.down_proj.weight': 'ffn_down.weight',
+  // BitNet's sub-norms: 1bitLLM's names, then transformers' BitNet names.
+  'self_attn.inner_attn_ln.weight': 'attn_sub_norm.weight',
+  'mlp.ffn_layernorm.weight': 'ffn_sub_norm.weight',
+  'self_attn.attn_sub_norm.weight': 'attn_sub_norm.weight',
+  'mlp.ffn_sub_norm.weight': 'ffn_sub_norm.weight',
 };
 
 /** HF tensor name -> GGUF tensor name, or undefined for tensors llama.cpp does not use. */

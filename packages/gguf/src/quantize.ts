@@ -8,11 +8,12 @@
 import { float32ToFloat16Bits, writeBfloat16Bytes, writeFloat16Bytes } from '@llmr/binary-io';
 import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
+import { encodeTQ1_0, encodeTQ2_0 } from './ternary';
 
 const fround = Math.fround;
 const FLT_MAX = 3.4028234663852886e38;
 
-type BlockEncoder = (
+export type BlockEncoder = (
   values: Float32Array,
   blockCount: number,
   output: Uint8Array,
@@ -206,6 +207,8 @@ const encoders: Partial<Record<GgmlType, BlockEncoder>> = {
   [GgmlType.Q4_1]: encodeQ4_1,
   [GgmlType.Q5_0]: encodeQ5_0,
   [GgmlType.Q5_1]: encodeQ5_1,
+  [GgmlType.TQ1_0]: encodeTQ1_0,
+  [GgmlType.TQ2_0]: encodeTQ2_0,
 };
 
 /** The ggml types {@link quantize} writes. */
@@ -263,7 +266,7 @@ export function quantizeInto(
   return byteLength;
 }
 
-/** Encodes `values` as ggml `type` (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1). */
+/** Encodes `values` as ggml `type` (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, TQ1_0, TQ2_0). */
 export function quantize(values: Float32Array, type: GgmlType): Uint8Array {
   const { encoder, blockCount, byteLength } = checkedEncoder(values, type);
   const output = new Uint8Array(byteLength);

@@ -25,16 +25,20 @@ export interface HashProgress {
   total: number;
 }
 
-/** `[path, sha256]` for each file, reusing remembered hashes of unchanged files. */
+/**
+ * `[path, sha256]` for each file, reusing remembered hashes of unchanged files; new hashes are
+ * remembered unless `remember` is false (a look-up that must not write to the cache).
+ */
 export async function hashFiles(
   files: readonly string[],
   memoDir: string,
   onProgress?: (progress: HashProgress) => void,
+  remember = true,
 ): Promise<[string, string][]> {
   const stats = await Promise.all(files.map((file) => stat(file)));
   const total = stats.reduce((sum, info) => sum + info.size, 0);
   let loaded = 0;
-  await mkdir(memoDir, { recursive: true });
+  if (remember) await mkdir(memoDir, { recursive: true });
   const hashes: [string, string][] = [];
   for (const [index, file] of files.entries()) {
     const info = stats[index]!;
@@ -51,12 +55,14 @@ export async function hashFiles(
         loaded += count;
         onProgress?.({ loaded, total });
       });
-      const temporary = `${memo}.${process.pid}.tmp`;
-      await writeFile(
-        temporary,
-        JSON.stringify({ size: info.size, mtimeMs: info.mtimeMs, sha256: digest }),
-      );
-      await rename(temporary, memo);
+      if (remember) {
+        const temporary = `${memo}.${process.pid}.tmp`;
+        await writeFile(
+          temporary,
+          JSON.stringify({ size: info.size, mtimeMs: info.mtimeMs, sha256: digest }),
+        );
+        await rename(temporary, memo);
+      }
     }
     hashes.push([file, digest]);
   }

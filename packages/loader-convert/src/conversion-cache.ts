@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ConvertProgress, GgufDtype } from '@llmr/convert';
 import { conversionKey, type HashProgress, hashFiles } from './content-hash';
 import type { SourceFiles } from './source-files';
@@ -26,6 +26,10 @@ export interface ConvertedModel {
   path: string;
   /** True when the GGUF was already in the cache. */
   cached: boolean;
+  /**
+   * The content address: a hash of the source files' SHA-256s (by file name), the dtype, the
+   * source kind and the converter revision; the GGUF's directory is named by it.
+   */
   key: string;
 }
 
@@ -39,22 +43,44 @@ export interface EnsureConvertedOptions {
 
 const inFlight = new Map<string, Promise<ConvertedModel>>();
 
+/**
+ * Where the GGUF for `source` is (or would be) kept, and whether it is there: the source
+ * files are hashed (remembered hashes are reused), nothing is converted. With `readOnly`
+ * nothing is written to the cache either (new hashes are not remembered).
+ */
+export async function locateConverted(
+  source: SourceFiles,
+  options: Pick<EnsureConvertedOptions, 'cacheDir' | 'dtype' | 'onHashProgress'> & {
+    readOnly?: boolean;
+  },
+): Promise<ConvertedModel> {
+  const root = join(options.cacheDir, 'converted');
+  const hashes = await hashFiles(
+    source.files,
+    join(root, 'hashes'),
+    options.onHashProgress,
+    !options.readOnly,
+  );
+  const key = conversionKey(hashes, {
+    revision: CONVERTER_REVISION,
+    dtype: options.dtype,
+    kind: source.kind,
+  });
+  const path = join(root, key, 'model.gguf');
+  const cached = (await stat(path).catch(() => undefined))?.isFile() === true;
+  return { path, cached, key };
+}
+
 /** The cached GGUF for `source`, converting it first when it is not there yet. */
 export async function ensureConverted(
   input: string,
   source: SourceFiles,
   options: EnsureConvertedOptions,
 ): Promise<ConvertedModel> {
-  const root = join(options.cacheDir, 'converted');
-  const hashes = await hashFiles(source.files, join(root, 'hashes'), options.onHashProgress);
-  const key = conversionKey(hashes, {
-    revision: CONVERTER_REVISION,
-    dtype: options.dtype,
-    kind: source.kind,
-  });
-  const dir = join(root, key);
-  const path = join(dir, 'model.gguf');
-  if ((await stat(path).catch(() => undefined))?.isFile()) return { path, cached: true, key };
+  const located = await locateConverted(source, options);
+  if (located.cached) return located;
+  const { path, key } = located;
+  const dir = dirname(path);
   // One conversion per key in this process; concurrent loads wait for it.
   let pending = inFlight.get(key);
   if (!pending) {

@@ -132,6 +132,19 @@ describe('registry.load on sources that need converting', () => {
 
   it('reuses the cached GGUF for the same contents, and converts again when a file changes', async () => {
     const source = sources['PyTorch directory (zip serialization)']!;
+    // locate names the artefact before and after conversion, writing nothing itself.
+    const emptyCache = join(dir, 'empty-cache');
+    expect((await loader.locate(source, { cacheDir: emptyCache })).cached).toBe(false);
+    expect(await stat(emptyCache).catch(() => 'absent')).toBe('absent');
+    const before = await loader.locate(source, { cacheDir, dtype: 'q4_0' });
+    expect(before.cached).toBe(false);
+    expect(await stat(before.path).catch(() => 'absent')).toBe('absent');
+    const made = await loader.convert(source, { cacheDir, dtype: 'q4_0' });
+    expect(made).toEqual({ ...before, cached: false });
+    expect(await loader.locate(source, { cacheDir, dtype: 'q4_0' })).toEqual({
+      ...before,
+      cached: true,
+    });
     const first = await loader.convert(source, { cacheDir });
     expect(first.path.startsWith(join(cacheDir, 'converted'))).toBe(true);
     const again = await loader.convert(source, { cacheDir });

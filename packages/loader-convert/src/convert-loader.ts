@@ -18,7 +18,12 @@ import {
   type Registry,
   throwIfAborted,
 } from '@llmr/core';
-import { type ConvertedModel, defaultCacheDir, ensureConverted } from './conversion-cache';
+import {
+  type ConvertedModel,
+  defaultCacheDir,
+  ensureConverted,
+  locateConverted,
+} from './conversion-cache';
 import { mightBeSource, sourceFiles } from './source-files';
 
 export interface ConvertLoadOptions extends LoaderV1LoadOptions {
@@ -45,6 +50,12 @@ export interface ConvertLoader extends LoaderV1 {
   doLoad(source: string, options?: ConvertLoadOptions): Promise<ModelV1>;
   /** Converts (or finds in the cache) without loading: the GGUF's path. */
   convert(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
+  /**
+   * Which cached GGUF serves `source` with these options, and whether it exists yet; hashes the
+   * source (reusing remembered hashes) but converts and writes nothing (what `llmr inspect`
+   * reports).
+   */
+  locate(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
 }
 
 const OWN_KEYS = ['registry', 'dtype', 'tokenizer', 'cacheDir'] as const;
@@ -54,7 +65,7 @@ function toPath(source: string): string {
 }
 
 export function createConvertLoader(settings: ConvertLoaderSettings = {}): ConvertLoader {
-  const convert = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
+  const resolve = async (source: string, loadOptions: ConvertLoadOptions) => {
     const options: ConvertLoadOptions = { ...settings.defaults, ...loadOptions };
     const dtype = options.dtype ?? 'f16';
     const { GGUF_DTYPES } = await import('@llmr/convert');
@@ -74,6 +85,18 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
         message: `${path} is neither a Hugging Face model directory (config.json with safetensors or pytorch_model.bin weights) nor a llama2.c checkpoint.`,
       });
     }
+    return { options, dtype, path, files };
+  };
+  const locate = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
+    const { options, dtype, files } = await resolve(source, loadOptions);
+    return locateConverted(files, {
+      cacheDir: options.cacheDir ?? defaultCacheDir(),
+      dtype,
+      readOnly: true,
+    });
+  };
+  const convert = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
+    const { options, dtype, path, files } = await resolve(source, loadOptions);
     return ensureConverted(path, files, {
       cacheDir: options.cacheDir ?? defaultCacheDir(),
       dtype,
@@ -115,6 +138,7 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
     },
 
     convert,
+    locate,
 
     async doLoad(source, loadOptions: ConvertLoadOptions = {}): Promise<ModelV1> {
       const options: ConvertLoadOptions = { ...settings.defaults, ...loadOptions };

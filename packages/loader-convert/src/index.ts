@@ -9,6 +9,7 @@ export {
   type ConvertedModel,
   defaultCacheDir,
   ensureConverted,
+  locateConverted,
 } from './conversion-cache';
 export {
   type ConvertLoader,

@@ -88,7 +88,7 @@ export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description(
-      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
+      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3; BitNet b1.58 to GGUF) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
     )
     .argument(
       '<source>',
@@ -97,7 +97,7 @@ export function registerConvertCommand(program: Command): void {
     .requiredOption('--to <format>', 'gguf or onnx')
     .option(
       '--dtype <dtype>',
-      'gguf: f32|f16|q8_0|q4_0 (default f16); onnx: f32|f16|q8|q4 (default f32)',
+      'gguf: f32|f16|q8_0|q4_0, tq1_0|tq2_0 for BitNet (default f16); onnx: f32|f16|q8|q4 (default f32)',
     )
     .option('-o, --output <path>', 'output file (gguf) or directory (onnx)')
     .option(

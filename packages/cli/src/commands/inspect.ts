@@ -1,6 +1,8 @@
 /**
  * `llmr inspect <path> [--json]`: what a GGUF file, a safetensors file, an ONNX model or a
- * Hugging Face directory holds, read from headers only (no weights are loaded).
+ * Hugging Face directory holds, read from headers only (no weights are loaded). For sources
+ * that run by converting on first use (HF safetensors/PyTorch directories, llama2.c files) it
+ * names the cached GGUF that serves them: its path, content key and whether it exists yet.
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -126,7 +128,27 @@ async function inspectHfDirectory(dir: string) {
   };
 }
 
-export async function inspect(path: string): Promise<Record<string, unknown>> {
+export interface InspectOptions {
+  /** The GGUF type a converted source is (or would be) cached in; `llmr run` uses f16. */
+  dtype?: string;
+}
+
+/** The cached conversion that serves `path`, when the convert loader would load it. */
+async function convertedArtefact(path: string, dtype: string) {
+  const module = await import('@llmr/loader-convert').catch(() => undefined);
+  if (!module) return undefined;
+  const loader = module.createConvertLoader();
+  const verdict = await loader.canLoad(path);
+  if ((typeof verdict === 'number' ? verdict : verdict.confidence) <= 0) return undefined;
+  const located = await loader.locate(path, { dtype: dtype as never });
+  return { path: located.path, key: located.key, cached: located.cached, dtype };
+}
+
+export async function inspect(
+  path: string,
+  options: InspectOptions = {},
+): Promise<Record<string, unknown>> {
+  const dtype = options.dtype ?? 'f16';
   const info = await stat(path).catch(() => {
     throw new InvalidArgumentError({
       argument: 'path',
@@ -134,16 +156,21 @@ export async function inspect(path: string): Promise<Record<string, unknown>> {
       message: `Cannot open ${path}: no such file or directory.`,
     });
   });
-  if (info.isDirectory()) return inspectHfDirectory(path);
+  if (info.isDirectory()) {
+    const converted = await convertedArtefact(path, dtype);
+    return { ...(await inspectHfDirectory(path)), ...(converted ? { converted } : {}) };
+  }
   const head = await magic(path);
   if (head.subarray(0, 4).toString('latin1') === 'GGUF') return inspectGguf(path);
   if (path.endsWith('.onnx')) return inspectOnnx(path);
   if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json'))
     return inspectSafetensors(path);
+  const converted = await convertedArtefact(path, dtype);
+  if (converted) return { format: 'llama2c', bytes: info.size, converted };
   throw new InvalidArgumentError({
     argument: 'path',
     value: path,
-    message: `${path} is not a GGUF, safetensors or ONNX file, nor a Hugging Face directory.`,
+    message: `${path} is not a GGUF, safetensors, ONNX or llama2.c file, nor a Hugging Face directory.`,
   });
 }
 
@@ -162,12 +189,17 @@ export function registerInspectCommand(program: Command): void {
   program
     .command('inspect')
     .description(
-      'Show what a GGUF, safetensors or ONNX file, or a Hugging Face directory, holds (headers only).',
+      'Show what a GGUF, safetensors, ONNX or llama2.c file, or a Hugging Face directory, holds (headers only), and which cached GGUF serves a source converted on first use.',
     )
     .argument('<path>', 'file or directory')
     .option('--json', 'print JSON')
-    .action(async (path: string, options: { json?: boolean }) => {
-      const result = await inspect(path);
+    .option(
+      '--dtype <dtype>',
+      'for sources converted on first use: the GGUF type whose cached conversion to name',
+      'f16',
+    )
+    .action(async (path: string, options: { json?: boolean; dtype?: string }) => {
+      const result = await inspect(path, { dtype: options.dtype });
       if (options.json)
         process.stdout.write(
           `${JSON.stringify(result, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,

@@ -64,6 +64,21 @@ export async function greedy(sequence: LlamaSequence, prompt: number[], steps: n
   return out;
 }
 
+/** llama.cpp's next-token distribution after `prompt`, unfiltered (temperature 1, no top-k/p). */
+export async function nextTokenProbabilities(
+  sequence: LlamaSequence,
+  prompt: readonly number[],
+): Promise<Map<number, number>> {
+  const generator = sequence.evaluateWithMetadata(
+    prompt as never,
+    { probabilities: true },
+    { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 },
+  );
+  const first = await generator.next();
+  await generator.return(undefined);
+  return (first.value as { probabilities: Map<number, number> }).probabilities;
+}
+
 /**
  * llama.cpp's next-token distribution after `prompt` against reference logits: the worst
  * error of logit differences to the top token (log p_i - log p_top), over the tokens with
@@ -78,14 +93,7 @@ export async function compareNextToken(
 ): Promise<{ worst: number; relative: number; compared: number }> {
   const max = Math.max(...reference);
   const range = max - Math.min(...reference);
-  const generator = sequence.evaluateWithMetadata(
-    prompt as never,
-    { probabilities: true },
-    { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 },
-  );
-  const first = await generator.next();
-  await generator.return(undefined);
-  const probabilities = (first.value as { probabilities: Map<number, number> }).probabilities;
+  const probabilities = await nextTokenProbabilities(sequence, prompt);
   const top = reference.indexOf(max);
   const topLog = Math.log(probabilities.get(top)!);
   let worst = 0;

@@ -118,6 +118,13 @@ export async function buildLlamaDecoderGraph(
   const config = hf.config;
   const arch = architectureOf(config);
   const architecture = arch.hf;
+  // The graph has neither BitNet's sub-norms nor its ternarized projections.
+  if (arch.ternary) {
+    throw new LlmrError({
+      code: 'convert-unsupported-architecture',
+      message: `Cannot export ${architecture} to ONNX: BitNet b1.58 converts to GGUF only (dtype tq1_0, tq2_0, f16 or f32).`,
+    });
+  }
   // The notes concern llama.cpp; the ONNX graph applies the sliding window itself.
   checkArchitectureOptions(config, arch);
   const ropeScaling = ropeScalingOf(config);
