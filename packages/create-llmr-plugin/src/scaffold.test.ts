@@ -68,7 +68,7 @@ describe('create-llmr-plugin', () => {
   });
 
   for (const kind of PLUGIN_KINDS.filter(
-    (candidate) => !['loader', 'stage', 'provider'].includes(candidate),
+    (candidate) => !['loader', 'stage', 'provider', 'engine'].includes(candidate),
   )) {
     it(`--kind ${kind} says what to do instead of writing an empty shell`, async () => {
       const directory = join(work, `kind-${kind}`);
@@ -147,5 +147,25 @@ describe('create-llmr-plugin', () => {
     expect(await plugin.acmeCloudProvider.canLoad('acme-cloud:small')).toMatchObject({
       confidence: 0.9,
     });
+  }, 120_000);
+
+  it("scaffolds an engine that passes core's engine checks under node:test", async () => {
+    const directory = join(work, 'llmr-engine-tiny');
+    const { files, stdout } = await scaffoldAndTest('llmr-engine-tiny', 'engine', directory);
+    expect(files).toEqual([
+      '.gitignore',
+      'README.md',
+      'package.json',
+      'src/engine.test.ts',
+      'src/engine.ts',
+      'src/graph.ts',
+      'src/index.ts',
+      'src/ops.ts',
+      'tsconfig.json',
+    ]);
+    expect(stdout).toMatch(/# pass 3/);
+    const plugin = await import(join(directory, 'dist/index.js'));
+    expect(plugin.default.engines[0].name).toBe('tiny');
+    expect(plugin.tinyEngine).toBe(plugin.engines[0]);
   }, 120_000);
 });
