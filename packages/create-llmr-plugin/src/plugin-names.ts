@@ -25,7 +25,8 @@ export function pluginNames(packageName: string): PluginNames {
   }
   const directoryName = packageName.replace(/^@[^/]+\//, '');
   const loaderName =
-    directoryName.replace(/^llmr-/, '').replace(/^(loader|stage|plugin)-/, '') || directoryName;
+    directoryName.replace(/^llmr-/, '').replace(/^(loader|stage|plugin|provider|engine)-/, '') ||
+    directoryName;
   const camel = loaderName
     .split(/[^a-z0-9]+/)
     .filter(Boolean)

@@ -14,7 +14,7 @@ Scaffolds an llmr plugin package typed against @llmr/core only, with the
 conformance kit (@llmr/core/test/kit) wired under node:test and a tsc build.
 
 Options:
-  --kind <kind>        ${PLUGIN_KINDS.join(' | ')} (default: loader; loader and stage are scaffolded today)
+  --kind <kind>        ${PLUGIN_KINDS.join(' | ')} (default: loader; all but strategy are scaffolded)
   --directory <dir>    where to write it (default: the name without its scope)
   --core <version>     the @llmr/core version to depend on (default: this tool's)
   -h, --help           show this help

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCreate } from './run-create';
-import { PLUGIN_KINDS, scaffoldPlugin } from './scaffold';
+import { PLUGIN_KINDS, type PluginKind, scaffoldPlugin } from './scaffold';
 import { corePackage, linkWorkspaceDependencies, run, typescriptCompiler } from './test-helpers';
 
 let work: string;
@@ -24,6 +24,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
+
+/**
+ * Scaffolds one kind against this workspace's core, checks the manifest every kind
+ * shares, builds it with tsc and runs its generated node:test suite.
+ */
+async function scaffoldAndTest(name: string, kind: PluginKind, directory: string) {
+  const core = JSON.parse(await readFile(join(corePackage, 'package.json'), 'utf8'));
+  const result = await scaffoldPlugin({ name, kind, directory, coreVersion: core.version });
+  const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8'));
+  expect(manifest.dependencies).toEqual({ '@llmr/core': `^${core.version}` });
+  expect(manifest.scripts.test).toBe(`tsc && node --test dist/${kind}.test.js`);
+  expect(manifest.keywords).toContain(`llmr-${kind}`);
+  await linkWorkspaceDependencies(directory);
+  await run(process.execPath, [typescriptCompiler], { cwd: directory });
+  const { stdout } = await run(process.execPath, ['--test', `dist/${kind}.test.js`], {
+    cwd: directory,
+  });
+  expect(stdout).toMatch(/# fail 0/);
+  return { files: result.files, stdout };
+}
 
 describe('create-llmr-plugin', () => {
   it('prints help', async () => {
@@ -47,7 +67,9 @@ describe('create-llmr-plugin', () => {
     expect(errors[2]).toMatch(/already exists and is not empty/);
   });
 
-  for (const kind of PLUGIN_KINDS.filter((candidate) => !['loader', 'stage'].includes(candidate))) {
+  for (const kind of PLUGIN_KINDS.filter(
+    (candidate) => !['loader', 'stage', 'provider', 'engine'].includes(candidate),
+  )) {
     it(`--kind ${kind} says what to do instead of writing an empty shell`, async () => {
       const directory = join(work, `kind-${kind}`);
       await expect(
@@ -84,14 +106,8 @@ describe('create-llmr-plugin', () => {
 
   it('scaffolds a pipeline stage that builds against core and passes its node:test suite', async () => {
     const directory = join(work, 'llmr-stage-redact');
-    const core = JSON.parse(await readFile(join(corePackage, 'package.json'), 'utf8'));
-    const result = await scaffoldPlugin({
-      name: 'llmr-stage-redact',
-      kind: 'stage',
-      directory,
-      coreVersion: core.version,
-    });
-    expect(result.files).toEqual([
+    const { files, stdout } = await scaffoldAndTest('llmr-stage-redact', 'stage', directory);
+    expect(files).toEqual([
       '.gitignore',
       'README.md',
       'package.json',
@@ -100,19 +116,56 @@ describe('create-llmr-plugin', () => {
       'src/stage.ts',
       'tsconfig.json',
     ]);
-    const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8'));
-    expect(manifest.dependencies).toEqual({ '@llmr/core': `^${core.version}` });
-    expect(manifest.scripts.test).toBe('tsc && node --test dist/stage.test.js');
-    expect(manifest.keywords).toContain('llmr-stage');
-    await linkWorkspaceDependencies(directory);
-    await run(process.execPath, [typescriptCompiler], { cwd: directory });
-    const { stdout } = await run(process.execPath, ['--test', 'dist/stage.test.js'], {
-      cwd: directory,
-    });
     expect(stdout).toMatch(/# pass 3/);
-    expect(stdout).toMatch(/# fail 0/);
     const plugin = await import(join(directory, 'dist/index.js'));
     expect(Object.keys(plugin.default.stages)).toEqual(['redact']);
     expect(plugin.stages.redact({}).name).toBe('redact');
+  }, 120_000);
+
+  it('scaffolds a provider that passes the kit over HTTP against a loopback upstream', async () => {
+    const directory = join(work, 'llmr-provider-acme');
+    const { files, stdout } = await scaffoldAndTest(
+      '@acme/llmr-provider-acme-cloud',
+      'provider',
+      directory,
+    );
+    expect(files).toEqual([
+      '.gitignore',
+      'README.md',
+      'package.json',
+      'src/http-model.ts',
+      'src/index.ts',
+      'src/provider.test.ts',
+      'src/provider.ts',
+      'tsconfig.json',
+    ]);
+    expect(await readFile(join(directory, 'README.md'), 'utf8')).toContain('ACME_CLOUD_BASE_URL');
+    expect(stdout).toMatch(/# pass 4/);
+    const plugin = await import(join(directory, 'dist/index.js'));
+    expect(plugin.default.loaders[0].name).toBe('acme-cloud');
+    expect(plugin.acmeCloudProvider).toBe(plugin.loaders[0]);
+    expect(await plugin.acmeCloudProvider.canLoad('acme-cloud:small')).toMatchObject({
+      confidence: 0.9,
+    });
+  }, 120_000);
+
+  it("scaffolds an engine that passes core's engine checks under node:test", async () => {
+    const directory = join(work, 'llmr-engine-tiny');
+    const { files, stdout } = await scaffoldAndTest('llmr-engine-tiny', 'engine', directory);
+    expect(files).toEqual([
+      '.gitignore',
+      'README.md',
+      'package.json',
+      'src/engine.test.ts',
+      'src/engine.ts',
+      'src/graph.ts',
+      'src/index.ts',
+      'src/ops.ts',
+      'tsconfig.json',
+    ]);
+    expect(stdout).toMatch(/# pass 3/);
+    const plugin = await import(join(directory, 'dist/index.js'));
+    expect(plugin.default.engines[0].name).toBe('tiny');
+    expect(plugin.tinyEngine).toBe(plugin.engines[0]);
   }, 120_000);
 });

@@ -1,14 +1,16 @@
 /**
- * Writes a plugin package into a new directory. Loaders and pipeline stages are
- * scaffolded (both are @llmr/core v1 specs a package can implement and test alone); the
- * other kinds are refused with what to use instead rather than given an empty shell.
+ * Writes a plugin package into a new directory. Loaders, engines, providers (loaders whose
+ * models call an upstream) and pipeline stages are scaffolded (@llmr/core v1 specs a package can
+ * implement and test alone); the other kinds are refused with what to use instead rather than given an empty shell.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError } from '@llmr/core';
 import { pluginNames } from './plugin-names';
+import { engineFiles, engineReadme } from './templates/engine-template';
 import { loaderFiles, loaderReadme } from './templates/loader-template';
 import { packageFiles } from './templates/package-files';
+import { providerFiles, providerReadme } from './templates/provider-template';
 import { stageFiles, stageReadme } from './templates/stage-template';
 
 export const PLUGIN_KINDS = ['loader', 'engine', 'provider', 'strategy', 'stage'] as const;
@@ -17,14 +19,16 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
 const TEMPLATES = {
   loader: { files: loaderFiles, readme: loaderReadme, testFile: 'dist/loader.test.js' },
   stage: { files: stageFiles, readme: stageReadme, testFile: 'dist/stage.test.js' },
+  engine: { files: engineFiles, readme: engineReadme, testFile: 'dist/engine.test.js' },
+  provider: {
+    files: providerFiles,
+    readme: providerReadme,
+    testFile: 'dist/provider.test.js',
+  },
 };
 type ScaffoldedKind = keyof typeof TEMPLATES;
 
 const NOT_YET: Record<Exclude<PluginKind, ScaffoldedKind>, string> = {
-  engine:
-    'an engine template needs a tensor-graph runtime to wrap; implement EngineV1 from @llmr/core and test it with checkEngine from @llmr/core/test/kit',
-  provider:
-    'an upstream API is served as a loader whose models call it; scaffold --kind loader and replace src/bigram-model.ts with the HTTP calls',
   strategy:
     'routing strategies are typed by @llmr/router, not the @llmr/core v1 spec; export `strategies` (objects with name and rank) from a module and load it with --plugin, as examples/strategy-plugin does',
 };
