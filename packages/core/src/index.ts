@@ -102,7 +102,12 @@ export { generate, type StreamHandle, stream } from './util/generate';
 export { InFlightCalls } from './util/in-flight-calls';
 export { normalizeOnnxDtype, ONNX_DTYPE_FILES } from './util/onnx-dtype';
 export { createSeededRandom, hashString } from './util/seeded-random';
-export { MAX_SSE_LINE_LENGTH, type SSEEvent, SSEParser } from './util/sse-parser';
+export {
+  MAX_SSE_EVENT_LENGTH,
+  MAX_SSE_LINE_LENGTH,
+  type SSEEvent,
+  SSEParser,
+} from './util/sse-parser';
 export {
   createSSEPartStream,
   type SSEPartStreamOptions,

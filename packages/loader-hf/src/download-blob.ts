@@ -229,19 +229,38 @@ async function downloadLocked(options: DownloadBlobOptions): Promise<DownloadBlo
     await handle.close();
   }
 
-  const expected = options.sha256 ?? options.gitSha1;
-  const actual = hash?.digest('hex');
-  if (expected && actual !== expected.toLowerCase()) {
-    // Bad bytes are worth nothing, not even for resuming: drop them.
+  // Bad bytes are worth nothing, not even for resuming: drop them.
+  const discard = async (code: 'hf-invalid-response' | 'hf-checksum-mismatch', message: string) => {
     await rm(incomplete, { force: true });
-    throw new HfError({
-      code: 'hf-checksum-mismatch',
+    return new HfError({
+      code,
       source: options.source,
       repo: options.repo,
       url: options.url,
-      message: `${options.path}: the downloaded bytes do not match the hub's ${options.sha256 ? 'sha256' : 'git sha1'} (expected ${expected}, got ${actual}). Nothing was kept; run again to download it afresh. If it happens again, something between you and the hub (a proxy, a CDN) is altering the file.`,
+      message: `${options.path}: ${message} Nothing was kept; run again to download it afresh.`,
       isRetryable: true,
     });
+  };
+  // The hash covers the bytes this process wrote; the file could still hold others (a
+  // writer that ignores the blob lock, a truncation). Check what is on disk before the
+  // rename makes it look like a finished blob.
+  const onDisk = await stat(incomplete).then(
+    (info) => info.size,
+    () => -1,
+  );
+  if (onDisk !== options.size) {
+    throw await discard(
+      'hf-invalid-response',
+      `the downloaded file holds ${onDisk} bytes on disk, not the ${options.size} the repo listing gives; something else wrote to it.`,
+    );
+  }
+  const expected = options.sha256 ?? options.gitSha1;
+  const actual = hash?.digest('hex');
+  if (expected && actual !== expected.toLowerCase()) {
+    throw await discard(
+      'hf-checksum-mismatch',
+      `the downloaded bytes do not match the hub's ${options.sha256 ? 'sha256' : 'git sha1'} (expected ${expected}, got ${actual}). If it happens again, something between you and the hub (a proxy, a CDN) is altering the file.`,
+    );
   }
   await rename(incomplete, options.blobPath);
   return { transferred, resumedFrom, rangeRequests };

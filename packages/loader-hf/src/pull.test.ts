@@ -4,6 +4,7 @@
  * resumes, hash checks, the errors that say what to do, offline mode.
  */
 import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -363,6 +364,41 @@ describe('pulls sharing a download', () => {
 });
 
 describe('corrupted bytes', () => {
+  it('re-check the size on disk before the rename, so bytes from another writer are not kept', async () => {
+    const file = 'tiny-Q8_0.gguf';
+    const incomplete = join(
+      repoDir(GGUF),
+      'blobs',
+      `${hub.fileInfo(GGUF, file).sha256}.incomplete`,
+    );
+    let intruded = false;
+    const error = await rejection(
+      pullHfModel(
+        `hf:${GGUF}:Q8_0`,
+        options({
+          onProgress: (progress) => {
+            // A writer that ignores the blob lock appends its own bytes mid-download.
+            if (
+              !intruded &&
+              progress.file === file &&
+              progress.status === 'downloading' &&
+              existsSync(incomplete)
+            ) {
+              intruded = true;
+              appendFileSync(incomplete, 'foreign bytes');
+            }
+          },
+        }),
+      ),
+    );
+    expect(intruded).toBe(true);
+    expect(error.code).toBe('hf-invalid-response');
+    expect(error.message).toMatch(/on disk, not the \d+ the repo listing gives/);
+    expect(await readdir(join(repoDir(GGUF), 'blobs'))).toEqual([]);
+    const result = await pullHfModel(`hf:${GGUF}:Q8_0`, options());
+    expect(sha256(await readFile(result.localPath))).toBe(hub.fileInfo(GGUF, file).sha256);
+  });
+
   it('fail the sha256 check and leave nothing that looks valid', async () => {
     hub.fault({
       on: 'content',

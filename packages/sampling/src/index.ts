@@ -17,6 +17,8 @@ export {
   type JsonSchemaAutomaton,
   type JsonStack,
   type JsonState,
+  MAX_LIVE_STATES,
+  MAX_SCHEMA_NODES,
   type NamedTokenizer,
   stateKey,
   type TokenVocabulary,

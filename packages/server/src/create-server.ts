@@ -127,6 +127,7 @@ export async function createServer(options: ServerOptions): Promise<LlmrServer> 
     core: generations,
     maxConcurrentPerSocket: options.maxConcurrentPerSocket,
     pingIntervalMs: timeouts.websocketPingMs,
+    writeStallMs: timeouts.writeStallMs,
   });
   await registerGraphQL(app, {
     access,

@@ -65,7 +65,7 @@ export interface ServerTimeouts {
   maxConnections?: number;
   /** One generation, start to end (queueing included). Default 600 s. */
   generationMs?: number;
-  /** An SSE write waiting on a client that stopped reading. Default 30 s. */
+  /** An SSE or WebSocket write waiting on a client that stopped reading. Default 30 s. */
   writeStallMs?: number;
   /** WebSocket ping interval; a peer that misses one pong is disconnected. Default 30 s. */
   websocketPingMs?: number;

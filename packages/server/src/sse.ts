@@ -5,13 +5,7 @@ import type { ModelV1StreamPart } from '@llmr/core';
 import type { FastifyReply } from 'fastify';
 import { type ChunkFormatter, type OpenAIChunk, pumpChunks } from './openai/chunks';
 import type { OpenAIError } from './openai/errors';
-
-/**
- * How long a write may wait for a client that stopped reading. Past it the connection is
- * closed, which aborts the generation and frees its model sequence: a client must not
- * hold a model by not reading.
- */
-export const DEFAULT_WRITE_STALL_MS = 30_000;
+import { DEFAULT_WRITE_STALL_MS, waitOrStall } from './write-stall';
 
 export async function writeEvent(
   response: ServerResponse,
@@ -23,15 +17,11 @@ export async function writeEvent(
   const payload = typeof data === 'string' ? data : JSON.stringify(data);
   if (!response.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`)) {
     // Wait for the client to catch up, or for it to go away, or give up on it.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        response.destroy();
-        resolve();
-      }, stallMs);
-    });
-    await Promise.race([once(response, 'drain'), once(response, 'close'), stalled]);
-    clearTimeout(timer);
+    await waitOrStall(
+      Promise.race([once(response, 'drain'), once(response, 'close')]),
+      stallMs,
+      () => response.destroy(),
+    );
   }
 }
 

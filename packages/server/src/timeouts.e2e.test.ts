@@ -3,12 +3,12 @@
  * error event), and an SSE client that stops reading is cut off, releasing its model,
  * while the server keeps serving everyone else.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createMockLoader } from '@llmr/loader-mock';
 import { createRouter } from '@llmr/router';
 import { describe, expect, it } from 'vitest';
 import { startServer } from './__fixtures__/test-server';
-import { createRouterBackend, createServer } from './index';
+import { createRouterBackend, createServer, type ServerTimeouts } from './index';
 
 async function until(predicate: () => Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
@@ -16,6 +16,36 @@ async function until(predicate: () => Promise<boolean>, timeoutMs = 10_000) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A server with a 300 ms write stall and a model with room for far more text than socket buffers hold. */
+async function startLongServer(timeouts: ServerTimeouts = {}) {
+  const router = createRouter({
+    loaders: [createMockLoader()],
+    models: [{ id: 'long', source: 'mock:random?contextLength=10000000' }],
+  });
+  const server = await createServer({
+    backend: createRouterBackend(router),
+    logger: false,
+    apiKeys: [],
+    timeouts: { writeStallMs: 300, generationMs: 120_000, ...timeouts },
+  });
+  const url = await server.listen({ port: 0, host: '127.0.0.1' });
+  return { server, url, port: new URL(url).port };
+}
+
+/** The non-reading client's one generation starts, is released, and the server stays healthy. */
+async function expectCutOff(url: string, socket: Socket) {
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  const inflight = async () =>
+    ((await (await fetch(`${url}/api/inflight`)).json()) as { requests: unknown[] }).requests
+      .length;
+  await until(async () => (await inflight()) === 1);
+  await until(async () => (await inflight()) === 0, 30_000);
+  socket.resume();
+  await closed;
+  const health = await fetch(`${url}/health`);
+  expect(health.status).toBe(200);
 }
 
 describe('timeouts', () => {
@@ -50,19 +80,7 @@ describe('timeouts', () => {
   });
 
   it('cuts off an SSE client that stops reading, and frees its generation', async () => {
-    // A model with room for far more text than the socket buffers hold.
-    const router = createRouter({
-      loaders: [createMockLoader()],
-      models: [{ id: 'long', source: 'mock:random?contextLength=10000000' }],
-    });
-    const server = await createServer({
-      backend: createRouterBackend(router),
-      logger: false,
-      apiKeys: [],
-      timeouts: { writeStallMs: 300, generationMs: 120_000 },
-    });
-    const url = await server.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = new URL(url);
+    const { server, url, port } = await startLongServer();
     const body = JSON.stringify({
       model: 'long',
       prompt: 'x',
@@ -75,16 +93,34 @@ describe('timeouts', () => {
     socket.write(
       `POST /v1/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
-    const closed = new Promise((resolve) => socket.once('close', resolve));
-    const inflight = async () =>
-      ((await (await fetch(`${url}/api/inflight`)).json()) as { requests: unknown[] }).requests
-        .length;
-    await until(async () => (await inflight()) === 1);
-    await until(async () => (await inflight()) === 0, 30_000);
-    socket.resume();
-    await closed;
-    const health = await fetch(`${url}/health`);
-    expect(health.status).toBe(200);
+    await expectCutOff(url, socket);
+    await server.shutdown();
+  });
+
+  it('cuts off a WebSocket client that stops reading, and frees its generations', async () => {
+    // Pings would also cut off this silent peer; keep them out of the way.
+    const { server, url, port } = await startLongServer({ websocketPingMs: 600_000 });
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'GET /v1/ws HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n',
+    );
+    const handshake = await new Promise<string>((resolve) =>
+      socket.once('data', (data: Buffer) => resolve(data.toString('latin1'))),
+    );
+    expect(handshake).toMatch(/^HTTP\/1\.1 101/);
+    socket.pause(); // Never reads again: the server's frames back up.
+    // One masked text frame (a zero mask leaves the payload as is).
+    const payload = Buffer.from(
+      JSON.stringify({
+        type: 'completions',
+        id: 'a',
+        body: { model: 'long', prompt: 'x', max_tokens: 5_000_000 },
+      }),
+    );
+    const header = Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    socket.write(Buffer.concat([header, Buffer.alloc(4), payload]));
+    await expectCutOff(url, socket);
     await server.shutdown();
   });
 });

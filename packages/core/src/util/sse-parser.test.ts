@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SSEEvent, SSEParser } from './sse-parser';
+import { MAX_SSE_EVENT_LENGTH, MAX_SSE_LINE_LENGTH, type SSEEvent, SSEParser } from './sse-parser';
 
 const encoder = new TextEncoder();
 
@@ -64,5 +64,28 @@ describe('SSEParser', () => {
     expect(parser.push('data: x\r')).toEqual([]);
     expect(parser.push('\n\r')).toEqual([]);
     expect(parser.push('\n')).toEqual([{ data: 'x' }]);
+  });
+
+  it('refuses a line that never ends, naming the bound', () => {
+    const parser = new SSEParser();
+    const piece = `data: ${'x'.repeat(2 ** 20)}`;
+    expect(() => {
+      for (let sent = 0; sent <= MAX_SSE_LINE_LENGTH; sent += piece.length) parser.push(piece);
+    }).toThrow(expect.objectContaining({ code: 'sse-line-too-long' }));
+  });
+
+  it('refuses an event whose data lines never reach a blank line, naming the bound', () => {
+    const parser = new SSEParser();
+    const line = `data: ${'x'.repeat(2 ** 20)}\n`;
+    let error: unknown;
+    try {
+      for (let sent = 0; sent <= MAX_SSE_EVENT_LENGTH; sent += line.length) parser.push(line);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'sse-event-too-large' });
+    expect((error as Error).message).toContain(String(MAX_SSE_EVENT_LENGTH));
+    // Events under the bound still parse.
+    expect(new SSEParser().push(`${line}${line}\n`)).toHaveLength(1);
   });
 });

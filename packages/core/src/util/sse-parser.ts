@@ -16,6 +16,14 @@ export interface SSEEvent {
 /** Bound on one buffered line, so a server that never sends a newline cannot exhaust memory. */
 export const MAX_SSE_LINE_LENGTH = 16 * 2 ** 20;
 
+/**
+ * Bound on the `data:` of one event: many short lines with no blank line between them
+ * would otherwise pile up without end, each under the line bound.
+ */
+export const MAX_SSE_EVENT_LENGTH = 16 * 2 ** 20;
+
+const LINE_BREAK = /[\r\n]/g;
+
 export class SSEParser {
   private readonly decoder = new TextDecoder();
   private buffer = '';
@@ -23,6 +31,7 @@ export class SSEParser {
   private eventType: string | undefined;
   private lastId: string | undefined;
   private sawData = false;
+  private dataLength = 0;
 
   /** Feeds bytes (or text); returns every event completed by them. */
   push(chunk: Uint8Array | string): SSEEvent[] {
@@ -40,10 +49,11 @@ export class SSEParser {
     const events: SSEEvent[] = [];
     let start = 0;
     while (start < this.buffer.length) {
-      let end = start;
-      while (end < this.buffer.length && this.buffer[end] !== '\n' && this.buffer[end] !== '\r')
-        end++;
-      if (end === this.buffer.length) break; // No line break yet.
+      // A native search: a long line arriving in many chunks is rescanned on each one.
+      LINE_BREAK.lastIndex = start;
+      const found = LINE_BREAK.exec(this.buffer);
+      if (!found) break; // No line break yet.
+      const end = found.index;
       // A lone CR at the end of the buffer may be the first half of CRLF: wait for more.
       if (this.buffer[end] === '\r' && end === this.buffer.length - 1 && !final) break;
       const line = this.buffer.slice(start, end);
@@ -84,6 +94,14 @@ export class SSEParser {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'data') {
+      this.dataLength += value.length + 1;
+      if (this.dataLength > MAX_SSE_EVENT_LENGTH) {
+        throw new ParseError({
+          format: 'sse',
+          code: 'sse-event-too-large',
+          message: `An SSE event's data exceeded ${MAX_SSE_EVENT_LENGTH} characters without a blank line to end it: the upstream is not sending Server-Sent Events as expected.`,
+        });
+      }
       this.dataLines.push(value);
       this.sawData = true;
     } else if (field === 'event') this.eventType = value;
@@ -93,6 +111,7 @@ export class SSEParser {
 
   private reset() {
     this.dataLines = [];
+    this.dataLength = 0;
     this.eventType = undefined;
     this.sawData = false;
   }

@@ -6,6 +6,8 @@ export {
   type JsonSchemaAutomaton,
   type JsonStack,
   type JsonState,
+  MAX_LIVE_STATES,
+  MAX_SCHEMA_NODES,
   stateKey,
 } from './json-schema-automaton';
 export { type NamedTokenizer, type TokenVocabulary, tokenVocabulary } from './token-vocabulary';

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createJsonConstraint } from './json-constraint';
-import { createJsonSchemaAutomaton } from './json-schema-automaton';
+import {
+  createJsonSchemaAutomaton,
+  MAX_LIVE_STATES,
+  MAX_SCHEMA_NODES,
+} from './json-schema-automaton';
 
 const encoder = new TextEncoder();
 
@@ -120,5 +124,35 @@ describe('token masks', () => {
     expect(constraint.accept(pieces.indexOf('}'))).toBe(true);
     expect(allowed()).toEqual(['<eos>']);
     expect(constraint.finished).toBe(true);
+  });
+
+  it('refuses a schema with too many subschemas, naming the cap', () => {
+    const properties = Object.fromEntries(
+      Array.from({ length: MAX_SCHEMA_NODES }, (_, index) => [`p${index}`, { type: 'string' }]),
+    );
+    expect(() => createJsonSchemaAutomaton({ type: 'object', properties })).toThrow(
+      /MAX_SCHEMA_NODES/,
+    );
+    // One under the cap (the root is a node too) compiles.
+    delete properties.p0;
+    expect(() => createJsonSchemaAutomaton({ type: 'object', properties })).not.toThrow();
+  });
+
+  it('refuses a schema that keeps too many states alive, naming the cap', () => {
+    // Distinct string alternatives: after the opening quote every one is still possible.
+    const wide = {
+      anyOf: Array.from({ length: MAX_LIVE_STATES + 1 }, (_, index) => ({
+        type: 'string',
+        maxLength: index + 1,
+      })),
+    };
+    const automaton = createJsonSchemaAutomaton(wide);
+    expect(() => automaton.advance(automaton.initial(), encoder.encode('"a'))).toThrow(
+      expect.objectContaining({
+        code: 'invalid-argument',
+        message: expect.stringMatching(/MAX_LIVE_STATES/),
+      }),
+    );
+    expect(accepts({ anyOf: wide.anyOf.slice(0, 8) }, '"abc"')).toBe(true);
   });
 });

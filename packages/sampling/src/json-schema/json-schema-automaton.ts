@@ -60,6 +60,14 @@ type NumberPhase =
 const FINAL_NUMBER: ReadonlySet<NumberPhase> = new Set(['zero', 'int', 'frac', 'exp-digits']);
 const MAX_NUMBER_LENGTH = 32;
 
+/**
+ * Caps that keep one request's schema from taking unbounded memory or time: compiled
+ * nodes (schema size), and automaton states alive at once (a wide `anyOf` or type union
+ * multiplies them, and every candidate token is tried against each).
+ */
+export const MAX_SCHEMA_NODES = 4096;
+export const MAX_LIVE_STATES = 1024;
+
 type ObjectPhase =
   | 'first'
   | 'key'
@@ -145,6 +153,11 @@ export function compileJsonSchema(schema: JSONSchema | boolean | undefined): Sch
     const known = memo.get(value);
     if (known) return known;
     const json = value as Record<string, unknown>;
+    if (ids >= MAX_SCHEMA_NODES)
+      invalid(
+        path,
+        `the schema has more than ${MAX_SCHEMA_NODES} subschemas (MAX_SCHEMA_NODES); send a smaller schema.`,
+      );
     const node: SchemaNode = {
       id: ids++,
       types: undefined,
@@ -552,12 +565,19 @@ function dedupe(states: JsonState[]): JsonState[] {
 
 export function createJsonSchemaAutomaton(schema?: JSONSchema | boolean): JsonSchemaAutomaton {
   const root = compileJsonSchema(schema);
-  const advanceByte = (states: readonly JsonState[], value: number): JsonState[] =>
-    dedupe(
+  const advanceByte = (states: readonly JsonState[], value: number): JsonState[] => {
+    const next = dedupe(
       states.flatMap((state) =>
         state === null ? [] : feedFrame(state.frame, state.parent, value),
       ),
     );
+    if (next.length > MAX_LIVE_STATES)
+      invalid(
+        '',
+        `the schema keeps more than ${MAX_LIVE_STATES} alternatives open at once (MAX_LIVE_STATES); narrow its anyOf/oneOf or type unions.`,
+      );
+    return next;
+  };
   return {
     initial: () => [push({ kind: 'value', node: root }, null)],
     advanceByte,

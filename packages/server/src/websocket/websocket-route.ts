@@ -26,6 +26,7 @@ import { chatCompletionRequestSchema, completionRequestSchema } from '../openai/
 import type { Admission } from '../rate-limiter';
 import { estimateReservation } from '../reservation-estimate';
 import { routingSummary } from '../routing';
+import { DEFAULT_WRITE_STALL_MS, waitOrStall } from '../write-stall';
 import { type WebSocketMessageOutcome, webSocketObserverOf } from './websocket-observer';
 import { WEBSOCKET_REQUEST_TYPES, type WebSocketServerMessage } from './websocket-protocol';
 
@@ -42,6 +43,11 @@ export interface WebSocketRouteOptions {
    * (and its generations aborted). Default 30 s.
    */
   pingIntervalMs?: number;
+  /**
+   * How long a frame may wait for a client that stopped reading; past it the socket is
+   * cut off and its generations aborted. Default 30 s, as for SSE.
+   */
+  writeStallMs?: number;
 }
 
 /** Past this many bytes queued on a socket, a stream waits for the client to read. */
@@ -55,6 +61,7 @@ function invalid(message: string, code: string, param: string | null = null): Op
 export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketRouteOptions) {
   const { access, core } = options;
   const maxConcurrent = options.maxConcurrentPerSocket ?? 16;
+  const writeStallMs = options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
   const validators = compileBodyValidators();
 
   const serve = (socket: WebSocket, client: string, upgrade: FastifyRequest) => {
@@ -85,8 +92,20 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
         socket.send(text);
         return;
       }
-      // Backpressure: wait until this frame is written (or the socket fails).
-      await new Promise<void>((resolve) => socket.send(text, () => resolve()));
+      // Backpressure: wait until this frame is written (or the socket fails), but not for
+      // a client that stopped reading: it must not hold its model sequences.
+      await waitOrStall(
+        new Promise<void>((resolve) => socket.send(text, () => resolve())),
+        writeStallMs,
+        () => {
+          const reason = new LlmrError({
+            code: 'client-write-stalled',
+            message: `The client read nothing for ${writeStallMs} ms while replies were queued; the WebSocket was closed and its generations stopped. Read replies as they arrive.`,
+          });
+          for (const controller of active.values()) controller.abort(reason);
+          socket.terminate();
+        },
+      );
     };
     const sendError = (id: string | null, error: OpenAIError) => {
       const retryAfter = Number(error.headers?.['retry-after']);

@@ -60,4 +60,20 @@ describe('BpeModel', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(ids.map((id) => model.idToToken(id)).join('')).toBe(word);
   });
+
+  it('gives the scratch buffers back after a huge word', () => {
+    const fresh = new BpeModel({ vocabulary, merges });
+    const small = fresh.scratchCapacity;
+    const huge = Array.from({ length: 100_000 }, () => alphabet[Math.floor(random() * 4)]!).join(
+      '',
+    );
+    const ids: number[] = [];
+    fresh.tokenize(huge, ids, null);
+    expect(ids.map((id) => fresh.idToToken(id)).join('')).toBe(huge);
+    expect(fresh.scratchCapacity).toBe(small);
+    // Ordinary words still merge as before after the release.
+    const after: number[] = [];
+    fresh.tokenize('abcdabcd', after, null);
+    expect(after.map((id) => fresh.idToToken(id))).toEqual(naiveBpe([...'abcdabcd'], ranks));
+  });
 });

@@ -25,6 +25,10 @@ export interface BpeModelOptions {
 /** Words shorter than this (UTF-16 units) are cached, as in the reference. */
 const MAX_CACHED_WORD = 256;
 const CACHE_CAPACITY = 100_000;
+/** Scratch buffers start this big (symbols), and go back to it after a huge word. */
+const SCRATCH_SIZE = 64;
+/** Past this many symbols the scratch is dropped after its word, not kept for the next. */
+const MAX_RETAINED_SCRATCH = 16_384;
 
 export class BpeModel implements TokenizerModel {
   readonly type = 'BPE' as const;
@@ -51,12 +55,12 @@ export class BpeModel implements TokenizerModel {
   private readonly cache = new Map<string, Int32Array>();
 
   // Scratch space reused across words.
-  private ids = new Int32Array(64);
-  private starts = new Int32Array(64);
-  private ends = new Int32Array(64);
-  private previous = new Int32Array(64);
-  private next = new Int32Array(64);
-  private dead = new Uint8Array(64);
+  private ids = new Int32Array(SCRATCH_SIZE);
+  private starts = new Int32Array(SCRATCH_SIZE);
+  private ends = new Int32Array(SCRATCH_SIZE);
+  private previous = new Int32Array(SCRATCH_SIZE);
+  private next = new Int32Array(SCRATCH_SIZE);
+  private dead = new Uint8Array(SCRATCH_SIZE);
   private heapRank: number[] = [];
   private heapPosition: number[] = [];
   private heapMerged: number[] = [];
@@ -173,16 +177,37 @@ export class BpeModel implements TokenizerModel {
     }
   }
 
+  /** Symbols the scratch buffers hold now (for tests: they shrink back after a huge word). */
+  get scratchCapacity(): number {
+    return this.ids.length;
+  }
+
   private ensureCapacity(count: number): void {
     if (this.ids.length >= count) return;
     let size = this.ids.length;
     while (size < count) size *= 2;
+    this.allocateScratch(size);
+  }
+
+  private allocateScratch(size: number): void {
     this.ids = new Int32Array(size);
     this.starts = new Int32Array(size);
     this.ends = new Int32Array(size);
     this.previous = new Int32Array(size);
     this.next = new Int32Array(size);
     this.dead = new Uint8Array(size);
+  }
+
+  /**
+   * One huge word (a long run with no pre-tokenizer split) must not pin tens of MB for the
+   * life of the tokenizer: past the bound the scratch goes back to its small size.
+   */
+  private releaseScratch(): void {
+    if (this.ids.length <= MAX_RETAINED_SCRATCH) return;
+    this.allocateScratch(SCRATCH_SIZE);
+    this.heapRank = [];
+    this.heapPosition = [];
+    this.heapMerged = [];
   }
 
   private mergeWord(word: string): Int32Array {
@@ -261,6 +286,7 @@ export class BpeModel implements TokenizerModel {
       result[out++] = starts[index]!;
       result[out++] = ends[index]!;
     }
+    this.releaseScratch();
     return result;
   }
 

@@ -9,6 +9,11 @@ import type { TokenizerModel } from './model';
 
 const UNKNOWN_PENALTY = 10;
 const CACHE_CAPACITY = 50_000;
+/**
+ * Only words shorter than this (UTF-16 units) are cached, as the BPE model does: a full
+ * cache of huge words would hold gigabytes.
+ */
+const MAX_CACHED_WORD = 256;
 
 interface TrieNode {
   children: Map<number, TrieNode>;
@@ -148,13 +153,20 @@ export class UnigramModel implements TokenizerModel {
     return results.reverse();
   }
 
+  /** Words in the segmentation cache (for tests: huge words are not kept). */
+  get cachedWords(): number {
+    return this.cache.size;
+  }
+
   tokenize(word: string, ids: number[], offsets: number[] | null): void {
     if (word.length === 0) return;
     let pieces = this.cache.get(word);
     if (!pieces) {
       pieces = this.segment(word);
-      if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
-      this.cache.set(word, pieces);
+      if (word.length < MAX_CACHED_WORD) {
+        if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+        this.cache.set(word, pieces);
+      }
     }
     let offset = 0;
     for (const piece of pieces) {
