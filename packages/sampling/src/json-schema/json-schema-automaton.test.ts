@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_SCHEMA_NODES } from './compile-json-schema';
 import { createJsonConstraint } from './json-constraint';
-import {
-  createJsonSchemaAutomaton,
-  MAX_LIVE_STATES,
-  MAX_SCHEMA_NODES,
-} from './json-schema-automaton';
+import { createJsonSchemaAutomaton, MAX_LIVE_STATES } from './json-schema-automaton';
 
 const encoder = new TextEncoder();
 
