@@ -102,7 +102,15 @@ afterAll(async () => {
 
 describe('llmr serve with a config file that is edited while serving', () => {
   it('shares state through the redis: section of the config', async () => {
-    const ready = (await (await fetch(`${url}/ready`)).json()) as Record<string, unknown>;
+    // The connection to Redis opens after the server listens (until then it serves in the
+    // documented degraded mode), so wait for /ready to report it, within a bound.
+    const deadline = Date.now() + 20_000;
+    let ready: Record<string, unknown> = {};
+    do {
+      ready = (await (await fetch(`${url}/ready`)).json()) as Record<string, unknown>;
+      if ((ready.shared_state as { mode?: string } | undefined)?.mode === 'redis') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } while (Date.now() < deadline);
     expect(ready).toMatchObject({ status: 'ready', shared_state: { mode: 'redis' } });
   });
 
