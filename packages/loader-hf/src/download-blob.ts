@@ -195,17 +195,23 @@ async function downloadLocked(options: DownloadBlobOptions): Promise<DownloadBlo
               `${options.path}: the server sent more than the ${options.size} bytes the repo listing gives.`,
             );
           }
-          try {
-            await handle.write(chunk);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-              throw new NoSpaceError(incomplete, options.size - loaded, error);
+          // write(2) may take only part of a chunk (a file system filling up does): write
+          // the rest, so that `loaded` counts only what is on disk and the next write
+          // reports the ENOSPC.
+          for (let offset = 0; offset < chunk.byteLength; ) {
+            try {
+              const { bytesWritten } = await handle.write(chunk, offset);
+              hash?.update(chunk.subarray(offset, offset + bytesWritten));
+              offset += bytesWritten;
+              loaded += bytesWritten;
+              transferred += bytesWritten;
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+                throw new NoSpaceError(incomplete, options.size - loaded, error);
+              }
+              throw error;
             }
-            throw error;
           }
-          hash?.update(chunk);
-          loaded += chunk.byteLength;
-          transferred += chunk.byteLength;
           options.onProgress?.({ loaded, transferred, resumedFrom });
         }
         if (loaded < options.size) throw new Interrupted('the connection closed early');

@@ -6,64 +6,15 @@
  * token both ways, reports both models in /v1/models and the routing headers, and never
  * shows the upstream's key.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDefaultModel } from '../default-model';
+import { bin, closedPort, type Served, serve } from './serve-test-process';
 
-const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 const UPSTREAM_KEY = 'sk-upstream-secret-7f3a9c';
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function serve(
-  args: string[],
-  env: Record<string, string> = {},
-): Served & { ready: Promise<void> } {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const served = { child, url: '', output: () => output, exited } as Served;
-  const ready = (async () => {
-    // A plain loop, not expect.poll: this also runs in beforeAll.
-    const deadline = Date.now() + 60_000;
-    let match = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    while (!match && child.exitCode === null && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      match = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    }
-    if (!match) throw new Error(`llmr serve did not start:\n${output}`);
-    served.url = match[1]!;
-  })();
-  return Object.assign(served, { ready });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const chat = (url: string, model: string, content: string) =>
   fetch(`${url}/v1/chat/completions`, {
