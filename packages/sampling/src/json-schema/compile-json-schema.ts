@@ -44,6 +44,19 @@ export function invalid(path: string, message: string): never {
   });
 }
 
+/** A node that allows any JSON value: every compiled node starts as one, and so does the automaton's `ANY`. */
+export function unconstrainedNode(id: number): SchemaNode {
+  return {
+    id,
+    types: undefined,
+    required: new Set(),
+    minItems: 0,
+    maxItems: Number.POSITIVE_INFINITY,
+    minLength: 0,
+    maxLength: Number.POSITIVE_INFINITY,
+  };
+}
+
 /** Compiles a JSON Schema into nodes (resolving local $refs, recursion included). */
 export function compileJsonSchema(schema: JSONSchema | boolean | undefined): SchemaNode {
   const root = schema ?? {};
@@ -75,15 +88,7 @@ export function compileJsonSchema(schema: JSONSchema | boolean | undefined): Sch
         path,
         `the schema has more than ${MAX_SCHEMA_NODES} subschemas (MAX_SCHEMA_NODES); send a smaller schema.`,
       );
-    const node: SchemaNode = {
-      id: ids++,
-      types: undefined,
-      required: new Set(),
-      minItems: 0,
-      maxItems: Number.POSITIVE_INFINITY,
-      minLength: 0,
-      maxLength: Number.POSITIVE_INFINITY,
-    };
+    const node = unconstrainedNode(ids++);
     memo.set(value, node);
     if (typeof json.$ref === 'string') {
       // A $ref stands for its target (which may still be compiling, when recursive).

@@ -18,7 +18,13 @@
  * `maximum`, `multipleOf`, `uniqueItems`, string `minLength` on enums.
  */
 import type { JSONSchema } from '@llmr/core';
-import { compileJsonSchema, invalid, type JsonType, type SchemaNode } from './compile-json-schema';
+import {
+  compileJsonSchema,
+  invalid,
+  type JsonType,
+  type SchemaNode,
+  unconstrainedNode,
+} from './compile-json-schema';
 
 type NumberPhase =
   | 'start'
@@ -102,15 +108,7 @@ function itemNode(node: SchemaNode, index: number): SchemaNode | undefined {
   return node.prefixItems?.[index] ?? node.items ?? (node.prefixItems ? undefined : ANY);
 }
 
-const ANY: SchemaNode = {
-  id: -1,
-  types: undefined,
-  required: new Set(),
-  minItems: 0,
-  maxItems: Number.POSITIVE_INFINITY,
-  minLength: 0,
-  maxLength: Number.POSITIVE_INFINITY,
-};
+const ANY: SchemaNode = unconstrainedNode(-1);
 
 /** Keys an object may still take. `undefined` = any key. */
 function remainingKeys(frame: Extract<Frame, { kind: 'object' }>): string[] | undefined {
