@@ -5,7 +5,7 @@
  */
 import { float16Table, float32ToFloat16Bits } from '@llmr/binary-io';
 import { type GrowableMemory, KernelMemory } from './kernel-memory';
-import type { Kernels } from './kernels';
+import { type Kernels, Q8_INPUT_POSITION } from './kernels';
 
 /** The most bytes the fallback's ArrayBuffer may grow to. */
 const MAX_TYPESCRIPT_MEMORY = 2 ** 32;
@@ -46,6 +46,9 @@ export function createTypescriptKernels(
     };
   };
 
+  // The exact arithmetic of the WASM kernels (see kernels.ts): an integer dot per block,
+  // a float32 scale, a float32 sum over blocks in order. Math.fround after each float
+  // operation rounds as float32 arithmetic does (double rounding is exact for + and *).
   const quantizedMatmul = (
     blockBytes: 34 | 18,
     w: number,
@@ -70,15 +73,17 @@ export function createTypescriptKernels(
           const x = input + block * 32;
           let dot = 0;
           if (blockBytes === 34) {
-            for (let index = 0; index < 32; index++) dot += i8[at + 2 + index]! * i16[x + index]!;
+            for (let index = 0; index < 32; index++)
+              dot += i8[at + 2 + index]! * i16[x + Q8_INPUT_POSITION[index]!]!;
           } else {
             for (let index = 0; index < 16; index++) {
               const packed = u8[at + 2 + index]!;
               dot +=
-                ((packed & 15) - 8) * i16[x + index]! + ((packed >> 4) - 8) * i16[x + 16 + index]!;
+                ((packed & 15) - 8) * i16[x + Q8_INPUT_POSITION[index]!]! +
+                ((packed >> 4) - 8) * i16[x + Q8_INPUT_POSITION[16 + index]!]!;
             }
           }
-          sum += dot * scale;
+          sum = Math.fround(sum + Math.fround(dot * scale));
         }
         f32[(y >>> 2) + j * rows + row] = sum;
       }
@@ -127,7 +132,8 @@ export function createTypescriptKernels(
         for (let index = 0; index < 32; index++) {
           const scaled = Math.fround(f32[values + index]! * inverse);
           // roundf: halves away from zero.
-          i16[(q >>> 1) + block * 32 + index] = Math.sign(scaled) * Math.round(Math.abs(scaled));
+          i16[(q >>> 1) + block * 32 + Q8_INPUT_POSITION[index]!] =
+            Math.sign(scaled) * Math.round(Math.abs(scaled));
         }
         f32[(d >>> 2) + block] = halfOf(float32ToFloat16Bits(scale));
       }
