@@ -33,17 +33,13 @@ fn f16_to_f32(bits: u16) -> f32 {
     f32::from_bits(magnitude.to_bits() | (((bits & 0x8000) as u32) << 16))
 }
 
-/// Four f16 bit patterns (one per i32 lane) as floats, exactly as f16_to_f32.
-#[inline(always)]
-fn f16_lanes_to_f32x4(half: v128) -> v128 {
-    let sign = i32x4_shl(v128_and(half, u32x4_splat(0x8000)), 16);
-    let shifted = i32x4_shl(v128_and(half, u32x4_splat(0x7fff)), 13);
-    v128_or(f32x4_mul(shifted, f32x4_splat(f32::from_bits(0x7780_0000))), sign)
-}
-
 #[inline(always)]
 unsafe fn f16x4_to_f32x4(pointer: *const u16) -> v128 {
-    f16_lanes_to_f32x4(u32x4_load_extend_u16x4(pointer))
+    let half = u32x4_load_extend_u16x4(pointer);
+    let sign = i32x4_shl(v128_and(half, u32x4_splat(0x8000)), 16);
+    let shifted = i32x4_shl(v128_and(half, u32x4_splat(0x7fff)), 13);
+    let magnitude = f32x4_mul(shifted, f32x4_splat(f32::from_bits(0x7780_0000)));
+    v128_or(magnitude, sign)
 }
 
 /// float32 -> float16 bits, round to nearest even (ggml's GGML_FP32_TO_FP16).
@@ -128,10 +124,7 @@ pub unsafe extern "C" fn matmul_f16(w: *const u16, x: *const f32, y: *mut f32, r
 /// Quantizes `n` vectors of `cols` floats the way ggml quantizes activations to q8_0
 /// (scale rounded to f16, values rounded half away from zero, within -127..127), but
 /// stores each value as an i16, widened once here instead of once per weight row, with
-/// one float scale per block of 32 in `d`. Each half block of 16 is stored as its 8
-/// even-indexed values then its 8 odd-indexed ones: read as i16 lanes, a weight vector's
-/// even and odd bytes separate with one shift or mask each (no sign extension), and
-/// the even/odd order pairs them with their inputs in `i32x4_dot_i16x8`.
+/// one float scale per block of 32 in `d`.
 #[no_mangle]
 pub unsafe extern "C" fn quantize_q8_0(x: *const f32, q: *mut i16, d: *mut f32, cols: usize, n: usize) {
     let blocks = n * (cols / QK);
@@ -156,165 +149,80 @@ pub unsafe extern "C" fn quantize_q8_0(x: *const f32, q: *mut i16, d: *mut f32, 
             lanes[index] = i32x4_trunc_sat_f32x4(f32x4_add(truncated, step));
         }
         let out = q.add(block * QK) as *mut v128;
-        for half in 0..2 {
-            let first = i16x8_narrow_i32x4(lanes[4 * half], lanes[4 * half + 1]);
-            let second = i16x8_narrow_i32x4(lanes[4 * half + 2], lanes[4 * half + 3]);
-            v128_store(out.add(2 * half), i16x8_shuffle::<0, 2, 4, 6, 8, 10, 12, 14>(first, second));
-            v128_store(out.add(2 * half + 1), i16x8_shuffle::<1, 3, 5, 7, 9, 11, 13, 15>(first, second));
+        for index in 0..4 {
+            v128_store(out.add(index), i16x8_narrow_i32x4(lanes[2 * index], lanes[2 * index + 1]));
         }
         *d.add(block) = f16_to_f32(f32_to_f16(scale));
     }
 }
 
-/// Engines compile each `v128.const` in a loop body to a few instructions on every
-/// iteration (they do not hoist them), and LLVM rematerializes constants at their uses.
-/// A volatile read hides the value from LLVM, so it stays in a local (a register) that
-/// the loop reuses.
+/// The 32 products of one weight block with one widened input block (four i16x8), as
+/// four i32 partial sums. q8_0: 32 int8 after the f16 scale. q4_0: 16 bytes after the
+/// scale, low nibbles are values 0..15 and high nibbles 16..31, each minus 8 (in int8,
+/// where engines have cheap signed widening; unsigned widening measured slower).
 #[inline(always)]
-fn opaque(value: v128) -> v128 {
-    unsafe { core::ptr::read_volatile(&value) }
-}
-
-/// The masks and factors of the quantized dot products, made once per call.
-struct DotConstants {
-    nibble_2m: v128,
-    nibble_2m_16: v128,
-    nibble_2m_1: v128,
-    high_byte: v128,
-    zero: v128,
-    half_bits: v128,
-    half_rebias: v128,
-}
-
-impl DotConstants {
-    #[inline(always)]
-    fn new() -> Self {
-        DotConstants {
-            nibble_2m: opaque(u16x8_splat(0x000f)),
-            nibble_2m_16: opaque(u16x8_splat(0x00f0)),
-            nibble_2m_1: opaque(u16x8_splat(0x0f00)),
-            high_byte: opaque(u16x8_splat(0xff00)),
-            zero: opaque(u32x4_splat(0)),
-            half_bits: opaque(u32x4_splat(0x8fff_ffff)),
-            half_rebias: opaque(f32x4_splat(f32::from_bits(0x7780_0000))),
-        }
-    }
-
-    /// The four blocks' f16 scales as floats, exactly as f16_to_f32: each half goes to the
-    /// top of an i32 lane (four lane loads); an arithmetic shift by 3 puts exponent and
-    /// mantissa where a float32's are, the mask keeps the sign and clears its copies, and
-    /// the product rebiases the exponent (and normalizes subnormal halves).
-    #[inline(always)]
-    unsafe fn row_scales(&self, p0: *const u8, p1: *const u8, p2: *const u8, p3: *const u8) -> v128 {
-        let mut halves = self.zero;
-        halves = v128_load16_lane::<1>(halves, p0 as *const u16);
-        halves = v128_load16_lane::<3>(halves, p1 as *const u16);
-        halves = v128_load16_lane::<5>(halves, p2 as *const u16);
-        halves = v128_load16_lane::<7>(halves, p3 as *const u16);
-        f32x4_mul(v128_and(i32x4_shr(halves, 3), self.half_bits), self.half_rebias)
-    }
-}
-
-/// 256 times the dot of one weight block with one input block (even/odd order, see
-/// quantize_q8_0), as four i32 partial sums. A weight vector read as i16 lanes holds
-/// byte 2m in its low half and byte 2m+1 in its high half; a mask or shift moves each
-/// into the high half, giving the signed byte times 256 with no widening. q8_0: 32 int8
-/// after the f16 scale. q4_0: 16 bytes after the scale, low nibbles are values 0..15 and
-/// high nibbles 16..31, here taken unsigned (0..15, scaled by 256, 1, 16 or 256 by where
-/// the mask leaves them; the two scaled by 1 and 16 are shifted up after the products)
-/// and offset by -8 later through the input block's sum.
-#[inline(always)]
-unsafe fn block_dot<const Q4: bool>(block: *const u8, x: *const v128, constants: &DotConstants) -> v128 {
-    if Q4 {
+unsafe fn block_dot<const Q4: bool>(block: *const u8, x: *const v128) -> v128 {
+    let (first, second) = if Q4 {
         let packed = v128_load(block.add(2) as *const v128);
-        let value_2m = v128_and(packed, constants.nibble_2m);
-        let value_2m_16 = v128_and(packed, constants.nibble_2m_16);
-        let value_2m_1 = v128_and(packed, constants.nibble_2m_1);
-        let value_2m_17 = u16x8_shr(packed, 12);
-        let unit = i32x4_add(i32x4_dot_i16x8(value_2m, v128_load(x)), i32x4_dot_i16x8(value_2m_17, v128_load(x.add(3))));
-        let sixteen = i32x4_dot_i16x8(value_2m_16, v128_load(x.add(2)));
-        i32x4_add(i32x4_add(i32x4_shl(unit, 8), i32x4_shl(sixteen, 4)), i32x4_dot_i16x8(value_2m_1, v128_load(x.add(1))))
+        let mask = u8x16_splat(0x0f);
+        let eight = i8x16_splat(8);
+        // A 16-bit shift then a mask: engines lower 8-bit shifts to several instructions.
+        let low = i8x16_sub(v128_and(packed, mask), eight);
+        let high = i8x16_sub(v128_and(u16x8_shr(packed, 4), mask), eight);
+        (
+            i32x4_add(
+                i32x4_dot_i16x8(i16x8_extend_low_i8x16(low), v128_load(x)),
+                i32x4_dot_i16x8(i16x8_extend_high_i8x16(low), v128_load(x.add(1))),
+            ),
+            i32x4_add(
+                i32x4_dot_i16x8(i16x8_extend_low_i8x16(high), v128_load(x.add(2))),
+                i32x4_dot_i16x8(i16x8_extend_high_i8x16(high), v128_load(x.add(3))),
+            ),
+        )
     } else {
         let a = v128_load(block.add(2) as *const v128);
         let b = v128_load(block.add(18) as *const v128);
-        let high = constants.high_byte;
-        i32x4_add(
-            i32x4_add(i32x4_dot_i16x8(i16x8_shl(a, 8), v128_load(x)), i32x4_dot_i16x8(v128_and(a, high), v128_load(x.add(1)))),
-            i32x4_add(i32x4_dot_i16x8(i16x8_shl(b, 8), v128_load(x.add(2))), i32x4_dot_i16x8(v128_and(b, high), v128_load(x.add(3)))),
+        (
+            i32x4_add(
+                i32x4_dot_i16x8(i16x8_extend_low_i8x16(a), v128_load(x)),
+                i32x4_dot_i16x8(i16x8_extend_high_i8x16(a), v128_load(x.add(1))),
+            ),
+            i32x4_add(
+                i32x4_dot_i16x8(i16x8_extend_low_i8x16(b), v128_load(x.add(2))),
+                i32x4_dot_i16x8(i16x8_extend_high_i8x16(b), v128_load(x.add(3))),
+            ),
         )
-    }
-}
-
-/// The sum of one input block's 32 values, in every lane.
-#[inline(always)]
-unsafe fn block_sum(x: *const v128) -> v128 {
-    let pairs = i16x8_add(i16x8_add(v128_load(x), v128_load(x.add(1))), i16x8_add(v128_load(x.add(2)), v128_load(x.add(3))));
-    let sums = i32x4_extadd_pairwise_i16x8(pairs);
-    let sums = i32x4_add(sums, i32x4_shuffle::<2, 3, 0, 1>(sums, sums));
-    i32x4_add(sums, i32x4_shuffle::<1, 0, 3, 2>(sums, sums))
-}
-
-/// Four i32x4 partial sums (one per row) to one i32x4 of the four rows' totals, with
-/// the unpack shuffles engines lower to single instructions. Integer adds are exact, so
-/// the order does not change the result.
-#[inline(always)]
-fn reduce_rows(s0: v128, s1: v128, s2: v128, s3: v128) -> v128 {
-    let t0 = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(s0, s1), i32x4_shuffle::<2, 6, 3, 7>(s0, s1));
-    let t1 = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(s2, s3), i32x4_shuffle::<2, 6, 3, 7>(s2, s3));
-    i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(t0, t1), i32x4_shuffle::<2, 3, 6, 7>(t0, t1))
+    };
+    i32x4_add(first, second)
 }
 
 /// y[j][row] = dot(w[row], x[j]) over ggml q8_0 or q4_0 rows and inputs from
-/// quantize_q8_0. The arithmetic, which the TypeScript kernels repeat exactly: per block,
-/// the exact integer dot `s` and the float32 scale `f16(weight scale) * input scale`;
-/// per row, a float32 sum over blocks in order of `f32(s) * scale`. Rows go four at a
-/// time (the last group repeats its last row): each input block is loaded once for four
-/// rows, the four integer dots reduce to one vector, and the scale and the sum run once
-/// for four rows, one row per lane.
+/// quantize_q8_0: an integer dot per block, scaled once per block. The arithmetic, which
+/// the TypeScript kernels repeat bit for bit: per block, the float32 scale
+/// `f16(weight scale) * input scale` and four exact integer partial dots (lane k over the
+/// values i with (i >> 1) & 3 == k, as i32x4_dot_i16x8 pairs them); four float32 sums,
+/// sum k adding `f32(partial k) * scale` block after block; the result
+/// `((sum0 + sum1) + sum2) + sum3`. One row at a time, so
+/// the weights stream through memory in order: interleaving rows measured slower once the
+/// matrix is larger than the caches, which is the decode case.
 #[inline(always)]
 unsafe fn quantized_matmul<const Q4: bool>(w: *const u8, q: *const i16, d: *const f32, y: *mut f32, rows: usize, cols: usize, n: usize) {
     let block_bytes = if Q4 { Q4_BLOCK_BYTES } else { Q8_BLOCK_BYTES };
     let blocks = cols / QK;
-    let row_bytes = blocks * block_bytes;
-    let constants = DotConstants::new();
-    let mut row = 0;
-    while row < rows {
-        let count = if rows - row < 4 { rows - row } else { 4 };
-        let w0 = w.add(row * row_bytes);
-        let w1 = w.add((row + if count > 1 { 1 } else { 0 }) * row_bytes);
-        let w2 = w.add((row + if count > 2 { 2 } else { count - 1 }) * row_bytes);
-        let w3 = w.add((row + count - 1) * row_bytes);
+    for row in 0..rows {
+        let weights = w.add(row * blocks * block_bytes);
         for j in 0..n {
             let inputs = q.add(j * cols);
             let scales = d.add(j * blocks);
             let mut acc = f32x4_splat(0.0);
             for block in 0..blocks {
-                let offset = block * block_bytes;
-                let (p0, p1, p2, p3) = (w0.add(offset), w1.add(offset), w2.add(offset), w3.add(offset));
-                let x = inputs.add(block * QK) as *const v128;
-                let scaled = reduce_rows(block_dot::<Q4>(p0, x, &constants), block_dot::<Q4>(p1, x, &constants), block_dot::<Q4>(p2, x, &constants), block_dot::<Q4>(p3, x, &constants));
-                // Exact: every partial is a multiple of 256.
-                let mut sums = i32x4_shr(scaled, 8);
-                if Q4 {
-                    sums = i32x4_sub(sums, i32x4_shl(block_sum(x), 3));
-                }
-                let scale = f32x4_mul(constants.row_scales(p0, p1, p2, p3), f32x4_splat(*scales.add(block)));
-                acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(sums), scale));
+                let pointer = weights.add(block * block_bytes);
+                let scale = f16_to_f32((pointer as *const u16).read_unaligned()) * *scales.add(block);
+                let sum = block_dot::<Q4>(pointer, inputs.add(block * QK) as *const v128);
+                acc = f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(sum), f32x4_splat(scale)));
             }
-            let out = y.add(j * rows + row);
-            if count == 4 {
-                v128_store(out as *mut v128, acc);
-            } else {
-                *out = f32x4_extract_lane::<0>(acc);
-                if count > 1 {
-                    *out.add(1) = f32x4_extract_lane::<1>(acc);
-                }
-                if count > 2 {
-                    *out.add(2) = f32x4_extract_lane::<2>(acc);
-                }
-            }
+            *y.add(j * rows + row) = hsum(acc);
         }
-        row += count;
     }
 }
 

@@ -11,6 +11,6 @@ export {
   type KernelMemoryStats,
   KernelOutOfMemoryError,
 } from './kernel-memory';
-export { type KernelBackend, type Kernels, Q8_INPUT_POSITION, rowBytes } from './kernels';
+export { type KernelBackend, type Kernels, rowBytes } from './kernels';
 export { arrayBufferMemory, createTypescriptKernels } from './typescript-kernels';
 export { createWasmKernels, kernelsWasmBytes } from './wasm-kernels';

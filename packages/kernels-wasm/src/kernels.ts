@@ -6,9 +6,10 @@
  * quantized by `quantizeQ8_0` (int8 values and one float scale per 32), as llama.cpp does.
  *
  * Both backends compute quantized products with the same arithmetic, so they agree to
- * the bit: per block of 32, the exact integer dot product `s` and the float32 scale
- * `f16 weight scale * input scale`; per output, the float32 sum over blocks, in order,
- * of `float32(s) * scale`.
+ * the bit: per block of 32, four exact integer partial dots (value i in partial
+ * (i >> 1) & 3) and the float32 scale `f16 weight scale * input scale`; four float32
+ * sums over blocks in order of `float32(partial) * scale`; the result
+ * `((sum0 + sum1) + sum2) + sum3` in float32.
  */
 import type { KernelMemory } from './kernel-memory';
 
@@ -23,8 +24,7 @@ export interface Kernels {
   matmulF16(w: number, x: number, y: number, rows: number, cols: number, n: number): void;
   /**
    * `cols` must be a multiple of 32. `q` gets n*cols int16 (2 bytes each, widened once
-   * here rather than once per weight row) in the order of Q8_INPUT_POSITION; `d` gets one
-   * float scale per block of 32.
+   * here rather than once per weight row); `d` gets one float scale per block of 32.
    */
   quantizeQ8_0(x: number, q: number, d: number, cols: number, n: number): void;
   matmulQ8_0(
@@ -56,16 +56,6 @@ export interface Kernels {
   /** out[c] = sum_r weights[r] * v[r][c]. */
   weightedSum(v: number, weights: number, out: number, rows: number, cols: number): void;
 }
-
-/**
- * Where value `index` (0..31) of a block sits in the block's quantized input: each half
- * of 16 holds its even-indexed values, then its odd-indexed ones, so the WASM kernels
- * can split a weight vector's even and odd bytes without sign-extending them.
- */
-export const Q8_INPUT_POSITION: readonly number[] = Array.from(
-  { length: 32 },
-  (_, index) => (index & 16) + (index & 1) * 8 + ((index & 15) >> 1),
-);
 
 /** Bytes of one row of `cols` weights in each dtype. */
 export function rowBytes(dtype: 'f32' | 'f16' | 'q8_0' | 'q4_0', cols: number): number {

@@ -5,7 +5,7 @@
  */
 import { float16Table, float32ToFloat16Bits } from '@llmr/binary-io';
 import { type GrowableMemory, KernelMemory } from './kernel-memory';
-import { type Kernels, Q8_INPUT_POSITION } from './kernels';
+import type { Kernels } from './kernels';
 
 /** The most bytes the fallback's ArrayBuffer may grow to. */
 const MAX_TYPESCRIPT_MEMORY = 2 ** 32;
@@ -46,9 +46,11 @@ export function createTypescriptKernels(
     };
   };
 
-  // The exact arithmetic of the WASM kernels (see kernels.ts): an integer dot per block,
-  // a float32 scale, a float32 sum over blocks in order. Math.fround after each float
-  // operation rounds as float32 arithmetic does (double rounding is exact for + and *).
+  // The exact arithmetic of the WASM kernels (see kernels.ts): per block, four integer
+  // partial dots (value i goes to lane (i >> 1) & 3, as i32x4_dot_i16x8 pairs them) and a
+  // float32 scale; four float32 sums over blocks; then the lanes added in order.
+  // Math.fround after each operation rounds as float32 arithmetic does (double rounding is
+  // exact for + and * of float32 values).
   const quantizedMatmul = (
     blockBytes: 34 | 18,
     w: number,
@@ -61,31 +63,36 @@ export function createTypescriptKernels(
   ) => {
     const { f32, u8, i8, i16 } = views();
     const blocks = cols / 32;
+    const partial = [0, 0, 0, 0];
+    const sums = [0, 0, 0, 0];
     for (let row = 0; row < rows; row++) {
       const rowStart = w + row * blocks * blockBytes;
       for (let j = 0; j < n; j++) {
         const input = (q >>> 1) + j * cols;
         const scales = (d >>> 2) + j * blocks;
-        let sum = 0;
+        sums.fill(0);
         for (let block = 0; block < blocks; block++) {
           const at = rowStart + block * blockBytes;
           const scale = Math.fround(halfOf(u8[at]! | (u8[at + 1]! << 8)) * f32[scales + block]!);
           const x = input + block * 32;
-          let dot = 0;
+          partial.fill(0);
           if (blockBytes === 34) {
             for (let index = 0; index < 32; index++)
-              dot += i8[at + 2 + index]! * i16[x + Q8_INPUT_POSITION[index]!]!;
+              partial[(index >> 1) & 3]! += i8[at + 2 + index]! * i16[x + index]!;
           } else {
             for (let index = 0; index < 16; index++) {
               const packed = u8[at + 2 + index]!;
-              dot +=
-                ((packed & 15) - 8) * i16[x + Q8_INPUT_POSITION[index]!]! +
-                ((packed >> 4) - 8) * i16[x + Q8_INPUT_POSITION[16 + index]!]!;
+              // Values index and 16 + index share a lane.
+              partial[(index >> 1) & 3]! +=
+                ((packed & 15) - 8) * i16[x + index]! + ((packed >> 4) - 8) * i16[x + 16 + index]!;
             }
           }
-          sum = Math.fround(sum + Math.fround(dot * scale));
+          for (let lane = 0; lane < 4; lane++)
+            sums[lane] = Math.fround(sums[lane]! + Math.fround(partial[lane]! * scale));
         }
-        f32[(y >>> 2) + j * rows + row] = sum;
+        f32[(y >>> 2) + j * rows + row] = Math.fround(
+          Math.fround(Math.fround(sums[0]! + sums[1]!) + sums[2]!) + sums[3]!,
+        );
       }
     }
   };
@@ -132,8 +139,7 @@ export function createTypescriptKernels(
         for (let index = 0; index < 32; index++) {
           const scaled = Math.fround(f32[values + index]! * inverse);
           // roundf: halves away from zero.
-          i16[(q >>> 1) + block * 32 + Q8_INPUT_POSITION[index]!] =
-            Math.sign(scaled) * Math.round(Math.abs(scaled));
+          i16[(q >>> 1) + block * 32 + index] = Math.sign(scaled) * Math.round(Math.abs(scaled));
         }
         f32[(d >>> 2) + block] = halfOf(float32ToFloat16Bits(scale));
       }
