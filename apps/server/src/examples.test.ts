@@ -22,6 +22,8 @@ const children: ChildProcess[] = [];
 
 interface Served {
   url: string;
+  /** What the server has logged so far. */
+  log: () => string;
   stop: () => Promise<void>;
 }
 
@@ -47,6 +49,7 @@ async function serve(args: string[], cwd: string, env: Record<string, string> = 
   if (!match) throw new Error(`llmr serve ${args.join(' ')} did not start:\n${stderr}`);
   const served: Served = {
     url: match[1]!,
+    log: () => stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -92,6 +95,13 @@ describe('examples/', () => {
     expect(output).toMatch(/^stream via oracle: ".+"$/m);
   });
 
+  example('custom-runtime', async () => {
+    const output = await runExample('custom-runtime', {}, [models]);
+    // The strategy puts the warm model first; before any load, the route's order decides.
+    expect(output).toMatch(/^200 oracle \(prefer-loaded\): ".*"$/m);
+    expect(output).toMatch(/^400 content_policy_violation: .*internal roadmap/m);
+  });
+
   describe('clients against llmr serve', () => {
     let server: Served;
     beforeAll(async () => {
@@ -122,6 +132,69 @@ describe('examples/', () => {
       expect(output).toMatch(/^usage: \d+ in, 16 out$/m);
       expect(output).toMatch(/^stream: ([1-9]\d*) deltas: ".+"$/m);
     });
+  });
+
+  example('http-apis', async () => {
+    const server = await serve(
+      [
+        '--model',
+        `bigram=${join(models, 'bigram-f16.gguf')}`,
+        '--api-key',
+        'sk-example',
+        '--grpc-port',
+        '0',
+      ],
+      examples,
+    );
+    try {
+      const grpcPort = /gRPC \(llmr\.v1, health, reflection\) at \S+:(\d+)/.exec(server.log())?.[1];
+      expect(grpcPort, server.log()).toBeDefined();
+      const env = {
+        ...process.env,
+        LLMR_URL: server.url,
+        LLMR_API_KEY: 'sk-example',
+        LLMR_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
+      };
+      const cwd = join(examples, 'http-apis');
+      const script = async (file: string) =>
+        (await run('sh', [file], { cwd, env, timeout: 120_000 })).stdout;
+      const typescript = async (file: string) =>
+        (await run(process.execPath, ['--import', 'tsx', file], { cwd, env, timeout: 120_000 }))
+          .stdout;
+
+      const [completion, stream] = (await script('openai.sh')).split('\n');
+      const chat = JSON.parse(completion!);
+      expect(chat.object).toBe('chat.completion');
+      expect(chat.model).toBe('bigram');
+      expect(chat.usage.completion_tokens).toBe(16);
+      expect(stream).toMatch(/^data: \{"id":"chatcmpl-/);
+
+      const message = JSON.parse(await script('anthropic.sh'));
+      expect(message.type).toBe('message');
+      expect(message.content[0].type).toBe('text');
+      expect(message.usage.output_tokens).toBe(16);
+
+      const [list, mutation] = (await script('graphql.sh')).trim().split('\n');
+      expect(JSON.parse(list!)).toEqual({ data: { models: [{ id: 'bigram' }] } });
+      const generated = JSON.parse(mutation!).data.generate;
+      expect(generated.usage.outputTokens).toBe(16);
+      expect(generated.routing).toEqual({ model: 'bigram', attempts: 1 });
+      expect(generated.text.length).toBeGreaterThan(0);
+
+      const [models, loaded, unloaded] = (await script('native.sh')).trim().split('\n');
+      expect(JSON.parse(models!).models.map((model: { id: string }) => model.id)).toEqual([
+        'bigram',
+      ]);
+      expect(JSON.parse(loaded!)).toMatchObject({ id: 'bigram' });
+      expect(JSON.parse(unloaded!)).toEqual({ unloaded: 'bigram' });
+
+      const websocket = await typescript('websocket.ts');
+      expect(websocket).toMatch(/^websocket \(bigram\): ".+"$/m);
+      expect(websocket).toMatch(/^usage: \d+ in, 16 out$/m);
+      expect(await typescript('grpc.ts')).toMatch(/^grpc \(bigram\): ".+"$/m);
+    } finally {
+      await server.stop();
+    }
   });
 
   example('fallback-server', async () => {
