@@ -69,16 +69,21 @@ interface CompletionBody {
   choices: Array<{ text: string }>;
 }
 
+/** POSTs a JSON body to one of the server's OpenAI routes. */
+async function post(url: string, path: string, request: Record<string, unknown>) {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
 async function complete(
   url: string,
   model: string,
 ): Promise<{ status: number; body: CompletionBody }> {
-  const response = await fetch(`${url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, prompt: 'q', max_tokens: 1, temperature: 0 }),
-  });
-  return { status: response.status, body: (await response.json()) as CompletionBody };
+  return post(url, '/v1/completions', { model, prompt: 'q', max_tokens: 1, temperature: 0 });
 }
 
 beforeAll(async () => {
@@ -188,13 +193,12 @@ describe('llmr serve with a third-party plugin', () => {
       ].join('\n'),
     );
     const url = await startServe(['--config', config]);
-    const response = await fetch(`${url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'echo', prompt: 'mail ada@example.com today', max_tokens: 64 }),
+    const { status, body } = await post(url, '/v1/completions', {
+      model: 'echo',
+      prompt: 'mail ada@example.com today',
+      max_tokens: 64,
     });
-    const body = (await response.json()) as CompletionBody;
-    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(status, JSON.stringify(body)).toBe(200);
     // The echo model answers with what it was sent: the stage rewrote it first.
     expect(body.choices[0]?.text).toBe('mail [hidden] today');
   }, 120_000);
@@ -202,22 +206,15 @@ describe('llmr serve with a third-party plugin', () => {
   describe('a provider plugin, against a loopback upstream', () => {
     let upstream: string;
     const env = () => ({ ACME_BASE_URL: `${upstream}/v1` });
-    const chat = async (url: string) => {
-      const response = await fetch(`${url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model: 'chat',
-          messages: [{ role: 'user', content: 'hello upstream' }],
-          max_tokens: 16,
-        }),
-      });
-      const body = (await response.json()) as {
-        model: string;
-        choices: Array<{ message: { content: string } }>;
-      };
-      return { status: response.status, body };
-    };
+    const chat = (url: string) =>
+      post(url, '/v1/chat/completions', {
+        model: 'chat',
+        messages: [{ role: 'user', content: 'hello upstream' }],
+        max_tokens: 16,
+      }) as Promise<{
+        status: number;
+        body: { model: string; choices: Array<{ message: { content: string } }> };
+      }>;
     beforeAll(async () => {
       // The stand-in upstream is another llmr speaking the OpenAI API, serving an echo model.
       upstream = await startServe(['--model', 'small=mock:echo']);
@@ -265,16 +262,15 @@ describe('llmr serve with a third-party plugin', () => {
       ].join('\n'),
     );
     const url = await startServe(['--config', config]);
-    const response = await fetch(`${url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', prompt: 'route me', max_tokens: 8 }),
+    const { status, headers, body } = await post(url, '/v1/completions', {
+      model: 'chat',
+      prompt: 'route me',
+      max_tokens: 8,
     });
-    const body = (await response.json()) as { model: string };
-    expect(response.status, JSON.stringify(body)).toBe(200);
-    expect(response.headers.get('x-llmr-strategy')).toBe('latency-budget');
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(headers.get('x-llmr-strategy')).toBe('latency-budget');
     // The cheapest model within the strategy's 1000 ms budget, though listed last.
-    expect(response.headers.get('x-llmr-model')).toBe('cheap');
+    expect(headers.get('x-llmr-model')).toBe('cheap');
   }, 120_000);
 
   it('a plugin that is not installed fails at start with what to do', async () => {
