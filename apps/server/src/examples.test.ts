@@ -6,12 +6,14 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModels } from './make-models';
+import { runBrowserPage } from './run-browser-page';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -93,6 +95,20 @@ describe('examples/', () => {
     expect(output).toMatch(/^generate via bigram: ".+"$/m);
     expect(output).toMatch(/^usage: \d+ in, 16 out$/m);
     expect(output).toMatch(/^stream via oracle: ".+"$/m);
+  });
+
+  example('browser-page', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'llmr-browser-page-'));
+    try {
+      const page = await runBrowserPage(join(examples, 'browser-page'), work, 'The router sent', 8);
+      expect(page.tokens, page.log.join('\n')).toEqual(page.reference);
+      // Streamed into the page as it was made: a delta (at least) per token.
+      expect(page.deltas).toBeGreaterThanOrEqual(8);
+      expect(page.text.length).toBeGreaterThan(0);
+      expect(page.status).toMatch(/^8 tokens in [\d.]+ s on wasm-simd\.$/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   example('custom-runtime', async () => {
