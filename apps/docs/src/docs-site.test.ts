@@ -79,7 +79,19 @@ describe('the documentation site', () => {
       existsSync(join(root, 'examples', entry, 'README.md')),
     );
     for (const example of examples) expect(pages.has(`examples/${example}`), example).toBe(true);
-    for (const title of ['Getting started', 'Routing', 'Writing a plugin', 'Versioning'])
+    for (const title of [
+      'Getting started',
+      'Concepts',
+      'Model formats',
+      'Routing',
+      'Config reference',
+      'APIs',
+      'Compose a custom runtime',
+      'Security',
+      'Observability',
+      'Writing a plugin',
+      'Versioning',
+    ])
       expect(
         [...pages.keys()].some((page) => page.startsWith(title)),
         title,
@@ -97,5 +109,23 @@ describe('the documentation site', () => {
     expect(text).toContain("import { createRouter } from '@llmr/router';");
     expect(library).toContain("import { createRouter } from '@llmr/router';");
     expect(pages.get('Routing')).toContain('by-prompt-length');
+    const pageText = (title: string) =>
+      pages
+        .get(title)!
+        .replace(/<[^>]+>/g, '')
+        .replaceAll('&#39;', "'")
+        .replaceAll('&quot;', '"');
+    // The APIs guide shows the requests the examples test runs, one per protocol.
+    const apis = pageText('APIs');
+    for (const file of ['openai.sh', 'anthropic.sh', 'graphql.sh', 'native.sh']) {
+      const request = readFileSync(join(root, 'examples/http-apis', file), 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('curl'))!;
+      expect(apis, file).toContain(request);
+    }
+    expect(apis).toContain("socket.send(JSON.stringify({ type: 'chat.completions'");
+    expect(apis).toContain('client.ChatStream(');
+    expect(pageText('Compose a custom runtime')).toContain("name: 'prefer-loaded',");
+    expect(pageText('Config reference')).toContain('circuitBreaker.failureThreshold');
   });
 });

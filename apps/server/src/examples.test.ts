@@ -6,12 +6,14 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModels } from './make-models';
+import { runBrowserPage } from './run-browser-page';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,6 +24,8 @@ const children: ChildProcess[] = [];
 
 interface Served {
   url: string;
+  /** What the server has logged so far. */
+  log: () => string;
   stop: () => Promise<void>;
 }
 
@@ -47,6 +51,7 @@ async function serve(args: string[], cwd: string, env: Record<string, string> = 
   if (!match) throw new Error(`llmr serve ${args.join(' ')} did not start:\n${stderr}`);
   const served: Served = {
     url: match[1]!,
+    log: () => stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -92,6 +97,27 @@ describe('examples/', () => {
     expect(output).toMatch(/^stream via oracle: ".+"$/m);
   });
 
+  example('browser-page', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'llmr-browser-page-'));
+    try {
+      const page = await runBrowserPage(join(examples, 'browser-page'), work, 'The router sent', 8);
+      expect(page.tokens, page.log.join('\n')).toEqual(page.reference);
+      // Streamed into the page as it was made: a delta (at least) per token.
+      expect(page.deltas).toBeGreaterThanOrEqual(8);
+      expect(page.text.length).toBeGreaterThan(0);
+      expect(page.status).toMatch(/^8 tokens in [\d.]+ s on wasm-simd\.$/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  example('custom-runtime', async () => {
+    const output = await runExample('custom-runtime', {}, [models]);
+    // The strategy puts the warm model first; before any load, the route's order decides.
+    expect(output).toMatch(/^200 oracle \(prefer-loaded\): ".*"$/m);
+    expect(output).toMatch(/^400 content_policy_violation: .*internal roadmap/m);
+  });
+
   describe('clients against llmr serve', () => {
     let server: Served;
     beforeAll(async () => {
@@ -122,6 +148,69 @@ describe('examples/', () => {
       expect(output).toMatch(/^usage: \d+ in, 16 out$/m);
       expect(output).toMatch(/^stream: ([1-9]\d*) deltas: ".+"$/m);
     });
+  });
+
+  example('http-apis', async () => {
+    const server = await serve(
+      [
+        '--model',
+        `bigram=${join(models, 'bigram-f16.gguf')}`,
+        '--api-key',
+        'sk-example',
+        '--grpc-port',
+        '0',
+      ],
+      examples,
+    );
+    try {
+      const grpcPort = /gRPC \(llmr\.v1, health, reflection\) at \S+:(\d+)/.exec(server.log())?.[1];
+      expect(grpcPort, server.log()).toBeDefined();
+      const env = {
+        ...process.env,
+        LLMR_URL: server.url,
+        LLMR_API_KEY: 'sk-example',
+        LLMR_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
+      };
+      const cwd = join(examples, 'http-apis');
+      const script = async (file: string) =>
+        (await run('sh', [file], { cwd, env, timeout: 120_000 })).stdout;
+      const typescript = async (file: string) =>
+        (await run(process.execPath, ['--import', 'tsx', file], { cwd, env, timeout: 120_000 }))
+          .stdout;
+
+      const [completion, stream] = (await script('openai.sh')).split('\n');
+      const chat = JSON.parse(completion!);
+      expect(chat.object).toBe('chat.completion');
+      expect(chat.model).toBe('bigram');
+      expect(chat.usage.completion_tokens).toBe(16);
+      expect(stream).toMatch(/^data: \{"id":"chatcmpl-/);
+
+      const message = JSON.parse(await script('anthropic.sh'));
+      expect(message.type).toBe('message');
+      expect(message.content[0].type).toBe('text');
+      expect(message.usage.output_tokens).toBe(16);
+
+      const [list, mutation] = (await script('graphql.sh')).trim().split('\n');
+      expect(JSON.parse(list!)).toEqual({ data: { models: [{ id: 'bigram' }] } });
+      const generated = JSON.parse(mutation!).data.generate;
+      expect(generated.usage.outputTokens).toBe(16);
+      expect(generated.routing).toEqual({ model: 'bigram', attempts: 1 });
+      expect(generated.text.length).toBeGreaterThan(0);
+
+      const [models, loaded, unloaded] = (await script('native.sh')).trim().split('\n');
+      expect(JSON.parse(models!).models.map((model: { id: string }) => model.id)).toEqual([
+        'bigram',
+      ]);
+      expect(JSON.parse(loaded!)).toMatchObject({ id: 'bigram' });
+      expect(JSON.parse(unloaded!)).toEqual({ unloaded: 'bigram' });
+
+      const websocket = await typescript('websocket.ts');
+      expect(websocket).toMatch(/^websocket \(bigram\): ".+"$/m);
+      expect(websocket).toMatch(/^usage: \d+ in, 16 out$/m);
+      expect(await typescript('grpc.ts')).toMatch(/^grpc \(bigram\): ".+"$/m);
+    } finally {
+      await server.stop();
+    }
   });
 
   example('fallback-server', async () => {

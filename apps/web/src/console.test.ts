@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole, launchBrowser, screenshots } from './test-browser';
 
 const KEY = 'console-test-key';
+const ADMIN_KEY = 'console-admin-key';
 
 let work: string;
 let server: LlmrServer;
@@ -46,12 +47,24 @@ async function startServer(root: string) {
   });
   // SLOs and an experiment, as `llmr serve --experiments` sets them up; only requests that
   // name a user take part in the experiment, so the playground's own requests stay out.
+  // A second experiment only on /v1/completions, which no test calls: it stays at zero
+  // requests and is there to be stopped. Promote and stop need ADMIN_KEY, as with
+  // `llmr serve --admin-key`.
   await observeServer({
     server: created,
     router,
+    isAdmin: (request) => request.headers['x-admin-key'] === ADMIN_KEY,
     experiments: [
       {
         id: 'echo-vs-spare',
+        variants: [
+          { name: 'control', model: 'echo' },
+          { name: 'treatment', model: 'spare' },
+        ],
+      },
+      {
+        id: 'completions-trial',
+        route: '/v1/completions',
         variants: [
           { name: 'control', model: 'echo' },
           { name: 'treatment', model: 'spare' },
@@ -205,6 +218,46 @@ describe('the web console', () => {
     expect(requests.reduce((sum, count) => sum + count, 0)).toBe(6);
     expect(await page.getByRole('alert').isHidden()).toBe(true);
     await page.screenshot({ path: join(screenshots, 'reliability.png'), fullPage: true });
+  });
+
+  it('promotes and stops experiments with the admin key, and says why without it', async () => {
+    const reliability = page.locator('#reliability');
+    const trial = page.locator('tr[data-experiment="completions-trial"]');
+    const banner = page.getByRole('alert');
+    // Without the admin key the server refuses, and the banner says what is needed.
+    await trial.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => banner.textContent()).toContain('403');
+    expect(await banner.textContent()).toContain('needs an admin key');
+    expect(await trial.getAttribute('data-status')).toBe('running');
+
+    await reliability.getByLabel('Admin key (for promote and stop)').fill(ADMIN_KEY);
+    await trial.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => trial.getAttribute('data-status')).toBe('stopped');
+    expect(await trial.locator('.status').textContent()).toBe('stopped, stopped from the console');
+    expect(await banner.isHidden()).toBe(true);
+    // A stopped experiment offers no more actions.
+    expect(await trial.getByRole('button').count()).toBe(0);
+
+    const experiment = page.locator('tr[data-experiment="echo-vs-spare"]');
+    await experiment.getByLabel('Variant of echo-vs-spare to promote').selectOption('treatment');
+    await experiment.getByRole('button', { name: 'Promote' }).click();
+    await expect.poll(() => experiment.getAttribute('data-status')).toBe('stopped');
+    expect(await experiment.locator('.status').textContent()).toContain('promoted treatment');
+    expect(await reliability.locator('.note').last().textContent()).toBe(
+      'Promoted treatment in echo-vs-spare.',
+    );
+    // The winner now serves everyone who takes part.
+    const response = await fetch(`${origin}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'echo',
+        user: 'zed',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(response.headers.get('x-llmr-model')).toBe('spare');
+    await page.screenshot({ path: join(screenshots, 'experiments.png'), fullPage: true });
   });
 
   it('says the tenants view needs the gateway on a server without it', async () => {

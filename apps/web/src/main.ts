@@ -29,8 +29,8 @@ const models = mountModelsView(element('models'), api, showError, () => {
 });
 // A new attempt clears the last failure, so the banner never speaks of an old request.
 element('playground').addEventListener('submit', clearError, { capture: true });
-const reliability = mountReliabilityView(element('reliability'), api, showError);
-const tenants = mountTenantsView(element('tenants'), api, showError);
+const reliability = mountReliabilityView(element('reliability'), api, showError, clearError);
+const tenants = mountTenantsView(element('tenants'), api, showError, clearError);
 const charts = mountChartsView(element('charts'), api, showError, clearError);
 charts.start();
 

@@ -2,7 +2,9 @@
  * The reliability view: the server's SLOs (each series' SLI, error budget left, p95
  * latency and any burn-rate alert firing) and its A/B experiments (status, and per variant
  * the requests and primary metric), read from `/api/slo` and `/api/experiments`. A server
- * that reports neither (404) gets a plain sentence, not an error.
+ * that reports neither (404) gets a plain sentence, not an error. A running experiment can
+ * be promoted (one variant then serves everyone) or stopped; both need the server's admin
+ * key (`llmr serve --admin-key`), typed into this view and sent as `x-admin-key`.
  */
 import { type Api, ApiError } from './api';
 import { h } from './dom';
@@ -25,7 +27,8 @@ interface ExperimentReport {
   stoppedReason?: string;
   promoted?: string;
   primaryMetric: string;
-  variants: { name: string; requests: number; metrics: Record<string, { mean?: number }> }[];
+  // A metric with no samples yet has a null mean.
+  variants: { name: string; requests: number; metrics: Record<string, { mean?: number | null }> }[];
 }
 
 export interface ReliabilityView {
@@ -80,11 +83,31 @@ function sloRow(series: SloSeries): HTMLTableRowElement {
   );
 }
 
-function experimentRow(report: ExperimentReport): HTMLTableRowElement {
+/** What the experiment rows' buttons do. */
+interface ExperimentActions {
+  promote(id: string, variant: string): void;
+  stop(id: string): void;
+}
+
+function experimentActions(report: ExperimentReport, actions: ExperimentActions) {
+  if (report.status !== 'running') return h('td', { class: 'actions' });
+  const variant = h(
+    'select',
+    { 'aria-label': `Variant of ${report.id} to promote` },
+    ...report.variants.map((candidate) => h('option', { value: candidate.name }, candidate.name)),
+  );
+  const promote = h('button', { type: 'button' }, 'Promote');
+  const stop = h('button', { type: 'button' }, 'Stop');
+  promote.addEventListener('click', () => actions.promote(report.id, variant.value));
+  stop.addEventListener('click', () => actions.stop(report.id));
+  return h('td', { class: 'actions' }, variant, promote, stop);
+}
+
+function experimentRow(report: ExperimentReport, actions: ExperimentActions): HTMLTableRowElement {
   const variants = report.variants
     .map((variant) => {
       const mean = variant.metrics[report.primaryMetric]?.mean;
-      return `${variant.name}: ${variant.requests} requests${mean === undefined ? '' : `, ${report.primaryMetric} ${Number(mean.toFixed(3))}`}`;
+      return `${variant.name}: ${variant.requests} requests${mean == null ? '' : `, ${report.primaryMetric} ${Number(mean.toFixed(3))}`}`;
     })
     .join('; ');
   const status = [
@@ -101,6 +124,7 @@ function experimentRow(report: ExperimentReport): HTMLTableRowElement {
     h('td', { class: 'status' }, status),
     h('td', {}, report.primaryMetric),
     h('td', { class: 'variants' }, variants),
+    experimentActions(report, actions),
   );
 }
 
@@ -108,8 +132,11 @@ export function mountReliabilityView(
   root: HTMLElement,
   api: Api,
   showError: (error: unknown) => void,
+  clearError: () => void,
 ): ReliabilityView {
   const refreshButton = h('button', { type: 'button' }, 'Refresh');
+  // Kept in this input only: the admin key is needed for two rare actions, not stored.
+  const adminKey = h('input', { type: 'password', autocomplete: 'off', placeholder: 'none' });
   const sloBody = h('tbody');
   const experimentBody = h('tbody');
   const sloNote = h('p', { class: 'note', 'aria-live': 'polite' });
@@ -122,9 +149,30 @@ export function mountReliabilityView(
       sloBody,
     ),
     sloNote,
-    table('Experiments', ['Experiment', 'Status', 'Primary metric', 'Variants'], experimentBody),
+    table(
+      'Experiments',
+      ['Experiment', 'Status', 'Primary metric', 'Variants', 'Actions'],
+      experimentBody,
+    ),
+    h('label', {}, 'Admin key (for promote and stop) ', adminKey),
     experimentNote,
   );
+
+  const act = async (id: string, action: 'promote' | 'stop', body: Record<string, string>) => {
+    clearError();
+    await api.json(`/api/experiments/${encodeURIComponent(id)}/${action}`, {
+      method: 'POST',
+      headers: { 'x-admin-key': adminKey.value.trim() },
+      body: JSON.stringify(body),
+    });
+    await refresh();
+    experimentNote.textContent =
+      action === 'promote' ? `Promoted ${body.variant} in ${id}.` : `Stopped ${id}.`;
+  };
+  const actions: ExperimentActions = {
+    promote: (id, variant) => act(id, 'promote', { variant }).catch(showError),
+    stop: (id) => act(id, 'stop', { reason: 'stopped from the console' }).catch(showError),
+  };
 
   const refresh = async () => {
     const [slos, experiments] = await Promise.all([
@@ -143,7 +191,7 @@ export function mountReliabilityView(
         api.json<ExperimentReport>(`/api/experiments/${encodeURIComponent(experiment.id)}`),
       ),
     );
-    experimentBody.replaceChildren(...reports.map(experimentRow));
+    experimentBody.replaceChildren(...reports.map((report) => experimentRow(report, actions)));
     experimentNote.textContent =
       experiments === undefined
         ? 'This server runs no experiments.'

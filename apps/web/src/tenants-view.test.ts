@@ -110,3 +110,46 @@ it("shows each tenant's keys and usage to an admin, and asks others for an admin
   await expect.poll(() => page.getByRole('alert').isHidden()).toBe(true);
   await page.screenshot({ path: join(screenshots, 'tenants.png'), fullPage: true });
 }, 120_000);
+
+it('creates a key for a tenant, shows it once, and revokes it; a refused create says why', async () => {
+  await useKey(keys.admin);
+  await page.getByRole('button', { name: 'Tenants' }).click();
+  const tenants = page.locator('#tenants');
+  const form = tenants.getByRole('form', { name: 'Create a key' });
+  const banner = page.getByRole('alert');
+  await expect
+    .poll(() => form.getByLabel('Tenant').locator('option').allTextContents())
+    .toEqual(['ops', 'research']);
+
+  // No scope ticked: the gateway refuses the key, and the banner carries its reason.
+  await form.getByLabel('Tenant').selectOption('research');
+  await form.getByLabel('Key name').fill('ci-bot');
+  await form.getByLabel('inference').uncheck();
+  await form.getByRole('button', { name: 'Create key' }).click();
+  await expect.poll(() => banner.textContent()).toContain('400');
+  expect(await banner.textContent()).toContain('scopes');
+
+  await form.getByLabel('inference').check();
+  await form.getByRole('button', { name: 'Create key' }).click();
+  const created = form.locator('output.created-key');
+  await expect.poll(() => created.getAttribute('data-key')).toMatch(/^llmr-sk-/);
+  expect(await banner.isHidden()).toBe(true);
+  const newKey = (await created.getAttribute('data-key'))!;
+  const row = tenants.locator('tr[data-key="ci-bot"]');
+  await expect.poll(() => row.getAttribute('data-state')).toBe('active');
+  expect(await row.locator('.scopes').textContent()).toBe('inference');
+  const chat = () =>
+    fetch(`${origin}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${newKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+  expect((await chat()).status).toBe(200);
+  await page.screenshot({ path: join(screenshots, 'keys-created.png'), fullPage: true });
+
+  await row.getByRole('button', { name: 'Revoke ci-bot' }).click();
+  await expect.poll(() => row.getAttribute('data-state')).toBe('revoked');
+  expect(await row.getByRole('button').count()).toBe(0);
+  expect((await chat()).status).toBe(401);
+  expect(await banner.isHidden()).toBe(true);
+}, 120_000);

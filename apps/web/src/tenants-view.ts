@@ -3,19 +3,16 @@
  * revoked) and its usage so far (requests, errors, tokens, cost), from the admin API
  * (`/api/admin/tenants`, `/keys`, `/usage`). It needs a key with the `admin` scope; a
  * server without the gateway (404) or a key without the scope (403) gets a sentence
- * saying so instead of an error.
+ * saying so instead of an error. Below it, the keys panel creates and revokes keys.
  */
 import { type Api, ApiError } from './api';
 import { h } from './dom';
+import { type KeyListing, mountKeysPanel } from './keys-panel';
 
 interface Tenant {
   id: string;
   name: string;
   createdAt: string;
-}
-interface VirtualKey {
-  tenantId: string;
-  revokedAt?: string | null;
 }
 interface Usage {
   tenantId: string;
@@ -34,6 +31,7 @@ export function mountTenantsView(
   root: HTMLElement,
   api: Api,
   showError: (error: unknown) => void,
+  clearError: () => void,
 ): TenantsView {
   const refreshButton = h('button', { type: 'button' }, 'Refresh');
   const body = h('tbody');
@@ -50,21 +48,29 @@ export function mountTenantsView(
     ),
     note,
   );
+  const keysPanel = mountKeysPanel(root, api, {
+    showError,
+    clearError,
+    changed: () => {
+      refresh().catch(showError);
+    },
+  });
 
   const refresh = async () => {
     let tenants: Tenant[];
-    let keys: VirtualKey[];
+    let keys: KeyListing[];
     let usage: Usage[];
     try {
       [tenants, keys, usage] = await Promise.all([
         api.json<{ data: Tenant[] }>('/api/admin/tenants').then((reply) => reply.data),
-        api.json<{ data: VirtualKey[] }>('/api/admin/keys').then((reply) => reply.data),
+        api.json<{ data: KeyListing[] }>('/api/admin/keys').then((reply) => reply.data),
         api.json<{ data: Usage[] }>('/api/admin/usage').then((reply) => reply.data),
       ]);
     } catch (error) {
       if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 403))
         throw error;
       body.replaceChildren();
+      keysPanel.hide();
       note.textContent =
         error.status === 404
           ? 'This server runs without the gateway, so it has no tenants (llmr serve --gateway).'
@@ -99,6 +105,7 @@ export function mountTenantsView(
         );
       }),
     );
+    keysPanel.render(tenants, keys);
     note.textContent = tenants.length ? '' : 'No tenants yet (llmr tenants create <name>).';
   };
   refreshButton.addEventListener('click', () => refresh().catch(showError));

@@ -25,8 +25,9 @@ export function pluginNames(packageName: string): PluginNames {
   }
   const directoryName = packageName.replace(/^@[^/]+\//, '');
   const loaderName =
-    directoryName.replace(/^llmr-/, '').replace(/^(loader|stage|plugin|provider|engine)-/, '') ||
-    directoryName;
+    directoryName
+      .replace(/^llmr-/, '')
+      .replace(/^(loader|stage|plugin|provider|engine|strategy)-/, '') || directoryName;
   const camel = loaderName
     .split(/[^a-z0-9]+/)
     .filter(Boolean)

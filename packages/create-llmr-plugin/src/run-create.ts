@@ -10,13 +10,15 @@ import { PLUGIN_KINDS, type PluginKind, scaffoldPlugin } from './scaffold';
 export const HELP = `Usage: create-llmr-plugin <name> [options]
        npm init llmr-plugin <name> -- [options]
 
-Scaffolds an llmr plugin package typed against @llmr/core only, with the
-conformance kit (@llmr/core/test/kit) wired under node:test and a tsc build.
+Scaffolds an llmr plugin package typed against @llmr/core only (a strategy
+also against @llmr/router's types), with its tests wired under node:test (the
+conformance kit, @llmr/core/test/kit, where the kind has one) and a tsc build.
 
 Options:
-  --kind <kind>        ${PLUGIN_KINDS.join(' | ')} (default: loader; all but strategy are scaffolded)
+  --kind <kind>        ${PLUGIN_KINDS.join(' | ')} (default: loader)
   --directory <dir>    where to write it (default: the name without its scope)
   --core <version>     the @llmr/core version to depend on (default: this tool's)
+  --router <version>   strategy: the @llmr/router version for its types (default: --core's)
   -h, --help           show this help
 `;
 
@@ -38,6 +40,7 @@ export async function runCreate(
         kind: { type: 'string' },
         directory: { type: 'string' },
         core: { type: 'string' },
+        router: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -58,6 +61,7 @@ export async function runCreate(
       kind: values.kind as PluginKind | undefined,
       directory: values.directory,
       coreVersion: values.core ?? (await ownCoreVersion()),
+      ...(values.router ? { routerVersion: values.router } : {}),
     });
     io.out(
       `Created ${name} in ${result.directory}:\n${result.files.map((file) => `  ${file}`).join('\n')}\n\nNext: cd ${result.directory} && npm install && npm test\n`,

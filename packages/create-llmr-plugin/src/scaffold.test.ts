@@ -4,7 +4,7 @@
  * node:test suite, the conformance kit, is run.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,17 +67,9 @@ describe('create-llmr-plugin', () => {
     expect(errors[2]).toMatch(/already exists and is not empty/);
   });
 
-  for (const kind of PLUGIN_KINDS.filter(
-    (candidate) => !['loader', 'stage', 'provider', 'engine'].includes(candidate),
-  )) {
-    it(`--kind ${kind} says what to do instead of writing an empty shell`, async () => {
-      const directory = join(work, `kind-${kind}`);
-      await expect(
-        scaffoldPlugin({ name: `llmr-${kind}-x`, kind, directory, coreVersion: '0.1.0' }),
-      ).rejects.toMatchObject({ code: 'invalid-argument', message: /not scaffolded yet: / });
-      expect(existsSync(directory)).toBe(false);
-    });
-  }
+  it('scaffolds every kind it names', () => {
+    expect([...PLUGIN_KINDS].sort()).toEqual(['engine', 'loader', 'provider', 'stage', 'strategy']);
+  });
 
   it('scaffolds a loader that builds against core and passes the kit under node:test', async () => {
     const directory = join(work, 'llmr-loader-bigram');
@@ -147,6 +139,49 @@ describe('create-llmr-plugin', () => {
     expect(await plugin.acmeCloudProvider.canLoad('acme-cloud:small')).toMatchObject({
       confidence: 0.9,
     });
+  }, 120_000);
+
+  it('scaffolds a routing strategy typed by the router, whose tests catch a dropped candidate', async () => {
+    const directory = join(work, 'llmr-strategy-latency-budget');
+    const { files, stdout } = await scaffoldAndTest(
+      'llmr-strategy-latency-budget',
+      'strategy',
+      directory,
+    );
+    expect(files).toEqual([
+      '.gitignore',
+      'README.md',
+      'package.json',
+      'src/index.ts',
+      'src/strategy.test.ts',
+      'src/strategy.ts',
+      'tsconfig.json',
+    ]);
+    expect(stdout).toMatch(/# pass 5/);
+    const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8'));
+    expect(manifest.peerDependencies).toEqual({ '@llmr/router': '^0.1.0' });
+    expect(manifest.peerDependenciesMeta).toEqual({ '@llmr/router': { optional: true } });
+    expect(manifest.devDependencies['@llmr/router']).toBe('^0.1.0');
+    // Types only: the built strategy never loads the router.
+    expect(await readFile(join(directory, 'dist/strategy.js'), 'utf8')).not.toContain(
+      '@llmr/router',
+    );
+    const plugin = await import(join(directory, 'dist/index.js'));
+    expect(plugin.default.strategies[0].name).toBe('latency-budget');
+    expect(plugin.latencyBudgetStrategy).toBe(plugin.strategies[0]);
+
+    // A strategy that loses candidates breaks the router's fallback: its tests must say so.
+    const source = join(directory, 'src/strategy.ts');
+    const code = await readFile(source, 'utf8');
+    await writeFile(
+      source,
+      code.replace('const ranked = [...fast, ...slow];', 'const ranked = fast;'),
+    );
+    await run(process.execPath, [typescriptCompiler], { cwd: directory });
+    const failed = await run(process.execPath, ['--test', 'dist/strategy.test.js'], {
+      cwd: directory,
+    }).catch((error: { stdout: string }) => error);
+    expect(failed.stdout).toMatch(/# fail [1-9]/);
   }, 120_000);
 
   it("scaffolds an engine that passes core's engine checks under node:test", async () => {

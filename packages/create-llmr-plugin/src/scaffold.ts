@@ -1,7 +1,7 @@
 /**
- * Writes a plugin package into a new directory. Loaders, engines, providers (loaders whose
- * models call an upstream) and pipeline stages are scaffolded (@llmr/core v1 specs a package can
- * implement and test alone); the other kinds are refused with what to use instead rather than given an empty shell.
+ * Writes a plugin package into a new directory: a loader, an engine, a provider (a loader
+ * whose models call an upstream) or a pipeline stage, typed against @llmr/core alone, or a
+ * routing strategy, typed against @llmr/router (an optional peer, for types only).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { loaderFiles, loaderReadme } from './templates/loader-template';
 import { packageFiles } from './templates/package-files';
 import { providerFiles, providerReadme } from './templates/provider-template';
 import { stageFiles, stageReadme } from './templates/stage-template';
+import { strategyFiles, strategyReadme } from './templates/strategy-template';
 
 export const PLUGIN_KINDS = ['loader', 'engine', 'provider', 'strategy', 'stage'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
@@ -25,13 +26,8 @@ const TEMPLATES = {
     readme: providerReadme,
     testFile: 'dist/provider.test.js',
   },
-};
-type ScaffoldedKind = keyof typeof TEMPLATES;
-
-const NOT_YET: Record<Exclude<PluginKind, ScaffoldedKind>, string> = {
-  strategy:
-    'routing strategies are typed by @llmr/router, not the @llmr/core v1 spec; export `strategies` (objects with name and rank) from a module and load it with --plugin, as examples/strategy-plugin does',
-};
+  strategy: { files: strategyFiles, readme: strategyReadme, testFile: 'dist/strategy.test.js' },
+} satisfies Record<PluginKind, unknown>;
 
 export interface ScaffoldOptions {
   /** The npm package name, e.g. llmr-loader-bigram or @acme/llmr-loader-bigram. */
@@ -41,6 +37,8 @@ export interface ScaffoldOptions {
   directory?: string;
   /** The @llmr/core version the plugin depends on (a caret range of it). */
   coreVersion: string;
+  /** For `strategy`: the @llmr/router version whose types it uses (default: coreVersion). */
+  routerVersion?: string;
 }
 
 export interface ScaffoldResult {
@@ -57,14 +55,7 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<Scaffold
       message: `Unknown plugin kind "${kind}"; use one of ${PLUGIN_KINDS.join(', ')}.`,
     });
   }
-  if (!(kind in TEMPLATES)) {
-    throw new InvalidArgumentError({
-      argument: '--kind',
-      value: kind,
-      message: `--kind ${kind} is not scaffolded yet: ${NOT_YET[kind as Exclude<PluginKind, ScaffoldedKind>]}.`,
-    });
-  }
-  const template = TEMPLATES[kind as ScaffoldedKind];
+  const template = TEMPLATES[kind];
   const names = pluginNames(options.name);
   const directory = resolve(options.directory ?? names.directoryName);
   const existing = await readdir(directory).catch(() => []);
@@ -80,6 +71,9 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<Scaffold
       names,
       kind,
       coreVersion: options.coreVersion,
+      ...(kind === 'strategy'
+        ? { typePeers: { '@llmr/router': options.routerVersion ?? options.coreVersion } }
+        : {}),
       readme: template.readme(names),
       testFile: template.testFile,
     }),

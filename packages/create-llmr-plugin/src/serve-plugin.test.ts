@@ -1,10 +1,11 @@
 /**
- * End to end, the way a third party ships a plugin: scaffold a loader and a pipeline
- * stage, `npm pack` them, install the tarballs with a packed @llmr/core into a fresh
- * project (no registry), then `llmr serve --plugin <that project's node_modules/<name>>`
- * (and `plugins:` in a config) serves a completion from a model the loader loads, and a
- * config's pipeline runs the stage in front of a model. Needs the built CLI and core
- * (`turbo run build --filter=@llmr/cli...`).
+ * End to end, the way a third party ships a plugin: scaffold a loader, a pipeline stage,
+ * a provider and a routing strategy, `npm pack` them, install the tarballs with a packed
+ * @llmr/core into a fresh project (no registry), then `llmr serve --plugin` (by path and by
+ * name) and `plugins:` in a config serve a completion from a model the loader loads, run
+ * the stage in front of a model, answer a chat completion through the provider from a
+ * loopback upstream (another `llmr serve`), and route a request with the strategy. Needs
+ * the built CLI, core and router (`turbo run build --filter=@llmr/cli...`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,9 +19,12 @@ import { corePackage, linkWorkspaceDependencies, run, workspaceRoot } from './te
 const bin = join(workspaceRoot, 'packages/cli/dist/bin.js');
 const PLUGIN = 'llmr-loader-bigram';
 const STAGE_PLUGIN = 'llmr-stage-redact';
+const PROVIDER_PLUGIN = 'llmr-provider-acme';
+const STRATEGY_PLUGIN = 'llmr-strategy-latency-budget';
 let work: string;
 let installed: string;
 let corpus: string;
+let project: string;
 const children: ChildProcess[] = [];
 
 async function pack(directory: string, command: string, destination: string): Promise<string> {
@@ -31,9 +35,13 @@ async function pack(directory: string, command: string, destination: string): Pr
   return join(destination, tarball);
 }
 
-async function startServe(args: string[]): Promise<string> {
+async function startServe(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--quiet', ...args], {
-    cwd: work,
+    cwd: options.cwd ?? work,
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
@@ -61,16 +69,21 @@ interface CompletionBody {
   choices: Array<{ text: string }>;
 }
 
+/** POSTs a JSON body to one of the server's OpenAI routes. */
+async function post(url: string, path: string, request: Record<string, unknown>) {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
 async function complete(
   url: string,
   model: string,
 ): Promise<{ status: number; body: CompletionBody }> {
-  const response = await fetch(`${url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, prompt: 'q', max_tokens: 1, temperature: 0 }),
-  });
-  return { status: response.status, body: (await response.json()) as CompletionBody };
+  return post(url, '/v1/completions', { model, prompt: 'q', max_tokens: 1, temperature: 0 });
 }
 
 beforeAll(async () => {
@@ -96,13 +109,33 @@ beforeAll(async () => {
   });
   await linkWorkspaceDependencies(stageSource);
   const stageTarball = await pack(stageSource, 'npm', tarballs);
+  const extraTarballs: string[] = [];
+  for (const [name, kind] of [
+    [PROVIDER_PLUGIN, 'provider'],
+    [STRATEGY_PLUGIN, 'strategy'],
+  ] as const) {
+    const directory = join(work, name);
+    await scaffoldPlugin({ name, kind, directory, coreVersion: core.version });
+    await linkWorkspaceDependencies(directory);
+    extraTarballs.push(await pack(directory, 'npm', tarballs));
+  }
   const coreTarball = await pack(corePackage, 'pnpm', tarballs);
-  const project = join(work, 'project');
+  project = join(work, 'project');
   await mkdir(project);
   await writeFile(join(project, 'package.json'), '{ "name": "project", "private": true }\n');
+  // The strategy's @llmr/router peer is optional (types only): npm must not fetch it.
   await run(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', coreTarball, pluginTarball, stageTarball],
+    [
+      'install',
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      coreTarball,
+      pluginTarball,
+      stageTarball,
+      ...extraTarballs,
+    ],
     { cwd: project },
   );
   installed = join(project, 'node_modules', PLUGIN);
@@ -160,15 +193,84 @@ describe('llmr serve with a third-party plugin', () => {
       ].join('\n'),
     );
     const url = await startServe(['--config', config]);
-    const response = await fetch(`${url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'echo', prompt: 'mail ada@example.com today', max_tokens: 64 }),
+    const { status, body } = await post(url, '/v1/completions', {
+      model: 'echo',
+      prompt: 'mail ada@example.com today',
+      max_tokens: 64,
     });
-    const body = (await response.json()) as CompletionBody;
-    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(status, JSON.stringify(body)).toBe(200);
     // The echo model answers with what it was sent: the stage rewrote it first.
     expect(body.choices[0]?.text).toBe('mail [hidden] today');
+  }, 120_000);
+
+  describe('a provider plugin, against a loopback upstream', () => {
+    let upstream: string;
+    const env = () => ({ ACME_BASE_URL: `${upstream}/v1` });
+    const chat = (url: string) =>
+      post(url, '/v1/chat/completions', {
+        model: 'chat',
+        messages: [{ role: 'user', content: 'hello upstream' }],
+        max_tokens: 16,
+      }) as Promise<{
+        status: number;
+        body: { model: string; choices: Array<{ message: { content: string } }> };
+      }>;
+    beforeAll(async () => {
+      // The stand-in upstream is another llmr speaking the OpenAI API, serving an echo model.
+      upstream = await startServe(['--model', 'small=mock:echo']);
+    }, 120_000);
+
+    it('--plugin <name> loads it from node_modules and answers a chat completion through it', async () => {
+      const url = await startServe(['--plugin', PROVIDER_PLUGIN, '--model', 'chat=acme:small'], {
+        cwd: project,
+        env: env(),
+      });
+      const { status, body } = await chat(url);
+      expect(status, JSON.stringify(body)).toBe(200);
+      // The echo model upstream repeats the message: it went out through the plugin and back.
+      expect(body.choices[0]?.message.content).toBe('hello upstream');
+      expect(body.model).toBe('chat');
+    }, 120_000);
+
+    it("plugins: in a config loads it and a model's source names it", async () => {
+      const config = join(project, 'provider.yaml');
+      await writeFile(
+        config,
+        `plugins: [${PROVIDER_PLUGIN}]\nmodels:\n  - { id: chat, source: "acme:small" }\n`,
+      );
+      const url = await startServe(['--config', config], { env: env() });
+      const { status, body } = await chat(url);
+      expect(status, JSON.stringify(body)).toBe(200);
+      expect(body.choices[0]?.message.content).toBe('hello upstream');
+    }, 120_000);
+  });
+
+  it('a strategy plugin from the config routes requests by its own ranking', async () => {
+    const config = join(project, 'strategy.yaml');
+    await writeFile(
+      config,
+      [
+        `plugins: [${STRATEGY_PLUGIN}]`,
+        'models:',
+        // Priors only (no live samples yet): fast-and-dear, slow-and-cheap, fast-and-cheap.
+        '  - { id: dear, source: "mock:echo", speed: { ttftMs: 100 }, pricing: { input: 10, output: 10 } }',
+        '  - { id: slow, source: "mock:echo", speed: { ttftMs: 5000 }, pricing: { input: 0.01, output: 0.01 } }',
+        '  - { id: cheap, source: "mock:echo", speed: { ttftMs: 300 }, pricing: { input: 1, output: 1 } }',
+        'routes:',
+        '  chat: { models: [dear, slow, cheap], strategy: latency-budget }',
+        '',
+      ].join('\n'),
+    );
+    const url = await startServe(['--config', config]);
+    const { status, headers, body } = await post(url, '/v1/completions', {
+      model: 'chat',
+      prompt: 'route me',
+      max_tokens: 8,
+    });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(headers.get('x-llmr-strategy')).toBe('latency-budget');
+    // The cheapest model within the strategy's 1000 ms budget, though listed last.
+    expect(headers.get('x-llmr-model')).toBe('cheap');
   }, 120_000);
 
   it('a plugin that is not installed fails at start with what to do', async () => {

@@ -17,6 +17,8 @@ export const typescriptCompiler = join(workspaceRoot, 'node_modules/typescript/b
 export async function linkWorkspaceDependencies(directory: string): Promise<void> {
   const links: Record<string, string> = {
     '@llmr/core': corePackage,
+    // A strategy plugin's types come from the router (an optional peer).
+    '@llmr/router': join(workspaceRoot, 'packages/router'),
     typescript: join(workspaceRoot, 'node_modules/typescript'),
     '@types/node': join(workspaceRoot, 'node_modules/@types/node'),
   };

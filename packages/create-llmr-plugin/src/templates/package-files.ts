@@ -13,6 +13,11 @@ export interface PackageFileOptions {
   readme: string;
   /** The compiled node:test file `npm test` runs, e.g. dist/loader.test.js. */
   testFile: string;
+  /**
+   * Packages the plugin uses for types only (name -> version): optional peers, so
+   * installing the plugin never pulls them, and dev dependencies, so it builds.
+   */
+  typePeers?: Record<string, string>;
 }
 
 export function packageFiles({
@@ -21,7 +26,11 @@ export function packageFiles({
   coreVersion,
   readme,
   testFile,
+  typePeers = {},
 }: PackageFileOptions): Record<string, string> {
+  const peers = Object.entries(typePeers);
+  const caret = (entries: [string, string][]) =>
+    Object.fromEntries(entries.map(([name, version]) => [name, `^${version}`]));
   const packageJson = {
     name: names.packageName,
     version: '0.1.0',
@@ -44,7 +53,15 @@ export function packageFiles({
     },
     keywords: ['llmr', 'llmr-plugin', `llmr-${kind}`],
     dependencies: { '@llmr/core': `^${coreVersion}` },
-    devDependencies: { '@types/node': '^20.19.0', typescript: '~5.9.3' },
+    ...(peers.length > 0
+      ? {
+          peerDependencies: caret(peers),
+          peerDependenciesMeta: Object.fromEntries(
+            peers.map(([name]) => [name, { optional: true }]),
+          ),
+        }
+      : {}),
+    devDependencies: { '@types/node': '^20.19.0', typescript: '~5.9.3', ...caret(peers) },
     engines: { node: '>=20' },
   };
   const tsconfig = {

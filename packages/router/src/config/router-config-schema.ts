@@ -29,19 +29,31 @@ export interface RouterModelConfig {
   loadOptions?: Record<string, unknown>;
   /** Overrides what the model declares (or says it before the model is loaded). */
   capabilities?: ModelV1Capability[];
+  /** Overrides the model's context length in tokens; a request that cannot fit skips the model. */
   contextLength?: number;
   /** USD per 1M tokens. */
-  pricing?: { input: number; output: number };
+  pricing?: {
+    /** USD per 1M prompt tokens. */
+    input: number;
+    /** USD per 1M completion tokens. */
+    output: number;
+  };
   /** Quality prior in [0, 1] (default 0.5). */
   quality?: number;
   /** Speed priors used until live samples exist. */
-  speed?: { ttftMs?: number; tokensPerSecond?: number };
+  speed?: {
+    /** Expected time to first token, in milliseconds. */
+    ttftMs?: number;
+    /** Expected generation speed. */
+    tokensPerSecond?: number;
+  };
   /** Resident memory: bytes or `"4GB"`, `"512MiB"`. Default: estimated from the model's info. */
   memory?: number | string;
   /** Unload after this long idle; `'forever'` keeps it. Default: lifecycle.keepAliveMs. */
   keepAliveMs?: number | 'forever';
   /** For weighted-random (default 1). */
   weight?: number;
+  /** Free-form labels for your own bookkeeping; routing does not read them. */
   tags?: string[];
 }
 
@@ -57,16 +69,24 @@ export interface RouterBudgetConfig {
 }
 
 export interface RouterRetryConfig {
+  /** Retries of the same model after a retryable failure before the first token (default 1). */
   maxRetries?: number;
+  /** The first retry's delay before jitter (default 100). */
   baseDelayMs?: number;
+  /** The longest delay between retries (default 2000). */
   maxDelayMs?: number;
+  /** Each retry's delay is the previous one times this (default 2). */
   factor?: number;
+  /** `full` (random in [0, delay], the default), `equal` (half fixed, half random) or `none`. */
   jitter?: 'full' | 'equal' | 'none';
+  /** An upstream's Retry-After longer than this skips the retry and falls back instead (default 10000). */
   maxRetryAfterMs?: number;
 }
 
 export interface RouterTimeoutsConfig {
+  /** A model that sends no token within this long fails over to the next candidate. Off unless set. */
   firstTokenMs?: number;
+  /** The whole request, fallbacks included, is aborted after this long. Off unless set. */
   totalMs?: number;
 }
 
@@ -79,18 +99,28 @@ export interface RouterRouteConfig {
   fallback?: string[];
   /** For weighted-random; overrides each model's weight. */
   weights?: Record<string, number>;
+  /** A spending limit for requests through this route. */
   budget?: RouterBudgetConfig;
+  /** Overrides the router's `timeouts` for this route. */
   timeouts?: RouterTimeoutsConfig;
+  /** Overrides the router's `retry` for this route. */
   retry?: RouterRetryConfig;
   /** `false` disables the response cache for this route; `{ ttlMs }` overrides its TTL. */
-  cache?: boolean | { ttlMs?: number };
+  cache?:
+    | boolean
+    | {
+        /** How long this route's cached answers live, in milliseconds. */
+        ttlMs?: number;
+      };
   /** At most this many distinct candidates are tried (default: all). */
   maxCandidates?: number;
 }
 
 /** One stage of a pipeline: a factory name from `createRouter({ stages })` and its options. */
 export interface RouterStageConfig {
+  /** A stage name registered with the router (by `createRouter({ stages })` or a plugin). */
   stage: string;
+  /** Passed to the stage's factory, which checks them. */
   options?: Record<string, unknown>;
 }
 
@@ -99,12 +129,16 @@ export interface RouterStageConfig {
  * route's stages (outermost) then the chosen model's.
  */
 export interface RouterPipelineConfig {
+  /** Route name -> its stages, outermost first. */
   routes?: Record<string, RouterStageConfig[]>;
+  /** Model id -> its stages, run inside the route's. */
   models?: Record<string, RouterStageConfig[]>;
 }
 
 export interface RouterConfig {
+  /** The models requests can be routed to: local sources, remote upstreams or (in code) instances. */
   models?: RouterModelConfig[];
+  /** Route name -> how requests for that name pick among models. A request's `model` names a route, a model or an alias. */
   routes?: Record<string, RouterRouteConfig>;
   /** name -> model id, route name or another alias. */
   aliases?: Record<string, string>;
@@ -118,15 +152,42 @@ export interface RouterConfig {
   /** Strategy for `'auto'` without a default route, and for routes without one. Default `balanced`. */
   strategy?: string;
   /** Weights of the balanced strategy. */
-  balancedWeights?: { quality?: number; cost?: number; speed?: number; load?: number };
+  balancedWeights?: {
+    /** Weight of the model's quality score (default 0.4). */
+    quality?: number;
+    /** Weight of cheapness (default 0.3). */
+    cost?: number;
+    /** Weight of measured speed (default 0.2). */
+    speed?: number;
+    /** Weight of spare capacity (default 0.1). */
+    load?: number;
+  };
+  /** Retries of a model before falling back, for every route without its own. */
   retry?: RouterRetryConfig;
+  /** Time limits for every route without its own. */
   timeouts?: RouterTimeoutsConfig;
   /** `false` disables circuit breaking. */
   circuitBreaker?:
-    | { failureThreshold?: number; resetTimeoutMs?: number; halfOpenMaxProbes?: number }
+    | {
+        /** Consecutive failures that open a model's breaker, so it is skipped (default 5). */
+        failureThreshold?: number;
+        /** How long an open breaker waits before letting probes through (default 30000). */
+        resetTimeoutMs?: number;
+        /** Requests let through a half-open breaker to test the model (default 1). */
+        halfOpenMaxProbes?: number;
+      }
     | false;
   /** Periodic health checks of loaded and remote models; off unless set. */
-  healthCheck?: { intervalMs: number; timeoutMs?: number; prompt?: string } | false;
+  healthCheck?:
+    | {
+        /** Time between checks of each model. */
+        intervalMs: number;
+        /** A check that takes longer fails (default 10000). */
+        timeoutMs?: number;
+        /** The one-token prompt a check sends (default `ping`). */
+        prompt?: string;
+      }
+    | false;
   /**
    * A watchdog per model: a generation silent for `stallMs` is stopped; `failureThreshold`
    * stalls or failures in a row mark the model unhealthy, and it is routed around,
@@ -134,11 +195,16 @@ export interface RouterConfig {
    * probed until it recovers. Off unless set.
    */
   selfHealing?: {
+    /** A generation with no output for this long is stopped (default 30000). */
     stallMs?: number;
+    /** Stalls or failures in a row that mark the model unhealthy (default 3). */
     failureThreshold?: number;
+    /** First wait before reloading an unhealthy model (default 1000). */
     reloadDelayMs?: number;
+    /** The longest wait between reloads (default 60000). */
     maxReloadDelayMs?: number;
   };
+  /** When local models are loaded and unloaded. */
   lifecycle?: {
     /** Loaded local models at most; the least recently used idle one is unloaded first. */
     maxLoadedModels?: number;
@@ -147,12 +213,18 @@ export interface RouterConfig {
     /** Default idle time before a local model is unloaded (default 5 minutes). */
     keepAliveMs?: number | 'forever';
   };
+  /** The response cache: identical requests are answered from it (off unless enabled). */
   cache?: {
+    /** Turns the in-memory response cache on. */
     enabled?: boolean;
+    /** How long a cached answer lives, in milliseconds (default 300000). */
     ttlMs?: number;
+    /** Cached answers at most; the least recently used go first (default 1000). */
     maxEntries?: number;
+    /** Size of all cached answers at most: bytes or `"64MB"` (default 64 MiB). */
     maxBytes?: number | string;
   };
+  /** Middleware stages (guardrails, prompt shaping, structured output) per route and per model. */
   pipeline?: RouterPipelineConfig;
 }
 
