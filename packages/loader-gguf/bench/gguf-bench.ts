@@ -5,7 +5,9 @@
  *
  * Measures, for each: prefill tokens/s, time to first token, decode tokens/s, llmr/direct,
  * % of the memory-bandwidth roofline (bytes of weights per token x tokens/s / measured
- * bandwidth), and aggregate decode tokens/s with 1, 4 and 8 concurrent streams.
+ * bandwidth), and aggregate decode tokens/s with 1, 4 and 8 concurrent streams. Both
+ * sides use the same context settings and the same prompt tokens, alternate, and report
+ * medians.
  *
  *   pnpm --filter @llmr/loader-gguf bench          (LLMR_BENCH_SMALL=1 for a quick run)
  *
@@ -59,6 +61,8 @@ const config: LlamaConfig = small
     };
 const PROMPT_TOKENS = 128;
 const DECODE_TOKENS = small ? 48 : 32;
+/** Single-stream runs per side (alternating); the medians are reported. */
+const RUNS = small ? 3 : 5;
 const threads = availableParallelism();
 const gpuSetting = process.env.LLMR_BENCH_GPU;
 const gpu =
@@ -96,10 +100,6 @@ async function main() {
   const rows: Row[] = [];
   const summary: Record<string, unknown>[] = [];
   const llama = await getLlama({ gpu, build: 'never', logLevel: 'error' as never });
-  const prompt = [
-    config.bosTokenId,
-    ...Array.from({ length: PROMPT_TOKENS - 1 }, (_, index) => (index * 37) % 380),
-  ];
   const promptText = bpe.merges
     .slice(0, 200)
     .map(([left, right]) => (left + right).replaceAll('Ġ', ' '))
@@ -123,62 +123,17 @@ async function main() {
         `wrote ${path} (${(fileBytes / 1e6).toFixed(0)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       );
 
-      // Direct: node-llama-cpp alone, same threads and context settings.
+      // Both sides on the same context settings (8 sequences of 1,024 tokens, batch 512,
+      // the same threads), loaded side by side, measured in alternating runs (medians).
       const model = await llama.loadModel({ modelPath: path, gpuLayers: gpu ? 'max' : 0 });
       const context = await model.createContext({
-        contextSize: 1024,
-        sequences: 1,
-        threads,
-        batchSize: 512,
-        flashAttention: false,
-      });
-      const sequence = context.getSequence();
-      const direct = async () => {
-        await sequence.clearHistory();
-        const start = performance.now();
-        let first = 0;
-        let count = 0;
-        for await (const _token of sequence.evaluate(prompt as Token[], { temperature: 0 })) {
-          if (count === 0) first = performance.now();
-          if (++count >= DECODE_TOKENS) break;
-        }
-        const end = performance.now();
-        return { ttft: first - start, decode: (count - 1) / ((end - first) / 1000) };
-      };
-      await direct(); // warm-up
-      const directRun = await direct();
-      await context.dispose();
-
-      // Direct aggregate: N sequences of one context decoding at once, the same short
-      // prompts and lengths as llmr's aggregate below, so the two can be compared.
-      const parallel = await model.createContext({
         contextSize: 1024,
         sequences: 8,
         threads,
         batchSize: 512,
         flashAttention: false,
       });
-      const sequences = Array.from({ length: 8 }, () => parallel.getSequence());
-      const directAggregate: Record<number, number> = {};
-      for (const streams of [1, 4, 8]) {
-        const start = performance.now();
-        const counts = await Promise.all(
-          sequences.slice(0, streams).map(async (one, index) => {
-            await one.clearHistory();
-            const short = [config.bosTokenId, 10 + index, 20 + index, 30, 40] as Token[];
-            let count = 0;
-            for await (const _token of one.evaluate(short, { temperature: 0 }))
-              if (++count >= 48) break;
-            return count;
-          }),
-        );
-        directAggregate[streams] =
-          counts.reduce((sum, count) => sum + count, 0) / ((performance.now() - start) / 1000);
-      }
-      await parallel.dispose();
-      await model.dispose();
-
-      // llmr: the loader, a raw prompt of the same length, greedy.
+      const sequences = Array.from({ length: 8 }, () => context.getSequence());
       const loaded = await createGgufLoader().doLoad(path, {
         contextLength: 1024,
         sequences: 8,
@@ -188,24 +143,41 @@ async function main() {
         ...(gpu ? { gpuLayers: 'max' as const } : {}),
       });
       backend = loaded.info.backend ?? 'unknown';
-      const promptFor = (text: string) => {
-        const ids = loaded.tokenizer!.encode(text);
-        return ids.length;
-      };
-      let text = promptText;
-      while (promptFor(text) < PROMPT_TOKENS) text += promptText;
-      while (promptFor(text) > PROMPT_TOKENS) text = text.slice(0, -1);
-      const viaLlmr = async (
-        variant: number,
-        prompt = `${variant} ${text}`.slice(0, text.length),
-        maxTokens = DECODE_TOKENS,
-      ) => {
+      const tokenizer = loaded.tokenizer!;
+      // The longest prefix of the text with at most PROMPT_TOKENS tokens, by binary search
+      // (a few encodes, not one per character dropped).
+      let long = promptText;
+      while (tokenizer.encode(long).length < PROMPT_TOKENS) long += promptText;
+      let low = 0;
+      let high = long.length;
+      while (low < high) {
+        const middle = (low + high + 1) >> 1;
+        if (tokenizer.encode(long.slice(0, middle)).length <= PROMPT_TOKENS) low = middle;
+        else high = middle - 1;
+      }
+      const text = long.slice(0, low);
+
+      /** node-llama-cpp alone: evaluate the tokens on one sequence, greedy. */
+      const direct = async (tokens: number[], maxTokens: number, sequence = sequences[0]!) => {
+        await sequence.clearHistory();
         const start = performance.now();
-        const { stream } = await loaded.doStream({
-          prompt,
-          maxTokens,
-          temperature: 0,
-        });
+        let first = 0;
+        let count = 0;
+        for await (const _token of sequence.evaluate(tokens as Token[], { temperature: 0 })) {
+          if (count === 0) first = performance.now();
+          if (++count >= maxTokens) break;
+        }
+        const end = performance.now();
+        return {
+          ttft: first - start,
+          decode: (count - 1) / ((end - first) / 1000),
+          tokens: count,
+        };
+      };
+      /** llmr: the loader's doStream on the same text, greedy (tokenizing is part of its cost). */
+      const viaLlmr = async (prompt: string, maxTokens: number) => {
+        const start = performance.now();
+        const { stream } = await loaded.doStream({ prompt, maxTokens, temperature: 0 });
         const reader = stream.getReader();
         let first = 0;
         let tokens = 0;
@@ -216,30 +188,54 @@ async function main() {
           }
         }
         const end = performance.now();
-        return {
-          ttft: first - start,
-          decode: (tokens - 1) / ((end - first) / 1000),
-          tokens,
-          seconds: (end - start) / 1000,
-        };
+        return { ttft: first - start, decode: (tokens - 1) / ((end - first) / 1000), tokens };
       };
-      await viaLlmr(0); // warm-up (also fills a sequence's cache: later variants differ at the start)
-      const llmrRun = await viaLlmr(1);
+      const median = (values: number[]) =>
+        [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      // Each run's prompt differs in its first token, so neither side reuses a cached prefix.
+      const variant = (run: number) => `${run % 10}${text.slice(1)}`;
+      await direct(tokenizer.encode(variant(9)), DECODE_TOKENS); // warm-up
+      await viaLlmr(variant(8), DECODE_TOKENS);
+      const directRuns: Awaited<ReturnType<typeof direct>>[] = [];
+      const llmrRuns: Awaited<ReturnType<typeof viaLlmr>>[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        directRuns.push(await direct(tokenizer.encode(variant(run)), DECODE_TOKENS));
+        llmrRuns.push(await viaLlmr(variant(run), DECODE_TOKENS));
+      }
+      const directRun = {
+        ttft: median(directRuns.map((run) => run.ttft)),
+        decode: median(directRuns.map((run) => run.decode)),
+      };
+      const llmrRun = {
+        ttft: median(llmrRuns.map((run) => run.ttft)),
+        decode: median(llmrRuns.map((run) => run.decode)),
+      };
 
-      // Aggregate decode: short distinct prompts (prefill is compute-bound and on a
-      // machine with few cores would otherwise dominate), 48 tokens each, all streams decoding in one batch.
+      // Aggregate decode: N streams at once, the same short prompts (token for token) and
+      // 48 tokens each on both sides, so prefill (compute-bound on few cores) stays small.
       const aggregate: Record<number, number> = {};
+      const directAggregate: Record<number, number> = {};
       for (const streams of [1, 4, 8]) {
-        const start = performance.now();
-        const results = await Promise.all(
-          Array.from({ length: streams }, (_, index) =>
-            viaLlmr(0, `${streams * 10 + index} Once upon a time`, 48),
-          ),
+        const prompts = Array.from(
+          { length: streams },
+          (_, index) => `${streams * 10 + index} Once upon a time`,
         );
-        const seconds = (performance.now() - start) / 1000;
-        aggregate[streams] = results.reduce((sum, result) => sum + result.tokens, 0) / seconds;
+        let start = performance.now();
+        const directCounts = await Promise.all(
+          prompts.map((prompt, index) => direct(tokenizer.encode(prompt), 48, sequences[index]!)),
+        );
+        directAggregate[streams] =
+          directCounts.reduce((sum, result) => sum + result.tokens, 0) /
+          ((performance.now() - start) / 1000);
+        start = performance.now();
+        const results = await Promise.all(prompts.map((prompt) => viaLlmr(prompt, 48)));
+        aggregate[streams] =
+          results.reduce((sum, result) => sum + result.tokens, 0) /
+          ((performance.now() - start) / 1000);
       }
       await loaded.dispose();
+      await context.dispose();
+      await model.dispose();
 
       const weightBytesPerToken = fileBytes; // every weight is read once per decoded token
       const roofline = (tokensPerSecond: number) =>
