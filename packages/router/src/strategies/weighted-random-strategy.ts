@@ -7,62 +7,107 @@
  * The keys are radix-sorted as 32-bit integers (no per-candidate object, no comparator):
  * the comparator sort of keyed objects was most of a decision's cost at 100+ candidates.
  */
-import type { RankedCandidate, RoutingStrategy } from '../types';
+import type { CandidateView, RankedCandidate, RoutingStrategy } from '../types';
 import { round, sortIndicesByKey } from './rank-helpers';
 
 /** Keys are compared at 32-bit resolution (ties within 2^-32 keep route order). */
 const KEY_MAX = 2 ** 32 - 1;
 
+/** What a decision needs that depends only on the candidates and the route's weights. */
+interface Prepared {
+  weights: Record<string, number> | undefined;
+  /** Candidates with a positive weight, in candidate order, and 1 / their weight. */
+  drawn: Uint32Array;
+  inverseWeights: Float64Array;
+  /** Weight 0 never wins a draw: those go last, in route order. */
+  undrawn: Uint32Array;
+  /** Per candidate, its explanation (shared by every decision on these candidates). */
+  details: Readonly<Record<string, number>>[];
+}
+
+/**
+ * Per frozen candidate list (the router passes the same frozen list while the state is
+ * unchanged), so a decision only draws and sorts: no weight lookups, no explanation
+ * objects. A list that is not frozen might change between calls: it is prepared afresh.
+ */
+const prepared = new WeakMap<readonly CandidateView[], Prepared>();
+
+function prepare(
+  candidates: readonly CandidateView[],
+  weights: Record<string, number> | undefined,
+): Prepared {
+  const cacheable = Object.isFrozen(candidates);
+  const kept = cacheable ? prepared.get(candidates) : undefined;
+  if (kept && kept.weights === weights) return kept;
+  const count = candidates.length;
+  const candidateWeights = new Float64Array(count);
+  const drawn: number[] = [];
+  const undrawn: number[] = [];
+  let total = 0;
+  for (let index = 0; index < count; index++) {
+    const candidate = candidates[index]!;
+    const weight = weights?.[candidate.modelId] ?? candidate.weight;
+    candidateWeights[index] = weight;
+    total += weight;
+    if (weight > 0) drawn.push(index);
+    else undrawn.push(index);
+  }
+  if (undrawn.length > 1) undrawn.sort((a, b) => candidates[a]!.order - candidates[b]!.order);
+  const inverseWeights = new Float64Array(drawn.length);
+  for (let position = 0; position < drawn.length; position++)
+    inverseWeights[position] = 1 / candidateWeights[drawn[position]!]!;
+  const details = Array.from(candidateWeights, (weight) =>
+    Object.freeze({ weight, probability: total > 0 ? round(weight / total) : 0 }),
+  );
+  const result: Prepared = {
+    weights,
+    drawn: Uint32Array.from(drawn),
+    inverseWeights,
+    undrawn: Uint32Array.from(undrawn),
+    details,
+  };
+  if (cacheable) prepared.set(candidates, result);
+  return result;
+}
+
 export const weightedRandomStrategy: RoutingStrategy = {
   name: 'weighted-random',
   rank(candidates, context) {
-    const weights = context.routeSettings.weights;
+    const { drawn, inverseWeights, undrawn, details } = prepare(
+      candidates,
+      context.routeSettings.weights,
+    );
     const count = candidates.length;
-    const candidateWeights = new Float64Array(count);
-    // Drawn candidates first (descending key); weight 0 never wins a draw: those go last,
-    // in route order.
-    const keys = new Float64Array(count);
-    const drawnIndices: number[] = [];
-    const undrawn: number[] = [];
-    let total = 0;
-    for (let index = 0; index < count; index++) {
-      const candidate = candidates[index]!;
-      const weight = weights?.[candidate.modelId] ?? candidate.weight;
-      candidateWeights[index] = weight;
-      total += weight;
-      if (weight > 0) {
-        keys[index] = context.random() ** (1 / weight);
-        drawnIndices.push(index);
-      } else undrawn.push(index);
+    const drawnCount = drawn.length;
+    // Drawn candidates first, by descending key: keys in [0, 1) quantized to 32 bits,
+    // inverted so that ascending is largest first. One draw per candidate, in order.
+    // Math.pow is most of a draw's cost; x ** 1 is exactly x, so weight 1 skips it.
+    const quantized = new Uint32Array(drawnCount);
+    for (let position = 0; position < drawnCount; position++) {
+      const inverse = inverseWeights[position]!;
+      const draw = context.random();
+      quantized[position] =
+        KEY_MAX - Math.floor((inverse === 1 ? draw : draw ** inverse) * KEY_MAX);
     }
-    const drawnCount = drawnIndices.length;
-    const order = sortByKeyDescending(drawnIndices, keys);
-    if (undrawn.length > 1) undrawn.sort((a, b) => candidates[a]!.order - candidates[b]!.order);
+    const order = sortIndicesByKey(quantized);
     const ranked: RankedCandidate[] = new Array(count);
-    const rank = (index: number, position: number) => {
-      const weight = candidateWeights[index]!;
+    for (let position = 0; position < drawnCount; position++) {
+      const index = drawn[order[position]!]!;
       ranked[position] = {
         modelId: candidates[index]!.modelId,
         score: (count - position) / count,
-        details: { weight, probability: total > 0 ? round(weight / total) : 0 },
+        details: details[index]!,
       };
-    };
-    for (let position = 0; position < drawnCount; position++) rank(order[position]!, position);
-    for (let offset = 0; offset < undrawn.length; offset++)
-      rank(undrawn[offset]!, drawnCount + offset);
+    }
+    for (let offset = 0; offset < undrawn.length; offset++) {
+      const index = undrawn[offset]!;
+      const position = drawnCount + offset;
+      ranked[position] = {
+        modelId: candidates[index]!.modelId,
+        score: (count - position) / count,
+        details: details[index]!,
+      };
+    }
     return ranked;
   },
 };
-
-/** The indices by descending key, ties in index order (a stable sort's result). */
-function sortByKeyDescending(indices: number[], keys: Float64Array): ArrayLike<number> {
-  // Keys in [0, 1) quantized to 32 bits, inverted so that ascending is largest first.
-  const quantized = new Uint32Array(indices.length);
-  for (let position = 0; position < indices.length; position++)
-    quantized[position] = KEY_MAX - Math.floor(keys[indices[position]!]! * KEY_MAX);
-  const order = sortIndicesByKey(quantized);
-  const sorted = new Uint32Array(order.length);
-  for (let position = 0; position < order.length; position++)
-    sorted[position] = indices[order[position]!]!;
-  return sorted;
-}
