@@ -7,7 +7,9 @@
  * % of the memory-bandwidth roofline (bytes of weights per token x tokens/s / measured
  * bandwidth), and aggregate decode tokens/s with 1, 4 and 8 concurrent streams. Both
  * sides use the same context settings and the same prompt tokens, alternate, and report
- * medians.
+ * medians. Next to wall-clock figures it reports paired ratios (llmr / direct, the median
+ * over alternated pairs) of wall time and of process CPU time: on a machine shared with
+ * other work, wall time counts time spent descheduled, CPU time does not.
  *
  *   pnpm --filter @llmr/loader-gguf bench          (LLMR_BENCH_SMALL=1 for a quick run)
  *
@@ -62,8 +64,15 @@ const config: LlamaConfig = small
 const PROMPT_TOKENS = 128;
 const DECODE_TOKENS = small ? 48 : 32;
 /** Single-stream runs per side (alternating); the medians are reported. */
-const RUNS = small ? 3 : 5;
-const threads = availableParallelism();
+const RUNS = small ? 7 : 5;
+/** Alternating repetitions of each aggregate measurement (medians reported). */
+const AGGREGATE_RUNS = 3;
+/**
+ * LLMR_BENCH_THREADS overrides the thread count (default: every core). On a machine
+ * shared with other work, llama.cpp's threads spin at barriers while descheduled; one
+ * thread per side compares the two runners without that noise.
+ */
+const threads = Number(process.env.LLMR_BENCH_THREADS) || availableParallelism();
 const gpuSetting = process.env.LLMR_BENCH_GPU;
 const gpu =
   !gpuSetting || gpuSetting === 'false'
@@ -92,6 +101,54 @@ interface Row {
   prefillTokensPerSecond: number;
   timeToFirstTokenMs: number;
   decodeTokensPerSecond: number;
+}
+
+interface Run {
+  ttft: number;
+  /** Decode tokens/s after the first token. */
+  decode: number;
+  tokens: number;
+  /** Process CPU milliseconds up to the first token, and per token after it. */
+  prefillCpuMs: number;
+  decodeCpuMs: number;
+}
+
+/** Process CPU time in milliseconds (every thread: llama.cpp's and the event loop's). */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Wall and CPU time of one run: at its start, at its first token, at its end. */
+function startClock() {
+  const start = performance.now();
+  const startCpu = cpuMs();
+  let first = start;
+  let firstCpu = startCpu;
+  return {
+    first() {
+      first = performance.now();
+      firstCpu = cpuMs();
+    },
+    end(tokens: number): Run {
+      const end = performance.now();
+      const endCpu = cpuMs();
+      return {
+        ttft: first - start,
+        decode: (tokens - 1) / ((end - first) / 1000),
+        tokens,
+        prefillCpuMs: firstCpu - startCpu,
+        decodeCpuMs: (endCpu - firstCpu) / Math.max(1, tokens - 1),
+      };
+    },
+    /** Tokens per wall second and per CPU second since the start. */
+    rates(tokens: number) {
+      return {
+        wall: tokens / ((performance.now() - start) / 1000),
+        cpu: tokens / ((cpuMs() - startCpu) / 1000),
+      };
+    },
+  };
 }
 
 async function main() {
@@ -160,35 +217,27 @@ async function main() {
       /** node-llama-cpp alone: evaluate the tokens on one sequence, greedy. */
       const direct = async (tokens: number[], maxTokens: number, sequence = sequences[0]!) => {
         await sequence.clearHistory();
-        const start = performance.now();
-        let first = 0;
+        const clock = startClock();
         let count = 0;
         for await (const _token of sequence.evaluate(tokens as Token[], { temperature: 0 })) {
-          if (count === 0) first = performance.now();
+          if (count === 0) clock.first();
           if (++count >= maxTokens) break;
         }
-        const end = performance.now();
-        return {
-          ttft: first - start,
-          decode: (count - 1) / ((end - first) / 1000),
-          tokens: count,
-        };
+        return clock.end(count);
       };
       /** llmr: the loader's doStream on the same text, greedy (tokenizing is part of its cost). */
       const viaLlmr = async (prompt: string, maxTokens: number) => {
-        const start = performance.now();
+        const clock = startClock();
         const { stream } = await loaded.doStream({ prompt, maxTokens, temperature: 0 });
         const reader = stream.getReader();
-        let first = 0;
         let tokens = 0;
         for (let part = await reader.read(); !part.done; part = await reader.read()) {
           if (part.value.type === 'text-delta' && part.value.tokens?.length) {
-            if (first === 0) first = performance.now();
+            if (tokens === 0) clock.first();
             tokens += part.value.tokens.length;
           }
         }
-        const end = performance.now();
-        return { ttft: first - start, decode: (tokens - 1) / ((end - first) / 1000), tokens };
+        return clock.end(tokens);
       };
       const median = (values: number[]) =>
         [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -210,28 +259,47 @@ async function main() {
         ttft: median(llmrRuns.map((run) => run.ttft)),
         decode: median(llmrRuns.map((run) => run.decode)),
       };
+      /** The median over alternated pairs of `ratio(llmr run, direct run)`. */
+      const paired = (ratio: (llmr: Run, direct: Run) => number) =>
+        median(llmrRuns.map((run, index) => ratio(run, directRuns[index]!)));
+      const pairedRatios = {
+        decodeWall: paired((llmr, direct) => llmr.decode / direct.decode),
+        decodeCpu: paired((llmr, direct) => direct.decodeCpuMs / llmr.decodeCpuMs),
+        prefillWall: paired((llmr, direct) => direct.ttft / llmr.ttft),
+        prefillCpu: paired((llmr, direct) => direct.prefillCpuMs / llmr.prefillCpuMs),
+      };
 
       // Aggregate decode: N streams at once, the same short prompts (token for token) and
       // 48 tokens each on both sides, so prefill (compute-bound on few cores) stays small.
       const aggregate: Record<number, number> = {};
       const directAggregate: Record<number, number> = {};
+      /** Per stream count, paired llmr/direct ratios of tokens/s and of tokens per CPU second. */
+      const aggregateRatios: Record<number, { wall: number; cpu: number }> = {};
       for (const streams of [1, 4, 8]) {
         const prompts = Array.from(
           { length: streams },
           (_, index) => `${streams * 10 + index} Once upon a time`,
         );
-        let start = performance.now();
-        const directCounts = await Promise.all(
-          prompts.map((prompt, index) => direct(tokenizer.encode(prompt), 48, sequences[index]!)),
-        );
-        directAggregate[streams] =
-          directCounts.reduce((sum, result) => sum + result.tokens, 0) /
-          ((performance.now() - start) / 1000);
-        start = performance.now();
-        const results = await Promise.all(prompts.map((prompt) => viaLlmr(prompt, 48)));
-        aggregate[streams] =
-          results.reduce((sum, result) => sum + result.tokens, 0) /
-          ((performance.now() - start) / 1000);
+        const directRates: { wall: number; cpu: number }[] = [];
+        const llmrRates: { wall: number; cpu: number }[] = [];
+        for (let run = 0; run < AGGREGATE_RUNS; run++) {
+          let clock = startClock();
+          const directCounts = await Promise.all(
+            prompts.map((prompt, index) => direct(tokenizer.encode(prompt), 48, sequences[index]!)),
+          );
+          directRates.push(
+            clock.rates(directCounts.reduce((sum, result) => sum + result.tokens, 0)),
+          );
+          clock = startClock();
+          const results = await Promise.all(prompts.map((prompt) => viaLlmr(prompt, 48)));
+          llmrRates.push(clock.rates(results.reduce((sum, result) => sum + result.tokens, 0)));
+        }
+        directAggregate[streams] = median(directRates.map((rate) => rate.wall));
+        aggregate[streams] = median(llmrRates.map((rate) => rate.wall));
+        aggregateRatios[streams] = {
+          wall: median(llmrRates.map((rate, index) => rate.wall / directRates[index]!.wall)),
+          cpu: median(llmrRates.map((rate, index) => rate.cpu / directRates[index]!.cpu)),
+        };
       }
       await loaded.dispose();
       await context.dispose();
@@ -260,6 +328,8 @@ async function main() {
         dtype,
         fileMB: Math.round(fileBytes / 1e6),
         decodeRatio: llmrRun.decode / directRun.decode,
+        pairedRatios,
+        aggregateRatios,
         rooflineDirect: roofline(directRun.decode),
         rooflineLlmr: roofline(llmrRun.decode),
         aggregateTokensPerSecond: aggregate,
@@ -281,7 +351,7 @@ async function main() {
     })),
   );
   console.table(
-    summary.map((entry) => ({
+    summary.map(({ pairedRatios: _pairs, aggregateRatios: _aggregates, ...entry }) => ({
       ...entry,
       decodeRatio: (entry.decodeRatio as number).toFixed(3),
       rooflineDirect: `${((entry.rooflineDirect as number) * 100).toFixed(0)}%`,
@@ -303,6 +373,28 @@ async function main() {
       eightVsOne: (entry.eightVsOne as number).toFixed(2),
       directEightVsOne: (entry.directEightVsOne as number).toFixed(2),
     })),
+  );
+  console.log(
+    'Paired ratios, llmr / direct (median over alternated pairs; >1 means llmr is faster)',
+  );
+  console.table(
+    summary.map((entry) => {
+      const pairs = entry.pairedRatios as Record<string, number>;
+      const aggregates = entry.aggregateRatios as Record<number, { wall: number; cpu: number }>;
+      return {
+        dtype: entry.dtype,
+        'decode wall': pairs.decodeWall!.toFixed(3),
+        'decode CPU': pairs.decodeCpu!.toFixed(3),
+        'prefill/TTFT wall': pairs.prefillWall!.toFixed(3),
+        'prefill CPU': pairs.prefillCpu!.toFixed(3),
+        ...Object.fromEntries(
+          Object.entries(aggregates).map(([streams, ratio]) => [
+            `${streams} streams wall / CPU`,
+            `${ratio.wall.toFixed(3)} / ${ratio.cpu.toFixed(3)}`,
+          ]),
+        ),
+      };
+    }),
   );
   console.log(
     JSON.stringify({
