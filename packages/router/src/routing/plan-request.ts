@@ -174,27 +174,20 @@ export function planRequest(
         message: `Unknown strategy "${strategyName}"; use one of ${[...runtime.strategies.keys()].join(', ')}.`,
       });
     }
-    // Built only when a strategy ranks (a reused ranking needs none); a dry run's copy of
-    // the strategies' state only when a strategy reads it.
-    const context = (): StrategyContext => {
-      let state = dryRun ? undefined : runtime.strategyState;
-      return {
-        request,
-        ...(routeName ? { route: routeName } : {}),
-        promptTokens: routing.promptTokens,
-        expectedOutputTokens,
-        random: runtime.random,
-        now: runtime.clock.now(),
-        routeSettings: {
-          ...(route?.weights ? { weights: route.weights } : {}),
-          ...(route?.fallback ? { fallback: route.fallback } : {}),
-        },
-        get state() {
-          state ??= new Map(runtime.strategyState);
-          return state;
-        },
-      };
-    };
+    // Built only when a strategy ranks: a reused ranking needs no context.
+    const context = (): StrategyContext => ({
+      request,
+      ...(routeName ? { route: routeName } : {}),
+      promptTokens: routing.promptTokens,
+      expectedOutputTokens,
+      random: runtime.random,
+      now: runtime.clock.now(),
+      routeSettings: {
+        ...(route?.weights ? { weights: route.weights } : {}),
+        ...(route?.fallback ? { fallback: route.fallback } : {}),
+      },
+      state: dryRun ? new Map(runtime.strategyState) : runtime.strategyState,
+    });
     routing.candidates = rankSnapshot(snapshot, strategy, route, context);
     if (route?.maxCandidates !== undefined)
       routing.candidates = routing.candidates.slice(0, route.maxCandidates);
