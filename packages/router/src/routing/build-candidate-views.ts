@@ -42,10 +42,15 @@ function qualityPrior(runtime: RouterRuntime, slot: ModelSlot): number {
   return slot.qualityPrior;
 }
 
+/**
+ * `unchanged(order)`, when given, returns a view built earlier for the same inputs whose
+ * slot has not changed since: it passed the same filters then, so it is taken as is.
+ */
 export function buildCandidateViews(
   runtime: RouterRuntime,
   slots: readonly ModelSlot[],
   inputs: CandidateInputs,
+  unchanged?: (order: number) => CandidateView | undefined,
 ): CandidateViews {
   const { routeName, callOptions, required, requiredMask, estimate, upperBound } = inputs;
   const { expectedOutputTokens } = inputs;
@@ -59,13 +64,18 @@ export function buildCandidateViews(
     const slot = slots[order]!;
     const { id, config: modelConfig, entry, stats, breaker } = slot;
     const info = entry?.info;
+    const contextLength = modelConfig.contextLength ?? info?.contextLength;
+    if (contextLength !== undefined && contextLength < minContextLength)
+      minContextLength = contextLength;
+    const earlier = unchanged?.(order);
+    if (earlier) {
+      views.push(earlier);
+      continue;
+    }
     const declared = modelConfig.capabilities ?? info?.capabilities;
     const added = hasPipelines ? pipelineCapabilities(runtime, routeName, id) : [];
     const capabilities =
       declared && added.length > 0 ? [...new Set([...declared, ...added])] : declared;
-    const contextLength = modelConfig.contextLength ?? info?.contextLength;
-    if (contextLength !== undefined && contextLength < minContextLength)
-      minContextLength = contextLength;
     const missing =
       capabilities !== undefined &&
       (cachedCapabilityMask(capabilities) & requiredMask) !== requiredMask

@@ -13,7 +13,7 @@
  */
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import { builtinStrategies } from '../strategies/builtin-strategies';
-import type { RankedCandidate, RoutingStrategy, StrategyContext } from '../types';
+import type { CandidateView, RankedCandidate, RoutingStrategy, StrategyContext } from '../types';
 import {
   buildCandidateViews,
   type CandidateInputs,
@@ -80,42 +80,68 @@ function pipelineRoute(runtime: RouterRuntime, inputs: CandidateInputs): string 
     : undefined;
 }
 
+/** Whether the snapshot was built for these inputs under this config, health and quality. */
+function sameKey(
+  snapshot: CandidateSnapshot,
+  runtime: RouterRuntime,
+  inputs: CandidateInputs,
+): boolean {
+  return (
+    snapshot.routeName === pipelineRoute(runtime, inputs) &&
+    snapshot.requiredMask === inputs.requiredMask &&
+    snapshot.estimate === inputs.estimate &&
+    snapshot.expectedOutputTokens === inputs.expectedOutputTokens &&
+    inputs.upperBound < snapshot.minContextLength &&
+    snapshot.config === runtime.config &&
+    snapshot.pipelines === runtime.pipelines &&
+    snapshot.healing === runtime.healing &&
+    snapshot.healingVersion === (runtime.healing?.version ?? 0) &&
+    snapshot.qualityVersion === runtime.quality.version
+  );
+}
+
+/** Whether the slot at `index` is in the state the snapshot saw. */
+function sameSlot(snapshot: CandidateSnapshot, slot: ModelSlot, index: number): boolean {
+  const { numbers, references, circuits, passes } = snapshot;
+  const { entry, stats, breaker } = slot;
+  return (
+    numbers[index * FIELDS] === stats.inFlight &&
+    numbers[index * FIELDS + 1] === stats.successes + stats.errors &&
+    numbers[index * FIELDS + 2] === stats.ttft.version &&
+    numbers[index * FIELDS + 3] === stats.tokensPerSecond.version &&
+    references[index * 3] === entry &&
+    references[index * 3 + 1] === entry?.model &&
+    references[index * 3 + 2] === entry?.info &&
+    circuits[index] === breaker.state &&
+    passes[index] === (breaker.canPass() ? 1 : 0)
+  );
+}
+
 function isCurrent(
   snapshot: CandidateSnapshot,
   runtime: RouterRuntime,
   slots: readonly ModelSlot[],
   inputs: CandidateInputs,
 ): boolean {
-  if (
-    snapshot.routeName !== pipelineRoute(runtime, inputs) ||
-    snapshot.requiredMask !== inputs.requiredMask ||
-    snapshot.estimate !== inputs.estimate ||
-    snapshot.expectedOutputTokens !== inputs.expectedOutputTokens ||
-    !(inputs.upperBound < snapshot.minContextLength) ||
-    snapshot.config !== runtime.config ||
-    snapshot.pipelines !== runtime.pipelines ||
-    snapshot.healing !== runtime.healing ||
-    snapshot.healingVersion !== (runtime.healing?.version ?? 0) ||
-    snapshot.qualityVersion !== runtime.quality.version
-  )
-    return false;
-  const { numbers, references, circuits, passes } = snapshot;
-  for (let index = 0; index < slots.length; index++) {
-    const { entry, stats, breaker } = slots[index]!;
-    if (
-      numbers[index * FIELDS] !== stats.inFlight ||
-      numbers[index * FIELDS + 1] !== stats.successes + stats.errors ||
-      numbers[index * FIELDS + 2] !== stats.ttft.version ||
-      numbers[index * FIELDS + 3] !== stats.tokensPerSecond.version ||
-      references[index * 3] !== entry ||
-      references[index * 3 + 1] !== entry?.model ||
-      references[index * 3 + 2] !== entry?.info ||
-      circuits[index] !== breaker.state ||
-      passes[index] !== (breaker.canPass() ? 1 : 0)
-    )
-      return false;
-  }
+  if (!sameKey(snapshot, runtime, inputs)) return false;
+  for (let index = 0; index < slots.length; index++)
+    if (!sameSlot(snapshot, slots[index]!, index)) return false;
   return true;
+}
+
+/**
+ * The views of an older snapshot with the same key, by slot, for the slots whose state has
+ * not changed since: a request starting or ending changes one model's view, and the build
+ * after it reuses every other one.
+ */
+function unchangedViews(
+  base: CandidateSnapshot,
+  slots: readonly ModelSlot[],
+): (order: number) => CandidateView | undefined {
+  const bySlot: (CandidateView | undefined)[] = new Array(slots.length);
+  for (const view of base.views) bySlot[view.order] = view;
+  return (order) =>
+    bySlot[order] && sameSlot(base, slots[order]!, order) ? bySlot[order] : undefined;
 }
 
 /**
@@ -130,12 +156,22 @@ export function candidateSnapshot(
   reuse: boolean,
 ): CandidateSnapshot {
   const kept = reuse ? runtime.candidateSnapshots.get(slots) : undefined;
+  let base: CandidateSnapshot | undefined;
   if (kept) {
-    for (const snapshot of kept) if (isCurrent(snapshot, runtime, slots, inputs)) return snapshot;
+    for (const snapshot of kept) {
+      if (!sameKey(snapshot, runtime, inputs)) continue;
+      if (isCurrent(snapshot, runtime, slots, inputs)) return snapshot;
+      base = snapshot;
+    }
   }
   // The fingerprint is taken first: a change during the build makes the snapshot stale.
   const state = fingerprint(slots);
-  const built = buildCandidateViews(runtime, slots, inputs);
+  const built = buildCandidateViews(
+    runtime,
+    slots,
+    inputs,
+    base ? unchangedViews(base, slots) : undefined,
+  );
   // Frozen: decisions share it, and strategies may cache per list while it is the same.
   Object.freeze(built.views);
   const snapshot: CandidateSnapshot = {
