@@ -100,10 +100,9 @@ describe('candidate snapshots', () => {
     const request = { prompt: 'Hello there', maxTokens: 32, model: 'balanced' };
     const first = router.route(request).candidates;
     const second = router.route(request).candidates;
-    // The same ranked objects (shared, frozen), in a new array each decision.
+    // The same ranked objects (shared), in a new array each decision.
     expect(second).not.toBe(first);
     expect(second[0]).toBe(first[0]);
-    expect(Object.isFrozen(second[0])).toBe(true);
     // A request in flight on the winner changes its load score: a new ranking.
     runtime.statsFor(first[0]!.modelId).start(0);
     const third = router.route(request).candidates;

@@ -25,7 +25,7 @@ const readOnlyStrategies = new WeakSet<RoutingStrategy>(builtinStrategies);
 
 /** Numbers per slot in a snapshot's fingerprint. */
 const FIELDS = 4;
-/** Snapshots kept per slot list (different routes or request shapes on the same list). */
+/** Snapshots kept per slot list, one per key (different request shapes on the same list). */
 const SNAPSHOTS_PER_LIST = 8;
 
 export interface CandidateSnapshot extends CandidateViews {
@@ -156,12 +156,17 @@ export function candidateSnapshot(
   reuse: boolean,
 ): CandidateSnapshot {
   const kept = reuse ? runtime.candidateSnapshots.get(slots) : undefined;
+  // At most one snapshot per key: it is current, or the base of the next one.
   let base: CandidateSnapshot | undefined;
+  let baseIndex = -1;
   if (kept) {
-    for (const snapshot of kept) {
+    for (let index = 0; index < kept.length; index++) {
+      const snapshot = kept[index]!;
       if (!sameKey(snapshot, runtime, inputs)) continue;
       if (isCurrent(snapshot, runtime, slots, inputs)) return snapshot;
       base = snapshot;
+      baseIndex = index;
+      break;
     }
   }
   // The fingerprint is taken first: a change during the build makes the snapshot stale.
@@ -172,8 +177,6 @@ export function candidateSnapshot(
     inputs,
     base ? unchangedViews(base, slots) : undefined,
   );
-  // Frozen: decisions share it, and strategies may cache per list while it is the same.
-  Object.freeze(built.views);
   const snapshot: CandidateSnapshot = {
     ...built,
     ...state,
@@ -190,8 +193,11 @@ export function candidateSnapshot(
   };
   if (reuse && inputs.upperBound < built.minContextLength) {
     const list = kept ?? [];
-    if (list.length >= SNAPSHOTS_PER_LIST) list.shift();
-    list.push(snapshot);
+    if (baseIndex >= 0) list[baseIndex] = snapshot;
+    else {
+      if (list.length >= SNAPSHOTS_PER_LIST) list.shift();
+      list.push(snapshot);
+    }
     if (!kept) runtime.candidateSnapshots.set(slots, list);
   }
   return snapshot;
@@ -200,7 +206,8 @@ export function candidateSnapshot(
 /**
  * The strategy's ranking of the snapshot's views. A pure strategy's ranking is computed
  * once per snapshot and route settings (`settingsKey`: the route's config object), its
- * explanations included, and shared, frozen, by the decisions that reuse it; any other
+ * explanations included, and shared by the decisions that reuse it (not frozen: freezing
+ * two objects per candidate cost more than ranking them); any other
  * strategy ranks on every decision (a custom one a copy of the views, in case it sorts
  * them in place).
  */
@@ -222,10 +229,6 @@ export function rankSnapshot(
   let ranked = byRoute.get(settingsKey);
   if (!ranked) {
     ranked = strategy.rank(snapshot.views, context());
-    for (const candidate of ranked) {
-      Object.freeze(candidate.details);
-      Object.freeze(candidate);
-    }
     byRoute.set(settingsKey, ranked);
   }
   return ranked.slice();

@@ -79,10 +79,13 @@ describe('weighted-random', () => {
       const candidates = views(random, 1 + Math.floor(random() * 60));
       const weights =
         trial % 3 === 0 ? { 'model-0': 0, 'model-1': 2.5, 'model-2': 0.1 } : undefined;
-      // Frozen lists are prepared once and reused: several decisions on the same one.
-      const list = trial % 2 === 0 ? Object.freeze(candidates) : candidates;
+      // A preparation is reused by the next decisions on the same candidates; half the
+      // lists change a weight in place between decisions, which must be noticed.
+      const list = candidates;
       for (let decision = 0; decision < 3; decision++) {
         const seed = trial * 10 + decision;
+        if (trial % 2 === 1 && decision > 0)
+          list[decision % list.length]!.weight = decision % 2 ? 0 : 4.5;
         expect(weightedRandomStrategy.rank(list, context(seed, weights))).toEqual(
           referenceRank(list, context(seed, weights)),
         );
@@ -90,8 +93,8 @@ describe('weighted-random', () => {
     }
   });
 
-  it('prepares a frozen list again when the route weights change', () => {
-    const candidates = Object.freeze(views(createSeededRandom(5), 12));
+  it('prepares the same candidates again when the route weights change', () => {
+    const candidates = views(createSeededRandom(5), 12);
     const first = weightedRandomStrategy.rank(candidates, context(1));
     const weighted = weightedRandomStrategy.rank(candidates, context(1, { 'model-3': 0 }));
     expect(first.find((ranked) => ranked.modelId === 'model-3')?.details.weight).toBe(

@@ -16,38 +16,60 @@ const KEY_MAX = 2 ** 32 - 1;
 /** What a decision needs that depends only on the candidates and the route's weights. */
 interface Prepared {
   weights: Record<string, number> | undefined;
+  /** What it was prepared from, per candidate: id, weight and route order. */
+  modelIds: string[];
+  candidateWeights: Float64Array;
+  orders: Float64Array;
   /** Candidates with a positive weight, in candidate order, and 1 / their weight. */
   drawn: Uint32Array;
   inverseWeights: Float64Array;
   /** Weight 0 never wins a draw: those go last, in route order. */
   undrawn: Uint32Array;
   /** Per candidate, its explanation (shared by every decision on these candidates). */
-  details: Readonly<Record<string, number>>[];
+  details: Record<string, number>[];
 }
 
 /**
- * Per frozen candidate list (the router passes the same frozen list while the state is
- * unchanged), so a decision only draws and sorts: no weight lookups, no explanation
- * objects. A list that is not frozen might change between calls: it is prepared afresh.
+ * The last preparation. Weights change with config only, not with load or latency, so
+ * consecutive decisions on the same models reuse it after checking each candidate's id,
+ * weight and order (a few comparisons each): no weight lookups, no explanation objects.
  */
-const prepared = new WeakMap<readonly CandidateView[], Prepared>();
+let last: Prepared | undefined;
+
+function isPreparedFor(
+  kept: Prepared,
+  candidates: readonly CandidateView[],
+  weights: Record<string, number> | undefined,
+): boolean {
+  if (kept.weights !== weights || kept.modelIds.length !== candidates.length) return false;
+  for (let index = 0; index < candidates.length; index++) {
+    const candidate = candidates[index]!;
+    if (
+      kept.modelIds[index] !== candidate.modelId ||
+      kept.candidateWeights[index] !== candidate.weight ||
+      kept.orders[index] !== candidate.order
+    )
+      return false;
+  }
+  return true;
+}
 
 function prepare(
   candidates: readonly CandidateView[],
   weights: Record<string, number> | undefined,
 ): Prepared {
-  const cacheable = Object.isFrozen(candidates);
-  const kept = cacheable ? prepared.get(candidates) : undefined;
-  if (kept && kept.weights === weights) return kept;
+  if (last && isPreparedFor(last, candidates, weights)) return last;
   const count = candidates.length;
   const candidateWeights = new Float64Array(count);
+  const weightOf = new Float64Array(count);
   const drawn: number[] = [];
   const undrawn: number[] = [];
   let total = 0;
   for (let index = 0; index < count; index++) {
     const candidate = candidates[index]!;
     const weight = weights?.[candidate.modelId] ?? candidate.weight;
-    candidateWeights[index] = weight;
+    candidateWeights[index] = candidate.weight;
+    weightOf[index] = weight;
     total += weight;
     if (weight > 0) drawn.push(index);
     else undrawn.push(index);
@@ -55,19 +77,21 @@ function prepare(
   if (undrawn.length > 1) undrawn.sort((a, b) => candidates[a]!.order - candidates[b]!.order);
   const inverseWeights = new Float64Array(drawn.length);
   for (let position = 0; position < drawn.length; position++)
-    inverseWeights[position] = 1 / candidateWeights[drawn[position]!]!;
-  const details = Array.from(candidateWeights, (weight) =>
-    Object.freeze({ weight, probability: total > 0 ? round(weight / total) : 0 }),
-  );
-  const result: Prepared = {
+    inverseWeights[position] = 1 / weightOf[drawn[position]!]!;
+  last = {
     weights,
+    modelIds: candidates.map((candidate) => candidate.modelId),
+    candidateWeights,
+    orders: Float64Array.from(candidates, (candidate) => candidate.order),
     drawn: Uint32Array.from(drawn),
     inverseWeights,
     undrawn: Uint32Array.from(undrawn),
-    details,
+    details: Array.from(weightOf, (weight) => ({
+      weight,
+      probability: total > 0 ? round(weight / total) : 0,
+    })),
   };
-  if (cacheable) prepared.set(candidates, result);
-  return result;
+  return last;
 }
 
 export const weightedRandomStrategy: RoutingStrategy = {
