@@ -24,6 +24,7 @@ import { ModelPool } from './lifecycle/model-pool';
 import type { Pipelines } from './pipeline/build-pipelines';
 import { CircuitBreaker, defaultCircuitBreakerSettings } from './resilience/circuit-breaker';
 import type { RouterOptions } from './router-options';
+import type { CandidateSnapshot } from './routing/candidate-snapshot';
 import { ModelStats } from './stats/model-stats';
 import { builtinStrategies } from './strategies/builtin-strategies';
 import type { RoutingStrategy } from './types';
@@ -45,6 +46,10 @@ export class RouterRuntime {
   slots = new Map<string, ModelSlot>();
   allSlots: ModelSlot[] = [];
   routeSlots = new Map<string, ModelSlot[]>();
+  /** Recent candidate snapshots per slot list (see routing/candidate-snapshot.ts). */
+  candidateSnapshots = new WeakMap<readonly ModelSlot[], CandidateSnapshot[]>();
+  /** Off only to compare decisions with and without snapshots. */
+  reuseSnapshots = true;
   readonly clock: Clock;
   readonly random: () => number;
   readonly events = new RouterEvents();

@@ -173,6 +173,13 @@ export interface StrategyContext {
 /** One routing strategy: ranks the candidates that passed the capability filters. */
 export interface RoutingStrategy {
   readonly name: string;
+  /**
+   * True when `rank` reads nothing but its candidates and the context's `promptTokens`,
+   * `expectedOutputTokens` and `routeSettings` (no randomness, clock or state), and
+   * mutates neither. The router then ranks once per state change and reuses the result
+   * for every decision until a model's load, stats, health or the config change.
+   */
+  readonly pure?: boolean;
   /** Returns every candidate, best first, each with a score and its inputs. */
   rank(candidates: readonly CandidateView[], context: StrategyContext): RankedCandidate[];
 }

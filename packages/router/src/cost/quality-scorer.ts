@@ -5,7 +5,7 @@
  */
 export class QualityScorer {
   private priors = new Map<string, number>();
-  /** Bumped whenever priors change, so callers may cache `prior()` per model. */
+  /** Bumped whenever priors or feedback change, so callers may cache `prior()` and scores per model. */
   version = 0;
   private readonly feedback = new Map<string, { value: number; count: number }>();
 
@@ -39,6 +39,7 @@ export class QualityScorer {
         ? { value: current.value + alpha * (clamped - current.value), count: current.count + 1 }
         : { value: clamped, count: 1 },
     );
+    this.version++;
   }
 
   score(modelId: string, errorRate = 0, prior = this.prior(modelId)): number {

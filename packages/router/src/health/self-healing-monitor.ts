@@ -40,6 +40,8 @@ export interface ModelHealth {
 
 export class SelfHealingMonitor {
   private readonly health = new Map<string, ModelHealth>();
+  /** Bumped whenever a model's routability may have changed: routing snapshots check it. */
+  version = 0;
 
   constructor(
     private readonly runtime: RouterRuntime,
@@ -68,6 +70,7 @@ export class SelfHealingMonitor {
     health.lastError = describeError(error);
     if (health.consecutiveFailures < this.settings.failureThreshold) return;
     health.state = 'unhealthy';
+    this.version++;
     this.runtime.emit({
       type: 'model-unhealthy',
       time: this.runtime.clock.now(),
@@ -167,6 +170,7 @@ export class SelfHealingMonitor {
     const health = this.health.get(modelId);
     if (!health || runtime.disposed || !runtime.pool.has(modelId)) return;
     health.state = 'reloading';
+    this.version++;
     health.reloads++;
     runtime.emit({
       type: 'model-reload',
@@ -184,6 +188,7 @@ export class SelfHealingMonitor {
         lease.release();
       }
       health.state = 'healthy';
+      this.version++;
       health.consecutiveFailures = 0;
       health.recoveries++;
       runtime.emit({
@@ -195,6 +200,7 @@ export class SelfHealingMonitor {
       health.reloads = 0;
     } catch (error) {
       health.state = 'unhealthy';
+      this.version++;
       health.lastError = describeError(error);
       this.scheduleReload(modelId, Math.min(delayMs * 2, this.settings.maxReloadDelayMs));
     }

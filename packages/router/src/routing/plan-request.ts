@@ -6,28 +6,18 @@
 import { InvalidArgumentError, type ModelV1Capability } from '@llmr/core';
 import type { ResolvedRouteConfig } from '../config/router-config-schema';
 import { RouterError } from '../errors';
-import { pipelineCapabilities } from '../pipeline/build-pipelines';
 import { defaultRetrySettings, type RetrySettings } from '../resilience/retry-policy';
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import type {
-  CandidateView,
   RouterEmbedRequest,
   RouterRequest,
   RouterTimeouts,
   RoutingInfo,
   StrategyContext,
 } from '../types';
-import {
-  cachedCapabilityMask,
-  capabilityMask,
-  missingCapability,
-  requiredCapabilities,
-} from './capability-filter';
-import {
-  countPromptTokens,
-  estimatePromptTokens,
-  promptTokenUpperBound,
-} from './estimate-prompt-tokens';
+import { candidateSnapshot, rankSnapshot } from './candidate-snapshot';
+import { capabilityMask, requiredCapabilities } from './capability-filter';
+import { estimatePromptTokens, promptTokenUpperBound } from './estimate-prompt-tokens';
 import { resolveTarget } from './resolve-target';
 
 export interface Plan {
@@ -37,15 +27,6 @@ export interface Plan {
   retry: RetrySettings;
   timeouts: RouterTimeouts;
   cacheKey?: { key: string; normalized: string; ttlMs: number };
-}
-
-/** The slot's cached quality prior, refreshed when the priors changed since. */
-function qualityPrior(runtime: RouterRuntime, slot: ModelSlot): number {
-  if (slot.qualityVersion !== runtime.quality.version || slot.qualityPrior === undefined) {
-    slot.qualityPrior = runtime.quality.prior(slot.id);
-    slot.qualityVersion = runtime.quality.version;
-  }
-  return slot.qualityPrior;
 }
 
 export function planRequest(
@@ -136,99 +117,28 @@ export function planRequest(
     }
   }
 
-  // Capability and health filters come before any ranking.
+  // Capability and health filters come before any ranking; a current snapshot has them.
   const required: ModelV1Capability[] = callOptions
     ? requiredCapabilities(callOptions)
     : ['embeddings'];
-  const requiredMask = capabilityMask(required);
-  const views: CandidateView[] = [];
-  const hasPipelines = runtime.pipelines.routes.size + runtime.pipelines.models.size > 0;
-  // Exact counts cost a tokenizer pass: only worth it when the prompt might not fit.
-  const upperBound = callOptions ? promptTokenUpperBound(callOptions) : 0;
-  let counted: { tokenizer: unknown; count: number } | undefined;
-  let exactPromptTokens: number | undefined;
-  for (let order = 0; order < slots.length; order++) {
-    const slot = slots[order]!;
-    const { id, config: modelConfig, entry, stats, breaker } = slot;
-    const info = entry?.info;
-    const declared = modelConfig.capabilities ?? info?.capabilities;
-    const added = hasPipelines ? pipelineCapabilities(runtime, routeName, id) : [];
-    const capabilities =
-      declared && added.length > 0 ? [...new Set([...declared, ...added])] : declared;
-    const contextLength = modelConfig.contextLength ?? info?.contextLength;
-    const missing =
-      capabilities !== undefined &&
-      (cachedCapabilityMask(capabilities) & requiredMask) !== requiredMask
-        ? missingCapability(capabilities, required)
-        : undefined;
-    if (missing) {
-      routing.excluded.push({
-        modelId: id,
-        reason: `capability:${missing}`,
-        detail: `declares ${capabilities?.join(', ') || 'nothing'}`,
-      });
-      continue;
-    }
-    let promptTokens = estimate;
-    if (callOptions && contextLength !== undefined && upperBound >= contextLength) {
-      const tokenizer = entry?.model?.tokenizer;
-      if (tokenizer) {
-        if (counted?.tokenizer !== tokenizer)
-          counted = { tokenizer, count: countPromptTokens(callOptions, tokenizer) };
-        promptTokens = counted.count;
-        exactPromptTokens ??= promptTokens;
-      }
-      if (promptTokens >= contextLength) {
-        routing.excluded.push({
-          modelId: id,
-          reason: 'context-length',
-          detail: `prompt ${tokenizer ? '' : '~'}${promptTokens} tokens, context ${contextLength}`,
-        });
-        continue;
-      }
-    }
-    if (runtime.healing && !runtime.healing.isRoutable(id)) {
-      routing.excluded.push({
-        modelId: id,
-        reason: 'unhealthy',
-        detail: runtime.healing.snapshot(id).state,
-      });
-      continue;
-    }
-    if (!breaker.canPass()) {
-      const snapshot = breaker.snapshot();
-      routing.excluded.push({
-        modelId: id,
-        reason: 'circuit-open',
-        detail: snapshot.retryAt !== undefined ? `retry at ${snapshot.retryAt}` : snapshot.state,
-      });
-      continue;
-    }
-    const errorRate = stats.errorRate;
-    const pricing = modelConfig.pricing;
-    const view: CandidateView = {
-      modelId: id,
-      order,
-      capabilities,
-      contextLength,
-      pricing,
-      quality: runtime.quality.score(id, errorRate, qualityPrior(runtime, slot)),
-      // The CostOptimizer's formula, inlined: this loop runs once per candidate per request.
-      estimatedCostUsd: pricing
-        ? (promptTokens * pricing.input + expectedOutputTokens * pricing.output) / 1_000_000
-        : 0,
-      weight: modelConfig.weight ?? 1,
-      inFlight: stats.inFlight,
-      loaded: entry?.model !== undefined,
-      circuit: breaker.state,
-      errorRate,
-      ttftMs: stats.ttft.percentile(50) ?? modelConfig.speed?.ttftMs,
-      tokensPerSecond: stats.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond,
-      samples: stats.ttft.count,
-    };
-    views.push(view);
-  }
-  if (exactPromptTokens !== undefined) routing.promptTokens = exactPromptTokens;
+  const snapshot = candidateSnapshot(
+    runtime,
+    slots,
+    {
+      routeName,
+      callOptions,
+      required,
+      requiredMask: capabilityMask(required),
+      estimate,
+      upperBound: callOptions ? promptTokenUpperBound(callOptions) : 0,
+      expectedOutputTokens,
+    },
+    // A pinned model's or a downgraded request's slot list is made for this request.
+    runtime.reuseSnapshots && resolution.kind !== 'model' && routing.downgraded === undefined,
+  );
+  const views = snapshot.views;
+  routing.excluded = snapshot.excluded.slice();
+  if (snapshot.exactPromptTokens !== undefined) routing.promptTokens = snapshot.exactPromptTokens;
 
   if (views.length === 0) {
     throw new RouterError({
@@ -264,7 +174,8 @@ export function planRequest(
         message: `Unknown strategy "${strategyName}"; use one of ${[...runtime.strategies.keys()].join(', ')}.`,
       });
     }
-    const context: StrategyContext = {
+    // Built only when a strategy ranks: a reused ranking needs no context.
+    const context = (): StrategyContext => ({
       request,
       ...(routeName ? { route: routeName } : {}),
       promptTokens: routing.promptTokens,
@@ -276,8 +187,8 @@ export function planRequest(
         ...(route?.fallback ? { fallback: route.fallback } : {}),
       },
       state: dryRun ? new Map(runtime.strategyState) : runtime.strategyState,
-    };
-    routing.candidates = strategy.rank(views, context);
+    });
+    routing.candidates = rankSnapshot(snapshot, strategy, route, context);
     if (route?.maxCandidates !== undefined)
       routing.candidates = routing.candidates.slice(0, route.maxCandidates);
   }

@@ -11,6 +11,8 @@ export class PercentileWindow {
   /** The same samples, ascending. */
   private readonly sorted: number[] = [];
   private next = 0;
+  /** Bumped on every recorded sample: routing snapshots compare it instead of the percentiles. */
+  version = 0;
 
   constructor(private readonly capacity = 100) {}
 
@@ -20,6 +22,7 @@ export class PercentileWindow {
 
   record(value: number): void {
     if (!Number.isFinite(value)) return;
+    this.version++;
     if (this.samples.length < this.capacity) {
       this.samples.push(value);
     } else {

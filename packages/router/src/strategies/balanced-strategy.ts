@@ -24,6 +24,7 @@ export function createBalancedStrategy(weights: Partial<BalancedWeights> = {}): 
   const sum = w.quality + w.cost + w.speed + w.load || 1;
   return {
     name: 'balanced',
+    pure: true,
     rank(candidates, context) {
       const cost = lowerIsBetter(candidates.map((candidate) => candidate.estimatedCostUsd));
       const speed = lowerIsBetter(

@@ -4,6 +4,7 @@ import { lowerIsBetter, round } from './rank-helpers';
 
 export const costOptimizedStrategy: RoutingStrategy = {
   name: 'cost-optimized',
+  pure: true,
   rank(candidates) {
     const scores = lowerIsBetter(candidates.map((candidate) => candidate.estimatedCostUsd));
     return candidates

@@ -4,6 +4,7 @@ import { round, sortRanked } from './rank-helpers';
 
 export const leastLoadedStrategy: RoutingStrategy = {
   name: 'least-loaded',
+  pure: true,
   rank(candidates) {
     return sortRanked(
       candidates.map((candidate) => ({

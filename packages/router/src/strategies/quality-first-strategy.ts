@@ -4,6 +4,7 @@ import { round } from './rank-helpers';
 
 export const qualityFirstStrategy: RoutingStrategy = {
   name: 'quality-first',
+  pure: true,
   rank(candidates) {
     return candidates
       .map((candidate) => ({

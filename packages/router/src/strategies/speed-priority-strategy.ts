@@ -8,6 +8,7 @@ import { estimatedLatencyMs, lowerIsBetter, round, sortRanked } from './rank-hel
 
 export const speedPriorityStrategy: RoutingStrategy = {
   name: 'speed-priority',
+  pure: true,
   rank(candidates, context) {
     const latencies = candidates.map((candidate) =>
       estimatedLatencyMs(candidate, context.expectedOutputTokens),

@@ -1,0 +1,115 @@
+import { createSeededRandom } from '@llmr/core';
+import { createMockModel } from '@llmr/loader-mock';
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../clock';
+import { builtinStrategyNames } from '../config/router-config-schema';
+import { createRouter } from '../router';
+import type { RouterRequest } from '../types';
+
+const modelCount = 24;
+
+function makeRouter(reuseSnapshots: boolean) {
+  const clock = createManualClock(1_000);
+  const shared = createMockModel({ mode: 'random' });
+  const ids = Array.from({ length: modelCount }, (_, index) => `model-${index}`);
+  const router = createRouter({
+    clock,
+    seed: 7,
+    models: ids.map((id, index) => ({
+      id,
+      model: shared,
+      pricing: { input: (index % 7) + 0.1, output: (index % 5) + 0.2 },
+      quality: (index % 10) / 10,
+      speed: { ttftMs: 50 + (index % 13) * 10, tokensPerSecond: 20 + (index % 17) * 5 },
+      weight: index % 6,
+      ...(index % 4 === 0 ? { capabilities: ['chat' as const, 'completion' as const] } : {}),
+      ...(index % 9 === 0 ? { contextLength: 64 } : {}),
+    })),
+    routes: {
+      ...Object.fromEntries(builtinStrategyNames.map((strategy) => [strategy, { strategy }])),
+      chain: { models: ids.slice(0, 10), fallback: ['model-7', 'model-3'], maxCandidates: 4 },
+      weighted: {
+        strategy: 'weighted-random',
+        models: ids.slice(5, 15),
+        weights: { 'model-5': 0, 'model-6': 3 },
+      },
+    },
+    circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 500 },
+  });
+  // The decision's inputs live in the runtime; the test moves them as traffic would.
+  const runtime = router['runtime'];
+  if (!reuseSnapshots) runtime.reuseSnapshots = false;
+  return { router, runtime, clock, ids };
+}
+
+const requests: RouterRequest[] = [
+  { prompt: 'Hello there', maxTokens: 32 },
+  { messages: [{ role: 'user', content: 'What is the capital of France?' }], maxTokens: 64 },
+  {
+    messages: [{ role: 'user', content: 'Call the weather tool.' }],
+    tools: [{ type: 'function', name: 'weather', parameters: { type: 'object' } }],
+  },
+  { prompt: 'A long prompt that may not fit a small context. '.repeat(12), maxTokens: 8 },
+];
+
+describe('candidate snapshots', () => {
+  it('decide exactly as a fresh build does, over random state changes and requests', async () => {
+    const reused = makeRouter(true);
+    const fresh = makeRouter(false);
+    const random = createSeededRandom(42);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const routes = [...builtinStrategyNames, 'chain', 'weighted', 'auto'];
+    let compared = 0;
+    let request = requests[0]!;
+    for (let step = 0; step < 200; step++) {
+      // Half the steps change nothing, so decisions in a row see the same state.
+      const change = random();
+      const id = pick(reused.ids);
+      const value = random();
+      for (const { runtime, clock } of [reused, fresh]) {
+        const stats = runtime.statsFor(id);
+        if (change < 0.1) stats.start(clock.now());
+        else if (change < 0.2) stats.end();
+        else if (change < 0.27) stats.recordOutcome(value > 0.3);
+        else if (change < 0.32) stats.ttft.record(20 + value * 400);
+        else if (change < 0.37) stats.tokensPerSecond.record(10 + value * 90);
+        else if (change < 0.4) runtime.quality.record(id, value);
+        else if (change < 0.45) runtime.breaker(id).recordFailure();
+        else if (change < 0.5) await clock.advance(Math.round(value * 400));
+      }
+      // The same request for a while, as in a burst, then another.
+      if (step % 8 === 0) request = pick(requests);
+      for (const model of routes) {
+        const decide = (router: typeof reused.router) => {
+          try {
+            const routing = router.route({ ...request, model });
+            return { candidates: routing.candidates, excluded: routing.excluded };
+          } catch (error) {
+            return { error: (error as Error).message };
+          }
+        };
+        expect(decide(reused.router), `step ${step}, ${model}`).toEqual(decide(fresh.router));
+        compared++;
+      }
+    }
+    expect(compared).toBe(200 * routes.length);
+  });
+
+  it('reuse a pure ranking while the state is the same and rebuild when it changes', () => {
+    const { router, runtime, ids } = makeRouter(true);
+    const request = { prompt: 'Hello there', maxTokens: 32, model: 'balanced' };
+    const first = router.route(request).candidates;
+    const second = router.route(request).candidates;
+    // The same ranked objects (shared), in a new array each decision.
+    expect(second).not.toBe(first);
+    expect(second[0]).toBe(first[0]);
+    // A request in flight on the winner changes its load score: a new ranking.
+    runtime.statsFor(first[0]!.modelId).start(0);
+    const third = router.route(request).candidates;
+    expect(third[0]).not.toBe(first[0]);
+    expect(third.find((candidate) => candidate.modelId === first[0]!.modelId)?.details.load).toBe(
+      0.5,
+    );
+    expect(ids).toContain(third[0]!.modelId);
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * Versioned candidate snapshots: the filtered views of a slot list, and each pure
+ * strategy's ranking of them, built once and reused by every decision that sees the same
+ * state. Most decisions in a burst do: building a view per candidate (and ranking them)
+ * was most of a decision's cost at 100+ models, while checking that nothing changed is a
+ * few number comparisons per candidate and allocates nothing.
+ *
+ * A snapshot is valid while the config, pipelines, health monitor, quality scores and,
+ * per slot, the pool entry, in-flight count, outcome count, latency windows and circuit
+ * are what they were when it was built. It is request-independent only up to the inputs
+ * in its key (route, required capabilities, estimated prompt and output tokens), and
+ * never kept when a tokenizer had to count the prompt (that count is the request's own).
+ */
+import type { ModelSlot, RouterRuntime } from '../router-runtime';
+import { builtinStrategies } from '../strategies/builtin-strategies';
+import type { CandidateView, RankedCandidate, RoutingStrategy, StrategyContext } from '../types';
+import {
+  buildCandidateViews,
+  type CandidateInputs,
+  type CandidateViews,
+} from './build-candidate-views';
+
+/** Strategies known to read their candidates without changing them: they get the shared list. */
+const readOnlyStrategies = new WeakSet<RoutingStrategy>(builtinStrategies);
+
+/** Numbers per slot in a snapshot's fingerprint. */
+const FIELDS = 4;
+/** Snapshots kept per slot list, one per key (different request shapes on the same list). */
+const SNAPSHOTS_PER_LIST = 8;
+
+export interface CandidateSnapshot extends CandidateViews {
+  /** The route, when its pipelines may add capabilities (else routes share a snapshot). */
+  readonly routeName: string | undefined;
+  readonly requiredMask: number;
+  readonly estimate: number;
+  readonly expectedOutputTokens: number;
+  readonly config: unknown;
+  readonly pipelines: unknown;
+  readonly healing: unknown;
+  readonly healingVersion: number;
+  readonly qualityVersion: number;
+  /** Per slot: in flight, outcomes, ttft window version, tokens/s window version. */
+  readonly numbers: Float64Array;
+  /** Per slot: the pool entry, its model and its info (a load or unload changes them). */
+  readonly references: unknown[];
+  /** Per slot: the circuit state and whether it let requests pass. */
+  readonly circuits: string[];
+  readonly passes: Uint8Array;
+  /** Pure strategies' rankings of `views` per route settings, built on first use. */
+  readonly rankings: Map<RoutingStrategy, Map<unknown, readonly RankedCandidate[]>>;
+}
+
+function fingerprint(
+  slots: readonly ModelSlot[],
+): Pick<CandidateSnapshot, 'numbers' | 'references' | 'circuits' | 'passes'> {
+  const count = slots.length;
+  const numbers = new Float64Array(count * FIELDS);
+  const references: unknown[] = new Array(count * 3);
+  const circuits: string[] = new Array(count);
+  const passes = new Uint8Array(count);
+  for (let index = 0; index < count; index++) {
+    const { entry, stats, breaker } = slots[index]!;
+    numbers[index * FIELDS] = stats.inFlight;
+    numbers[index * FIELDS + 1] = stats.successes + stats.errors;
+    numbers[index * FIELDS + 2] = stats.ttft.version;
+    numbers[index * FIELDS + 3] = stats.tokensPerSecond.version;
+    references[index * 3] = entry;
+    references[index * 3 + 1] = entry?.model;
+    references[index * 3 + 2] = entry?.info;
+    circuits[index] = breaker.state;
+    passes[index] = breaker.canPass() ? 1 : 0;
+  }
+  return { numbers, references, circuits, passes };
+}
+
+/** The route name when it matters to the views: when some pipeline may add capabilities. */
+function pipelineRoute(runtime: RouterRuntime, inputs: CandidateInputs): string | undefined {
+  return runtime.pipelines.routes.size + runtime.pipelines.models.size > 0
+    ? inputs.routeName
+    : undefined;
+}
+
+/** Whether the snapshot was built for these inputs under this config, health and quality. */
+function sameKey(
+  snapshot: CandidateSnapshot,
+  runtime: RouterRuntime,
+  inputs: CandidateInputs,
+): boolean {
+  return (
+    snapshot.routeName === pipelineRoute(runtime, inputs) &&
+    snapshot.requiredMask === inputs.requiredMask &&
+    snapshot.estimate === inputs.estimate &&
+    snapshot.expectedOutputTokens === inputs.expectedOutputTokens &&
+    inputs.upperBound < snapshot.minContextLength &&
+    snapshot.config === runtime.config &&
+    snapshot.pipelines === runtime.pipelines &&
+    snapshot.healing === runtime.healing &&
+    snapshot.healingVersion === (runtime.healing?.version ?? 0) &&
+    snapshot.qualityVersion === runtime.quality.version
+  );
+}
+
+/** Whether the slot at `index` is in the state the snapshot saw. */
+function sameSlot(snapshot: CandidateSnapshot, slot: ModelSlot, index: number): boolean {
+  const { numbers, references, circuits, passes } = snapshot;
+  const { entry, stats, breaker } = slot;
+  return (
+    numbers[index * FIELDS] === stats.inFlight &&
+    numbers[index * FIELDS + 1] === stats.successes + stats.errors &&
+    numbers[index * FIELDS + 2] === stats.ttft.version &&
+    numbers[index * FIELDS + 3] === stats.tokensPerSecond.version &&
+    references[index * 3] === entry &&
+    references[index * 3 + 1] === entry?.model &&
+    references[index * 3 + 2] === entry?.info &&
+    circuits[index] === breaker.state &&
+    passes[index] === (breaker.canPass() ? 1 : 0)
+  );
+}
+
+function isCurrent(
+  snapshot: CandidateSnapshot,
+  runtime: RouterRuntime,
+  slots: readonly ModelSlot[],
+  inputs: CandidateInputs,
+): boolean {
+  if (!sameKey(snapshot, runtime, inputs)) return false;
+  for (let index = 0; index < slots.length; index++)
+    if (!sameSlot(snapshot, slots[index]!, index)) return false;
+  return true;
+}
+
+/**
+ * The views of an older snapshot with the same key, by slot, for the slots whose state has
+ * not changed since: a request starting or ending changes one model's view, and the build
+ * after it reuses every other one.
+ */
+function unchangedViews(
+  base: CandidateSnapshot,
+  slots: readonly ModelSlot[],
+): (order: number) => CandidateView | undefined {
+  const bySlot: (CandidateView | undefined)[] = new Array(slots.length);
+  for (const view of base.views) bySlot[view.order] = view;
+  return (order) =>
+    bySlot[order] && sameSlot(base, slots[order]!, order) ? bySlot[order] : undefined;
+}
+
+/**
+ * The candidates for these slots and inputs: a current snapshot when one exists, else a
+ * fresh build (kept for the next decisions when `reuse` and the build depended on nothing
+ * but the key).
+ */
+export function candidateSnapshot(
+  runtime: RouterRuntime,
+  slots: readonly ModelSlot[],
+  inputs: CandidateInputs,
+  reuse: boolean,
+): CandidateSnapshot {
+  const kept = reuse ? runtime.candidateSnapshots.get(slots) : undefined;
+  // At most one snapshot per key: it is current, or the base of the next one.
+  let base: CandidateSnapshot | undefined;
+  let baseIndex = -1;
+  if (kept) {
+    for (let index = 0; index < kept.length; index++) {
+      const snapshot = kept[index]!;
+      if (!sameKey(snapshot, runtime, inputs)) continue;
+      if (isCurrent(snapshot, runtime, slots, inputs)) return snapshot;
+      base = snapshot;
+      baseIndex = index;
+      break;
+    }
+  }
+  // The fingerprint is taken first: a change during the build makes the snapshot stale.
+  const state = fingerprint(slots);
+  const built = buildCandidateViews(
+    runtime,
+    slots,
+    inputs,
+    base ? unchangedViews(base, slots) : undefined,
+  );
+  const snapshot: CandidateSnapshot = {
+    ...built,
+    ...state,
+    routeName: pipelineRoute(runtime, inputs),
+    requiredMask: inputs.requiredMask,
+    estimate: inputs.estimate,
+    expectedOutputTokens: inputs.expectedOutputTokens,
+    config: runtime.config,
+    pipelines: runtime.pipelines,
+    healing: runtime.healing,
+    healingVersion: runtime.healing?.version ?? 0,
+    qualityVersion: runtime.quality.version,
+    rankings: new Map(),
+  };
+  if (reuse && inputs.upperBound < built.minContextLength) {
+    const list = kept ?? [];
+    if (baseIndex >= 0) list[baseIndex] = snapshot;
+    else {
+      if (list.length >= SNAPSHOTS_PER_LIST) list.shift();
+      list.push(snapshot);
+    }
+    if (!kept) runtime.candidateSnapshots.set(slots, list);
+  }
+  return snapshot;
+}
+
+/**
+ * The strategy's ranking of the snapshot's views. A pure strategy's ranking is computed
+ * once per snapshot and route settings (`settingsKey`: the route's config object), its
+ * explanations included, and shared by the decisions that reuse it (not frozen: freezing
+ * two objects per candidate cost more than ranking them); any other
+ * strategy ranks on every decision (a custom one a copy of the views, in case it sorts
+ * them in place).
+ */
+export function rankSnapshot(
+  snapshot: CandidateSnapshot,
+  strategy: RoutingStrategy,
+  settingsKey: unknown,
+  context: () => StrategyContext,
+): RankedCandidate[] {
+  if (!strategy.pure) {
+    const views = readOnlyStrategies.has(strategy) ? snapshot.views : snapshot.views.slice();
+    return strategy.rank(views, context());
+  }
+  let byRoute = snapshot.rankings.get(strategy);
+  if (!byRoute) {
+    byRoute = new Map();
+    snapshot.rankings.set(strategy, byRoute);
+  }
+  let ranked = byRoute.get(settingsKey);
+  if (!ranked) {
+    ranked = strategy.rank(snapshot.views, context());
+    byRoute.set(settingsKey, ranked);
+  }
+  return ranked.slice();
+}
