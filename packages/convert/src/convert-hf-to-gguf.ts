@@ -258,7 +258,9 @@ export async function writeHfModelAsGguf(
       notes.push(...(await choosePreTokenizer(metadata, hf.tokenizer, options.abortSignal)));
 
     const kQuant = isKQuantDtype(dtype) ? dtype : undefined;
+    // K-quant dtypes choose per matrix (below); F16 is only the placeholder they replace.
     const wanted = kQuant ? GgmlType.F16 : dtypeType[dtype as Exclude<GgufDtype, KQuantDtype>];
+    // llama.cpp quantizes a token embedding that doubles as the output like the output.
     const layerCount = number(config, 'num_hidden_layers');
     const tiedEmbeddings = !hf.tensors.names.some(
       (name) =>
