@@ -1,5 +1,5 @@
 /**
- * K-quant GGUFs (Q4_K, Q5_K, Q6_K and the Q4_K_M / Q5_K_M mixes) checked by real llama.cpp
+ * K-quant GGUFs (Q2_K-Q6_K and the Q4_K_M / Q5_K_M mixes) checked by real llama.cpp
  * (node-llama-cpp's prebuilt CPU binary):
  * - on a random Llama (hidden 256, 8 layers: every matrix is whole 256-value blocks and the mixes
  *   pick Q6_K for some layers only), llama.cpp's next-token distributions along the F32 GGUF's
@@ -40,6 +40,8 @@ const STEPS = 8;
  * measured, so a quantizer that got worse fails.
  */
 const TOLERANCE: Record<KQuantDtype, { logit: number; kl: number }> = {
+  q2_k: { logit: 15, kl: 2.4 },
+  q3_k: { logit: 10, kl: 0.8 },
   q4_k: { logit: 4.5, kl: 0.2 },
   q5_k: { logit: 2.25, kl: 0.05 },
   q6_k: { logit: 1.1, kl: 0.015 },
@@ -189,8 +191,8 @@ describe('K-quant GGUFs under llama.cpp', () => {
     },
   );
 
-  it('more bits give a smaller KL: Q4_K > Q4_K_M > Q5_K > Q5_K_M > Q6_K', () => {
-    const order = (['q4_k', 'q4_k_m', 'q5_k', 'q5_k_m', 'q6_k'] as const).map(
+  it('more bits give a smaller KL: Q2_K > Q3_K > Q4_K > Q4_K_M > Q5_K > Q5_K_M > Q6_K', () => {
+    const order = (['q2_k', 'q3_k', 'q4_k', 'q4_k_m', 'q5_k', 'q5_k_m', 'q6_k'] as const).map(
       (dtype) => meanKl.get(dtype)!,
     );
     expect(order.every((kl) => kl !== undefined)).toBe(true);

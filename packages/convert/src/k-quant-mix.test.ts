@@ -41,8 +41,10 @@ describe("llama-quantize's K-quant mixes", () => {
     expect(typeOf('q4_k', 'token_embd.weight', 4096, true)).toBe(GgmlType.Q4_K);
   });
 
-  it('q4_k / q5_k / q6_k put every matrix in one type', () => {
+  it('q2_k / q3_k / q4_k / q5_k / q6_k put every matrix in one type', () => {
     for (const name of ['output.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_down.weight']) {
+      expect(typeOf('q2_k', name)).toBe(GgmlType.Q2_K);
+      expect(typeOf('q3_k', name)).toBe(GgmlType.Q3_K);
       expect(typeOf('q4_k', name)).toBe(GgmlType.Q4_K);
       expect(typeOf('q5_k', name)).toBe(GgmlType.Q5_K);
       expect(typeOf('q6_k', name)).toBe(GgmlType.Q6_K);
@@ -52,6 +54,8 @@ describe("llama-quantize's K-quant mixes", () => {
   it('rows that are not a multiple of 256 fall back as llama-quantize does, and say so', () => {
     const fallback = (dtype: KQuantDtype, name: string, columns: number) =>
       kQuantTensorType(dtype, { name, columns, layerCount: 32, tiedEmbeddings: false });
+    expect(fallback('q2_k', 'blk.1.attn_q.weight', 96).type).toBe(GgmlType.Q4_0);
+    expect(fallback('q3_k', 'blk.1.attn_q.weight', 96).type).toBe(GgmlType.Q4_0);
     expect(fallback('q4_k', 'blk.1.attn_q.weight', 96).type).toBe(GgmlType.Q5_0);
     expect(fallback('q5_k', 'blk.1.attn_q.weight', 96).type).toBe(GgmlType.Q5_1);
     expect(fallback('q6_k', 'blk.1.attn_q.weight', 96).type).toBe(GgmlType.Q8_0);

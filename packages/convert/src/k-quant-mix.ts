@@ -5,19 +5,31 @@
  *   fused attn_qkv) and ffn_down of the layers `useMoreBits` picks, and the output matrix (the
  *   token embedding too when it is tied to the output), which get Q6_K.
  * - `q6_k`: Q6_K everywhere (llama.cpp's Q6_K mix changes nothing else).
- * - `q4_k` / `q5_k`: Q4_K / Q5_K everywhere, as `llama-quantize --pure` writes.
+ * - `q2_k` / `q3_k` / `q4_k` / `q5_k`: that type everywhere, as `llama-quantize --pure` writes.
  * A matrix whose rows are not a multiple of 256 values falls back as llama.cpp's
- * `tensor_type_fallback` does (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; F16 when rows are not
+ * `tensor_type_fallback` does (Q2_K, Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; F16 when rows are not
  * a multiple of 32 either); an output matrix with such rows gets Q8_0.
  */
 import { GgmlType, ggmlTypeName, LlamaFileType } from '@llmr/gguf';
 
-export type KQuantDtype = 'q4_k' | 'q5_k' | 'q6_k' | 'q4_k_m' | 'q5_k_m';
-export const K_QUANT_DTYPES: readonly KQuantDtype[] = ['q4_k', 'q5_k', 'q6_k', 'q4_k_m', 'q5_k_m'];
+export type KQuantDtype = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k' | 'q4_k_m' | 'q5_k_m';
+export const K_QUANT_DTYPES: readonly KQuantDtype[] = [
+  'q2_k',
+  'q3_k',
+  'q4_k',
+  'q5_k',
+  'q6_k',
+  'q4_k_m',
+  'q5_k_m',
+];
+/** The dtypes that put every matrix in one type. */
+const PURE: ReadonlySet<KQuantDtype> = new Set(['q2_k', 'q3_k', 'q4_k', 'q5_k']);
 
 const QK_K = 256;
 
 const baseType: Record<KQuantDtype, GgmlType> = {
+  q2_k: GgmlType.Q2_K,
+  q3_k: GgmlType.Q3_K,
   q4_k: GgmlType.Q4_K,
   q5_k: GgmlType.Q5_K,
   q6_k: GgmlType.Q6_K,
@@ -25,8 +37,10 @@ const baseType: Record<KQuantDtype, GgmlType> = {
   q5_k_m: GgmlType.Q5_K,
 };
 
-/** `general.file_type` of each dtype (plain q4_k / q5_k are written as llama-quantize --pure Q4_K_S / Q5_K_S). */
+/** `general.file_type` of each dtype (the pure ones as llama-quantize --pure Q2_K, Q3_K_S, Q4_K_S, Q5_K_S). */
 export const K_QUANT_FILE_TYPES: Record<KQuantDtype, number> = {
+  q2_k: LlamaFileType.MOSTLY_Q2_K,
+  q3_k: LlamaFileType.MOSTLY_Q3_K_S,
   q4_k: LlamaFileType.MOSTLY_Q4_K_S,
   q5_k: LlamaFileType.MOSTLY_Q5_K_S,
   q6_k: LlamaFileType.MOSTLY_Q6_K,
@@ -35,6 +49,8 @@ export const K_QUANT_FILE_TYPES: Record<KQuantDtype, number> = {
 };
 
 const fallbackType: Partial<Record<GgmlType, GgmlType>> = {
+  [GgmlType.Q2_K]: GgmlType.Q4_0,
+  [GgmlType.Q3_K]: GgmlType.Q4_0,
   [GgmlType.Q4_K]: GgmlType.Q5_0,
   [GgmlType.Q5_K]: GgmlType.Q5_1,
   [GgmlType.Q6_K]: GgmlType.Q8_0,
@@ -78,7 +94,7 @@ function layerOf(name: string): number {
 /** The type the mix asks for before shape fallbacks. */
 function mixType(dtype: KQuantDtype, tensor: KQuantTensor): GgmlType {
   const base = baseType[dtype];
-  if (dtype === 'q4_k' || dtype === 'q5_k') return base;
+  if (PURE.has(dtype)) return base;
   const { name } = tensor;
   const isOutput =
     name === 'output.weight' || (tensor.tiedEmbeddings && name === 'token_embd.weight');
