@@ -9,6 +9,7 @@ import {
   type GgufMetadataInput,
   type GgufWriteResult,
   type GgufWriteTensor,
+  ggmlTypeName,
   LlamaFileType,
   writeGguf,
 } from '@llmr/gguf';
@@ -22,16 +23,34 @@ import {
 import { checkBitnetConfig, isTernaryProjection, scaleTensorName, ternarize } from './bitnet';
 import { gemmaGgufMetadata } from './gemma-gguf';
 import type { HfDirectory } from './hf-directory';
+import {
+  isKQuantDtype,
+  K_QUANT_DTYPES,
+  K_QUANT_FILE_TYPES,
+  type KQuantDtype,
+  kQuantTensorType,
+} from './k-quant-mix';
 import { openModelSource } from './model-source';
 import { choosePreTokenizer } from './pre-tokenizer-probe';
 import { ropeFrequencyDivisors, ropeScalingOf } from './rope-scaling';
 import { tokenizerMetadata } from './tokenizer-metadata';
 
-/** `tq1_0` / `tq2_0`: ternary types, for BitNet b1.58 models only. */
-export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'tq1_0' | 'tq2_0';
-export const GGUF_DTYPES: readonly GgufDtype[] = ['f32', 'f16', 'q8_0', 'q4_0', 'tq1_0', 'tq2_0'];
+/**
+ * `tq1_0` / `tq2_0`: ternary types, for BitNet b1.58 models only. The K-quant dtypes
+ * (`q4_k_m` etc.) choose a type per tensor: see ./k-quant-mix.ts.
+ */
+export type GgufDtype = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'tq1_0' | 'tq2_0' | KQuantDtype;
+export const GGUF_DTYPES: readonly GgufDtype[] = [
+  'f32',
+  'f16',
+  'q8_0',
+  'q4_0',
+  ...K_QUANT_DTYPES,
+  'tq1_0',
+  'tq2_0',
+];
 
-const dtypeType: Record<GgufDtype, GgmlType> = {
+const dtypeType: Record<Exclude<GgufDtype, KQuantDtype>, GgmlType> = {
   f32: GgmlType.F32,
   f16: GgmlType.F16,
   q8_0: GgmlType.Q8_0,
@@ -46,6 +65,7 @@ const dtypeFileType: Record<GgufDtype, number> = {
   q4_0: LlamaFileType.MOSTLY_Q4_0,
   tq1_0: LlamaFileType.MOSTLY_TQ1_0,
   tq2_0: LlamaFileType.MOSTLY_TQ2_0,
+  ...K_QUANT_FILE_TYPES,
 };
 /** Elements per block of the block-quantized types, which rows must be a multiple of. */
 const dtypeBlock: Partial<Record<GgmlType, number>> = {
@@ -237,7 +257,16 @@ export async function writeHfModelAsGguf(
     if (!hf.ggufTokenizer && hf.tokenizer && options.probePreTokenizer !== false)
       notes.push(...(await choosePreTokenizer(metadata, hf.tokenizer, options.abortSignal)));
 
-    const wanted = dtypeType[dtype];
+    const kQuant = isKQuantDtype(dtype) ? dtype : undefined;
+    // K-quant dtypes choose per matrix (below); F16 is only the placeholder they replace.
+    const wanted = kQuant ? GgmlType.F16 : dtypeType[dtype as Exclude<GgufDtype, KQuantDtype>];
+    // llama.cpp quantizes a token embedding that doubles as the output like the output.
+    const layerCount = number(config, 'num_hidden_layers');
+    const tiedEmbeddings = !hf.tensors.names.some(
+      (name) =>
+        architectureTensorName(arch, name) === 'output.weight' &&
+        !(name === 'lm_head.weight' && config.tie_word_embeddings === true),
+    );
     const fallbacks: ConvertResult['fallbacks'] = [];
     const plan: GgufWriteTensor[] = [];
     for (const name of hf.tensors.names) {
@@ -250,6 +279,17 @@ export async function writeHfModelAsGguf(
       let type: GgmlType = shape.length === 1 ? GgmlType.F32 : wanted;
       // Ternary types only for ternary weights; BitNet's embeddings stay F16.
       if (isTernaryDtype && !ternary && type !== GgmlType.F32) type = GgmlType.F16;
+      if (kQuant && shape.length > 1) {
+        const choice = kQuantTensorType(kQuant, {
+          name: target,
+          columns: shape.at(-1)!,
+          layerCount,
+          tiedEmbeddings,
+        });
+        type = choice.type;
+        if (choice.fallback)
+          fallbacks.push({ tensor: target, type: ggmlTypeName(type), reason: choice.fallback });
+      }
       const block = dtypeBlock[type];
       if (block && shape.at(-1)! % block !== 0) {
         fallbacks.push({

@@ -1,6 +1,7 @@
 /**
  * @llmr/convert — model format conversion: Hugging Face (safetensors or PyTorch weights +
- * config + tokenizer) and llama2.c checkpoints -> GGUF, with F32, F16, Q8_0 and Q4_0 outputs.
+ * config + tokenizer) and llama2.c checkpoints -> GGUF, with F32, F16, Q8_0, Q4_0 and K-quant
+ * (Q4_K, Q5_K, Q6_K and llama-quantize's Q4_K_M / Q5_K_M mixes) outputs.
  */
 export {
   type ArchitectureSpec,
@@ -26,6 +27,15 @@ export {
   openHfDirectory,
   openHfWeights,
 } from './hf-directory';
+export {
+  isKQuantDtype,
+  K_QUANT_DTYPES,
+  type KQuantChoice,
+  type KQuantDtype,
+  type KQuantTensor,
+  kQuantTensorType,
+  useMoreBits,
+} from './k-quant-mix';
 export {
   findLlama2cTokenizer,
   llama2cTokenizerMetadata,

@@ -1,7 +1,8 @@
 /**
  * GGUF benchmark: writes a ~1 GB GGUF file (a 128k-token vocabulary and 16 F16 tensors of 64 MB)
  * to the OS temp directory, then measures metadata read time, tensor read + dequantize from the
- * file, quantize throughput (F16, Q8_0, Q4_0, Q4_1, Q5_0) and dequantize throughput (F16,
+ * file, quantize throughput (F16, Q8_0, Q4_0, Q4_1, Q5_0; Q2_K-Q6_K on 4 MiB, their scale
+ * search is slower) and dequantize throughput (F16,
  * Q8_0, Q4_0, Q2_K-Q6_K) in memory. The file is deleted at the end. Prints a table and one JSON
  * line. Run: `pnpm --filter @llmr/gguf bench` (under a minute on an idle machine).
  */
@@ -173,6 +174,27 @@ async function main(): Promise<void> {
         `${rate.toFixed(0)} MB/s`,
       ]);
       json[`quantize${ggmlTypeName(type).replace('_', '')}MBps`] = Math.round(rate);
+    }
+
+    // K-quants search scales per sub-block: measured on a sixteenth of the input.
+    const kValues = values.subarray(0, values.length / 16);
+    const kInputMB = (kValues.length * 4) / MB;
+    for (const type of [
+      GgmlType.Q2_K,
+      GgmlType.Q3_K,
+      GgmlType.Q4_K,
+      GgmlType.Q5_K,
+      GgmlType.Q6_K,
+    ]) {
+      quantize(kValues.subarray(0, kValues.length / 16), type); // warm up
+      const { ms } = await best(3, () => quantize(kValues, type));
+      const rate = kInputMB / (ms / 1000);
+      rows.push([
+        `quantize F32 -> ${ggmlTypeName(type)}`,
+        `${kInputMB} MiB f32`,
+        `${rate.toFixed(1)} MB/s`,
+      ]);
+      json[`quantize${ggmlTypeName(type).replace('_', '')}MBps`] = Number(rate.toFixed(1));
     }
 
     // 5. Dequantize throughput (MB/s of float32 produced).

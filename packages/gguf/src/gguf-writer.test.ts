@@ -326,7 +326,7 @@ describe('writeGguf input validation', () => {
     ],
     [
       'a type it cannot encode',
-      { tensors: [{ name: 't', dims: [256], type: GgmlType.Q6_K, data: new Float32Array(256) }] },
+      { tensors: [{ name: 't', dims: [256], type: GgmlType.IQ4_NL, data: new Float32Array(256) }] },
       /cannot encode/,
     ],
     [

@@ -88,11 +88,12 @@ describe('quantize: hand-computed blocks (ggml reference semantics)', () => {
 
   it('refuses partial blocks and types it cannot write', () => {
     expect(() => quantize(new Float32Array(31), GgmlType.Q8_0)).toThrow(InvalidArgumentError);
-    expect(() => quantize(new Float32Array(256), GgmlType.Q4_K)).toThrow(
+    expect(() => quantize(new Float32Array(256), GgmlType.IQ4_NL)).toThrow(
       UnsupportedFunctionalityError,
     );
     expect(canQuantize(GgmlType.Q4_0)).toBe(true);
-    expect(canQuantize(GgmlType.Q6_K)).toBe(false);
+    expect(canQuantize(GgmlType.Q6_K)).toBe(true);
+    expect(canQuantize(GgmlType.IQ4_NL)).toBe(false);
   });
 });
 

@@ -8,6 +8,7 @@
 import { float32ToFloat16Bits, writeBfloat16Bytes, writeFloat16Bytes } from '@llmr/binary-io';
 import { InvalidArgumentError, UnsupportedFunctionalityError } from '@llmr/core';
 import { GgmlType, ggmlTypeInfo, ggmlTypeName } from './ggml-type';
+import { encodeQ2_K, encodeQ3_K, encodeQ4_K, encodeQ5_K, encodeQ6_K } from './k-quants';
 import { encodeTQ1_0, encodeTQ2_0 } from './ternary';
 
 const fround = Math.fround;
@@ -207,6 +208,11 @@ const encoders: Partial<Record<GgmlType, BlockEncoder>> = {
   [GgmlType.Q4_1]: encodeQ4_1,
   [GgmlType.Q5_0]: encodeQ5_0,
   [GgmlType.Q5_1]: encodeQ5_1,
+  [GgmlType.Q2_K]: encodeQ2_K,
+  [GgmlType.Q3_K]: encodeQ3_K,
+  [GgmlType.Q4_K]: encodeQ4_K,
+  [GgmlType.Q5_K]: encodeQ5_K,
+  [GgmlType.Q6_K]: encodeQ6_K,
   [GgmlType.TQ1_0]: encodeTQ1_0,
   [GgmlType.TQ2_0]: encodeTQ2_0,
 };
@@ -266,7 +272,10 @@ export function quantizeInto(
   return byteLength;
 }
 
-/** Encodes `values` as ggml `type` (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, TQ1_0, TQ2_0). */
+/**
+ * Encodes `values` as ggml `type` (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K,
+ * TQ1_0, TQ2_0).
+ */
 export function quantize(values: Float32Array, type: GgmlType): Uint8Array {
   const { encoder, blockCount, byteLength } = checkedEncoder(values, type);
   const output = new Uint8Array(byteLength);

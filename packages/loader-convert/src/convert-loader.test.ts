@@ -130,6 +130,18 @@ describe('registry.load on sources that need converting', () => {
     }
   }, 120_000);
 
+  it('keeps each K-quant dtype apart in the cache, and refuses an unknown one', async () => {
+    const source = sources['PyTorch directory (zip serialization)']!;
+    const dtypes = ['f16', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m', 'q5_k_m'] as const;
+    const located = await Promise.all(
+      dtypes.map((dtype) => loader.locate(source, { cacheDir, dtype })),
+    );
+    expect(new Set(located.map((entry) => entry.key)).size).toBe(dtypes.length);
+    await expect(loader.locate(source, { cacheDir, dtype: 'q4_k_s' as never })).rejects.toThrow(
+      /dtype must be one of .*q4_k_m/,
+    );
+  });
+
   it('reuses the cached GGUF for the same contents, and converts again when a file changes', async () => {
     const source = sources['PyTorch directory (zip serialization)']!;
     // locate names the artefact before and after conversion, writing nothing itself.

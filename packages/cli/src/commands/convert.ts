@@ -97,7 +97,7 @@ export function registerConvertCommand(program: Command): void {
     .requiredOption('--to <format>', 'gguf or onnx')
     .option(
       '--dtype <dtype>',
-      'gguf: f32|f16|q8_0|q4_0, tq1_0|tq2_0 for BitNet (default f16); onnx: f32|f16|q8|q4 (default f32)',
+      'gguf: f32|f16|q8_0|q4_0, K-quants q2_k|q3_k|q4_k|q5_k|q6_k and mixes q4_k_m|q5_k_m, tq1_0|tq2_0 for BitNet (default f16); onnx: f32|f16|q8|q4 (default f32)',
     )
     .option('-o, --output <path>', 'output file (gguf) or directory (onnx)')
     .option(

@@ -69,14 +69,20 @@ export async function nextTokenProbabilities(
   sequence: LlamaSequence,
   prompt: readonly number[],
 ): Promise<Map<number, number>> {
-  const generator = sequence.evaluateWithMetadata(
-    prompt as never,
-    { probabilities: true },
-    { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 },
-  );
-  const first = await generator.next();
-  await generator.return(undefined);
-  return (first.value as { probabilities: Map<number, number> }).probabilities;
+  // A sampled end-of-generation token ends the generator before it yields: the distribution
+  // does not depend on the sample, so sample again with another seed.
+  for (let seed = 1; seed <= 8; seed++) {
+    if (seed > 1) await sequence.clearHistory();
+    const generator = sequence.evaluateWithMetadata(
+      prompt as never,
+      { probabilities: true },
+      { temperature: 1, topK: 0, topP: 1, minP: 0, seed },
+    );
+    const first = await generator.next();
+    await generator.return(undefined);
+    if (first.value) return (first.value as { probabilities: Map<number, number> }).probabilities;
+  }
+  throw new Error('llama.cpp ended generation before the first token on 8 seeds');
 }
 
 /**
