@@ -62,6 +62,8 @@ beforeAll(async () => {
     );
     expect(converted.code, converted.stderr).toBe(0);
   }
+  const onnx = await llmr('convert', hf(), '--to', 'onnx', '-o', join(dir, 'seed5-onnx'));
+  expect(onnx.code, onnx.stderr).toBe(0);
 }, 240_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -139,6 +141,29 @@ describe('llmr validate', () => {
     expect(byCheck.tokenization?.status).toBe('agrees');
     expect(byCheck['greedy-tokens']?.status).toBe('differs');
     expect(byCheck.logprobs?.status).toBe('differs');
+  }, 240_000);
+
+  it('one ONNX model on two engines (ONNX Runtime native and wasm) agrees', async () => {
+    const onnx = join(dir, 'seed5-onnx');
+    const result = await llmr(
+      'validate',
+      onnx,
+      '--engine',
+      'node',
+      '--against',
+      onnx,
+      '--against-engine',
+      'wasm',
+      '--no-conformance',
+      '--json',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const byCheck = rows(result.stdout);
+    expect(byCheck['greedy-tokens']?.status).toBe('agrees');
+    expect(byCheck.logprobs?.status).toBe('agrees');
+    // Two float32 kernels: rounding differences only.
+    expect(byCheck.logprobs?.metrics.maxAbsError).toBeLessThan(1e-4);
+    expect(byCheck.logprobs?.metrics.steps).toBeGreaterThan(20);
   }, 240_000);
 
   it('bad sources and flags are usage errors that say what to pass', async () => {

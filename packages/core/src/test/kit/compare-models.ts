@@ -63,6 +63,8 @@ export interface PromptComparison {
   candidateIds?: number[];
   referenceTokens: number[];
   candidateTokens: number[];
+  referenceFinish: ModelV1GenerateResult['finishReason'];
+  candidateFinish: ModelV1GenerateResult['finishReason'];
   /** Leading generated tokens both sides agree on (ids; all steps when only texts exist and match). */
   agreedSteps: number;
   sameText: boolean;
@@ -119,12 +121,14 @@ export function resolveCompareOptions(
 }
 
 /**
- * Token texts key the alternatives (the interface reports text, not ids). Pieces that decode
- * alike (byte tokens that are half a UTF-8 character all read U+FFFD) cannot be told apart,
- * so such keys are left out on both sides and their mass joins the rest of the vocabulary.
+ * Token texts key the alternatives (the interface reports text, not ids). Texts, not `bytes`:
+ * runtimes disagree on the bytes of a piece that is half a UTF-8 character (raw bytes from
+ * one, the bytes of U+FFFD from another, none for special tokens) but decode it to the same
+ * text. Pieces that decode alike cannot be told apart, so a text seen twice in either list is
+ * left out on both sides and its mass joins the rest of the vocabulary.
  */
-function keyOf(alternative: { token: string; bytes?: number[] }): string {
-  return alternative.bytes ? alternative.bytes.join(',') : alternative.token;
+function keyOf(alternative: { token: string }): string {
+  return alternative.token;
 }
 
 function ambiguousKeys(...entries: ModelV1Logprob[]): Set<string> {
@@ -244,6 +248,8 @@ export async function compareModels(
       ...(candidateIds ? { candidateIds } : {}),
       referenceTokens,
       candidateTokens,
+      referenceFinish: a.finishReason,
+      candidateFinish: b.finishReason,
       agreedSteps,
       sameText: a.text === b.text,
       idsReported: a.tokens !== undefined && b.tokens !== undefined,
@@ -324,7 +330,7 @@ function greedyRow(results: PromptComparison[], steps: number): ComparisonRow {
     status: diverging.length === 0 ? 'agrees' : 'differs',
     detail:
       `${agreed}/${total} tokens agree over ${steps} steps; ${results.length - diverging.length}/${results.length} continuations identical` +
-      (first ? `; first divergence at step ${first.agreedSteps}` : ''),
+      (first ? `; first divergence: ${divergence(first)}` : ''),
     metrics: {
       agreedTokens: agreed,
       tokens: total,
@@ -332,6 +338,14 @@ function greedyRow(results: PromptComparison[], steps: number): ComparisonRow {
       continuations: results.length,
     },
   };
+}
+
+/** Where two continuations part, including one side ending (a stop token the other lacks). */
+function divergence(result: PromptComparison): string {
+  const step = result.agreedSteps;
+  const side = (tokens: number[], finish: string) =>
+    step < tokens.length ? `token ${tokens[step]}` : `ended (${finish})`;
+  return `step ${step} of ${JSON.stringify(result.prompt.slice(0, 30))}, reference ${side(result.referenceTokens, result.referenceFinish)}, candidate ${side(result.candidateTokens, result.candidateFinish)}`;
 }
 
 function topTokenRow(results: PromptComparison[]): ComparisonRow {
