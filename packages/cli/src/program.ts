@@ -11,6 +11,7 @@ import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
 import { registerTenantsCommand } from './commands/tenants';
 import { registerTokenizeCommand } from './commands/tokenize';
+import { registerValidateCommand } from './commands/validate';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerConvertCommand(program);
   registerInspectCommand(program);
   registerTokenizeCommand(program);
+  registerValidateCommand(program);
   registerBenchCommand(program);
   registerPullCommand(program);
   registerLsCommand(program);

@@ -3,7 +3,9 @@
  * regex per pre-tokenizer name, so a Hugging Face tokenizer whose split regex llmr does not
  * recognise is probed. Each candidate name is written into a tensor-less GGUF, llama.cpp
  * (node-llama-cpp) loads its vocabulary only and tokenizes a hard corpus, and the first name
- * whose ids equal the Hugging Face tokenizer's (`@llmr/tokenizer`) on every text wins.
+ * whose ids equal the Hugging Face tokenizer's (`@llmr/tokenizer`) on every text wins. Names
+ * are screened on a cut-down vocabulary first (probe-vocabulary.ts), so a name that cannot
+ * agree costs milliseconds rather than a full vocabulary load.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { throwIfAborted } from '@llmr/core';
 import { type GgufMetadataInput, writeGguf } from '@llmr/gguf';
 import { loadTokenizer } from '@llmr/tokenizer';
+import { createProbeVocabulary } from './probe-vocabulary';
 
 /**
  * Texts where pre-tokenizers disagree: digit runs, contractions in both cases, accents and
@@ -148,33 +151,57 @@ export async function probePreTokenizer(
       ...(options.candidates ?? LLAMA_CPP_PRE_TOKENIZERS),
     ]),
   ];
+  const screen = createProbeVocabulary(options.metadata, expected);
+  const screenExpected = screen
+    ? expected.map((ids) => ids.map((id) => screen.ids.get(id)!))
+    : undefined;
   const directory = await mkdtemp(join(tmpdir(), 'llmr-pre-probe-'));
+  let written = 0;
+  /** Loads `metadata` with `pre` set; undefined when this llama.cpp refuses the name. */
+  const load = async (metadata: ReadonlyMap<string, GgufMetadataInput>, pre: string) => {
+    const path = join(directory, `${written++}.gguf`);
+    const withPre = new Map(metadata);
+    withPre.set('tokenizer.ggml.pre', pre);
+    await writeGguf({ metadata: withPre, tensors: [] }, path);
+    try {
+      return await llama.loadModel({ modelPath: path, vocabOnly: true, gpuLayers: 0 });
+    } finally {
+      await rm(path, { force: true });
+    }
+  };
+  /** True when llama.cpp's ids equal `want` on every text; stops at the first that differs. */
+  const agrees = async (
+    model: import('node-llama-cpp').LlamaModel,
+    want: readonly (readonly number[])[],
+  ) => {
+    try {
+      return corpus.every((text, index) => {
+        const ids = model.tokenize(normalize(text), false) as number[];
+        const wanted = want[index]!;
+        return ids.length === wanted.length && ids.every((id, at) => id === wanted[at]);
+      });
+    } finally {
+      await model.dispose();
+    }
+  };
   const tried: string[] = [];
   try {
     for (const candidate of candidates) {
       throwIfAborted(options.abortSignal);
-      const path = join(directory, `${tried.length}.gguf`);
-      const metadata = new Map(options.metadata);
-      metadata.set('tokenizer.ggml.pre', candidate);
-      await writeGguf({ metadata, tensors: [] }, path);
-      let model: import('node-llama-cpp').LlamaModel;
-      try {
-        model = await llama.loadModel({ modelPath: path, vocabOnly: true, gpuLayers: 0 });
-      } catch {
-        // This llama.cpp does not know the name (or needs tokens this vocabulary lacks).
-        continue;
+      if (screen && screenExpected) {
+        // The cut vocabulary rejects a wrong name in milliseconds; a refused load there
+        // (a name that needs tokens the cut left out) falls through to the full vocabulary.
+        const small = await load(screen.metadata, candidate).catch(() => undefined);
+        if (small && !(await agrees(small, screenExpected))) {
+          tried.push(candidate);
+          continue;
+        }
       }
+      // This llama.cpp does not know the name (or needs tokens this vocabulary lacks).
+      const model = await load(options.metadata, candidate).catch(() => undefined);
+      if (!model) continue;
       tried.push(candidate);
-      try {
-        const agrees = corpus.every((text, index) => {
-          const ids = model.tokenize(normalize(text), false) as number[];
-          const want = expected[index]!;
-          return ids.length === want.length && ids.every((id, at) => id === want[at]);
-        });
-        if (agrees) return { pre: candidate, tried };
-      } finally {
-        await model.dispose();
-      }
+      if (await agrees(model, expected)) return { pre: candidate, tried };
     }
     return { tried };
   } finally {

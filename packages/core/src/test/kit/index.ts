@@ -19,6 +19,18 @@ export {
   modelChecks,
 } from '../model-checks';
 export {
+  type CompareModelsOptions,
+  type ComparisonCheck,
+  type ComparisonRow,
+  type ComparisonStatus,
+  compareLogprobs,
+  compareModels,
+  DEFAULT_PROBE_PROMPTS,
+  type ModelComparison,
+  type PromptComparison,
+  resolveCompareOptions,
+} from './compare-models';
+export {
   type ConformanceReport,
   checkEngine,
   checkLoader,
