@@ -20,3 +20,4 @@ export {
   type KvCache,
   KvDecoder,
 } from './kv-decoder';
+export { loadModelTokenizer } from './load-model-tokenizer';
