@@ -42,12 +42,12 @@ export function createTfjsEmbeddingModel(settings: TfjsEmbeddingSettings): Model
     });
 
   const embedOne = async (text: string, abortSignal?: AbortSignal) => {
-    const tokens = tokenizer.encode(text);
-    if (tokens.length === 0)
+    if (typeof text !== 'string' || text.length === 0)
       throw new InvalidArgumentError({
         argument: 'values',
-        message: 'An embedding input encodes to no tokens; pass non-empty text.',
+        message: 'An embedding input is empty; pass non-empty text.',
       });
+    const tokens = tokenizer.encode(text);
     if (tokens.length > contextLength)
       throw new InvalidArgumentError({
         argument: 'values',

@@ -1,13 +1,14 @@
 /**
  * Hugging Face (config.json + tokenizer + safetensors or PyTorch weights) -> a TF.js graph
- * model directory: model.json (tfjs-converter's graph-model format) and its weight shards,
+ * model directory (a Llama-family decoder, or a BERT encoder for embeddings): model.json (tfjs-converter's graph-model format) and its weight shards,
  * with config.json, generation_config.json, tokenizer.json and tokenizer_config.json beside
  * them, so a loader finds the tokenizer and the model's settings next to the graph.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { InvalidArgumentError } from '@llmr/core';
 import { type HfDirectory, openHfDirectory } from '../hf-directory';
+import { buildBertTfjsGraph, isBertConfig } from './bert-tfjs-graph';
 import {
   buildLlamaTfjsGraph,
   type LlamaTfjsOptions,
@@ -58,9 +59,18 @@ export async function hfModelToTfjs(
 ): Promise<TfjsModelFiles & { layers: number }> {
   checkDtype(options.dtype);
   const dtype = options.dtype ?? 'f32';
-  const graph = await buildLlamaTfjsGraph(hf, options);
+  const encoder = isBertConfig(hf.config);
+  if (encoder && dtype !== 'f32')
+    throw new InvalidArgumentError({
+      argument: 'dtype',
+      value: dtype,
+      message: `BERT encoders convert to TF.js in f32 only; got "${dtype}".`,
+    });
+  const graph = encoder
+    ? await buildBertTfjsGraph(hf, options)
+    : await buildLlamaTfjsGraph(hf, options);
   const { model, weightSpecs, weightBytes } = graph.builder.toModelJson({
-    'llmr.layout': 'optimum-decoder-with-past',
+    'llmr.layout': encoder ? 'encoder' : 'optimum-decoder-with-past',
     'llmr.dtype': dtype,
   });
   const shards = shardWeights(weightBytes, options.shardBytes ?? TFJS_SHARD_BYTES);
@@ -100,6 +110,13 @@ export async function writeHfModelAsTfjs(
   if (hf.generationConfig) await json('generation_config.json', hf.generationConfig);
   if (hf.tokenizer) await json('tokenizer.json', hf.tokenizer);
   if (hf.tokenizerConfig) await json('tokenizer_config.json', hf.tokenizerConfig);
+  // sentence-transformers' pooling and normalization settings travel with an encoder.
+  for (const name of ['modules.json', join('1_Pooling', 'config.json')]) {
+    const text = await readFile(join(hf.dir, name), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    await mkdir(dirname(join(options.output, name)), { recursive: true });
+    await writeFile(join(options.output, name), text);
+  }
   return { modelPath, shards: Object.keys(files.shards), bytes, dtype, layers: files.layers };
 }
 

@@ -1,4 +1,5 @@
 /** HF -> TF.js export: the graph builder, the Llama decoder graph and the directory writer. */
+export { buildBertTfjsGraph, isBertConfig } from './bert-tfjs-graph';
 export {
   type ConvertToTfjsOptions,
   type ConvertToTfjsResult,
@@ -23,4 +24,5 @@ export {
   type TfjsNode,
   type TfjsWeightEntry,
   tfType,
+  transposeMatrix,
 } from './tfjs-graph-builder';

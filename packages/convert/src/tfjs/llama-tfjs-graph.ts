@@ -19,7 +19,7 @@ import type { HfDirectory } from '../hf-directory';
 import { ropeTableData } from '../onnx/rope-tables';
 import { ropeFrequencyDivisors, ropeScalingOf } from '../rope-scaling';
 import { tensorReader } from '../tensor-reader';
-import { TfjsGraphBuilder, tfType } from './tfjs-graph-builder';
+import { TfjsGraphBuilder, tfType, transposeMatrix } from './tfjs-graph-builder';
 
 export type TfjsDtype = 'f32' | 'f16';
 export const TFJS_DTYPES: readonly TfjsDtype[] = ['f32', 'f16'];
@@ -91,38 +91,12 @@ export async function buildLlamaTfjsGraph(
       DstT: tfType(to),
       Truncate: { b: false },
     });
-  /** Dims of a dynamic shape: numbers are constants, strings are int32 scalars in the graph. */
-  const pack = (dims: (number | string)[]) =>
-    g.op(
-      'Pack',
-      dims.map((dim) => (typeof dim === 'number' ? g.intScalar(dim) : dim)),
-      { T: tfType('int32'), N: { i: `${dims.length}` }, axis: { i: '0' } },
-    );
-  const dimOf = (x: string, axis: number) =>
-    g.op(
-      'GatherV2',
-      [
-        g.op('Shape', [x], { T: tfType('int32'), out_type: tfType('int32') }),
-        g.intScalar(axis),
-        g.intScalar(0),
-      ],
-      {
-        Tparams: tfType('int32'),
-        Tindices: tfType('int32'),
-        Taxis: tfType('int32'),
-        batch_dims: { i: '0' },
-      },
-    );
 
   /** x @ W^T for an HF weight W [out, in], stored transposed [in, out] as TF's MatMul wants. */
   const linear = async (x: string, name: string): Promise<string> => {
     const [rows, columns] = hf.tensors.shape(name) as [number, number];
     const data = await read(name);
-    const transposed = new Float32Array(rows * columns);
-    for (let row = 0; row < rows; row++)
-      for (let column = 0; column < columns; column++)
-        transposed[column * rows + row] = data[row * columns + column]!;
-    let out = matmul(x, weight(name, transposed, [columns, rows]));
+    let out = matmul(x, weight(name, transposeMatrix(data, rows, columns), [columns, rows]));
     const biasName = name.replace(/\.weight$/, '.bias');
     if (names.has(biasName)) out = add(out, weight(biasName, await read(biasName), [rows], 'f32'));
     return out;
@@ -153,9 +127,9 @@ export async function buildLlamaTfjsGraph(
   }
 
   // Dynamic sizes, read once.
-  const batch = dimOf(inputIds, 0);
-  const sequence = dimOf(inputIds, 1);
-  const total = dimOf(attentionMask, 1);
+  const batch = g.dim(inputIds, 0);
+  const sequence = g.dim(inputIds, 1);
+  const total = g.dim(attentionMask, 1);
 
   // The additive attention bias [batch, 1, 1, sequence, total]: query i (cache index past + i)
   // sees key j when j <= past + i and attention_mask[b, j] is 1. The lowest float32 rather
@@ -176,7 +150,7 @@ export async function buildLlamaTfjsGraph(
     'bool',
     'float32',
   );
-  const padding = reshape(cast(attentionMask, 'int32', 'float32'), pack([batch, 1, 1, total]));
+  const padding = reshape(cast(attentionMask, 'int32', 'float32'), g.pack([batch, 1, 1, total]));
   const allowed = mul(padding, causal);
   const bias = g.op(
     'ExpandDims',
@@ -204,19 +178,7 @@ export async function buildLlamaTfjsGraph(
   const gatherRope = (table: Float32Array, name: string) =>
     g.op(
       'ExpandDims',
-      [
-        g.op(
-          'GatherV2',
-          [weight(name, table, [maxPositions, headDim], 'f32'), positionIds, g.intScalar(0)],
-          {
-            Tparams: tfType('float32'),
-            Tindices: tfType('int32'),
-            Taxis: tfType('int32'),
-            batch_dims: { i: '0' },
-          },
-        ),
-        g.intScalar(1),
-      ],
+      [g.gather(weight(name, table, [maxPositions, headDim], 'f32'), positionIds), g.intScalar(1)],
       { T: tfType('float32'), Tdim: tfType('int32') },
     );
   const cos = gatherRope(cosTable, 'cos_cache');
@@ -235,22 +197,17 @@ export async function buildLlamaTfjsGraph(
     return add(mul(x, cos), mul(rotated, sin));
   };
   const headsFirst = (x: string, count: number) =>
-    transpose(reshape(x, pack([batch, sequence, count, headDim])), [0, 2, 1, 3]);
+    transpose(reshape(x, g.pack([batch, sequence, count, headDim])), [0, 2, 1, 3]);
   const scale = g.scalar(1 / Math.sqrt(headDim));
-  const groupedShape = pack([batch, kvHeads, -1, headDim]);
-  const scoresShape = pack([batch, kvHeads, group, sequence, -1]);
-  const flatScoresShape = pack([batch, kvHeads, -1, total]);
-  const mergedShape = pack([batch, heads, sequence, headDim]);
-  const flatShape = pack([batch, sequence, heads * headDim]);
+  const groupedShape = g.pack([batch, kvHeads, -1, headDim]);
+  const scoresShape = g.pack([batch, kvHeads, group, sequence, -1]);
+  const flatScoresShape = g.pack([batch, kvHeads, -1, total]);
+  const mergedShape = g.pack([batch, heads, sequence, headDim]);
+  const flatShape = g.pack([batch, sequence, heads * headDim]);
 
   const embedName = 'model.embed_tokens.weight';
   const embedding = weight(embedName, await read(embedName), [vocab, hidden]);
-  let x = g.op('GatherV2', [embedding, inputIds, g.intScalar(0)], {
-    Tparams: tfType('float32'),
-    Tindices: tfType('int32'),
-    Taxis: tfType('int32'),
-    batch_dims: { i: '0' },
-  });
+  let x = g.gather(embedding, inputIds);
 
   for (let layer = 0; layer < layers; layer++) {
     const prefix = `model.layers.${layer}`;

@@ -162,6 +162,31 @@ export class TfjsGraphBuilder {
     return this.add({ name: nodeName, op, input: inputs, attr });
   }
 
+  /** GatherV2 along axis 0 (embeddings, RoPE tables, shape entries). */
+  gather(params: string, indices: string, type: TfjsDataType = 'float32'): string {
+    return this.op('GatherV2', [params, indices, this.intScalar(0)], {
+      Tparams: tfType(type),
+      Tindices: tfType('int32'),
+      Taxis: tfType('int32'),
+      batch_dims: { i: '0' },
+    });
+  }
+
+  /** The size of `x` along `axis`, an int32 scalar computed when the graph runs. */
+  dim(x: string, axis: number): string {
+    const shape = this.op('Shape', [x], { T: tfType('int32'), out_type: tfType('int32') });
+    return this.gather(shape, this.intScalar(axis), 'int32');
+  }
+
+  /** A dynamic shape: numbers become constants, strings are int32 scalars in the graph. */
+  pack(dims: (number | string)[]): string {
+    return this.op(
+      'Pack',
+      dims.map((dim) => (typeof dim === 'number' ? this.intScalar(dim) : dim)),
+      { T: tfType('int32'), N: { i: `${dims.length}` }, axis: { i: '0' } },
+    );
+  }
+
   /** Marks a node as a graph output (named by its node, as the signature lists it). */
   output(name: string, dtype: TfjsDataType): void {
     if (!this.names.has(name))
@@ -211,6 +236,15 @@ export class TfjsGraphBuilder {
       weightBytes,
     };
   }
+}
+
+/** An HF linear weight [rows = out, columns = in] transposed to [in, out], as TF's MatMul takes it. */
+export function transposeMatrix(data: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(rows * columns);
+  for (let row = 0; row < rows; row++)
+    for (let column = 0; column < columns; column++)
+      out[column * rows + row] = data[row * columns + column]!;
+  return out;
 }
 
 /** Cuts the weights into shards as tfjs-converter does; returns file names and bytes. */
