@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+
+/** The built binary, for tests that spawn it themselves (a server). */
+export const builtCliPath = bin;
 const exec = promisify(execFile);
 
 /** Fails with what to run when the binary has not been built. */
