@@ -368,6 +368,6 @@ describe('llmr convert, inspect, tokenize, bench', () => {
     expect(missing.stderr).toContain('Cannot open /nonexistent/model.gguf');
     const badTarget = await llmr('convert', '/tmp', '--to', 'tflite');
     expect(badTarget.code).toBe(2);
-    expect(badTarget.stderr).toContain('--to must be gguf or onnx; got "tflite"');
+    expect(badTarget.stderr).toContain('--to must be gguf, onnx or tfjs; got "tflite"');
   });
 });

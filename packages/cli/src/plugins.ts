@@ -1,6 +1,6 @@
 /**
  * The registry the CLI uses: the mock loader always, and every optional llmr plugin that is
- * installed (GGUF, convert-on-first-use, ONNX, hf:), imported lazily, so a missing one costs
+ * installed (GGUF, convert-on-first-use, ONNX, TF.js, hf:), imported lazily, so a missing one costs
  * nothing. ONNX models get the installed engines to choose from; `engineName` in load options
  * picks one.
  */
@@ -75,6 +75,9 @@ export async function createDefaultRegistry(): Promise<Registry> {
       },
     });
   }
+  // TF.js folders (model.json + tokenizer.json): `--engine wasm` picks TF.js's wasm backend.
+  const tfjs = await optionalImport('@llmr/loader-tfjs');
+  if (tfjs?.tfjsLoader) registry.registerLoader(tfjs.tfjsLoader as LoaderV1);
   const hf = await optionalImport('@llmr/loader-hf');
   // The hf loader downloads, then hands the files back to this registry's format loaders.
   if (hf?.createHfLoader) {

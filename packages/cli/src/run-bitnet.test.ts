@@ -4,13 +4,9 @@
  * float64 reference that applies llama.cpp's activation quantization (Q8_K blocks) to the
  * weights as stored (see @llmr/convert's BitNet check for why that reference).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   bitnetProjection,
   createTinyBitnet,
@@ -20,29 +16,15 @@ import {
 } from '@llmr/fixtures';
 import { openGguf } from '@llmr/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const exec = promisify(execFile);
+import { assertBuiltCli, builtCli } from './__fixtures__/run-built-cli';
 
 let dir: string;
 let fixture: TinyModel;
 
-async function llmr(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], {
-      timeout: 120_000,
-      env: { ...process.env, LLMR_HOME: join(dir, 'home') },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
+const llmr = builtCli(() => join(dir, 'home'));
 
 beforeAll(async () => {
-  if (!existsSync(bin))
-    throw new Error(`${bin} is missing: run \`pnpm build\` first (\`pnpm test\` does).`);
+  assertBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'llmr-cli-bitnet-'));
   fixture = await createTinyBitnet({ dir: join(dir, 'bitnet-hf'), seed: 1, contextLength: 256 });
 });

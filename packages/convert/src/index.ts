@@ -62,4 +62,5 @@ export {
   ropeScalingOf,
   SUPPORTED_ROPE_SCALING,
 } from './rope-scaling';
+export * from './tfjs/index';
 export { TokenType, tokenizerMetadata } from './tokenizer-metadata';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { convertHfToGguf } from '@llmr/convert';
 import { generate, type ModelV1 } from '@llmr/core';
 import { testModel } from '@llmr/core/test';
+import { decoderLayout, KvDecoder } from '@llmr/decoder';
 import { createNodeEngine } from '@llmr/engine-node';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import {
@@ -21,7 +22,6 @@ import {
 import { getLlama, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OnnxFixture, onnxFixture, removeOnnxFixtures } from './__fixtures__/onnx-fixture';
-import { decoderLayout, KvDecoder } from './kv-decoder';
 import { onnxLoader } from './onnx-loader';
 
 const engines = {

@@ -6,6 +6,17 @@
 
 // The dtype table moved to @llmr/core; re-exported so existing imports keep working.
 export { ONNX_DTYPE_FILES } from '@llmr/core';
+// The decode loop moved to @llmr/decoder (TF.js models share it); re-exported so imports keep working.
+export {
+  type DecodeItem,
+  type DecoderLayout,
+  DecodeScheduler,
+  type DecodeSchedulerOptions,
+  type DecodeSchedulerStats,
+  decoderLayout,
+  type KvCache,
+  KvDecoder,
+} from '@llmr/decoder';
 // The sampler and JSON-schema masks moved to @llmr/sampling; re-exported so imports keep working.
 export {
   compileJsonSchema,
@@ -24,19 +35,7 @@ export {
   tokenVocabulary,
   topEntries,
 } from '@llmr/sampling';
-export {
-  DecodeScheduler,
-  type DecodeSchedulerOptions,
-  type DecodeSchedulerStats,
-} from './decode-scheduler';
 export { selectOnnxEngine } from './engine-selection';
-export {
-  type DecodeItem,
-  type DecoderLayout,
-  decoderLayout,
-  type KvCache,
-  KvDecoder,
-} from './kv-decoder';
 export { httpFiles, localFiles, type ModelFiles, memoryFiles } from './model-files';
 export {
   createOnnxLoader,

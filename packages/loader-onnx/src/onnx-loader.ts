@@ -15,7 +15,7 @@ import {
   ONNX_DTYPE_FILES,
   throwIfAborted,
 } from '@llmr/core';
-import { loadTokenizer } from '@llmr/tokenizer';
+import { loadModelTokenizer } from '@llmr/decoder';
 import { selectOnnxEngine } from './engine-selection';
 import {
   httpFiles,
@@ -186,18 +186,7 @@ export async function loadOnnxModel(
   const tokenizerJson = (await readJson(files, 'tokenizer.json', true))!;
   const tokenizerConfig = await readJson(files, 'tokenizer_config.json', false);
   const generationConfig = await readJson(files, 'generation_config.json', false);
-  let tokenizer: ReturnType<typeof loadTokenizer>;
-  try {
-    tokenizer = loadTokenizer(tokenizerJson, tokenizerConfig as never);
-  } catch (error) {
-    if (LlmrError.isInstance(error)) throw error;
-    throw new LoadError({
-      source: files.source,
-      code: 'onnx-invalid-tokenizer',
-      message: `${files.source}/tokenizer.json could not be loaded: ${(error as Error).message}`,
-      cause: error,
-    });
-  }
+  const tokenizer = loadModelTokenizer(files.source, tokenizerJson, tokenizerConfig, 'onnx');
   const file = await chooseModelFile(files, config, options);
   throwIfAborted(options.abortSignal);
   const device = engine.capabilities.device;

@@ -23,6 +23,8 @@ export interface LoadTfjsOptions {
    */
   backend?: string;
   limits?: Partial<TfjsLimits>;
+  /** fetch for http(s) sources. */
+  fetch?: typeof fetch;
 }
 
 export type TfjsModel =
@@ -58,13 +60,21 @@ async function selectBackend(backend: string) {
   return tf;
 }
 
-/** Loads a TF.js model from `model.json` (or its directory) or from bytes. */
+/** Loads a TF.js model from `model.json` (or its directory), an http(s) URL of either, or bytes. */
 export async function loadTfjsModel(
   source: string | TfjsModelBytes,
   options: LoadTfjsOptions = {},
 ): Promise<TfjsModel> {
-  const artifacts = await readTfjsArtifacts(source, options.limits);
-  await selectBackend(options.backend ?? 'cpu');
+  const artifacts = await readTfjsArtifacts(source, options.limits, { fetch: options.fetch });
+  return instantiateTfjsModel(artifacts, options.backend);
+}
+
+/** Puts already checked artifacts onto the TF.js runtime (graph or layers) on `backend`. */
+export async function instantiateTfjsModel(
+  artifacts: TfjsArtifacts,
+  backend = 'cpu',
+): Promise<TfjsModel> {
+  await selectBackend(backend);
   // An in-memory IO handler: TF.js reads the already checked artifacts, never the disk.
   const handler: io.IOHandler = { load: async () => artifacts as unknown as io.ModelArtifacts };
   if (artifacts.format === 'graph-model') {

@@ -5,9 +5,14 @@
  * directory, every weight's dtype and shape give a size, and each group's shards add up to
  * exactly what its weights declare. The result is TF.js's own `ModelArtifacts` shape.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { LlmrError } from '@llmr/core';
+import {
+  httpTfjsFiles,
+  isHttpSource,
+  localTfjsFiles,
+  memoryTfjsFiles,
+  type TfjsFiles,
+} from './tfjs-files';
 
 export interface TfjsLimits {
   /** Largest `model.json` read (default 128 MiB: graph models carry their topology there). */
@@ -28,6 +33,8 @@ export const DEFAULT_TFJS_LIMITS: TfjsLimits = {
 export interface TfjsModelBytes {
   modelJson: Uint8Array | string;
   shards: Record<string, Uint8Array>;
+  /** Files beside model.json (config.json, tokenizer.json, ...) by name. */
+  files?: Record<string, Uint8Array | string>;
   /** Named in errors (default "model.json"). */
   name?: string;
 }
@@ -100,23 +107,36 @@ function weightBytes(source: string, weight: unknown, index: number): [TfjsWeigh
   return [weight as unknown as TfjsWeightSpec, count * bytes];
 }
 
-/** A shard path the manifest names, refused unless it stays inside the model's directory. */
+/**
+ * A shard path the manifest names, refused unless it stays inside the model's folder.
+ * Resolved by hand (not node:path) so the same check holds for URLs and bytes in browsers.
+ */
 function shardPath(source: string, path: unknown): string {
   if (typeof path !== 'string' || path === '')
     throw invalid(source, `a shard path is ${JSON.stringify(path)}, not a file name.`);
-  const normalized = normalize(decodeURIComponent(path));
-  if (
-    isAbsolute(normalized) ||
-    normalized === '..' ||
-    normalized.startsWith(`..${sep}`) ||
-    /^[a-z]+:/i.test(path)
-  )
-    throw invalid(
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw invalid(source, `shard path "${path}" is not valid URL encoding.`);
+  }
+  const unsafe = () =>
+    invalid(
       source,
       `shard path "${path}" leaves the model's directory; shards must sit beside model.json.`,
       'tfjs-unsafe-path',
     );
-  return normalized;
+  if (/^[a-z]+:/i.test(decoded) || /^[\\/]/.test(decoded)) throw unsafe();
+  const parts: string[] = [];
+  for (const part of decoded.split(/[\\/]+/)) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) throw unsafe();
+      parts.pop();
+    } else parts.push(part);
+  }
+  if (parts.length === 0) throw invalid(source, `shard path "${path}" names no file.`);
+  return parts.join('/');
 }
 
 /**
@@ -211,7 +231,7 @@ function parseManifest(source: string, bytes: Uint8Array | string, limits: TfjsL
   if (length > limits.maxManifestBytes)
     throw invalid(
       source,
-      `model.json is ${length} bytes, over maxManifestBytes (${limits.maxManifestBytes}).`,
+      `model.json is over maxManifestBytes (${limits.maxManifestBytes}).`,
       'tfjs-limit-exceeded',
     );
   try {
@@ -221,49 +241,80 @@ function parseManifest(source: string, bytes: Uint8Array | string, limits: TfjsL
   }
 }
 
-/** Reads a TF.js model from `model.json` (or the directory holding it), or from bytes. */
-export async function readTfjsArtifacts(
-  source: string | TfjsModelBytes,
+/** Reads and checks the manifest `manifestPath` and its shards from `files`. */
+export async function readTfjsArtifactsFrom(
+  files: TfjsFiles,
+  manifestPath = 'model.json',
   limits: Partial<TfjsLimits> = {},
 ): Promise<TfjsArtifacts> {
   const bounds = { ...DEFAULT_TFJS_LIMITS, ...limits };
-  if (typeof source !== 'string') {
-    const name = source.name ?? 'model.json';
-    return tfjsArtifacts(
-      name,
-      parseManifest(name, source.modelJson, bounds),
-      async (path) => {
-        const shard = source.shards[path] ?? source.shards[path.split(sep).join('/')];
-        if (!shard) throw invalid(name, `shard "${path}" was not given.`, 'tfjs-missing-shard');
-        return shard;
-      },
-      bounds,
-    );
-  }
-  const info = await stat(source).catch(() => undefined);
-  if (!info) throw invalid(source, 'no such file or directory.', 'tfjs-not-found');
-  const file = info.isDirectory() ? join(source, 'model.json') : source;
-  const size = (await stat(file).catch(() => undefined))?.size;
-  if (size === undefined) throw invalid(file, 'no model.json here.', 'tfjs-not-found');
-  if (size > bounds.maxManifestBytes)
-    throw invalid(
-      file,
-      `model.json is ${size} bytes, over maxManifestBytes (${bounds.maxManifestBytes}).`,
-      'tfjs-limit-exceeded',
-    );
-  const dir = dirname(file);
+  const name = isHttpSource(files.source)
+    ? new URL(manifestPath, files.source).href
+    : files.source.endsWith('.json')
+      ? files.source
+      : `${files.source.replace(/[\\/]+$/, '')}/${manifestPath}`;
+  // One byte past the limit tells "too large" without reading the rest.
+  const bytes = await files.read(manifestPath, bounds.maxManifestBytes + 1);
+  if (!bytes) throw invalid(name, `no ${manifestPath} here.`, 'tfjs-not-found');
   return tfjsArtifacts(
-    file,
-    parseManifest(file, await readFile(file), bounds),
+    name,
+    parseManifest(name, bytes, bounds),
     async (path, maxBytes) => {
-      const shardFile = join(dir, path);
-      const shardSize = (await stat(shardFile).catch(() => undefined))?.size;
-      if (shardSize === undefined)
-        throw invalid(file, `shard "${path}" is missing.`, 'tfjs-missing-shard');
-      // Larger than what is left to declare: report without reading it.
-      if (shardSize > maxBytes) return new Uint8Array(maxBytes);
-      return new Uint8Array(await readFile(shardFile));
+      const shard = await files.read(path, maxBytes);
+      if (!shard) throw invalid(name, `shard "${path}" is missing.`, 'tfjs-missing-shard');
+      return shard;
     },
     bounds,
   );
+}
+
+/**
+ * Resolves a source to its files and the manifest's name among them: a directory or a
+ * `model.json` path (or `file:` URL), an http(s) URL of the folder or of model.json, or bytes.
+ */
+export async function tfjsFilesFor(
+  source: string | TfjsModelBytes,
+  fetchImpl?: typeof fetch,
+): Promise<{ files: TfjsFiles; manifestPath: string }> {
+  if (typeof source !== 'string') {
+    const manifestPath = 'model.json';
+    return {
+      files: memoryTfjsFiles(
+        { ...source.files, ...source.shards, [manifestPath]: source.modelJson },
+        source.name ?? manifestPath,
+      ),
+      manifestPath,
+    };
+  }
+  if (isHttpSource(source)) {
+    const url = new URL(source);
+    const fileName = /\/([^/]+\.json)$/.exec(url.pathname)?.[1];
+    if (!fileName) return { files: httpTfjsFiles(url.href, fetchImpl), manifestPath: 'model.json' };
+    return {
+      files: httpTfjsFiles(new URL('.', url).href, fetchImpl),
+      manifestPath: fileName,
+    };
+  }
+  const { stat } = await import('node:fs/promises');
+  const { basename, dirname } = await import('node:path');
+  const local = source.startsWith('file:')
+    ? (await import('node:url')).fileURLToPath(source)
+    : source;
+  const info = await stat(local).catch(() => undefined);
+  if (!info) throw invalid(local, 'no such file or directory.', 'tfjs-not-found');
+  if (info.isDirectory()) return { files: await localTfjsFiles(local), manifestPath: 'model.json' };
+  return { files: await localTfjsFiles(dirname(local)), manifestPath: basename(local) };
+}
+
+/**
+ * Reads a TF.js model from `model.json` (or the directory holding it), an http(s) URL of
+ * either, or bytes; every read is bounded by `limits`.
+ */
+export async function readTfjsArtifacts(
+  source: string | TfjsModelBytes,
+  limits: Partial<TfjsLimits> = {},
+  options: { fetch?: typeof fetch } = {},
+): Promise<TfjsArtifacts> {
+  const { files, manifestPath } = await tfjsFilesFor(source, options.fetch);
+  return readTfjsArtifactsFrom(files, manifestPath, limits);
 }

@@ -1,5 +1,5 @@
 /**
- * `llmr convert <hf-dir | llama2c.bin> --to gguf|onnx --dtype ... -o <out>`, with a progress
+ * `llmr convert <hf-dir | llama2c.bin> --to gguf|onnx|tfjs --dtype ... -o <out>`, with a progress
  * bar. HF directories may hold safetensors or PyTorch weights; llama2.c files convert to GGUF.
  */
 import { InvalidArgumentError } from '@llmr/core';
@@ -16,16 +16,15 @@ export interface ConvertOptions {
 }
 
 export async function convertCommand(input: string, options: ConvertOptions): Promise<void> {
-  const { convertHfToGguf, convertHfToOnnx, GGUF_DTYPES, ONNX_DTYPES } = await import(
-    '@llmr/convert'
-  );
+  const { convertHfToGguf, convertHfToOnnx, convertHfToTfjs, GGUF_DTYPES, ONNX_DTYPES } =
+    await import('@llmr/convert');
   const started = performance.now();
   const progress = createProgressLine((text) => process.stderr.write(text));
-  if (options.to !== 'gguf' && options.to !== 'onnx') {
+  if (options.to !== 'gguf' && options.to !== 'onnx' && options.to !== 'tfjs') {
     throw new InvalidArgumentError({
       argument: '--to',
       value: options.to,
-      message: `--to must be gguf or onnx; got "${options.to}".`,
+      message: `--to must be gguf, onnx or tfjs; got "${options.to}".`,
     });
   }
   const base = input.replace(/\/+$/, '').replace(/\.bin$/, '');
@@ -55,23 +54,31 @@ export async function convertCommand(input: string, options: ConvertOptions): Pr
       notes: result.notes,
     };
   } else {
-    const dtype = (options.dtype ?? 'f32') as (typeof ONNX_DTYPES)[number];
-    const output = options.output ?? `${base}-onnx-${dtype}`;
+    // Both graph formats: f32 by default, a folder named after the format and dtype.
+    const format = options.to;
+    const dtype = options.dtype ?? 'f32';
+    const output = options.output ?? `${base}-${format}-${dtype}`;
     let tensors = 0;
-    const result = await convertHfToOnnx({
-      input,
-      output,
-      dtype,
-      onProgress: ({ stage, tensor }) => {
-        if (stage === 'tensors') tensors++;
-        progress.update(
-          stage === 'write' ? 1 : 0,
-          stage === 'write' ? 'writing onnx/model.onnx' : `building ${tensor ?? ''} (${tensors})`,
-        );
-      },
-    });
+    const onProgress = ({ stage, tensor }: { stage: 'tensors' | 'write'; tensor?: string }) => {
+      if (stage === 'tensors') tensors++;
+      progress.update(
+        stage === 'write' ? 1 : 0,
+        stage === 'write'
+          ? `writing ${format === 'onnx' ? 'onnx/model.onnx' : 'model.json and shards'}`
+          : `building ${tensor ?? ''} (${tensors})`,
+      );
+    };
+    const result =
+      format === 'onnx'
+        ? await convertHfToOnnx({
+            input,
+            output,
+            dtype: dtype as (typeof ONNX_DTYPES)[number],
+            onProgress,
+          })
+        : await convertHfToTfjs({ input, output, dtype: dtype as 'f32' | 'f16', onProgress });
     progress.done();
-    summary = { output, format: 'onnx', ...result, dtype };
+    summary = { output, format, ...result, dtype };
   }
   summary.seconds = Number(((performance.now() - started) / 1000).toFixed(2));
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -88,18 +95,18 @@ export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description(
-      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3; BitNet b1.58 to GGUF) to GGUF or ONNX, or a llama2.c checkpoint to GGUF.',
+      'Convert a Hugging Face model directory (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3; BitNet b1.58 to GGUF) to GGUF or ONNX (Llama, Mistral, Qwen2/3 also to a TF.js graph model), or a llama2.c checkpoint to GGUF.',
     )
     .argument(
       '<source>',
       'directory with config.json, tokenizer files and model.safetensors or pytorch_model.bin (or an index); or a llama2.c .bin',
     )
-    .requiredOption('--to <format>', 'gguf or onnx')
+    .requiredOption('--to <format>', 'gguf, onnx or tfjs')
     .option(
       '--dtype <dtype>',
-      'gguf: f32|f16|q8_0|q4_0, K-quants q2_k|q3_k|q4_k|q5_k|q6_k and mixes q4_k_m|q5_k_m, tq1_0|tq2_0 for BitNet (default f16); onnx: f32|f16|q8|q4 (default f32)',
+      'gguf: f32|f16|q8_0|q4_0, K-quants q2_k|q3_k|q4_k|q5_k|q6_k and mixes q4_k_m|q5_k_m, tq1_0|tq2_0 for BitNet (default f16); onnx: f32|f16|q8|q4 (default f32); tfjs: f32|f16 (default f32)',
     )
-    .option('-o, --output <path>', 'output file (gguf) or directory (onnx)')
+    .option('-o, --output <path>', 'output file (gguf) or directory (onnx, tfjs)')
     .option(
       '--tokenizer <path>',
       'llama2.c: its tokenizer.bin or tokenizer.json (default: the one beside the file)',

@@ -169,7 +169,7 @@ export function registerRunCommand(program: Command): void {
     .option('--top-k <k>', 'top-k sampling', parseNumber('--top-k', true))
     .option('-s, --seed <n>', 'seed: same seed, same output', parseNumber('--seed', true))
     .option('--stop <text...>', 'stop sequences')
-    .option('--engine <name>', 'engine for graph models (onnx): node, wasm')
+    .option('--engine <name>', 'engine for graph models: node, wasm (onnx); cpu, wasm (tfjs)')
     .option('--json', 'print one JSON object {text, tokens, model, usage} instead of streaming')
     .action(runCommand);
 }

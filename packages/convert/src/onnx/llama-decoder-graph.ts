@@ -14,7 +14,7 @@
  * [batch, kv_heads, group, seq, head_dim] against keys [batch, kv_heads, 1, total, head_dim].
  */
 
-import { LlmrError, throwIfAborted } from '@llmr/core';
+import { LlmrError } from '@llmr/core';
 import { float32ToFloat16Bits } from '@llmr/gguf';
 import {
   architectureOf,
@@ -22,8 +22,10 @@ import {
   slidingLayers,
   slidingWindowOf,
 } from '../architecture';
+import { configNumber, decoderDimensions } from '../decoder-dimensions';
 import type { HfDirectory } from '../hf-directory';
 import { ropeScalingOf } from '../rope-scaling';
+import { tensorReader } from '../tensor-reader';
 import { attentionBiases } from './attention-bias';
 import { type OnnxDataType, OnnxGraphBuilder, type OnnxInitializer } from './onnx-graph-builder';
 import { quantizeMatMulNBits } from './onnx-quantize';
@@ -64,17 +66,6 @@ export interface LlamaDecoderGraph {
   headDim: number;
   /** Weights stored in another form than asked (e.g. K not a multiple of the block size). */
   fallbacks: { tensor: string; stored: string; reason: string }[];
-}
-
-function configNumber(config: Record<string, unknown>, key: string, fallback?: number): number {
-  const value = config[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new LlmrError({
-      code: 'convert-invalid-config',
-      message: `config.json: "${key}" must be a number; got ${JSON.stringify(config[key])}.`,
-    });
-  }
-  return value;
 }
 
 /** Bytes of a transposed [rows, columns] -> [columns, rows] float32 matrix, as f32 or f16. */
@@ -134,42 +125,14 @@ export async function buildLlamaDecoderGraph(
       ? config.sliding_window
       : undefined
     : slidingWindowOf(config, arch);
-  const hidden = configNumber(config, 'hidden_size');
-  const heads = configNumber(config, 'num_attention_heads');
-  const kvHeads = configNumber(config, 'num_key_value_heads', heads);
-  const headDim = configNumber(config, 'head_dim', hidden / heads);
-  const layers = configNumber(config, 'num_hidden_layers');
-  const vocab = configNumber(config, 'vocab_size');
-  // Read for its check only: the MLP's width comes from the weights' shapes.
-  configNumber(config, 'intermediate_size');
-  const eps = configNumber(config, 'rms_norm_eps', 1e-6);
-  const theta = configNumber(config, 'rope_theta', 10000);
-  const maxPositions = configNumber(config, 'max_position_embeddings', 2048);
-  const group = heads / kvHeads;
-  if (!Number.isInteger(group) || headDim % 2 !== 0) {
-    throw new LlmrError({
-      code: 'convert-invalid-config',
-      message: `config.json: num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads}) and head_dim (${headDim}) even.`,
-    });
-  }
+  const { hidden, heads, kvHeads, headDim, layers, vocab, eps, theta, maxPositions, group } =
+    decoderDimensions(config);
 
   const g = new OnnxGraphBuilder();
   const fallbacks: LlamaDecoderGraph['fallbacks'] = [];
   const storeType: 'float32' | 'float16' = dtype === 'f32' ? 'float32' : 'float16';
   const store = options.store ?? (async (_name: string, bytes: Uint8Array) => bytes);
-  const names = new Set(hf.tensors.names);
-
-  const read = async (name: string): Promise<Float32Array> => {
-    throwIfAborted(options.abortSignal);
-    if (!names.has(name)) {
-      throw new LlmrError({
-        code: 'convert-missing-tensor',
-        message: `${hf.dir} has no tensor ${name}; is this a ${architecture} checkpoint?`,
-      });
-    }
-    options.onTensor?.(name);
-    return hf.tensors.readFloat32(name);
-  };
+  const { names, read } = tensorReader(hf, architecture, options);
 
   /** A float initializer (norm weights, embeddings), cast to float32 when stored as f16. */
   const floatWeight = async (

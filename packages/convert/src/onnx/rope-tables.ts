@@ -19,6 +19,32 @@ export interface RopeTableOptions {
   store: (name: string, bytes: Uint8Array) => Promise<OnnxInitializer['data']>;
 }
 
+/**
+ * The cos and sin tables [rows, headDim] (rotate-half layout: frequency i at i and
+ * i + headDim/2), angles in float64, times `scale` (YaRN's and LongRoPE's attention factor).
+ */
+export function ropeTableData(
+  theta: number,
+  headDim: number,
+  rows: number,
+  divisors: Float32Array,
+  scale = 1,
+): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const cos = new Float32Array(rows * headDim);
+  const sin = new Float32Array(rows * headDim);
+  for (let position = 0; position < rows; position++) {
+    for (let index = 0; index < half; index++) {
+      const angle = (position * theta ** (-(2 * index) / headDim)) / divisors[index]!;
+      for (const offset of [index, index + half]) {
+        cos[position * headDim + offset] = scale * Math.cos(angle);
+        sin[position * headDim + offset] = scale * Math.sin(angle);
+      }
+    }
+  }
+  return { cos, sin };
+}
+
 /** cos and sin for `positionIds` [batch, sequence], shaped [batch, 1, sequence, headDim]. */
 export async function ropeCosSin(
   g: OnnxGraphBuilder,
@@ -28,20 +54,9 @@ export async function ropeCosSin(
   const { spec, theta, headDim, maxPositions, store } = options;
   const prefix = options.name ?? '';
   const scale = 'attentionFactor' in spec ? spec.attentionFactor : 1;
-  const half = headDim / 2;
 
   const table = async (suffix: string, rows: number, divisors: Float32Array) => {
-    const cosTable = new Float32Array(rows * headDim);
-    const sinTable = new Float32Array(rows * headDim);
-    for (let position = 0; position < rows; position++) {
-      for (let index = 0; index < half; index++) {
-        const angle = (position * theta ** (-(2 * index) / headDim)) / divisors[index]!;
-        for (const offset of [index, index + half]) {
-          cosTable[position * headDim + offset] = scale * Math.cos(angle);
-          sinTable[position * headDim + offset] = scale * Math.sin(angle);
-        }
-      }
-    }
+    const { cos: cosTable, sin: sinTable } = ropeTableData(theta, headDim, rows, divisors, scale);
     const initializer = async (name: string, data: Float32Array) =>
       g.initializer(
         name,

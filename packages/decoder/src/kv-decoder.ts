@@ -1,5 +1,6 @@
 /**
- * One decoder session with a KV cache in Optimum's layout: builds the feeds for a step
+ * One decoder session (any EngineSessionV1: ONNX Runtime, TF.js, ...) with a KV cache in
+ * Optimum's layout: builds the feeds for a step
  * (prefill or decode), carries `present.*` over as the next `past_key_values.*`, and
  * returns the last logits row of each sequence. Several sequences decode in one batched
  * run: their caches are left-padded to the longest and masked out, then split again.
@@ -25,6 +26,8 @@ export interface DecoderLayout {
   hasLogitsToKeep: boolean;
   /** Past input name -> the output that carries it forward. */
   pastToPresent: Map<string, string>;
+  /** The graph's format, the prefix of error codes (`onnx-unsupported-graph`, `tfjs-...`). */
+  format: string;
 }
 
 /** What engines of llmr add to EngineSessionV1 (see @llmr/engine-node): optional here. */
@@ -42,11 +45,12 @@ export function decoderLayout(
   session: EngineSessionV1,
   config: Record<string, unknown>,
   fileName: string,
+  format = 'onnx',
 ): DecoderLayout {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   const fail = (message: string): never => {
-    throw new LlmrError({ code: 'onnx-unsupported-graph', message });
+    throw new LlmrError({ code: `${format}-unsupported-graph`, message });
   };
   if (!inputs.has('input_ids') || !outputs.has('logits')) {
     fail(
@@ -99,6 +103,7 @@ export function decoderLayout(
     hasUseCacheBranch: inputs.has('use_cache_branch'),
     hasLogitsToKeep: inputs.has('num_logits_to_keep') || inputs.has('logits_to_keep'),
     pastToPresent,
+    format,
   };
 }
 
@@ -185,7 +190,7 @@ export class KvDecoder {
     const [batch, sequence, vocabulary] = logits.dims as [number, number, number];
     if (logits.dims.length !== 3 || batch !== rows) {
       throw new LlmrError({
-        code: 'onnx-unexpected-output',
+        code: `${this.layout.format}-unexpected-output`,
         message: `The graph returned logits of dims [${logits.dims.join(', ')}]; expected [${rows}, sequence, vocabulary].`,
       });
     }
