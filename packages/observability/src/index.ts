@@ -87,6 +87,15 @@ export {
   type QualityStore,
 } from './feedback/quality-store';
 export { RedisQualityStore, type RedisQualityStoreOptions } from './feedback/redis-quality-store';
+export {
+  RedisResponseRegistry,
+  type RedisResponseRegistryOptions,
+} from './feedback/redis-response-registry';
+export {
+  MemoryResponseRegistry,
+  type MemoryResponseRegistryOptions,
+  type ResponseRegistry,
+} from './feedback/response-registry';
 export type { RegistrableGenAiMetrics } from './metrics/gen-ai-metrics';
 export {
   createGenAiMetrics,

@@ -15,6 +15,8 @@ import type { LlmJudge } from '../feedback/llm-judge';
 import { QualityScores, type QualityScoresOptions } from '../feedback/quality-scores';
 import type { QualityStore } from '../feedback/quality-store';
 import { RedisQualityStore } from '../feedback/redis-quality-store';
+import { RedisResponseRegistry } from '../feedback/redis-response-registry';
+import type { ResponseRegistry } from '../feedback/response-registry';
 import type { RegistrableGenAiMetrics } from '../metrics/gen-ai-metrics';
 import { type AlertSink, createLogAlertSink, createWebhookAlertSink } from '../slo/alert-sinks';
 import { RedisSloStore } from '../slo/redis-slo-store';
@@ -38,8 +40,15 @@ export interface ObserveServerOptions {
   /** Shares feedback ratings between replicas; default none. */
   qualityStore?: QualityStore;
   /**
-   * Redis for every store not given above (SLO buckets, experiments, quality ratings), so
-   * that replicas share them. `redis` must be installed.
+   * Which request served a response id, for feedback; default in memory (this process
+   * only), in Redis when `redis` is given, so feedback reaches any replica.
+   */
+  responseRegistry?: ResponseRegistry;
+  /** How long a response can be rated, with Redis; default 7 days. */
+  responseTtlSeconds?: number;
+  /**
+   * Redis for every store not given above (SLO buckets, experiments, quality ratings, the
+   * response registry), so that replicas share them. `redis` must be installed.
    */
   redis?: { url: string; keyPrefix?: string };
   /** How often experiment and quality state is exchanged with the stores; default 1 s. */
@@ -80,6 +89,18 @@ export async function observeServer(options: ObserveServerOptions) {
   const qualityStore =
     options.qualityStore ??
     (redis ? new RedisQualityStore({ ...redis, key: `${prefix}quality:ratings` }) : undefined);
+  const responseRegistry =
+    options.responseRegistry ??
+    (redis
+      ? new RedisResponseRegistry({
+          ...redis,
+          keyPrefix: `${prefix}responses:`,
+          ...(options.responseTtlSeconds !== undefined
+            ? { ttlSeconds: options.responseTtlSeconds }
+            : {}),
+          onError: (error) => app.log.warn({ err: error }, 'a response could not be registered'),
+        })
+      : undefined);
   const sinks: AlertSink[] = [
     createLogAlertSink(app.log),
     ...(options.alertWebhooks ?? []).map((url) =>
@@ -105,7 +126,11 @@ export async function observeServer(options: ObserveServerOptions) {
     ...options.quality,
     ...(qualityStore ? { store: qualityStore } : {}),
   });
-  const feedback = new FeedbackRecorder({ quality, experiments });
+  const feedback = new FeedbackRecorder({
+    quality,
+    experiments,
+    ...(responseRegistry ? { responses: responseRegistry } : {}),
+  });
   options.genAiMetrics?.registerIn(options.server.metricsRegistry);
 
   const stopTracing = traceRouterEvents(options.router);
@@ -137,7 +162,12 @@ export async function observeServer(options: ObserveServerOptions) {
     stopSyncingQuality();
     stopQuality();
     stopTracing();
-    const closing = await Promise.allSettled([slo.close(), experiments.close(), quality.close()]);
+    const closing = await Promise.allSettled([
+      slo.close(),
+      experiments.close(),
+      quality.close(),
+      feedback.close(),
+    ]);
     for (const result of closing) {
       if (result.status === 'rejected')
         app.log.warn({ err: result.reason }, 'an observability store did not close cleanly');
