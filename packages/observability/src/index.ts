@@ -134,6 +134,13 @@ export {
 export { MemorySloStore, type SloBucketUpdate, type SloStore } from './slo/slo-store';
 export { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './tracing/gen-ai-attributes';
 export {
+  createGrpcCallObserver,
+  type GrpcCallInfoLike,
+  type GrpcCallObserverLike,
+  type GrpcCallOutcomeLike,
+  setGrpcCallObserver,
+} from './tracing/grpc-call-observer';
+export {
   type RouterEventLike,
   type RouterEventSource,
   traceRouterEvents,

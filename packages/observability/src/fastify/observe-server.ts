@@ -23,11 +23,16 @@ import { RedisSloStore } from '../slo/redis-slo-store';
 import type { BurnRateRule, SloDefinition } from '../slo/slo-definition';
 import { SloMonitor } from '../slo/slo-monitor';
 import type { SloStore } from '../slo/slo-store';
+import { createGrpcCallObserver, setGrpcCallObserver } from '../tracing/grpc-call-observer';
 import { type RouterEventSource, traceRouterEvents } from '../tracing/router-tracer';
 import { observabilityPlugin } from './observability-plugin';
 
 export interface ObserveServerOptions {
-  server: { app: FastifyInstance; metricsRegistry: Registry };
+  /**
+   * The llmr server. Its `shared` part (what `createGrpcServer(server.shared)` takes) gets
+   * the gRPC call observer, so gRPC calls are traced and counted in the SLOs too.
+   */
+  server: { app: FastifyInstance; metricsRegistry: Registry; shared?: object };
   router: RouterEventSource & { recordQuality(modelId: string, score: number): void };
   /** Published on the server's /metrics (its models report through it, see `traceLoader`). */
   genAiMetrics?: RegistrableGenAiMetrics;
@@ -147,6 +152,15 @@ export async function observeServer(options: ObserveServerOptions) {
   const stopEvaluating = slo.startEvaluating(options.evaluateEveryMs ?? 30_000, (error) =>
     app.log.warn({ err: error }, 'SLO evaluation failed'),
   );
+  if (options.server.shared) {
+    setGrpcCallObserver(
+      options.server.shared,
+      createGrpcCallObserver({
+        slo,
+        onError: (error) => app.log.warn({ err: error }, 'recording a gRPC call failed'),
+      }),
+    );
+  }
   await app.register(observabilityPlugin, {
     slo,
     experiments,

@@ -18,6 +18,11 @@ export interface TracingConfig {
   serviceName?: string;
   /** Fraction of new traces to sample, 0..1 (a sampled parent is always followed). Default `OTEL_TRACES_SAMPLER_ARG`, then 1. */
   sampleRatio?: number;
+  /**
+   * A span exporter to use instead of OTLP/HTTP (the SDK's `InMemorySpanExporter` in tests,
+   * or any `SpanExporter`); `endpoint` and `headers` are then unused.
+   */
+  exporter?: object;
   /** Batching of the exporter; tests set a short delay. */
   batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number };
   /** Reads the environment; default `process.env`. */
@@ -69,7 +74,10 @@ interface SdkTrace {
 export async function setupTracing(config: TracingConfig = {}): Promise<TracingHandle> {
   const env = config.env ?? process.env;
   const enabled =
-    config.enabled ?? (config.endpoint !== undefined || tracingWantedByEnvironment(env));
+    config.enabled ??
+    (config.endpoint !== undefined ||
+      config.exporter !== undefined ||
+      tracingWantedByEnvironment(env));
   if (!enabled) {
     setTracingEnabled(false);
     return DISABLED;
@@ -78,10 +86,12 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
   const feature = 'Tracing (setupTracing)';
   const [sdk, exporterModule, resources, core, contextModule] = await Promise.all([
     importOptional<SdkTrace>('@opentelemetry/sdk-trace', feature),
-    importOptional<{ OTLPTraceExporter: new (options: object) => unknown }>(
-      '@opentelemetry/exporter-trace-otlp-http',
-      feature,
-    ),
+    config.exporter
+      ? undefined
+      : importOptional<{ OTLPTraceExporter: new (options: object) => unknown }>(
+          '@opentelemetry/exporter-trace-otlp-http',
+          feature,
+        ),
     importOptional<{ resourceFromAttributes: (attributes: object) => unknown }>(
       '@opentelemetry/resources',
       feature,
@@ -96,10 +106,12 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
       feature,
     ),
   ]);
-  const exporter = new exporterModule.OTLPTraceExporter({
-    ...(config.endpoint ? { url: config.endpoint } : {}),
-    ...(config.headers ? { headers: config.headers } : {}),
-  });
+  const exporter =
+    config.exporter ??
+    new exporterModule!.OTLPTraceExporter({
+      ...(config.endpoint ? { url: config.endpoint } : {}),
+      ...(config.headers ? { headers: config.headers } : {}),
+    });
   const provider = new sdk.TracerProvider({
     resource: resources.resourceFromAttributes({
       'service.name': config.serviceName ?? env.OTEL_SERVICE_NAME ?? 'llmr',
