@@ -26,6 +26,7 @@ import {
   traceLoader,
   traceRouterEvents,
 } from '../src/index';
+import { chatBlock } from './chat-block';
 import { startProfiling } from './profile-shares';
 
 type Setup = 'plain' | 'off' | 'on' | 'requests' | 'full';
@@ -66,31 +67,6 @@ async function createObservedServer(setup: Setup): Promise<LlmrServer> {
   return server;
 }
 
-const CONCURRENCY = 4;
-const body = JSON.stringify({
-  model: 'instant',
-  user: 'bench-user',
-  messages: [{ role: 'user', content: 'hi' }],
-  max_tokens: 16,
-});
-
-async function block(server: LlmrServer, requests: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < requests) {
-      const response = await server.app.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json' },
-        payload: body,
-      });
-      if (response.statusCode !== 200)
-        throw new Error(`The server answered ${response.statusCode}: ${response.body}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
 const [setup = 'plain', endpoint] = process.argv.slice(2) as [Setup?, string?];
 const tracing =
   setup === 'on' || setup === 'requests'
@@ -119,7 +95,7 @@ process.on('message', (message: { block?: number; stop?: boolean; profile?: 'sta
   }
   void (async () => {
     const before = process.cpuUsage();
-    await block(server, message.block ?? 0);
+    await chatBlock(server, message.block ?? 0);
     await tracing?.forceFlush();
     const spent = process.cpuUsage(before);
     process.send?.({ cpuMicros: spent.user + spent.system });

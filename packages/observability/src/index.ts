@@ -168,4 +168,12 @@ export {
 } from './tracing/spans';
 export { traceLoader } from './tracing/traced-loader';
 export { type TraceModelOptions, traceModel } from './tracing/traced-model';
-export { isTracingEnabled, onTracingChange, setTracingEnabled } from './tracing/tracing-state';
+export {
+  isStepTracingEnabled,
+  isTracingEnabled,
+  onTracingChange,
+  setTracingDetail,
+  setTracingEnabled,
+  type TracingDetail,
+  tracingDetail,
+} from './tracing/tracing-state';
