@@ -6,6 +6,8 @@
  * - `off`: every tracing hook in place (models wrapped, router events, the request
  *   plugin) and tracing off: what tracing costs when nobody turned it on;
  * - `on`: the same with tracing on, every span exported over OTLP/HTTP to argv[3];
+ * - `requests`: tracing on with `detail: 'requests'`: one span per request, no context
+ *   manager;
  * - `full`: everything the CLI wires (GenAI metrics, SLOs, an experiment, feedback),
  *   tracing off: the cost of those features, which do work on every request.
  * On `{ block: n }` over IPC it serves n chat requests through Fastify's `inject` (every
@@ -24,9 +26,10 @@ import {
   traceLoader,
   traceRouterEvents,
 } from '../src/index';
+import { chatBlock } from './chat-block';
 import { startProfiling } from './profile-shares';
 
-type Setup = 'plain' | 'off' | 'on' | 'full';
+type Setup = 'plain' | 'off' | 'on' | 'requests' | 'full';
 
 async function createObservedServer(setup: Setup): Promise<LlmrServer> {
   const genAiMetrics = setup === 'full' ? createGenAiMetrics() : undefined;
@@ -42,7 +45,7 @@ async function createObservedServer(setup: Setup): Promise<LlmrServer> {
   });
   const backend = createRouterBackend(router, { defaultModel: 'instant' });
   const server = await createServer({ backend, logger: false, apiKeys: [] });
-  if (setup === 'off' || setup === 'on') {
+  if (setup === 'off' || setup === 'on' || setup === 'requests') {
     traceRouterEvents(router);
     await server.app.register(observabilityPlugin, { router, routes: false });
   }
@@ -64,33 +67,11 @@ async function createObservedServer(setup: Setup): Promise<LlmrServer> {
   return server;
 }
 
-const CONCURRENCY = 4;
-const body = JSON.stringify({
-  model: 'instant',
-  user: 'bench-user',
-  messages: [{ role: 'user', content: 'hi' }],
-  max_tokens: 16,
-});
-
-async function block(server: LlmrServer, requests: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < requests) {
-      const response = await server.app.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json' },
-        payload: body,
-      });
-      if (response.statusCode !== 200)
-        throw new Error(`The server answered ${response.statusCode}: ${response.body}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
 const [setup = 'plain', endpoint] = process.argv.slice(2) as [Setup?, string?];
-const tracing = setup === 'on' ? await setupTracing({ endpoint }) : undefined;
+const tracing =
+  setup === 'on' || setup === 'requests'
+    ? await setupTracing({ endpoint, detail: setup === 'on' ? 'full' : 'requests' })
+    : undefined;
 const server = await createObservedServer(setup);
 let profiling: Awaited<ReturnType<typeof startProfiling>> | undefined;
 process.on('message', (message: { block?: number; stop?: boolean; profile?: 'start' | 'stop' }) => {
@@ -114,7 +95,7 @@ process.on('message', (message: { block?: number; stop?: boolean; profile?: 'sta
   }
   void (async () => {
     const before = process.cpuUsage();
-    await block(server, message.block ?? 0);
+    await chatBlock(server, message.block ?? 0);
     await tracing?.forceFlush();
     const spent = process.cpuUsage(before);
     process.send?.({ cpuMicros: spent.user + spent.system });

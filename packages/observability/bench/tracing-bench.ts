@@ -35,7 +35,7 @@ import type { ProfileShares } from './profile-shares';
 const BLOCK = Number(process.env.LLMR_BENCH_BLOCK ?? 100);
 const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? 80);
 const PROFILE_ROUNDS = Number(process.env.LLMR_BENCH_PROFILE_ROUNDS ?? 10);
-const SETUPS = ['plain', 'off', 'on', 'full'] as const;
+const SETUPS = ['plain', 'off', 'on', 'requests', 'full'] as const;
 type Setup = (typeof SETUPS)[number];
 
 let exportedBytes = 0;
@@ -159,10 +159,12 @@ try {
       exportedBytes,
       tracingOffCost: cost('off'),
       tracingOnCost: cost('on'),
+      tracingRequestsCost: cost('requests'),
       fullFeaturesCost: cost('full'),
       quietestDecileCosts: Object.fromEntries(rows.map((row) => [row.setup, quietCost(row)])),
       targets: { tracingOff: 0.02, tracingOn: 0.1 },
       met: cost('off') < 0.02 && cost('on') < 0.1,
+      metPerRequestDetail: cost('off') < 0.02 && cost('requests') < 0.1,
       rows,
     }),
   );

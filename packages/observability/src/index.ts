@@ -87,6 +87,15 @@ export {
   type QualityStore,
 } from './feedback/quality-store';
 export { RedisQualityStore, type RedisQualityStoreOptions } from './feedback/redis-quality-store';
+export {
+  RedisResponseRegistry,
+  type RedisResponseRegistryOptions,
+} from './feedback/redis-response-registry';
+export {
+  MemoryResponseRegistry,
+  type MemoryResponseRegistryOptions,
+  type ResponseRegistry,
+} from './feedback/response-registry';
 export type { RegistrableGenAiMetrics } from './metrics/gen-ai-metrics';
 export {
   createGenAiMetrics,
@@ -125,6 +134,13 @@ export {
 export { MemorySloStore, type SloBucketUpdate, type SloStore } from './slo/slo-store';
 export { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './tracing/gen-ai-attributes';
 export {
+  createGrpcCallObserver,
+  type GrpcCallInfoLike,
+  type GrpcCallObserverLike,
+  type GrpcCallOutcomeLike,
+  setGrpcCallObserver,
+} from './tracing/grpc-call-observer';
+export {
   type RouterEventLike,
   type RouterEventSource,
   traceRouterEvents,
@@ -152,4 +168,12 @@ export {
 } from './tracing/spans';
 export { traceLoader } from './tracing/traced-loader';
 export { type TraceModelOptions, traceModel } from './tracing/traced-model';
-export { isTracingEnabled, onTracingChange, setTracingEnabled } from './tracing/tracing-state';
+export {
+  isStepTracingEnabled,
+  isTracingEnabled,
+  onTracingChange,
+  setTracingDetail,
+  setTracingEnabled,
+  type TracingDetail,
+  tracingDetail,
+} from './tracing/tracing-state';

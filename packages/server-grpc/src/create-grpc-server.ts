@@ -13,14 +13,20 @@ import {
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { createGenerationHandlers } from './generation-handlers';
+import { type GrpcCallObserver, grpcCallObserverOf } from './grpc-call-observer';
 import type { GrpcContext } from './grpc-context';
 import { createEmbeddingHandlers, createModelHandlers } from './model-handlers';
 import { LLMR_SERVICES, loadLlmrPackageDefinition } from './proto-files';
 import { createTokenizerHandlers } from './tokenizer-handlers';
 
-export interface GrpcServerOptions extends GrpcContext {
+export interface GrpcServerOptions extends Omit<GrpcContext, 'observer'> {
   /** Largest request message in bytes (default 4 MiB, as REST's body limit). */
   maxReceiveMessageLength?: number;
+  /**
+   * Wraps each generating call (a span, SLO events). Default: the one set on these options
+   * with `setGrpcCallObserver` (as `observeServer` does on `server.shared`), if any.
+   */
+  observer?: GrpcCallObserver;
 }
 
 export interface LlmrGrpcServer {
@@ -48,6 +54,7 @@ export function createGrpcServer(options: GrpcServerOptions): LlmrGrpcServer {
     core: options.core,
     access: options.access,
     ...(options.gateway ? { gateway: options.gateway } : {}),
+    observer: () => options.observer ?? grpcCallObserverOf(options),
   };
   const handlers: Record<(typeof LLMR_SERVICES)[number], object> = {
     'llmr.v1.GenerationService': createGenerationHandlers(context),

@@ -12,32 +12,107 @@ import {
   type OpenAIGenerationBody,
   type OpenAIRoute,
   openAICallOptions,
+  routingSummary,
 } from '@llmr/server';
-import { admit, type GrpcContext, requestIdOf, type ServerSurfaceCall } from './grpc-context';
+import type { GrpcCallObserver } from './grpc-call-observer';
+import {
+  admit,
+  type GrpcContext,
+  requestIdOf,
+  type ServerSurfaceCall,
+  textMetadataOf,
+} from './grpc-context';
+import { grpcCodeOf } from './grpc-errors';
 import type { ChatRequestMessage, CompleteRequestMessage } from './grpc-messages';
 import { finishReason, routingMessage, routingMetadata, usageMessage } from './grpc-responses';
-import { statusOf } from './grpc-status';
+import { httpStatusOf, statusOf } from './grpc-status';
 import { chatBody, completionBody } from './to-openai-body';
 import { unary } from './unary-call';
 
 type StreamCall = ServerWritableStream<unknown, Record<string, unknown>>;
 
+/** One generating call, as the handlers pass it on. */
+interface CallSpec {
+  call: ServerSurfaceCall;
+  route: OpenAIRoute;
+  body: Record<string, unknown>;
+  stream: boolean;
+  requestId: string;
+}
+
+type Consume<T> = (generation: Generation, requestId: string) => Promise<T>;
+
 export function createGenerationHandlers(context: GrpcContext) {
   const validators = compileBodyValidators();
 
-  /** Admit, convert, validate, then run `consume` on the generation. */
-  const generate = async <T>(
+  /** Admit, convert, validate, then run `consume` on the generation; observed when an observer is set. */
+  const generate = <T>(
     call: ServerSurfaceCall,
     route: OpenAIRoute,
     body: Record<string, unknown>,
     stream: boolean,
-    consume: (generation: Generation, requestId: string) => Promise<T>,
+    consume: Consume<T>,
+  ): Promise<T> => {
+    const spec: CallSpec = { call, route, body, stream, requestId: requestIdOf(call) };
+    const observer = context.observer?.();
+    return observer ? observed(observer, spec, consume) : run(spec, consume);
+  };
+
+  /** The call inside the observer's `run`: the outcome it reports, then the value or failure for the client. */
+  const observed = async <T>(
+    observer: GrpcCallObserver,
+    spec: CallSpec,
+    consume: Consume<T>,
+  ): Promise<T> => {
+    let generation: Generation | undefined;
+    let result: { value: T } | { error: unknown } | undefined;
+    await observer.call(
+      {
+        method: spec.call.getPath(),
+        route: `grpc.${spec.route}`,
+        requestId: spec.requestId,
+        model: typeof spec.body.model === 'string' ? spec.body.model : 'auto',
+        stream: spec.stream,
+        body: spec.body,
+        metadata: textMetadataOf(spec.call),
+      },
+      async () => {
+        try {
+          const value = await run(spec, (started, id) => {
+            generation = started;
+            return consume(started, id);
+          });
+          result = { value };
+        } catch (error) {
+          result = { error };
+        }
+        const routing = generation ? { routing: routingSummary(generation.routing) } : {};
+        const usage = generation?.observation.usage;
+        if ('value' in result)
+          return { status: 200, code: 0, ...routing, ...(usage ? { usage } : {}) };
+        const status = httpStatusOf(result.error);
+        return {
+          status,
+          code: grpcCodeOf(status),
+          ...routing,
+          ...(usage ? { usage } : {}),
+          error: result.error,
+        };
+      },
+    );
+    if (!result) throw new Error('The gRPC call observer resolved without running the call.');
+    if ('error' in result) throw result.error;
+    return result.value;
+  };
+
+  const run = async <T>(
+    { call, route, body, stream, requestId }: CallSpec,
+    consume: Consume<T>,
   ): Promise<T> => {
     const validate = validators[route];
     if (!validate(body))
       throw Object.assign(new Error('invalid request'), { validation: validate.errors });
     const typed = body as unknown as OpenAIGenerationBody;
-    const requestId = requestIdOf(call);
     const { client, admission, meter } = await admit(context, call, {
       model: typed.model,
       route: `grpc.${route}`,

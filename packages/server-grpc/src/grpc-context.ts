@@ -14,6 +14,7 @@ import type {
   GenerationMeter,
   ServerBackend,
 } from '@llmr/server';
+import type { GrpcCallObserver } from './grpc-call-observer';
 import type { HttpRefusal } from './grpc-errors';
 
 /** A call of either kind the services have (unary, server-streaming). */
@@ -27,6 +28,8 @@ export interface GrpcContext {
   access: Access;
   /** With a gateway: its keys replace the API keys, and each generation is metered. */
   gateway?: GatewayMeter | undefined;
+  /** Wraps each generating call (spans, SLOs); read per call, so it can be set late. */
+  observer?: (() => GrpcCallObserver | undefined) | undefined;
 }
 
 /** A refusal travels as a thrown value until the handler turns it into a status. */
@@ -52,6 +55,17 @@ function peerAddress(call: ServerSurfaceCall): string {
 export function requestIdOf(call: ServerSurfaceCall): string {
   const sent = firstString(call.metadata, 'x-request-id');
   return sent && sent.length <= 256 ? sent : randomUUID();
+}
+
+/** Credentials stay out of what observers see. */
+const PRIVATE_METADATA = new Set(['authorization', 'x-api-key']);
+
+/** The call's text metadata, first value per key, credentials left out. */
+export function textMetadataOf(call: ServerSurfaceCall): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [key, value] of Object.entries(call.metadata.getMap()))
+    if (typeof value === 'string' && !PRIVATE_METADATA.has(key)) text[key] = value;
+  return text;
 }
 
 /** The key a call presents: `authorization: Bearer <key>`, else `x-api-key`. */

@@ -14,10 +14,10 @@ import type { ExperimentManager } from '../experiments/experiment-manager';
 import type { FeedbackRecorder } from '../feedback/feedback-recorder';
 import type { JudgeRequest, LlmJudge } from '../feedback/llm-judge';
 import type { SloMonitor } from '../slo/slo-monitor';
-import { LlmrAttribute } from '../tracing/gen-ai-attributes';
+import { GenAiAttribute, LlmrAttribute } from '../tracing/gen-ai-attributes';
 import type { RouterEventSource } from '../tracing/router-tracer';
 import { extractTraceContext, recordSpanError } from '../tracing/spans';
-import { isTracingEnabled, llmrTracer } from '../tracing/tracing-state';
+import { isTracingEnabled, llmrTracer, tracingDetail } from '../tracing/tracing-state';
 import { applyVariantToBody } from './apply-variant-to-body';
 import {
   type ObservabilityRoutesOptions,
@@ -48,6 +48,44 @@ export interface ObservabilityPluginOptions extends ObservabilityRoutesOptions {
 }
 
 const RESPONSE_ID = /^\{"id":"([^"]{1,200})"/;
+const USAGE = /^"usage":\{"prompt_tokens":(\d{1,12}),"completion_tokens":(\d{1,12})/;
+
+/** The conventions' operation of each OpenAI route. */
+const OPERATION_OF: Record<string, string> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/completions': 'text_completion',
+  '/v1/embeddings': 'embeddings',
+};
+
+/**
+ * What the request span learns from the answer: the routing outcome from the server's
+ * headers and, when it is the only span of the request, the operation and token usage that
+ * the model span would otherwise carry.
+ */
+function outcomeAttributes(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  state: ObservedRequest,
+  modelId: string,
+): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {
+    'http.response.status_code': reply.statusCode,
+    [GenAiAttribute.responseModel]: modelId,
+  };
+  const attempts = Number(reply.getHeader('x-llmr-attempts'));
+  if (Number.isFinite(attempts)) attributes['llmr.routing.attempts'] = attempts;
+  const strategy = reply.getHeader('x-llmr-strategy');
+  if (typeof strategy === 'string') attributes[LlmrAttribute.routingStrategy] = strategy;
+  const requested = (request.body as { model?: unknown } | undefined)?.model;
+  if (typeof requested === 'string') attributes[GenAiAttribute.requestModel] = requested;
+  const operation = OPERATION_OF[state.route];
+  if (operation) attributes[GenAiAttribute.operationName] = operation;
+  if (state.usage) {
+    attributes[GenAiAttribute.usageInputTokens] = state.usage[0];
+    attributes[GenAiAttribute.usageOutputTokens] = state.usage[1];
+  }
+  return attributes;
+}
 
 function headerValue(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -133,6 +171,7 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
       assignments: [],
       responseId: undefined,
       timeToFirstTokenMs: undefined,
+      usage: undefined,
     };
     (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
     if (!tracing) {
@@ -189,6 +228,20 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     });
   }
 
+  // One span per request: the usage the model span would carry is read off the JSON answer
+  // (decided when the plugin is registered, as `setupTracing` runs before the server).
+  if (isTracingEnabled() && tracingDetail() === 'requests') {
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      const state = stateOf(request);
+      if (state?.span && typeof payload === 'string') {
+        const at = payload.lastIndexOf('"usage":');
+        const usage = at >= 0 ? USAGE.exec(payload.slice(at, at + 120)) : null;
+        if (usage) state.usage = [Number(usage[1]), Number(usage[2])];
+      }
+      done(null, payload);
+    });
+  }
+
   if (options.feedback || options.judge) {
     const judge = options.judge;
     app.addHook('onSend', async (request, reply, payload) => {
@@ -221,7 +274,11 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     const model = reply.getHeader('x-llmr-model');
     const modelId = typeof model === 'string' ? model : undefined;
     if (state.span) {
-      state.span.setAttribute('http.response.status_code', status);
+      state.span.setAttributes(
+        modelId
+          ? outcomeAttributes(request, reply, state, modelId)
+          : { 'http.response.status_code': status },
+      );
       if (status >= 500) state.span.setStatus({ code: SpanStatusCode.ERROR });
       state.span.end();
       state.span = undefined;

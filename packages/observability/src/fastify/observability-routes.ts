@@ -24,6 +24,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'experiment-variant-not-found': 404,
   'feedback-unknown-response': 404,
   'invalid-feedback': 400,
+  'response-registry-unavailable': 503,
   'experiment-stopped': 409,
 };
 
@@ -129,8 +130,8 @@ export function registerObservabilityRoutes(
       '/v1/feedback',
       { ...common, bodyLimit: 64 * 1024 },
       (request, reply) =>
-        handle(reply, () => {
-          const entry = feedback.submit(request.body);
+        handle(reply, async () => {
+          const entry = await feedback.submit(request.body);
           return reply
             .status(201)
             .send({ object: 'feedback', responseId: entry.responseId, score: entry.score });

@@ -15,17 +15,24 @@ import type { LlmJudge } from '../feedback/llm-judge';
 import { QualityScores, type QualityScoresOptions } from '../feedback/quality-scores';
 import type { QualityStore } from '../feedback/quality-store';
 import { RedisQualityStore } from '../feedback/redis-quality-store';
+import { RedisResponseRegistry } from '../feedback/redis-response-registry';
+import type { ResponseRegistry } from '../feedback/response-registry';
 import type { RegistrableGenAiMetrics } from '../metrics/gen-ai-metrics';
 import { type AlertSink, createLogAlertSink, createWebhookAlertSink } from '../slo/alert-sinks';
 import { RedisSloStore } from '../slo/redis-slo-store';
 import type { BurnRateRule, SloDefinition } from '../slo/slo-definition';
 import { SloMonitor } from '../slo/slo-monitor';
 import type { SloStore } from '../slo/slo-store';
+import { createGrpcCallObserver, setGrpcCallObserver } from '../tracing/grpc-call-observer';
 import { type RouterEventSource, traceRouterEvents } from '../tracing/router-tracer';
 import { observabilityPlugin } from './observability-plugin';
 
 export interface ObserveServerOptions {
-  server: { app: FastifyInstance; metricsRegistry: Registry };
+  /**
+   * The llmr server. Its `shared` part (what `createGrpcServer(server.shared)` takes) gets
+   * the gRPC call observer, so gRPC calls are traced and counted in the SLOs too.
+   */
+  server: { app: FastifyInstance; metricsRegistry: Registry; shared?: object };
   router: RouterEventSource & { recordQuality(modelId: string, score: number): void };
   /** Published on the server's /metrics (its models report through it, see `traceLoader`). */
   genAiMetrics?: RegistrableGenAiMetrics;
@@ -38,8 +45,15 @@ export interface ObserveServerOptions {
   /** Shares feedback ratings between replicas; default none. */
   qualityStore?: QualityStore;
   /**
-   * Redis for every store not given above (SLO buckets, experiments, quality ratings), so
-   * that replicas share them. `redis` must be installed.
+   * Which request served a response id, for feedback; default in memory (this process
+   * only), in Redis when `redis` is given, so feedback reaches any replica.
+   */
+  responseRegistry?: ResponseRegistry;
+  /** How long a response can be rated, with Redis; default 7 days. */
+  responseTtlSeconds?: number;
+  /**
+   * Redis for every store not given above (SLO buckets, experiments, quality ratings, the
+   * response registry), so that replicas share them. `redis` must be installed.
    */
   redis?: { url: string; keyPrefix?: string };
   /** How often experiment and quality state is exchanged with the stores; default 1 s. */
@@ -80,6 +94,18 @@ export async function observeServer(options: ObserveServerOptions) {
   const qualityStore =
     options.qualityStore ??
     (redis ? new RedisQualityStore({ ...redis, key: `${prefix}quality:ratings` }) : undefined);
+  const responseRegistry =
+    options.responseRegistry ??
+    (redis
+      ? new RedisResponseRegistry({
+          ...redis,
+          keyPrefix: `${prefix}responses:`,
+          ...(options.responseTtlSeconds !== undefined
+            ? { ttlSeconds: options.responseTtlSeconds }
+            : {}),
+          onError: (error) => app.log.warn({ err: error }, 'a response could not be registered'),
+        })
+      : undefined);
   const sinks: AlertSink[] = [
     createLogAlertSink(app.log),
     ...(options.alertWebhooks ?? []).map((url) =>
@@ -105,7 +131,11 @@ export async function observeServer(options: ObserveServerOptions) {
     ...options.quality,
     ...(qualityStore ? { store: qualityStore } : {}),
   });
-  const feedback = new FeedbackRecorder({ quality, experiments });
+  const feedback = new FeedbackRecorder({
+    quality,
+    experiments,
+    ...(responseRegistry ? { responses: responseRegistry } : {}),
+  });
   options.genAiMetrics?.registerIn(options.server.metricsRegistry);
 
   const stopTracing = traceRouterEvents(options.router);
@@ -122,6 +152,15 @@ export async function observeServer(options: ObserveServerOptions) {
   const stopEvaluating = slo.startEvaluating(options.evaluateEveryMs ?? 30_000, (error) =>
     app.log.warn({ err: error }, 'SLO evaluation failed'),
   );
+  if (options.server.shared) {
+    setGrpcCallObserver(
+      options.server.shared,
+      createGrpcCallObserver({
+        slo,
+        onError: (error) => app.log.warn({ err: error }, 'recording a gRPC call failed'),
+      }),
+    );
+  }
   await app.register(observabilityPlugin, {
     slo,
     experiments,
@@ -137,7 +176,12 @@ export async function observeServer(options: ObserveServerOptions) {
     stopSyncingQuality();
     stopQuality();
     stopTracing();
-    const closing = await Promise.allSettled([slo.close(), experiments.close(), quality.close()]);
+    const closing = await Promise.allSettled([
+      slo.close(),
+      experiments.close(),
+      quality.close(),
+      feedback.close(),
+    ]);
     for (const result of closing) {
       if (result.status === 'rejected')
         app.log.warn({ err: result.reason }, 'an observability store did not close cleanly');

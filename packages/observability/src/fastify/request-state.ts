@@ -9,6 +9,8 @@ export interface ObservedRequest {
   assignments: { experimentId: string; variant: ExperimentVariant }[];
   responseId: string | undefined;
   timeToFirstTokenMs: number | undefined;
+  /** Input and output tokens from the answer, read only when the request span is the only one. */
+  usage: [number, number] | undefined;
 }
 
 /** The Fastify request decoration that holds it. */

@@ -6,11 +6,16 @@
  * the server is not a dependency); the routing, attempt and model spans nest under it
  * because the generation runs in its context.
  */
-import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { GenAiAttribute, LlmrAttribute } from '../tracing/gen-ai-attributes';
-import { errorTypeOf, recordSpanError } from '../tracing/spans';
+import {
+  bodyAttributes,
+  endSurfaceSpan,
+  SurfaceAttribute,
+  type SurfaceOutcome,
+} from '../tracing/surface-spans';
 import { isTracingEnabled, llmrTracer } from '../tracing/tracing-state';
 import { stateOf } from './request-state';
 
@@ -22,12 +27,7 @@ export interface WebSocketMessageInfoLike {
   body: object;
 }
 
-export interface WebSocketMessageOutcomeLike {
-  status: number;
-  routing?: { model: string; attempts: number; strategy?: string };
-  usage?: { inputTokens: number; outputTokens: number };
-  error?: unknown;
-}
+export type WebSocketMessageOutcomeLike = SurfaceOutcome;
 
 export interface WebSocketObserverLike {
   message(
@@ -42,8 +42,8 @@ const WEBSOCKET_OBSERVER = Symbol.for('llmr.websocket-observer');
 export const WebSocketAttribute = {
   messageId: 'llmr.websocket.message_id',
   messageType: 'llmr.websocket.message_type',
-  attempts: 'llmr.routing.attempts',
-  status: 'llmr.status_code',
+  attempts: SurfaceAttribute.attempts,
+  status: SurfaceAttribute.status,
 } as const;
 
 const ROUTE_OF: Record<string, string> = {
@@ -51,22 +51,15 @@ const ROUTE_OF: Record<string, string> = {
   completions: 'ws.completion',
 };
 
-function requestAttributes(info: WebSocketMessageInfoLike): Attributes {
-  const body = info.body as { temperature?: unknown; top_p?: unknown; max_tokens?: unknown };
-  const attributes: Attributes = {
+function requestAttributes(info: WebSocketMessageInfoLike) {
+  return bodyAttributes(info.body, {
     [GenAiAttribute.operationName]: info.type === 'completions' ? 'text_completion' : 'chat',
     [GenAiAttribute.requestModel]: info.model ?? 'default',
     [LlmrAttribute.route]: ROUTE_OF[info.type] ?? `ws.${info.type}`,
     [LlmrAttribute.stream]: true,
     [WebSocketAttribute.messageId]: info.id,
     [WebSocketAttribute.messageType]: info.type,
-  };
-  if (typeof body.temperature === 'number')
-    attributes[GenAiAttribute.requestTemperature] = body.temperature;
-  if (typeof body.top_p === 'number') attributes[GenAiAttribute.requestTopP] = body.top_p;
-  if (typeof body.max_tokens === 'number')
-    attributes[GenAiAttribute.requestMaxTokens] = body.max_tokens;
-  return attributes;
+  });
 }
 
 export function createWebSocketObserver(options: {
@@ -113,26 +106,7 @@ export function createWebSocketObserver(options: {
         parent,
       );
       const outcome = await context.with(trace.setSpan(parent, span), run);
-      span.setAttribute(WebSocketAttribute.status, outcome.status);
-      if (outcome.routing) {
-        span.setAttribute(GenAiAttribute.responseModel, outcome.routing.model);
-        span.setAttribute(WebSocketAttribute.attempts, outcome.routing.attempts);
-        if (outcome.routing.strategy)
-          span.setAttribute(LlmrAttribute.routingStrategy, outcome.routing.strategy);
-      }
-      if (outcome.usage) {
-        span.setAttribute(GenAiAttribute.usageInputTokens, outcome.usage.inputTokens);
-        span.setAttribute(GenAiAttribute.usageOutputTokens, outcome.usage.outputTokens);
-      }
-      // As for REST, only a server-side failure marks the span failed; a refused or
-      // cancelled request still says why in `error.type`.
-      if (outcome.status >= 500) {
-        if (outcome.error !== undefined) recordSpanError(span, outcome.error);
-        else span.setStatus({ code: SpanStatusCode.ERROR });
-      } else if (outcome.error !== undefined) {
-        span.setAttribute(GenAiAttribute.errorType, errorTypeOf(outcome.error));
-      }
-      span.end();
+      endSurfaceSpan(span, outcome);
       record(info, outcome, startedAt);
       return outcome;
     },

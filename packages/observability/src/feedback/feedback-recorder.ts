@@ -2,22 +2,20 @@
  * User feedback on a response: a score or a thumbs up/down with optional text, stored with
  * the routing data the request had (model, route, tenant, task tag, experiment variant),
  * and passed on to the quality scores and to the experiment the response took part in.
- * Responses are remembered in a bounded map (oldest dropped first), entries in a bounded
- * log, so memory does not grow with traffic.
+ * Responses are remembered in a response registry (bounded in memory by default, shared
+ * through Redis across replicas), entries in a bounded log, so memory does not grow with
+ * traffic.
  */
 import { ObservabilityError } from '../errors';
 import type { ExperimentManager } from '../experiments/experiment-manager';
 import type { QualityScores } from './quality-scores';
+import {
+  MemoryResponseRegistry,
+  type ResponseRecord,
+  type ResponseRegistry,
+} from './response-registry';
 
-export interface ResponseRecord {
-  responseId: string;
-  model: string;
-  route?: string;
-  tenant?: string;
-  taskTag?: string;
-  experiment?: { id: string; variant: string };
-  createdAt: number;
-}
+export type { ResponseRecord } from './response-registry';
 
 export interface FeedbackInput {
   responseId: string;
@@ -39,7 +37,12 @@ export interface FeedbackEntry {
 export interface FeedbackRecorderOptions {
   quality?: QualityScores;
   experiments?: ExperimentManager;
-  /** Responses remembered for feedback; default 100,000. */
+  /**
+   * Where served responses are remembered; default in memory, this process only (see
+   * `RedisResponseRegistry` for replicas).
+   */
+  responses?: ResponseRegistry;
+  /** Responses remembered by the default in-memory registry; default 100,000. */
   maxResponses?: number;
   /** Feedback entries kept; default 10,000. */
   maxEntries?: number;
@@ -53,32 +56,41 @@ function invalid(message: string): ObservabilityError {
 }
 
 export class FeedbackRecorder {
-  private readonly responses = new Map<string, ResponseRecord>();
+  private readonly responses: ResponseRegistry;
   private readonly log: FeedbackEntry[] = [];
   private readonly now: () => number;
 
   constructor(private readonly options: FeedbackRecorderOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.responses =
+      options.responses ??
+      new MemoryResponseRegistry(
+        options.maxResponses !== undefined ? { maxResponses: options.maxResponses } : {},
+      );
   }
 
   registerResponse(record: Omit<ResponseRecord, 'createdAt'>): void {
-    const limit = this.options.maxResponses ?? 100_000;
-    this.responses.delete(record.responseId);
-    this.responses.set(record.responseId, { ...record, createdAt: this.now() });
-    // A Map iterates in insertion order: the first key is the oldest.
-    while (this.responses.size > limit) {
-      const oldest = this.responses.keys().next().value;
-      if (oldest === undefined) break;
-      this.responses.delete(oldest);
-    }
+    this.responses.register({ ...record, createdAt: this.now() });
   }
 
-  response(responseId: string): ResponseRecord | undefined {
-    return this.responses.get(responseId);
+  response(responseId: string): ResponseRecord | undefined | Promise<ResponseRecord | undefined> {
+    return this.responses.lookup(responseId);
   }
 
-  /** Checks and stores feedback; throws an `ObservabilityError` that says what was wrong. */
-  submit(input: FeedbackInput): FeedbackEntry {
+  /** Resolves when every response registered so far can be found by every replica. */
+  async idle(): Promise<void> {
+    await this.responses.idle?.();
+  }
+
+  async close(): Promise<void> {
+    await this.responses.close?.();
+  }
+
+  /**
+   * Checks and stores feedback; rejects with an `ObservabilityError` that says what was
+   * wrong. Asynchronous because a shared registry looks the response up in Redis.
+   */
+  async submit(input: FeedbackInput): Promise<FeedbackEntry> {
     if (typeof input !== 'object' || input === null)
       throw invalid('The body must be a JSON object.');
     if (
@@ -109,11 +121,11 @@ export class FeedbackRecorder {
     ) {
       throw invalid(`"text" must be a string of at most ${maxText} characters.`);
     }
-    const response = this.responses.get(input.responseId);
+    const response = await this.responses.lookup(input.responseId);
     if (!response) {
       throw new ObservabilityError({
         code: 'feedback-unknown-response',
-        message: `No response "${input.responseId}" is known here: it is too old or was never served by this server. Send feedback for the "id" of a recent response.`,
+        message: `No response "${input.responseId}" is known here: it is too old, or was never served by this server (or, with a shared registry, by any replica). Send feedback for the "id" of a recent response.`,
       });
     }
     const score = input.score ?? (input.thumbs === 'up' ? 1 : 0);

@@ -70,15 +70,15 @@ describe('feedback steering the real router', () => {
     for (let index = 0; index < 20; index++) {
       recorder.registerResponse({ responseId: `a${index}`, model: 'a' });
       recorder.registerResponse({ responseId: `b${index}`, model: 'b' });
-      recorder.submit({ responseId: `a${index}`, thumbs: 'down' });
-      recorder.submit({ responseId: `b${index}`, thumbs: 'up' });
+      await recorder.submit({ responseId: `a${index}`, thumbs: 'down' });
+      await recorder.submit({ responseId: `b${index}`, thumbs: 'up' });
     }
     expect(await route()).toBe('from b');
   });
 });
 
 describe('FeedbackRecorder', () => {
-  it('stores feedback with its routing data and passes it to quality and the experiment', () => {
+  it('stores feedback with its routing data and passes it to quality and the experiment', async () => {
     const quality = new QualityScores({ minSamples: 1 });
     const experiments = new ExperimentManager({
       experiments: [{ id: 'exp', variants: [{ name: 'a' }, { name: 'b' }] }],
@@ -91,7 +91,7 @@ describe('FeedbackRecorder', () => {
       taskTag: 'code',
       experiment: { id: 'exp', variant: 'b' },
     });
-    const entry = recorder.submit({ responseId: 'chatcmpl-1', thumbs: 'up', text: 'great' });
+    const entry = await recorder.submit({ responseId: 'chatcmpl-1', thumbs: 'up', text: 'great' });
     expect(entry).toMatchObject({ score: 1, thumbs: 'up', text: 'great', at: 42 });
     expect(entry.response).toMatchObject({ model: 'small', route: '/v1/chat/completions' });
     expect(quality.score('small', 'code')).toBe(1);
@@ -101,23 +101,23 @@ describe('FeedbackRecorder', () => {
     });
   });
 
-  it('rejects bad feedback with what to send instead', () => {
+  it('rejects bad feedback with what to send instead', async () => {
     const recorder = new FeedbackRecorder({ maxResponses: 2 });
     for (const id of ['r1', 'r2', 'r3']) recorder.registerResponse({ responseId: id, model: 'm' });
-    expect(() => recorder.submit({ responseId: 'r1', score: 1 })).toThrow(
+    await expect(recorder.submit({ responseId: 'r1', score: 1 })).rejects.toThrow(
       /No response "r1" is known/,
     );
-    expect(() => recorder.submit({ responseId: 'r2', score: 2 })).toThrow(
+    await expect(recorder.submit({ responseId: 'r2', score: 2 })).rejects.toThrow(
       /"score" must be a number from 0 to 1/,
     );
-    expect(() => recorder.submit({ responseId: 'r2' })).toThrow(/exactly one of "score"/);
-    expect(() => recorder.submit({ responseId: 'r2', thumbs: 'sideways' as never })).toThrow(
-      /"up" or "down"/,
-    );
-    expect(() => recorder.submit({ responseId: 'r3', score: 0.5, text: 'x'.repeat(5000) })).toThrow(
-      /at most 4000/,
-    );
-    expect(recorder.submit({ responseId: 'r3', score: 0.5 }).score).toBe(0.5);
+    await expect(recorder.submit({ responseId: 'r2' })).rejects.toThrow(/exactly one of "score"/);
+    await expect(
+      recorder.submit({ responseId: 'r2', thumbs: 'sideways' as never }),
+    ).rejects.toThrow(/"up" or "down"/);
+    await expect(
+      recorder.submit({ responseId: 'r3', score: 0.5, text: 'x'.repeat(5000) }),
+    ).rejects.toThrow(/at most 4000/);
+    expect((await recorder.submit({ responseId: 'r3', score: 0.5 })).score).toBe(0.5);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
-import { isTracingEnabled, llmrTracer, onTracingChange } from './tracing-state';
+import { isStepTracingEnabled, llmrTracer, onTracingChange } from './tracing-state';
 
 interface EventError {
   name: string;
@@ -152,9 +152,10 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
         }
         return;
       case 'request-finish': {
-        const open = requests.get(requestId)?.open;
-        open?.setAttribute(GenAiAttribute.responseModel, modelId);
-        if (event.costUsd !== undefined) open?.setAttribute('llmr.cost_usd', event.costUsd);
+        requests.get(requestId)?.open?.setAttributes({
+          [GenAiAttribute.responseModel]: modelId,
+          ...(event.costUsd !== undefined ? { 'llmr.cost_usd': event.costUsd } : {}),
+        });
         finish(requestId);
         return;
       }
@@ -175,12 +176,12 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
         return;
     }
   };
-  // Subscribed only while tracing is on: a router with no listener does not even build
-  // its events, so tracing that is off costs the router nothing.
+  // Subscribed only while step spans are wanted: a router with no listener does not even
+  // build its events, so tracing that is off (or per request only) costs the router nothing.
   let unsubscribe: (() => void) | undefined;
   const follow = () => {
-    if (isTracingEnabled() && !unsubscribe) unsubscribe = router.subscribe(listener);
-    else if (!isTracingEnabled() && unsubscribe) {
+    if (isStepTracingEnabled() && !unsubscribe) unsubscribe = router.subscribe(listener);
+    else if (!isStepTracingEnabled() && unsubscribe) {
       unsubscribe();
       unsubscribe = undefined;
       for (const state of requests.values()) state.open?.end();

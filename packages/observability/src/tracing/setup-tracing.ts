@@ -6,7 +6,7 @@
  */
 import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { importOptional, ObservabilityError } from '../errors';
-import { setTracingEnabled } from './tracing-state';
+import { setTracingDetail, setTracingEnabled, type TracingDetail } from './tracing-state';
 
 export interface TracingConfig {
   /** Default: on when `endpoint` is given, or `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set or `OTEL_TRACES_EXPORTER` is `otlp`; `OTEL_SDK_DISABLED=true` wins. */
@@ -18,6 +18,18 @@ export interface TracingConfig {
   serviceName?: string;
   /** Fraction of new traces to sample, 0..1 (a sampled parent is always followed). Default `OTEL_TRACES_SAMPLER_ARG`, then 1. */
   sampleRatio?: number;
+  /**
+   * A span exporter to use instead of OTLP/HTTP (the SDK's `InMemorySpanExporter` in tests,
+   * or any `SpanExporter`); `endpoint` and `headers` are then unused.
+   */
+  exporter?: object;
+  /**
+   * `full` (default): the whole span tree, nested through an AsyncLocalStorage context
+   * manager, which on Node 20 slows every promise of the process. `requests`: one span per
+   * request with the routing outcome and GenAI attributes, and no context manager.
+   * Default `LLMR_TRACING_DETAIL`, then `full`.
+   */
+  detail?: TracingDetail;
   /** Batching of the exporter; tests set a short delay. */
   batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number };
   /** Reads the environment; default `process.env`. */
@@ -54,6 +66,17 @@ function ratioOf(config: TracingConfig, env: Record<string, string | undefined>)
   return raw;
 }
 
+function detailOf(config: TracingConfig, env: Record<string, string | undefined>): TracingDetail {
+  const detail = config.detail ?? env.LLMR_TRACING_DETAIL ?? 'full';
+  if (detail !== 'full' && detail !== 'requests') {
+    throw new ObservabilityError({
+      code: 'invalid-tracing-config',
+      message: `The tracing detail must be "full" or "requests", got ${JSON.stringify(detail)}. Set tracing.detail or LLMR_TRACING_DETAIL.`,
+    });
+  }
+  return detail;
+}
+
 interface SdkTrace {
   TracerProvider: new (
     options: object,
@@ -69,19 +92,25 @@ interface SdkTrace {
 export async function setupTracing(config: TracingConfig = {}): Promise<TracingHandle> {
   const env = config.env ?? process.env;
   const enabled =
-    config.enabled ?? (config.endpoint !== undefined || tracingWantedByEnvironment(env));
+    config.enabled ??
+    (config.endpoint !== undefined ||
+      config.exporter !== undefined ||
+      tracingWantedByEnvironment(env));
   if (!enabled) {
     setTracingEnabled(false);
     return DISABLED;
   }
   const sampleRatio = ratioOf(config, env);
+  const detail = detailOf(config, env);
   const feature = 'Tracing (setupTracing)';
   const [sdk, exporterModule, resources, core, contextModule] = await Promise.all([
     importOptional<SdkTrace>('@opentelemetry/sdk-trace', feature),
-    importOptional<{ OTLPTraceExporter: new (options: object) => unknown }>(
-      '@opentelemetry/exporter-trace-otlp-http',
-      feature,
-    ),
+    config.exporter
+      ? undefined
+      : importOptional<{ OTLPTraceExporter: new (options: object) => unknown }>(
+          '@opentelemetry/exporter-trace-otlp-http',
+          feature,
+        ),
     importOptional<{ resourceFromAttributes: (attributes: object) => unknown }>(
       '@opentelemetry/resources',
       feature,
@@ -91,15 +120,19 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
       W3CBaggagePropagator: new () => TextMapPropagator;
       CompositePropagator: new (options: { propagators: TextMapPropagator[] }) => TextMapPropagator;
     }>('@opentelemetry/core', feature),
-    importOptional<{ AsyncLocalStorageContextManager: new () => { enable(): unknown } }>(
-      '@opentelemetry/context-async-hooks',
-      feature,
-    ),
+    detail === 'full'
+      ? importOptional<{ AsyncLocalStorageContextManager: new () => { enable(): unknown } }>(
+          '@opentelemetry/context-async-hooks',
+          feature,
+        )
+      : undefined,
   ]);
-  const exporter = new exporterModule.OTLPTraceExporter({
-    ...(config.endpoint ? { url: config.endpoint } : {}),
-    ...(config.headers ? { headers: config.headers } : {}),
-  });
+  const exporter =
+    config.exporter ??
+    new exporterModule!.OTLPTraceExporter({
+      ...(config.endpoint ? { url: config.endpoint } : {}),
+      ...(config.headers ? { headers: config.headers } : {}),
+    });
   const provider = new sdk.TracerProvider({
     resource: resources.resourceFromAttributes({
       'service.name': config.serviceName ?? env.OTEL_SERVICE_NAME ?? 'llmr',
@@ -107,15 +140,18 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
     sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(sampleRatio) }),
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter, ...config.batch })],
   });
-  const contextManager = new contextModule.AsyncLocalStorageContextManager();
-  contextManager.enable();
-  context.setGlobalContextManager(contextManager as never);
+  if (contextModule) {
+    const contextManager = new contextModule.AsyncLocalStorageContextManager();
+    contextManager.enable();
+    context.setGlobalContextManager(contextManager as never);
+  }
   propagation.setGlobalPropagator(
     new core.CompositePropagator({
       propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
     }),
   );
   trace.setGlobalTracerProvider(provider as never);
+  setTracingDetail(detail);
   setTracingEnabled(true);
   return {
     enabled: true,
@@ -125,6 +161,7 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
       trace.disable();
       propagation.disable();
       context.disable();
+      setTracingDetail('full');
       setTracingEnabled(undefined);
     },
   };

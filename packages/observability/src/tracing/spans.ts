@@ -17,7 +17,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
-import { isTracingEnabled, llmrTracer } from './tracing-state';
+import { isStepTracingEnabled, isTracingEnabled, llmrTracer } from './tracing-state';
 
 /** Handed to the work when tracing is off: every method is a no-op. */
 export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -52,7 +52,7 @@ export async function withSpan<T>(
   options: WithSpanOptions,
   work: (span: Span) => Promise<T> | T,
 ): Promise<T> {
-  if (!isTracingEnabled()) return work(NOOP_SPAN);
+  if (!isStepTracingEnabled()) return work(NOOP_SPAN);
   const parent = options.parent ?? context.active();
   const span = llmrTracer().startSpan(
     name,
@@ -122,7 +122,7 @@ export function traceAttempt<T>(
   return withSpan(
     `llmr.attempt ${attempt.model}`,
     {
-      attributes: isTracingEnabled()
+      attributes: isStepTracingEnabled()
         ? {
             [LlmrAttribute.attemptNumber]: attempt.number,
             [LlmrAttribute.attemptKind]: attempt.kind,
@@ -142,7 +142,7 @@ export function traceModelLease<T>(
   const started = performance.now();
   return withSpan(
     'llmr.model.lease',
-    { attributes: isTracingEnabled() ? { [GenAiAttribute.requestModel]: model } : undefined },
+    { attributes: isStepTracingEnabled() ? { [GenAiAttribute.requestModel]: model } : undefined },
     async (span) => {
       const result = await work((loaded) => span.setAttribute(LlmrAttribute.leaseLoaded, loaded));
       span.setAttribute(LlmrAttribute.leaseWaitMs, performance.now() - started);
@@ -164,7 +164,7 @@ type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<
  */
 export function createTracedFetch(fetchImplementation: FetchLike = fetch): FetchLike {
   return async (input, init) => {
-    if (!isTracingEnabled()) return fetchImplementation(input, init);
+    if (!isStepTracingEnabled()) return fetchImplementation(input, init);
     const url = new URL(input instanceof Request ? input.url : String(input));
     const method = (
       init?.method ?? (input instanceof Request ? input.method : 'GET')

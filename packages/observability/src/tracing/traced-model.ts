@@ -14,7 +14,7 @@ import { type Attributes, context, type Span, SpanKind, trace } from '@opentelem
 import type { GenAiMetrics } from '../metrics/gen-ai-metrics';
 import { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './gen-ai-attributes';
 import { recordSpanError } from './spans';
-import { isTracingEnabled, llmrTracer } from './tracing-state';
+import { isStepTracingEnabled, llmrTracer } from './tracing-state';
 
 export interface TraceModelOptions {
   metrics?: GenAiMetrics;
@@ -28,21 +28,28 @@ function operationOf(options: ModelV1CallOptions): GenAiOperation {
   return options.messages ? 'chat' : 'text_completion';
 }
 
-function requestAttributes(model: ModelV1, options: ModelV1CallOptions, provider: string) {
+/** The span's attributes, built in one object and handed to `startSpan` (no setAttribute calls). */
+function requestAttributes(
+  model: ModelV1,
+  options: ModelV1CallOptions,
+  provider: string,
+  stream: boolean,
+): Attributes {
   const attributes: Attributes = {
     [GenAiAttribute.operationName]: operationOf(options),
     [GenAiAttribute.providerName]: provider,
     [GenAiAttribute.requestModel]: model.info.id,
+    [LlmrAttribute.stream]: stream,
   };
-  const optional: [string, unknown][] = [
-    [GenAiAttribute.requestTemperature, options.temperature],
-    [GenAiAttribute.requestTopP, options.topP],
-    [GenAiAttribute.requestTopK, options.topK],
-    [GenAiAttribute.requestMaxTokens, options.maxTokens],
-    [GenAiAttribute.requestSeed, options.seed],
-    [GenAiAttribute.requestStopSequences, options.stopSequences],
-  ];
-  for (const [key, value] of optional) if (value !== undefined) attributes[key] = value as never;
+  if (options.temperature !== undefined)
+    attributes[GenAiAttribute.requestTemperature] = options.temperature;
+  if (options.topP !== undefined) attributes[GenAiAttribute.requestTopP] = options.topP;
+  if (options.topK !== undefined) attributes[GenAiAttribute.requestTopK] = options.topK;
+  if (options.maxTokens !== undefined)
+    attributes[GenAiAttribute.requestMaxTokens] = options.maxTokens;
+  if (options.seed !== undefined) attributes[GenAiAttribute.requestSeed] = options.seed;
+  if (options.stopSequences !== undefined)
+    attributes[GenAiAttribute.requestStopSequences] = options.stopSequences;
   return attributes;
 }
 
@@ -56,12 +63,12 @@ class CallRecord {
     readonly options: ModelV1CallOptions,
     readonly span: Span | undefined,
     readonly settings: TraceModelOptions,
+    readonly now: () => number,
     readonly startedAt: number,
   ) {}
 
   finish(outcome: { finishReason?: string; error?: unknown }): void {
-    const now = this.settings.now ?? (() => performance.now());
-    const ended = now();
+    const ended = this.now();
     const errorType =
       outcome.error === undefined
         ? undefined
@@ -71,18 +78,17 @@ class CallRecord {
               'Error',
           );
     if (this.span) {
+      // One setAttributes call: each setAttribute checks and copies on its own.
+      const attributes: Attributes = { [GenAiAttribute.responseModel]: this.model.info.id };
       if (this.inputTokens !== undefined)
-        this.span.setAttribute(GenAiAttribute.usageInputTokens, this.inputTokens);
+        attributes[GenAiAttribute.usageInputTokens] = this.inputTokens;
       if (this.outputTokens !== undefined)
-        this.span.setAttribute(GenAiAttribute.usageOutputTokens, this.outputTokens);
-      this.span.setAttribute(GenAiAttribute.responseModel, this.model.info.id);
+        attributes[GenAiAttribute.usageOutputTokens] = this.outputTokens;
       if (outcome.finishReason)
-        this.span.setAttribute(GenAiAttribute.responseFinishReasons, [outcome.finishReason]);
+        attributes[GenAiAttribute.responseFinishReasons] = [outcome.finishReason];
       if (this.firstTokenAt !== undefined)
-        this.span.setAttribute(
-          LlmrAttribute.timeToFirstToken,
-          (this.firstTokenAt - this.startedAt) / 1000,
-        );
+        attributes[LlmrAttribute.timeToFirstToken] = (this.firstTokenAt - this.startedAt) / 1000;
+      this.span.setAttributes(attributes);
       if (outcome.error !== undefined) recordSpanError(this.span, outcome.error);
       this.span.end();
     }
@@ -106,16 +112,15 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
 
   function begin(options: ModelV1CallOptions, stream: boolean): CallRecord {
     let span: Span | undefined;
-    if (isTracingEnabled()) {
-      const attributes = requestAttributes(model, options, provider);
-      attributes[LlmrAttribute.stream] = stream;
+    if (isStepTracingEnabled()) {
+      const attributes = requestAttributes(model, options, provider, stream);
       span = llmrTracer().startSpan(
         `${attributes[GenAiAttribute.operationName]} ${model.info.id}`,
         { kind: SpanKind.CLIENT, attributes },
         context.active(),
       );
     }
-    return new CallRecord(model, options, span, settings, now());
+    return new CallRecord(model, options, span, settings, now, now());
   }
 
   function inSpan<T>(record: CallRecord, work: () => Promise<T>): Promise<T> {
@@ -128,7 +133,7 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
     tokenizer: model.tokenizer,
     async doGenerate(options): Promise<ModelV1GenerateResult> {
       // Nothing to report to: the call goes straight through, no record, no wrapper.
-      if (!settings.metrics && !isTracingEnabled()) return model.doGenerate(options);
+      if (!settings.metrics && !isStepTracingEnabled()) return model.doGenerate(options);
       const record = begin(options, false);
       try {
         const result = await inSpan(record, () => model.doGenerate(options));
@@ -142,7 +147,7 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
       }
     },
     async doStream(options): Promise<ModelV1StreamResult> {
-      if (!settings.metrics && !isTracingEnabled()) return model.doStream(options);
+      if (!settings.metrics && !isStepTracingEnabled()) return model.doStream(options);
       const record = begin(options, true);
       let result: ModelV1StreamResult;
       try {

@@ -7,7 +7,16 @@ import { isSpanContextValid, ROOT_CONTEXT, type Tracer, trace } from '@opentelem
 
 export const TRACER_NAME = '@llmr/observability';
 
+/**
+ * `full`: the whole span tree (request, routing decision, attempts, model calls, upstream
+ * calls), which needs an async context manager to nest spans across awaits. `requests`:
+ * one span per request (HTTP, WebSocket message, gRPC call) carrying the routing outcome
+ * and the GenAI attributes, with no context manager at all: far cheaper (see the README).
+ */
+export type TracingDetail = 'full' | 'requests';
+
 let forced: boolean | undefined;
+let detail: TracingDetail = 'full';
 let cachedTracer: Tracer | undefined;
 let probed: boolean | undefined;
 
@@ -43,6 +52,21 @@ export function isTracingEnabled(): boolean {
     // The probe is never ended, so a recording SDK never exports it.
   }
   return probed;
+}
+
+/** Sets how much is traced (`setupTracing` does); listeners of `onTracingChange` hear of it. */
+export function setTracingDetail(next: TracingDetail): void {
+  detail = next;
+  for (const listener of changeListeners) listener();
+}
+
+export function tracingDetail(): TracingDetail {
+  return detail;
+}
+
+/** True when spans for the steps inside a request (routing, attempts, model calls) are wanted. */
+export function isStepTracingEnabled(): boolean {
+  return detail === 'full' && isTracingEnabled();
 }
 
 export function llmrTracer(): Tracer {
