@@ -7,26 +7,6 @@ import { type ChunkFormatter, type OpenAIChunk, pumpChunks } from './openai/chun
 import type { OpenAIError } from './openai/errors';
 import { DEFAULT_WRITE_STALL_MS, waitOrStall } from './write-stall';
 
-/** Responses whose socket holds its writes until the current turn of the event loop ends. */
-const corked = new WeakSet<ServerResponse>();
-
-/**
- * Events written in one turn of the event loop leave in one socket write: a fast model
- * produces several parts per turn, and each write is a system call that costs more than
- * the rest of an event's work. Held until `setImmediate`, so no event waits for the next
- * token: a model that yields between tokens still sends each as it comes.
- */
-function coalesce(response: ServerResponse): void {
-  if (corked.has(response)) return;
-  corked.add(response);
-  response.cork();
-  setImmediate(() => {
-    corked.delete(response);
-    // end() has flushed and uncorked it already.
-    if (!response.writableEnded) response.uncork();
-  });
-}
-
 export async function writeEvent(
   response: ServerResponse,
   data: unknown,
@@ -35,7 +15,6 @@ export async function writeEvent(
 ): Promise<void> {
   if (response.destroyed || response.writableEnded) return;
   const payload = typeof data === 'string' ? data : JSON.stringify(data);
-  coalesce(response);
   if (!response.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`)) {
     // Wait for the client to catch up, or for it to go away, or give up on it.
     await waitOrStall(
