@@ -1,9 +1,9 @@
 /**
  * A pino destination that turns Fastify's JSON log lines into one readable line each:
- * `12:04:05.123 INFO  --> POST /v1/chat/completions` when a request comes in and
- * `12:04:05.140 INFO  <-- POST /v1/chat/completions 200 17.1 ms` when it is answered.
- * Written here rather than taken from pino-pretty: it is the only shape the server logs,
- * and the completed line needs the method and url that pino only logs on the way in.
+ * `12:04:05.140 INFO  <-- POST /v1/chat/completions 200 17.1 ms` when a request is
+ * answered (the server's one access line), and `--> POST ...` for a line that logs a
+ * request coming in (Fastify's default, when a server logs both ends). Written here
+ * rather than taken from pino-pretty: it is the only shape the server logs.
  */
 
 const ANSI = {
@@ -62,6 +62,17 @@ export function createPrettyLogStream(options: PrettyLogStreamOptions): {
     const level = LEVELS[record.level ?? 30] ?? { name: String(record.level), color: 'dim' };
     const time = new Date(record.time ?? Date.now()).toISOString().slice(11, 23);
     const head = `${paint('dim', time)} ${paint(level.color, level.name.padEnd(5))}`;
+    if (record.res?.statusCode !== undefined) {
+      // The server's one access line carries the request; a line of its own came before
+      // it when each request logged twice ('incoming request', then this).
+      const own = record.req?.method ? `${record.req.method} ${record.req.url ?? ''}` : undefined;
+      const opened = record.reqId ? open.get(record.reqId) : undefined;
+      if (record.reqId && opened !== undefined) open.delete(record.reqId);
+      const request = own ?? opened ?? record.reqId ?? '';
+      const status = record.res.statusCode;
+      const took = record.responseTime === undefined ? '' : ` ${record.responseTime.toFixed(1)} ms`;
+      return `${head} ${paint('dim', '<--')} ${request} ${paint(statusColor(status), String(status))}${took}`;
+    }
     if (record.req?.method) {
       const request = `${record.req.method} ${record.req.url ?? ''}`;
       if (record.reqId) {
@@ -69,13 +80,6 @@ export function createPrettyLogStream(options: PrettyLogStreamOptions): {
         open.set(record.reqId, request);
       }
       return `${head} ${paint('dim', '-->')} ${request}`;
-    }
-    if (record.res?.statusCode !== undefined) {
-      const request = (record.reqId && open.get(record.reqId)) || record.reqId || '';
-      if (record.reqId) open.delete(record.reqId);
-      const status = record.res.statusCode;
-      const took = record.responseTime === undefined ? '' : ` ${record.responseTime.toFixed(1)} ms`;
-      return `${head} ${paint('dim', '<--')} ${request} ${paint(statusColor(status), String(status))}${took}`;
     }
     const details = [
       record.code && `[${record.code}]`,

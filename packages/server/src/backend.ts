@@ -6,6 +6,7 @@ import type {
   ModelV1CallOptions,
   ModelV1EmbedOptions,
   ModelV1EmbedResult,
+  ModelV1GenerateResult,
   ModelV1Info,
   ModelV1StreamPart,
 } from '@llmr/core';
@@ -84,6 +85,21 @@ export interface ServerBackend {
     model: string,
     options: ModelV1CallOptions,
   ): Promise<{ stream: ReadableStream<ModelV1StreamPart>; routing: RoutingInfo }>;
+  /**
+   * Runs a request to completion: the same routing, fallbacks and limits as `stream`, for
+   * a caller that needs only the whole answer. Optional: without it the server collects
+   * `stream`. With it, a non-streaming request builds no stream between backend and
+   * server, and a failure anywhere before the answer is complete may still fall back.
+   */
+  generate?(
+    model: string,
+    options: ModelV1CallOptions,
+  ): Promise<{
+    result: ModelV1GenerateResult;
+    routing: RoutingInfo;
+    /** Milliseconds from the start of the call to the first token, when known. */
+    firstTokenMs?: number;
+  }>;
   embed(
     model: string,
     options: ModelV1EmbedOptions,

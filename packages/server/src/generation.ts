@@ -5,7 +5,9 @@
  * limit and record the metrics. Transports only turn the parts into their own messages.
  */
 import {
+  collectStream,
   type ModelV1CallOptions,
+  type ModelV1GenerateResult,
   type ModelV1StreamPart,
   TimeoutError,
   validateCallOptions,
@@ -65,6 +67,14 @@ export interface Generation {
   end(error?: unknown): void;
 }
 
+/** A non-streaming generation, run to its end: the whole answer and how it was served. */
+export interface Completion {
+  readonly routing: RoutingInfo;
+  readonly callOptions: ModelV1CallOptions;
+  readonly result: ModelV1GenerateResult;
+  readonly observation: StreamObservation;
+}
+
 /** A request tracked without a generation stream (embeddings). */
 export interface TrackedRequest {
   readonly signal: AbortSignal;
@@ -81,6 +91,11 @@ export interface GenerationCore {
   start(spec: GenerationSpec): Promise<Generation>;
   /** `start`, then `consume`, then `end`, whatever happens. */
   run<T>(spec: GenerationSpec, consume: (generation: Generation) => Promise<T>): Promise<T>;
+  /**
+   * A non-streaming generation to its end, tracked and recorded like `run`. Through the
+   * backend's `generate` when it has one: no stream is built between backend and server.
+   */
+  complete(spec: GenerationSpec): Promise<Completion>;
   track(spec: Omit<GenerationSpec, 'callOptions'>): TrackedRequest;
   list(): InFlightRequest[];
   readonly size: number;
@@ -226,22 +241,70 @@ export function createGenerationCore(options: {
     return generation;
   };
 
+  /** A model stopped by the deadline reports an abort; the deadline is the answer. */
+  const deadlineOr = (signal: AbortSignal, error: unknown) =>
+    TimeoutError.isInstance(signal.reason) ? signal.reason : error;
+
+  const run = async <T>(
+    spec: GenerationSpec,
+    consume: (generation: Generation) => Promise<T>,
+  ): Promise<T> => {
+    const generation = await start(spec);
+    try {
+      const result = await consume(generation);
+      generation.end();
+      return result;
+    } catch (error) {
+      const failure = deadlineOr(generation.signal, error);
+      generation.end(failure);
+      throw failure;
+    }
+  };
+
+  const complete = async (spec: GenerationSpec): Promise<Completion> => {
+    const generate = backend.generate;
+    if (!generate)
+      return run(spec, async ({ routing, callOptions, observation, stream }) => ({
+        routing,
+        callOptions,
+        observation,
+        result: await collectStream(stream, { modelId: routing.modelId }),
+      }));
+    const tracked = track(spec);
+    const { signal } = tracked.controller;
+    let status = 200;
+    let observation: StreamObservation | undefined;
+    try {
+      const callOptions = spec.callOptions(signal);
+      validateCallOptions(callOptions);
+      const startedAt = performance.now();
+      const { result, routing, firstTokenMs } = await generate.call(
+        backend,
+        spec.model,
+        callOptions,
+      );
+      tracked.resolve(routing.modelId);
+      tracked.began(routing, callOptions);
+      observation = {
+        failed: false,
+        usage: result.usage,
+        textDeltas: result.usage.outputTokens,
+        ...(firstTokenMs !== undefined ? { firstTextAt: startedAt + firstTokenMs } : {}),
+      };
+      return { routing, callOptions, result, observation };
+    } catch (error) {
+      const failure = deadlineOr(signal, error);
+      status = toOpenAIError(failure).status;
+      throw failure;
+    } finally {
+      tracked.finish(status, observation);
+    }
+  };
+
   return {
     start,
-    async run(spec, consume) {
-      const generation = await start(spec);
-      try {
-        const result = await consume(generation);
-        generation.end();
-        return result;
-      } catch (error) {
-        // A model stopped by the deadline reports an abort; the deadline is the answer.
-        const reason = generation.signal.reason;
-        const failure = TimeoutError.isInstance(reason) ? reason : error;
-        generation.end(failure);
-        throw failure;
-      }
-    },
+    run,
+    complete,
     track(spec) {
       const tracked = track(spec);
       return {

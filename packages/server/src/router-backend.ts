@@ -97,6 +97,15 @@ export function createRouterBackend(
       const { stream, routing } = await router.stream({ ...callOptions, model });
       return { stream, routing: toRoutingInfo(routing) };
     },
+    async generate(model, callOptions) {
+      const { routing, ...result } = await router.generate({ ...callOptions, model });
+      const timings = routing.timings;
+      return {
+        result,
+        routing: toRoutingInfo(routing),
+        ...(timings?.firstTokenMs !== undefined ? { firstTokenMs: timings.firstTokenMs } : {}),
+      };
+    },
     async embed(model, { values, abortSignal }) {
       const { embeddings, usage, routing } = await router.embed({ model, values, abortSignal });
       return { result: { embeddings, usage }, routing: toRoutingInfo(routing) };

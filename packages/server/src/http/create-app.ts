@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServerTimeouts } from '../server-options';
+import { AccessLogController } from './access-log';
 import { loggerOptions } from './logger-options';
 
 export function createApp(options: {
@@ -17,6 +18,7 @@ export function createApp(options: {
     http: { connectionsCheckingInterval: Math.max(100, Math.min(1_000, headersMs / 2)) },
     bodyLimit: options.bodyLimit,
     logger: loggerOptions(options.logger),
+    logController: new AccessLogController(),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

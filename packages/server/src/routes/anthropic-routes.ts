@@ -4,7 +4,7 @@
  * backend routes to, through the same generation core as the OpenAI surface. Every
  * failure answers Anthropic's error shape.
  */
-import { collectStream, LlmrError } from '@llmr/core';
+import { LlmrError } from '@llmr/core';
 import type { FastifyInstance } from 'fastify';
 import { clientOf } from '../access';
 import {
@@ -22,7 +22,7 @@ import {
   messagesRequestSchema,
 } from '../anthropic/schemas';
 import type { ServerBackend } from '../backend';
-import type { GenerationCore } from '../generation';
+import type { Generation, GenerationCore, GenerationSpec } from '../generation';
 import { abortOnClientClose } from '../http/client-abort';
 import type { Guard } from '../http/guard';
 import { shareUsageWithGateway } from '../http/register-gateway';
@@ -63,37 +63,40 @@ export async function registerAnthropicRoutes(
       handler: (request, reply) => {
         const body = request.body;
         const { controller, settle } = abortOnClientClose(reply);
+        const spec: GenerationSpec = {
+          id: request.id,
+          route: 'messages',
+          transport: 'http',
+          model: body.model,
+          stream: body.stream === true,
+          client: clientOf(request),
+          controller,
+          callOptions: (signal) => anthropicCallOptions(body, signal),
+        };
+        const begin = (served: Pick<Generation, 'routing' | 'observation' | 'callOptions'>) => {
+          reply.headers(routingHeaders(served.routing));
+          shareUsageWithGateway(request, served, backend);
+          return { id: anthropicMessageId(), model: served.routing.modelId };
+        };
+        if (!body.stream)
+          // The whole answer at once: no stream between the backend and the response.
+          return generations
+            .complete(spec)
+            .then((completion) => {
+              const meta = begin(completion);
+              return anthropicResponse(meta.id, meta.model, completion.result);
+            })
+            .finally(settle);
         return generations
-          .run(
-            {
-              id: request.id,
-              route: 'messages',
-              transport: 'http',
-              model: body.model,
-              stream: body.stream === true,
-              client: clientOf(request),
-              controller,
-              callOptions: (signal) => anthropicCallOptions(body, signal),
-            },
-            async (generation) => {
-              reply.headers(routingHeaders(generation.routing));
-              shareUsageWithGateway(request, generation, backend);
-              const meta = { id: anthropicMessageId(), model: generation.routing.modelId };
-              if (!body.stream) {
-                const result = await collectStream(generation.stream, {
-                  modelId: generation.routing.modelId,
-                });
-                return anthropicResponse(meta.id, meta.model, result);
-              }
-              await sendSse(
-                reply,
-                generation.stream,
-                createMessageEventFormatter(meta),
-                anthropicFraming,
-              );
-              return reply;
-            },
-          )
+          .run(spec, async (generation) => {
+            await sendSse(
+              reply,
+              generation.stream,
+              createMessageEventFormatter(begin(generation)),
+              anthropicFraming,
+            );
+            return reply;
+          })
           .finally(settle);
       },
     });

@@ -2,11 +2,10 @@
  * The OpenAI-compatible REST surface under /v1: chat and text completions (JSON, or SSE
  * with `stream: true`), embeddings, and the model list.
  */
-import { collectStream } from '@llmr/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { admissionOf, clientOf } from '../access';
 import type { ServerBackend } from '../backend';
-import type { GenerationCore } from '../generation';
+import type { Generation, GenerationCore, GenerationSpec } from '../generation';
 import { abortOnClientClose } from '../http/client-abort';
 import type { Guard } from '../http/guard';
 import { shareUsageWithGateway } from '../http/register-gateway';
@@ -66,40 +65,42 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     body: OpenAIGenerationBody,
   ) => {
     const { controller, settle } = abortOnClientClose(reply);
+    const spec: GenerationSpec = {
+      id: request.id,
+      route,
+      transport: 'http',
+      model: body.model,
+      stream: body.stream === true,
+      client: clientOf(request),
+      admission: admissionOf(request),
+      controller,
+      callOptions: (signal) => openAICallOptions(route, body, signal),
+    };
+    /** What both answers start with: routing headers, the gateway's usage, the response id. */
+    const begin = (served: Pick<Generation, 'routing' | 'observation' | 'callOptions'>) => {
+      reply.headers(routingHeaders(served.routing));
+      shareUsageWithGateway(request, served, backend);
+      return openAIChunkMeta(route, body, served.routing.modelId, served.callOptions);
+    };
+    if (!body.stream)
+      // The whole answer at once: no stream between the backend and the response.
+      return generations
+        .complete(spec)
+        .then((completion) => openAIResponse(begin(completion), completion.result))
+        .finally(settle);
     return generations
-      .run(
-        {
-          id: request.id,
-          route,
-          transport: 'http',
-          model: body.model,
-          stream: body.stream === true,
-          client: clientOf(request),
-          admission: admissionOf(request),
-          controller,
-          callOptions: (signal) => openAICallOptions(route, body, signal),
-        },
-        async (generation) => {
-          reply.headers(routingHeaders(generation.routing));
-          shareUsageWithGateway(request, generation, backend);
-          const meta = openAIChunkMeta(
-            route,
-            body,
-            generation.routing.modelId,
-            generation.callOptions,
-          );
-          if (!body.stream) {
-            const result = await collectStream(generation.stream, {
-              modelId: generation.routing.modelId,
-            });
-            return openAIResponse(meta, result);
-          }
-          await sendSse(reply, generation.stream, createChunkFormatter(meta), openAIFraming, {
+      .run(spec, async (generation) => {
+        await sendSse(
+          reply,
+          generation.stream,
+          createChunkFormatter(begin(generation)),
+          openAIFraming,
+          {
             writeStallMs: options.writeStallMs,
-          });
-          return reply;
-        },
-      )
+          },
+        );
+        return reply;
+      })
       .finally(settle);
   };
 
