@@ -206,6 +206,22 @@ describe('llmr serve', () => {
     }
   });
 
+  it('refuses a tracing detail it does not know, naming the choices', async () => {
+    const { code, stderr } = await llmr(
+      'serve',
+      '--port',
+      '0',
+      '--model',
+      'hello=mock:script?reply=hi',
+      '--otel-endpoint',
+      'http://127.0.0.1:9/v1/traces',
+      '--otel-detail',
+      'everything',
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('--otel-detail must be "full" or "requests"; got "everything"');
+  });
+
   it('says what is wrong with a bad config file', async () => {
     const { code, stderr } = await llmr('serve', '--config', '/nonexistent/llmr.json');
     expect(code).toBe(2);

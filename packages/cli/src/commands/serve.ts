@@ -44,6 +44,7 @@ export interface ServeOptions {
   redisFailMode?: 'open' | 'closed';
   quiet?: boolean;
   otelEndpoint?: string;
+  otelDetail?: 'full' | 'requests';
   sloTarget?: number;
   alertWebhook?: string[];
   experiments?: string;
@@ -165,6 +166,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const tracing = await setupTracing({
     serviceName: 'llmr',
     ...(options.otelEndpoint ? { endpoint: options.otelEndpoint } : {}),
+    ...(options.otelDetail ? { detail: options.otelDetail } : {}),
   });
   const genAiMetrics = createGenAiMetrics();
   const { router, defaultModel } = await buildRouter(options, log, genAiMetrics);
@@ -340,6 +342,11 @@ export function registerServeCommand(program: Command): void {
       'export traces over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces (also OTEL_EXPORTER_OTLP_ENDPOINT)',
     )
     .option(
+      '--otel-detail <detail>',
+      'full: a span per routing decision, attempt and model call; requests: one span per request, cheaper (also LLMR_TRACING_DETAIL)',
+      parseTracingDetail,
+    )
+    .option(
       '--slo-target <fraction>',
       'availability objective per route and model (default 0.999)',
       parseNumber('--slo-target', false),
@@ -365,4 +372,13 @@ export function registerServeCommand(program: Command): void {
       parseLogFormat,
     )
     .action(serveCommand);
+}
+
+function parseTracingDetail(raw: string): 'full' | 'requests' {
+  if (raw === 'full' || raw === 'requests') return raw;
+  throw new InvalidArgumentError({
+    argument: '--otel-detail',
+    value: raw,
+    message: `--otel-detail must be "full" or "requests"; got "${raw}".`,
+  });
 }
