@@ -6,6 +6,7 @@
 export { conversionKey, hashFiles } from './content-hash';
 export {
   CONVERTER_REVISION,
+  type ConversionTarget,
   type ConvertedModel,
   defaultCacheDir,
   ensureConverted,
