@@ -1,17 +1,19 @@
 /**
- * The ONNX target: a safetensors-only Hugging Face directory loaded with `target: 'onnx'` (or an
- * engine name) is converted once into an ONNX model directory in the cache, which the registry's
- * ONNX loader runs on real ONNX Runtime (@llmr/engine-node) with the float64 reference's greedy
- * tokens; the second load reuses the directory, and an interrupted conversion leaves nothing.
+ * The ONNX target: a safetensors-only Hugging Face directory (and a PyTorch one) loaded with
+ * `target: 'onnx'` (or an engine name) is converted once into an ONNX model directory in the
+ * cache, which the registry's ONNX loader runs on real ONNX Runtime (@llmr/engine-node) with the
+ * float64 reference's greedy tokens; the second load reuses the directory, and an interrupted
+ * conversion leaves nothing.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistry, InvalidArgumentError, LlmrError } from '@llmr/core';
 import { nodeEngine } from '@llmr/engine-node';
-import { createTinyModel, referenceGreedy } from '@llmr/fixtures';
+import { copyModelJson, createTinyModel, referenceGreedy } from '@llmr/fixtures';
 import { exportLlama2c } from '@llmr/llama2c/testing';
 import { createOnnxLoader } from '@llmr/loader-onnx';
+import { torchSave } from '@llmr/pytorch/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConvertLoader } from './convert-loader';
 
@@ -44,9 +46,9 @@ async function cacheEntries(root: string): Promise<string[]> {
   return names.filter((name) => name !== 'hashes').sort();
 }
 
-async function loadAndGenerate(options: Record<string, unknown>) {
+async function loadAndGenerate(options: Record<string, unknown>, source = fixture.dir) {
   const stages: string[] = [];
-  const model = await registry.load(fixture.dir, {
+  const model = await registry.load(source, {
     ...options,
     onProgress: ({ stage }) => stages.push(stage ?? ''),
   });
@@ -80,6 +82,14 @@ describe('the ONNX target', () => {
     expect(second.stages).not.toContain('convert');
     expect((await stat(join(after.path, 'onnx', 'model.onnx'))).mtimeMs).toBe(modified);
     expect(await cacheEntries(cacheDir)).toEqual([before.key]);
+  }, 120_000);
+
+  it('a PyTorch directory (zip serialization) converts to ONNX as well', async () => {
+    const pytorch = await copyModelJson(fixture.dir, join(dir, 'pytorch'));
+    await torchSave(fixture.weights, join(pytorch, 'pytorch_model.bin'));
+    const { tokens, stages } = await loadAndGenerate({ target: 'onnx' }, pytorch);
+    expect(tokens).toEqual(expected);
+    expect(stages).toContain('convert');
   }, 120_000);
 
   it('keys the target and dtype apart; GGUF stays the default', async () => {
