@@ -83,7 +83,7 @@ export async function locateConverted(
   return { path, cached, key, target };
 }
 
-/** The cached GGUF for `source`, converting it first when it is not there yet. */
+/** The cached GGUF or ONNX directory for `source`, converting it first when it is not there yet. */
 export async function ensureConverted(
   input: string,
   source: SourceFiles,
