@@ -2,11 +2,13 @@
  * `llmr run` on sources that are converted on first use (the built binary, as a user runs it):
  * a PyTorch directory written by real torch.save and a llama2.c file written by llama2.c's
  * export functions give the oracle's closed-form greedy continuation; the second run reuses
- * the cached GGUF. `llmr convert` takes a llama2.c file and its tokenizer.
+ * the cached GGUF. With `--engine node` a safetensors-only directory is converted to a cached
+ * ONNX directory instead and runs on ONNX Runtime. `llmr convert` takes a llama2.c file and its
+ * tokenizer.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +95,34 @@ describe('llmr run on converted sources', () => {
     const q8 = JSON.parse((await llmr('inspect', pytorch, '--json', '--dtype', 'q8_0')).stdout);
     expect(q8.converted.cached).toBe(false);
     expect(q8.converted.key).not.toBe(keys[0]);
+  }, 240_000);
+
+  it('--engine node converts a safetensors-only directory to a cached ONNX directory and runs it', async () => {
+    const prompt = 'The lazy dog';
+    const expected = oracleContinuation(fixture.successor!, fixture.encode(prompt).at(-1)!, 6);
+    const before = JSON.parse(
+      (await llmr('inspect', fixture.dir, '--engine', 'node', '--json')).stdout,
+    );
+    expect(before.converted).toMatchObject({ cached: false, target: 'onnx', dtype: 'f32' });
+    const args = ['run', fixture.dir, '--engine', 'node', '--prompt', prompt, '--raw', '-n', '6'];
+    const first = await llmr(...args, '-t', '0', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).tokens).toEqual(expected);
+    const inspected = await llmr('inspect', fixture.dir, '--engine', 'node', '--json');
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const { converted } = JSON.parse(inspected.stdout);
+    expect(converted).toEqual({ ...before.converted, cached: true });
+    expect(converted.path).toBe(join(home, 'converted', converted.key));
+    const model = join(converted.path, 'onnx', 'model.onnx');
+    const modified = (await stat(model)).mtimeMs;
+    // The second run reuses the directory: nothing is converted or rewritten.
+    const second = await llmr(...args, '-t', '0', '--json');
+    expect(JSON.parse(second.stdout).tokens).toEqual(expected);
+    expect((await stat(model)).mtimeMs).toBe(modified);
+    // Without --engine the same directory is served by a GGUF, a different artefact.
+    const gguf = JSON.parse((await llmr('inspect', fixture.dir, '--json')).stdout);
+    expect(gguf.converted).toMatchObject({ target: 'gguf', dtype: 'f16' });
+    expect(gguf.converted.key).not.toBe(converted.key);
   }, 240_000);
 
   it('llmr convert takes a llama2.c file with --tokenizer', async () => {

@@ -1,12 +1,13 @@
 /**
  * The `convert` loader: sources llama.cpp cannot read directly — a Hugging Face directory with
- * safetensors or PyTorch weights, a llama2.c `.bin` — are converted to GGUF on first use
- * (@llmr/convert) into llmr's cache, then the GGUF is loaded through the registry this loader
- * is given (or a load callback). It imports no format loader itself.
+ * safetensors or PyTorch weights, a llama2.c `.bin` — are converted on first use (@llmr/convert)
+ * into llmr's cache: to GGUF by default, or to an ONNX model directory when the load options
+ * name an ONNX engine (`engineName`) or `target: 'onnx'`. The result is loaded through the
+ * registry this loader is given (or a load callback). It imports no format loader itself.
  */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GgufDtype } from '@llmr/convert';
+import type { GgufDtype, OnnxDtype } from '@llmr/convert';
 import {
   InvalidArgumentError,
   LlmrError,
@@ -19,6 +20,7 @@ import {
   throwIfAborted,
 } from '@llmr/core';
 import {
+  type ConversionTarget,
   type ConvertedModel,
   defaultCacheDir,
   ensureConverted,
@@ -27,10 +29,18 @@ import {
 import { mightBeSource, sourceFiles } from './source-files';
 
 export interface ConvertLoadOptions extends LoaderV1LoadOptions {
-  /** The registry whose loaders load the converted GGUF (a GGUF loader must be in it). */
+  /**
+   * The registry whose loaders load the conversion (a GGUF loader must be in it, or an ONNX
+   * loader for the ONNX target).
+   */
   registry?: Registry;
-  /** GGUF type of the converted weights (default f16). */
-  dtype?: GgufDtype;
+  /**
+   * What to convert to. Default: `onnx` when `engineName` names an engine (only graph models
+   * have engines to choose), else `gguf` for llama.cpp.
+   */
+  target?: ConversionTarget;
+  /** Type of the converted weights: GGUF (default f16), or ONNX f32|f16|q8|q4 (default f32). */
+  dtype?: GgufDtype | OnnxDtype;
   /** llama2.c: its tokenizer.bin or tokenizer.json, when not beside the checkpoint. */
   tokenizer?: string;
   /** Where converted models are kept (default: llmr's cache, see `defaultCacheDir`). */
@@ -48,17 +58,18 @@ export interface ConvertLoaderSettings {
 
 export interface ConvertLoader extends LoaderV1 {
   doLoad(source: string, options?: ConvertLoadOptions): Promise<ModelV1>;
-  /** Converts (or finds in the cache) without loading: the GGUF's path. */
+  /** Converts (or finds in the cache) without loading: the GGUF's or ONNX directory's path. */
   convert(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
   /**
-   * Which cached GGUF serves `source` with these options, and whether it exists yet; hashes the
+   * Which cached GGUF or ONNX directory serves `source` with these options, and whether it
+   * exists yet; hashes the
    * source (reusing remembered hashes) but converts and writes nothing (what `llmr inspect`
    * reports).
    */
   locate(source: string, options?: ConvertLoadOptions): Promise<ConvertedModel>;
 }
 
-const OWN_KEYS = ['registry', 'dtype', 'tokenizer', 'cacheDir'] as const;
+const OWN_KEYS = ['registry', 'target', 'dtype', 'tokenizer', 'cacheDir'] as const;
 
 function toPath(source: string): string {
   return source.startsWith('file:') ? fileURLToPath(source) : source;
@@ -67,13 +78,15 @@ function toPath(source: string): string {
 export function createConvertLoader(settings: ConvertLoaderSettings = {}): ConvertLoader {
   const resolve = async (source: string, loadOptions: ConvertLoadOptions) => {
     const options: ConvertLoadOptions = { ...settings.defaults, ...loadOptions };
-    const dtype = options.dtype ?? 'f16';
-    const { GGUF_DTYPES } = await import('@llmr/convert');
-    if (!GGUF_DTYPES.includes(dtype)) {
+    const target = targetOf(options);
+    const { GGUF_DTYPES, ONNX_DTYPES } = await import('@llmr/convert');
+    const dtypes: readonly string[] = target === 'onnx' ? ONNX_DTYPES : GGUF_DTYPES;
+    const dtype = options.dtype ?? (target === 'onnx' ? 'f32' : 'f16');
+    if (!dtypes.includes(dtype)) {
       throw new InvalidArgumentError({
         argument: 'dtype',
         value: dtype,
-        message: `dtype must be one of ${GGUF_DTYPES.join(', ')}; got "${dtype}".`,
+        message: `dtype must be one of ${dtypes.join(', ')} for the ${target} target; got "${dtype}".`,
       });
     }
     const path = toPath(source);
@@ -85,29 +98,41 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
         message: `${path} is neither a Hugging Face model directory (config.json with safetensors or pytorch_model.bin weights) nor a llama2.c checkpoint.`,
       });
     }
-    return { options, dtype, path, files };
+    if (target === 'onnx' && files.kind !== 'hf-directory') {
+      throw new LoadError({
+        source,
+        code: 'convert-onnx-needs-hf-directory',
+        message: `${path} is a ${files.kind} checkpoint; only Hugging Face model directories convert to ONNX. Run it on llama.cpp instead (leave out --engine / target: 'onnx').`,
+      });
+    }
+    const cache =
+      target === 'onnx'
+        ? { target, dtype: dtype as OnnxDtype }
+        : { target, dtype: dtype as GgufDtype };
+    return { options, cache, path, files };
   };
   const locate = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
-    const { options, dtype, files } = await resolve(source, loadOptions);
+    const { options, cache, files } = await resolve(source, loadOptions);
     return locateConverted(files, {
       cacheDir: options.cacheDir ?? defaultCacheDir(),
-      dtype,
+      ...cache,
       readOnly: true,
     });
   };
   const convert = async (source: string, loadOptions: ConvertLoadOptions = {}) => {
-    const { options, dtype, path, files } = await resolve(source, loadOptions);
+    const { options, cache, path, files } = await resolve(source, loadOptions);
     return ensureConverted(path, files, {
       cacheDir: options.cacheDir ?? defaultCacheDir(),
-      dtype,
+      ...cache,
       abortSignal: options.abortSignal,
       onHashProgress: ({ loaded, total }) => options.onProgress?.({ loaded, total, stage: 'hash' }),
+      // GGUF reports bytes against a known total; ONNX counts tensors without one.
       onConvertProgress: (progress) =>
-        options.onProgress?.({
-          loaded: progress.bytesWritten,
-          total: progress.totalBytes || undefined,
-          stage: 'convert',
-        }),
+        options.onProgress?.(
+          progress.totalBytes
+            ? { loaded: progress.bytesWritten, total: progress.totalBytes, stage: 'convert' }
+            : { loaded: progress.tensorsDone, stage: 'convert' },
+        ),
     });
   };
 
@@ -160,8 +185,8 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
       } catch (error) {
         if (NoSuchLoaderError.isInstance(error)) {
           throw new LlmrError({
-            code: 'convert-no-gguf-loader',
-            message: `Converted ${source} to ${converted.path}, but no loader in the registry loads GGUF (asked: ${error.tried.join(', ') || 'none'}). Register @llmr/loader-gguf's ggufLoader.`,
+            code: `convert-no-${converted.target}-loader`,
+            message: `Converted ${source} to ${converted.path}, but no loader in the registry loads ${converted.target === 'onnx' ? 'ONNX model directories' : 'GGUF'} (asked: ${error.tried.join(', ') || 'none'}). Register ${converted.target === 'onnx' ? "@llmr/loader-onnx's createOnnxLoader with an engine (e.g. @llmr/engine-node)" : "@llmr/loader-gguf's ggufLoader"}.`,
             cause: error,
           });
         }
@@ -169,6 +194,18 @@ export function createConvertLoader(settings: ConvertLoaderSettings = {}): Conve
       }
     },
   };
+}
+
+/** Naming an engine asks for a graph model: llama.cpp has no engines to choose from. */
+function targetOf(options: ConvertLoadOptions): ConversionTarget {
+  if (options.target !== undefined && options.target !== 'gguf' && options.target !== 'onnx') {
+    throw new InvalidArgumentError({
+      argument: 'target',
+      value: options.target,
+      message: `target must be gguf or onnx; got "${String(options.target)}".`,
+    });
+  }
+  return options.target ?? (typeof options.engineName === 'string' ? 'onnx' : 'gguf');
 }
 
 /** The default instance: pass `registry` in the load options. */

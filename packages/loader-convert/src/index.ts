@@ -1,11 +1,12 @@
 /**
  * @llmr/loader-convert — runs Hugging Face directories (safetensors or PyTorch weights) and
- * llama2.c checkpoints by converting them to GGUF on first use, cached by content, and loading
- * the GGUF through the registry it is given.
+ * llama2.c checkpoints by converting them on first use (to GGUF, or to an ONNX model directory
+ * for ONNX engines), cached by content, and loading the result through the registry it is given.
  */
 export { conversionKey, hashFiles } from './content-hash';
 export {
   CONVERTER_REVISION,
+  type ConversionTarget,
   type ConvertedModel,
   defaultCacheDir,
   ensureConverted,

@@ -2,7 +2,8 @@
  * `llmr inspect <path> [--json]`: what a GGUF file, a safetensors file, an ONNX model or a
  * Hugging Face directory holds, read from headers only (no weights are loaded). For sources
  * that run by converting on first use (HF safetensors/PyTorch directories, llama2.c files) it
- * names the cached GGUF that serves them: its path, content key and whether it exists yet.
+ * names the cached GGUF that serves them — or, with `--engine`, the cached ONNX directory — its
+ * path, content key and whether it exists yet.
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -129,26 +130,32 @@ async function inspectHfDirectory(dir: string) {
 }
 
 export interface InspectOptions {
-  /** The GGUF type a converted source is (or would be) cached in; `llmr run` uses f16. */
+  /**
+   * The type a converted source is (or would be) cached in; `llmr run` uses f16 for GGUF and
+   * f32 for ONNX.
+   */
   dtype?: string;
+  /** The engine `llmr run --engine` would name: the ONNX conversion serves it, not the GGUF. */
+  engine?: string;
 }
 
 /** The cached conversion that serves `path`, when the convert loader would load it. */
-async function convertedArtefact(path: string, dtype: string) {
+async function convertedArtefact(path: string, options: InspectOptions) {
   const module = await import('@llmr/loader-convert').catch(() => undefined);
   if (!module) return undefined;
   const loader = module.createConvertLoader();
   const verdict = await loader.canLoad(path);
   if ((typeof verdict === 'number' ? verdict : verdict.confidence) <= 0) return undefined;
-  const located = await loader.locate(path, { dtype: dtype as never });
-  return { path: located.path, key: located.key, cached: located.cached, dtype };
+  const target = options.engine ? 'onnx' : 'gguf';
+  const dtype = options.dtype ?? (target === 'onnx' ? 'f32' : 'f16');
+  const located = await loader.locate(path, { target, dtype: dtype as never });
+  return { path: located.path, key: located.key, cached: located.cached, target, dtype };
 }
 
 export async function inspect(
   path: string,
   options: InspectOptions = {},
 ): Promise<Record<string, unknown>> {
-  const dtype = options.dtype ?? 'f16';
   const info = await stat(path).catch(() => {
     throw new InvalidArgumentError({
       argument: 'path',
@@ -157,7 +164,7 @@ export async function inspect(
     });
   });
   if (info.isDirectory()) {
-    const converted = await convertedArtefact(path, dtype);
+    const converted = await convertedArtefact(path, options);
     return { ...(await inspectHfDirectory(path)), ...(converted ? { converted } : {}) };
   }
   const head = await magic(path);
@@ -165,7 +172,7 @@ export async function inspect(
   if (path.endsWith('.onnx')) return inspectOnnx(path);
   if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json'))
     return inspectSafetensors(path);
-  const converted = await convertedArtefact(path, dtype);
+  const converted = await convertedArtefact(path, options);
   if (converted) return { format: 'llama2c', bytes: info.size, converted };
   throw new InvalidArgumentError({
     argument: 'path',
@@ -189,17 +196,20 @@ export function registerInspectCommand(program: Command): void {
   program
     .command('inspect')
     .description(
-      'Show what a GGUF, safetensors, ONNX or llama2.c file, or a Hugging Face directory, holds (headers only), and which cached GGUF serves a source converted on first use.',
+      'Show what a GGUF, safetensors, ONNX or llama2.c file, or a Hugging Face directory, holds (headers only), and which cached GGUF (or ONNX directory, with --engine) serves a source converted on first use.',
     )
     .argument('<path>', 'file or directory')
     .option('--json', 'print JSON')
     .option(
       '--dtype <dtype>',
-      'for sources converted on first use: the GGUF type whose cached conversion to name',
-      'f16',
+      'for sources converted on first use: the type whose cached conversion to name (default f16 for GGUF, f32 for ONNX)',
     )
-    .action(async (path: string, options: { json?: boolean; dtype?: string }) => {
-      const result = await inspect(path, { dtype: options.dtype });
+    .option(
+      '--engine <name>',
+      'for sources converted on first use: name the ONNX conversion `llmr run --engine <name>` uses',
+    )
+    .action(async (path: string, options: { json?: boolean; dtype?: string; engine?: string }) => {
+      const result = await inspect(path, { dtype: options.dtype, engine: options.engine });
       if (options.json)
         process.stdout.write(
           `${JSON.stringify(result, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
