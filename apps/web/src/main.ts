@@ -14,13 +14,24 @@ const banner = element<HTMLDivElement>('error');
 keyInput.value = sessionStorage.getItem('llmr-api-key') ?? '';
 const api = createApi(() => keyInput.value);
 
+/** Who raised what the banner shows: a background poll that recovers clears only its own. */
+let bannerSource: 'action' | 'charts' = 'action';
 function showError(error: unknown) {
   banner.textContent = error instanceof Error ? error.message : String(error);
   banner.hidden = false;
+  bannerSource = 'action';
 }
 function clearError() {
   banner.hidden = true;
   banner.textContent = '';
+}
+function showChartsError(error: unknown) {
+  showError(error);
+  bannerSource = 'charts';
+}
+/** The charts' poll recovered: a user's failed action that came after stays on screen. */
+function clearChartsError() {
+  if (bannerSource === 'charts') clearError();
 }
 
 const playground = mountPlayground(element('playground'), api, showError);
@@ -31,7 +42,7 @@ const models = mountModelsView(element('models'), api, showError, () => {
 element('playground').addEventListener('submit', clearError, { capture: true });
 const reliability = mountReliabilityView(element('reliability'), api, showError, clearError);
 const tenants = mountTenantsView(element('tenants'), api, showError, clearError);
-const charts = mountChartsView(element('charts'), api, showError, clearError);
+const charts = mountChartsView(element('charts'), api, showChartsError, clearChartsError);
 charts.start();
 
 function loadAll() {
