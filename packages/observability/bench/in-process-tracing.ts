@@ -6,10 +6,9 @@
  * (`setTracingEnabled`), each pair in the same round. The exporter is flushed inside each
  * traced block, so export is charged to tracing.
  *
- * With `detail: 'requests'` there is no context manager, so the pair is the whole cost of
- * tracing. With `detail: 'full'` the AsyncLocalStorage context manager stays installed in
- * both halves: the pair is the span work alone, and `bench/async-context-tax.ts` measures the
- * AsyncLocalStorage's share apart.
+ * No context manager is installed (the default), so each pair is the whole cost of tracing
+ * at that detail; `bench/async-context-tax.ts` measures what the opt-in AsyncLocalStorage
+ * context manager would add.
  *
  *   pnpm --filter @llmr/observability bench:in-process requests   # or: full
  *   LLMR_BENCH_SAMPLE_RATIO=0 ... # the hooks with no recorded span

@@ -76,6 +76,15 @@ export interface HealthControl {
   subscribe(listener: (change: HealthChange) => void): () => void;
 }
 
+/** What the server knows of a call beyond the model's options. */
+export interface BackendCall {
+  /**
+   * The server's id of the request (the HTTP request id, or the WebSocket/gRPC generation
+   * id): a router names its events and model calls by it, so logs and traces line up.
+   */
+  requestId?: string;
+}
+
 export interface ServerBackend {
   listModels(): Promise<BackendModel[]>;
   /** Undefined when no model or alias has this name. */
@@ -84,6 +93,7 @@ export interface ServerBackend {
   stream(
     model: string,
     options: ModelV1CallOptions,
+    call?: BackendCall,
   ): Promise<{ stream: ReadableStream<ModelV1StreamPart>; routing: RoutingInfo }>;
   /**
    * Runs a request to completion: the same routing, fallbacks and limits as `stream`, for
@@ -94,6 +104,7 @@ export interface ServerBackend {
   generate?(
     model: string,
     options: ModelV1CallOptions,
+    call?: BackendCall,
   ): Promise<{
     result: ModelV1GenerateResult;
     routing: RoutingInfo;

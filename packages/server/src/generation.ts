@@ -214,7 +214,9 @@ export function createGenerationCore(options: {
     try {
       const callOptions = spec.callOptions(controller.signal);
       validateCallOptions(callOptions);
-      const { stream: raw, routing } = await backend.stream(spec.model, callOptions);
+      const { stream: raw, routing } = await backend.stream(spec.model, callOptions, {
+        requestId: spec.id,
+      });
       tracked.resolve(routing.modelId);
       tracked.began(routing, callOptions);
       const { stream, observation } = observeStream(raw, () => {
@@ -282,6 +284,7 @@ export function createGenerationCore(options: {
         backend,
         spec.model,
         callOptions,
+        { requestId: spec.id },
       );
       tracked.resolve(routing.modelId);
       tracked.began(routing, callOptions);

@@ -4,6 +4,7 @@
  */
 export type { Access, Caller, Identity } from './access';
 export type {
+  BackendCall,
   BackendModel,
   BackendStats,
   HealthChange,

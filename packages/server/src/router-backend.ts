@@ -93,12 +93,20 @@ export function createRouterBackend(
       const listing = router.listModels().find((candidate) => candidate.id === name);
       return listing ? toBackendModel(listing) : undefined;
     },
-    async stream(model, callOptions) {
-      const { stream, routing } = await router.stream({ ...callOptions, model });
+    async stream(model, callOptions, call) {
+      const { stream, routing } = await router.stream({
+        ...callOptions,
+        model,
+        ...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
+      });
       return { stream, routing: toRoutingInfo(routing) };
     },
-    async generate(model, callOptions) {
-      const { routing, ...result } = await router.generate({ ...callOptions, model });
+    async generate(model, callOptions, call) {
+      const { routing, ...result } = await router.generate({
+        ...callOptions,
+        model,
+        ...(call?.requestId !== undefined ? { requestId: call.requestId } : {}),
+      });
       const timings = routing.timings;
       return {
         result,

@@ -6,7 +6,6 @@
  * responses remembered for feedback, and the routes of `observability-routes.ts`.
  * Registered without encapsulation, so its hooks see every route of the app.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { hashString } from '@llmr/core';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,9 +14,16 @@ import type { FeedbackRecorder } from '../feedback/feedback-recorder';
 import type { JudgeRequest, LlmJudge } from '../feedback/llm-judge';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { GenAiAttribute, LlmrAttribute } from '../tracing/gen-ai-attributes';
+import { bindRequestContext, releaseRequestContext } from '../tracing/request-contexts';
 import type { RouterEventSource } from '../tracing/router-tracer';
 import { extractTraceContext, recordSpanError } from '../tracing/spans';
-import { isTracingEnabled, llmrTracer, tracingDetail } from '../tracing/tracing-state';
+import {
+  hasContextManager,
+  isStepTracingEnabled,
+  isTracingEnabled,
+  llmrTracer,
+  tracingDetail,
+} from '../tracing/tracing-state';
 import { applyVariantToBody } from './apply-variant-to-body';
 import {
   type ObservabilityRoutesOptions,
@@ -141,19 +147,18 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
   // Whether anything reads a request's outcome; without, a request that is not traced
   // gets no state at all.
   const counts = Boolean(options.slo || options.experiments || options.feedback || options.judge);
-  // Which request an event belongs to, for events raised deep inside the router. Only a
-  // time-to-first-token SLO and running experiments read the time to first token, and an
-  // AsyncLocalStorage in use slows every promise of the process (by about a tenth of a
-  // request's CPU on Node 20, see the bench), so it runs only for them.
+  // Which request a first-token event belongs to: the server names each request's router
+  // call with the Fastify request id. Only a time-to-first-token SLO and running
+  // experiments read the time to first token, so only they keep this map.
   const tracksFirstToken = Boolean(
     options.router &&
       (options.slo?.readsTimeToFirstToken || (options.experiments?.list().length ?? 0) > 0),
   );
-  const current = new AsyncLocalStorage<FastifyRequest>();
+  const awaitingFirstToken = new Map<string, FastifyRequest>();
   if (options.router && tracksFirstToken) {
     const unsubscribe = options.router.subscribe((event) => {
-      if (event.type !== 'first-token') return;
-      const request = current.getStore();
+      if (event.type !== 'first-token' || event.requestId === undefined) return;
+      const request = awaitingFirstToken.get(event.requestId);
       if (request) markFirstToken(request);
     });
     app.addHook('onClose', async () => unsubscribe());
@@ -172,13 +177,13 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
       responseId: undefined,
       timeToFirstTokenMs: undefined,
       usage: undefined,
+      traceContext: undefined,
     };
     (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
-    if (!tracing) {
-      if (tracksFirstToken) current.run(request, done);
-      else done();
-      return;
-    }
+    // A WebSocket upgrade gets no response hook; its messages are observed on their own.
+    const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+    if (tracksFirstToken && !upgrade) awaitingFirstToken.set(request.id, request);
+    if (!tracing) return done();
     const parent = extractTraceContext(request.headers);
     state.span = llmrTracer().startSpan(
       `${request.method} ${route}`,
@@ -195,11 +200,17 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
       },
       parent,
     );
-    if (request.headers.upgrade?.toLowerCase() === 'websocket') endWithConnection(request, state);
-    // Everything after this hook (auth, the handler, the router) runs in the span's context.
-    const next = () => context.with(trace.setSpan(parent, state.span as never), done);
-    if (tracksFirstToken) current.run(request, next);
-    else next();
+    const spanContext = trace.setSpan(parent, state.span);
+    // The router's and the models' spans find their parent by the request id.
+    if (isStepTracingEnabled()) {
+      state.traceContext = spanContext;
+      bindRequestContext(request.id, spanContext);
+    }
+    if (upgrade) endWithConnection(request, state);
+    // With a context manager, spans of the user's own (or third-party instrumentations)
+    // nest under the request too: everything after this hook runs in the span's context.
+    if (hasContextManager()) context.with(spanContext, done);
+    else done();
   });
 
   if (options.experiments) {
@@ -269,6 +280,8 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
   });
 
   const finish = (request: FastifyRequest, reply: FastifyReply, state: ObservedRequest) => {
+    if (tracksFirstToken) awaitingFirstToken.delete(request.id);
+    if (state.traceContext) releaseRequestContext(request.id, state.traceContext);
     const durationMs = performance.now() - state.startedAt;
     const status = reply.statusCode;
     const model = reply.getHeader('x-llmr-model');
@@ -346,6 +359,7 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
  */
 function endWithConnection(request: FastifyRequest, state: ObservedRequest): void {
   request.raw.socket.once('close', () => {
+    if (state.traceContext) releaseRequestContext(request.id, state.traceContext);
     if (!state.span) return;
     state.span.setAttribute('llmr.websocket.duration_ms', performance.now() - state.startedAt);
     state.span.end();

@@ -1,10 +1,12 @@
 /** What the plugin keeps on each Fastify request between its hooks. */
-import type { Span } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import type { ExperimentVariant } from '../experiments/experiment-definition';
 
 export interface ObservedRequest {
   startedAt: number;
   span: Span | undefined;
+  /** The span's context, bound to the request id while the request runs (full tracing only). */
+  traceContext?: Context;
   route: string;
   assignments: { experimentId: string; variant: ExperimentVariant }[];
   responseId: string | undefined;

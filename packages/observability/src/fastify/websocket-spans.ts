@@ -13,6 +13,7 @@ import { GenAiAttribute, LlmrAttribute } from '../tracing/gen-ai-attributes';
 import {
   bodyAttributes,
   endSurfaceSpan,
+  runInSpanContext,
   SurfaceAttribute,
   type SurfaceOutcome,
 } from '../tracing/surface-spans';
@@ -22,6 +23,8 @@ import { stateOf } from './request-state';
 export interface WebSocketMessageInfoLike {
   connection: object;
   id: string;
+  /** The server's id of the generation, which the router's events carry (older servers: absent). */
+  requestId?: string;
   type: string;
   model: string | undefined;
   body: object;
@@ -105,7 +108,7 @@ export function createWebSocketObserver(options: {
         { kind: SpanKind.SERVER, attributes },
         parent,
       );
-      const outcome = await context.with(trace.setSpan(parent, span), run);
+      const outcome = await runInSpanContext(trace.setSpan(parent, span), info.requestId, run);
       endSurfaceSpan(span, outcome);
       record(info, outcome, startedAt);
       return outcome;

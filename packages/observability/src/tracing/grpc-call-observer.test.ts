@@ -117,19 +117,22 @@ describe('a span per gRPC call (real grpc-js client, in-memory exporter)', () =>
       'llmr.route': 'grpc.chat',
       'llmr.routing.attempts': 2,
     });
-    // The routing decision, both attempts and both model calls sit under the call; the
-    // failed attempt says why.
+    // The routing decision and both attempts sit under the call, each model call under its
+    // attempt; the failed attempt says why.
     const callId = call!.spanContext().spanId;
     const under = inTrace.filter((span) => parentOf(span) === callId);
     expect(under.map((span) => span.name).sort()).toEqual([
-      'chat broken',
-      'chat good',
       'llmr.attempt broken',
       'llmr.attempt good',
       'llmr.route',
     ]);
     const broken = under.find((span) => span.name === 'llmr.attempt broken');
     expect(broken?.status.code).toBe(SpanStatusCode.ERROR);
+    for (const model of ['broken', 'good']) {
+      const attempt = under.find((span) => span.name === `llmr.attempt ${model}`);
+      const chat = inTrace.find((span) => span.name === `chat ${model}`);
+      expect(chat && parentOf(chat)).toBe(attempt?.spanContext().spanId);
+    }
 
     const [availability] = await slo.report();
     expect(availability).toMatchObject({

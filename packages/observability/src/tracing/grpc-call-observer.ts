@@ -10,7 +10,12 @@ import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
 import { extractTraceContext } from './spans';
-import { bodyAttributes, endSurfaceSpan, type SurfaceOutcome } from './surface-spans';
+import {
+  bodyAttributes,
+  endSurfaceSpan,
+  runInSpanContext,
+  type SurfaceOutcome,
+} from './surface-spans';
 import { isTracingEnabled, llmrTracer } from './tracing-state';
 
 export interface GrpcCallInfoLike {
@@ -105,7 +110,7 @@ export function createGrpcCallObserver(
         },
         parent,
       );
-      const outcome = await context.with(trace.setSpan(parent, span), run);
+      const outcome = await runInSpanContext(trace.setSpan(parent, span), info.requestId, run);
       endSurfaceSpan(span, outcome, { 'rpc.grpc.status_code': outcome.code });
       record(info, outcome, startedAt);
       return outcome;

@@ -1,12 +1,20 @@
 /**
  * Spans from the router's event stream: the routing decision (strategy, candidates,
- * scores, exclusions) and every attempt (first, retry, fallback) with its outcome. The
- * router emits its events synchronously inside the call, so the active context then is the
- * caller's and the spans land in the caller's trace. Typed structurally: the router is not
- * a dependency.
+ * scores, exclusions) and every attempt (first, retry, fallback) with its outcome. Each
+ * event names its request: the spans start under the context bound to that request id (see
+ * `request-contexts.ts`), else under the active context (the caller's, when a context
+ * manager is installed). Typed structurally: the router is not a dependency.
  */
-import { context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
+import { callContextOf, requestContextOf, setAttemptContext } from './request-contexts';
 import { isStepTracingEnabled, llmrTracer, onTracingChange } from './tracing-state';
 
 interface EventError {
@@ -73,6 +81,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
   const finish = (requestId: string, error?: EventError) => {
     const state = requests.get(requestId);
     if (!state) return;
+    setAttemptContext(requestId, undefined);
     if (state.open) {
       if (error) failSpan(state.open, error);
       state.open.end();
@@ -84,6 +93,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
     const tracer = llmrTracer();
     const requestId = event.requestId ?? '';
     const modelId = event.modelId ?? '';
+    const parent = (): Context => requestContextOf(event.requestId) ?? context.active();
     switch (event.type) {
       case 'route': {
         const candidates = event.candidates ?? [];
@@ -105,7 +115,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
                 ...(event.route ? { [LlmrAttribute.route]: event.route } : {}),
               },
             },
-            context.active(),
+            parent(),
           )
           .end();
         return;
@@ -121,6 +131,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
               ? 'fallback'
               : 'first';
         state.lastModel = modelId;
+        const attemptParent = parent();
         state.open = tracer.startSpan(
           `llmr.attempt ${modelId}`,
           {
@@ -131,8 +142,9 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
               [GenAiAttribute.requestModel]: modelId,
             },
           },
-          context.active(),
+          attemptParent,
         );
+        setAttemptContext(requestId, trace.setSpan(attemptParent, state.open));
         return;
       }
       case 'attempt-error': {
@@ -141,6 +153,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
           if (event.error) failSpan(state.open, event.error);
           state.open.end();
           state.open = undefined;
+          setAttemptContext(requestId, undefined);
         }
         return;
       }
@@ -170,7 +183,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
               attributes: { [GenAiAttribute.requestModel]: modelId },
               startTime: Date.now() - (event.durationMs ?? 0),
             },
-            context.active(),
+            callContextOf(event.requestId) ?? context.active(),
           )
           .end();
         return;

@@ -6,7 +6,13 @@
  */
 import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { importOptional, ObservabilityError } from '../errors';
-import { setTracingDetail, setTracingEnabled, type TracingDetail } from './tracing-state';
+import {
+  type ContextManagerKind,
+  setContextManagerKind,
+  setTracingDetail,
+  setTracingEnabled,
+  type TracingDetail,
+} from './tracing-state';
 
 export interface TracingConfig {
   /** Default: on when `endpoint` is given, or `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set or `OTEL_TRACES_EXPORTER` is `otlp`; `OTEL_SDK_DISABLED=true` wins. */
@@ -24,12 +30,20 @@ export interface TracingConfig {
    */
   exporter?: object;
   /**
-   * `full` (default): the whole span tree, nested through an AsyncLocalStorage context
-   * manager, which on Node 20 slows every promise of the process. `requests`: one span per
-   * request with the routing outcome and GenAI attributes, and no context manager.
-   * Default `LLMR_TRACING_DETAIL`, then `full`.
+   * `full` (default): the whole span tree (request, routing decision, attempts, model calls,
+   * upstream calls). `requests`: one span per request with the routing outcome and GenAI
+   * attributes. Default `LLMR_TRACING_DETAIL`, then `full`.
    */
   detail?: TracingDetail;
+  /**
+   * `none` (default): llmr nests its spans by request id (see `request-contexts.ts`), with no
+   * async context manager. `async-local-storage`: also install OpenTelemetry's
+   * AsyncLocalStorage context manager, for spans of your own or of third-party
+   * instrumentations that nest through the active context (`withSpan` and friends, across
+   * awaits). On Node 20 it slows every promise of the process: measure before turning it on.
+   * Default `LLMR_TRACING_CONTEXT_MANAGER`, then `none`.
+   */
+  contextManager?: ContextManagerKind;
   /** Batching of the exporter; tests set a short delay. */
   batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number };
   /** Reads the environment; default `process.env`. */
@@ -77,6 +91,20 @@ function detailOf(config: TracingConfig, env: Record<string, string | undefined>
   return detail;
 }
 
+function contextManagerOf(
+  config: TracingConfig,
+  env: Record<string, string | undefined>,
+): ContextManagerKind {
+  const kind = config.contextManager ?? env.LLMR_TRACING_CONTEXT_MANAGER ?? 'none';
+  if (kind !== 'none' && kind !== 'async-local-storage') {
+    throw new ObservabilityError({
+      code: 'invalid-tracing-config',
+      message: `The tracing context manager must be "none" or "async-local-storage", got ${JSON.stringify(kind)}. Set tracing.contextManager or LLMR_TRACING_CONTEXT_MANAGER.`,
+    });
+  }
+  return kind;
+}
+
 interface SdkTrace {
   TracerProvider: new (
     options: object,
@@ -102,6 +130,7 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
   }
   const sampleRatio = ratioOf(config, env);
   const detail = detailOf(config, env);
+  const contextManagerKind = contextManagerOf(config, env);
   const feature = 'Tracing (setupTracing)';
   const [sdk, exporterModule, resources, core, contextModule] = await Promise.all([
     importOptional<SdkTrace>('@opentelemetry/sdk-trace', feature),
@@ -120,7 +149,7 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
       W3CBaggagePropagator: new () => TextMapPropagator;
       CompositePropagator: new (options: { propagators: TextMapPropagator[] }) => TextMapPropagator;
     }>('@opentelemetry/core', feature),
-    detail === 'full'
+    contextManagerKind === 'async-local-storage'
       ? importOptional<{ AsyncLocalStorageContextManager: new () => { enable(): unknown } }>(
           '@opentelemetry/context-async-hooks',
           feature,
@@ -151,6 +180,7 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
     }),
   );
   trace.setGlobalTracerProvider(provider as never);
+  setContextManagerKind(contextManagerKind);
   setTracingDetail(detail);
   setTracingEnabled(true);
   return {
@@ -161,6 +191,7 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
       trace.disable();
       propagation.disable();
       context.disable();
+      setContextManagerKind('none');
       setTracingDetail('full');
       setTracingEnabled(undefined);
     },

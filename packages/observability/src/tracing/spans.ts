@@ -17,6 +17,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
+import { ambientContext } from './request-contexts';
 import { isStepTracingEnabled, isTracingEnabled, llmrTracer } from './tracing-state';
 
 /** Handed to the work when tracing is off: every method is a no-op. */
@@ -83,9 +84,12 @@ export function extractTraceContext(
   });
 }
 
-/** Writes the active span's `traceparent` (and `tracestate`) into outgoing headers. */
+/**
+ * Writes the current span's `traceparent` (and `tracestate`) into outgoing headers: the
+ * ambient context of a model call starting (see `request-contexts.ts`), else the active one.
+ */
 export function injectTraceHeaders(headers: Record<string, string>): Record<string, string> {
-  if (isTracingEnabled()) propagation.inject(context.active(), headers);
+  if (isTracingEnabled()) propagation.inject(ambientContext() ?? context.active(), headers);
   return headers;
 }
 
@@ -169,9 +173,11 @@ export function createTracedFetch(fetchImplementation: FetchLike = fetch): Fetch
     const method = (
       init?.method ?? (input instanceof Request ? input.method : 'GET')
     ).toUpperCase();
+    const parent = ambientContext() ?? context.active();
     return withSpan(
       method,
       {
+        parent,
         kind: SpanKind.CLIENT,
         attributes: {
           'http.request.method': method,
@@ -184,7 +190,7 @@ export function createTracedFetch(fetchImplementation: FetchLike = fetch): Fetch
         const headers = new Headers(
           init?.headers ?? (input instanceof Request ? input.headers : {}),
         );
-        propagation.inject(context.active(), headers, {
+        propagation.inject(trace.setSpan(parent, span), headers, {
           set: (carrier, key, value) => carrier.set(key, value),
         });
         const response = await fetchImplementation(input, { ...init, headers });

@@ -3,9 +3,36 @@
  * request parameters read from the OpenAI-shaped body, and how an outcome ends the span
  * (serving model, attempts, usage, and a failure only when the server failed).
  */
-import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  SpanStatusCode,
+} from '@opentelemetry/api';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
+import { bindRequestContext, releaseRequestContext } from './request-contexts';
 import { errorTypeOf, recordSpanError } from './spans';
+import { hasContextManager, isStepTracingEnabled } from './tracing-state';
+
+/**
+ * Runs a surface's work under its span: the request id is bound to the span's context while
+ * it runs (so the router's and the models' spans nest under it), and with a context manager
+ * the span's context is the active one too.
+ */
+export async function runInSpanContext<T>(
+  spanContext: Context,
+  requestId: string | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const binds = requestId !== undefined && isStepTracingEnabled();
+  if (binds) bindRequestContext(requestId, spanContext);
+  try {
+    return await (hasContextManager() ? context.with(spanContext, run) : run());
+  } finally {
+    if (binds) releaseRequestContext(requestId, spanContext);
+  }
+}
 
 export interface SurfaceOutcome {
   /** What REST would have answered: 200, or the failure's HTTP status. */

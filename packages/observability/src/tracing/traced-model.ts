@@ -10,11 +10,19 @@ import type {
   ModelV1StreamPart,
   ModelV1StreamResult,
 } from '@llmr/core';
-import { type Attributes, context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api';
 import type { GenAiMetrics } from '../metrics/gen-ai-metrics';
 import { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './gen-ai-attributes';
+import { callContextOf, requestIdOfCall, withAmbientContext } from './request-contexts';
 import { recordSpanError } from './spans';
-import { isStepTracingEnabled, llmrTracer } from './tracing-state';
+import { hasContextManager, isStepTracingEnabled, llmrTracer } from './tracing-state';
 
 export interface TraceModelOptions {
   metrics?: GenAiMetrics;
@@ -62,6 +70,8 @@ class CallRecord {
     readonly model: ModelV1,
     readonly options: ModelV1CallOptions,
     readonly span: Span | undefined,
+    /** The span's context: where the provider's upstream call belongs. */
+    readonly spanContext: Context | undefined,
     readonly settings: TraceModelOptions,
     readonly now: () => number,
     readonly startedAt: number,
@@ -112,19 +122,32 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
 
   function begin(options: ModelV1CallOptions, stream: boolean): CallRecord {
     let span: Span | undefined;
+    let spanContext: Context | undefined;
     if (isStepTracingEnabled()) {
       const attributes = requestAttributes(model, options, provider, stream);
+      // Under the router's attempt for this request, found by the id the router puts on the call.
+      const parent = callContextOf(requestIdOfCall(options)) ?? context.active();
       span = llmrTracer().startSpan(
         `${attributes[GenAiAttribute.operationName]} ${model.info.id}`,
         { kind: SpanKind.CLIENT, attributes },
-        context.active(),
+        parent,
       );
+      spanContext = trace.setSpan(parent, span);
     }
-    return new CallRecord(model, options, span, settings, now, now());
+    return new CallRecord(model, options, span, spanContext, settings, now, now());
   }
 
+  /**
+   * Starts the wrapped call with the model span as the ambient context, so a provider's
+   * traced fetch (called before its first await) nests under it; with a context manager,
+   * as the active context too.
+   */
   function inSpan<T>(record: CallRecord, work: () => Promise<T>): Promise<T> {
-    return record.span ? context.with(trace.setSpan(context.active(), record.span), work) : work();
+    const spanContext = record.spanContext;
+    if (!spanContext) return work();
+    return withAmbientContext(spanContext, () =>
+      hasContextManager() ? context.with(spanContext, work) : work(),
+    );
   }
 
   const traced: ModelV1 = {

@@ -9,14 +9,18 @@ export const TRACER_NAME = '@llmr/observability';
 
 /**
  * `full`: the whole span tree (request, routing decision, attempts, model calls, upstream
- * calls), which needs an async context manager to nest spans across awaits. `requests`:
- * one span per request (HTTP, WebSocket message, gRPC call) carrying the routing outcome
- * and the GenAI attributes, with no context manager at all: far cheaper (see the README).
+ * calls), nested by request id (see `request-contexts.ts`). `requests`: one span per
+ * request (HTTP, WebSocket message, gRPC call) carrying the routing outcome and the GenAI
+ * attributes: cheaper still (see the README).
  */
 export type TracingDetail = 'full' | 'requests';
 
+/** Whether `setupTracing` installed an AsyncLocalStorage context manager (opt-in). */
+export type ContextManagerKind = 'none' | 'async-local-storage';
+
 let forced: boolean | undefined;
 let detail: TracingDetail = 'full';
+let contextManagerKind: ContextManagerKind = 'none';
 let cachedTracer: Tracer | undefined;
 let probed: boolean | undefined;
 
@@ -62,6 +66,18 @@ export function setTracingDetail(next: TracingDetail): void {
 
 export function tracingDetail(): TracingDetail {
   return detail;
+}
+
+export function setContextManagerKind(kind: ContextManagerKind): void {
+  contextManagerKind = kind;
+}
+
+/**
+ * True when an async context manager follows the active context across awaits: then a
+ * surface also runs its work in its span's context, for spans that nest through it.
+ */
+export function hasContextManager(): boolean {
+  return contextManagerKind !== 'none';
 }
 
 /** True when spans for the steps inside a request (routing, attempts, model calls) are wanted. */

@@ -52,7 +52,11 @@ describe('tracing off', () => {
   });
 });
 
-describe('a traced request through a fallback, exported over OTLP/HTTP', () => {
+// These compose the generic span helpers (`withSpan`, `traceAttempt`, ...) the way a user's
+// own code would, nesting across awaits through the active context: that takes the opt-in
+// AsyncLocalStorage context manager. The server's own tree needs none (see
+// observability-plugin.test.ts).
+describe('a traced request through a fallback, exported over OTLP/HTTP (AsyncLocalStorage context manager)', () => {
   let receiver: OtlpReceiver;
   let tracing: TracingHandle;
   let upstreamHeaders: Record<string, string | string[] | undefined> = {};
@@ -69,6 +73,7 @@ describe('a traced request through a fallback, exported over OTLP/HTTP', () => {
     tracing = await setupTracing({
       endpoint: receiver.url,
       serviceName: 'llmr-test',
+      contextManager: 'async-local-storage',
       batch: { scheduledDelayMillis: 20 },
     });
   });

@@ -26,7 +26,11 @@ export function generateAttempt(
       pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
         attempt.controller.abort(reason),
       ),
-      callOptionsOf(request, attempt.signal),
+      callOptionsOf(
+        request,
+        attempt.signal,
+        runtime.events.active ? plan.routing.requestId : undefined,
+      ),
       clock,
     );
     const { reader, startedAt: started } = first;

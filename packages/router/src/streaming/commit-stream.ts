@@ -44,7 +44,11 @@ export function commitStream(
       pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
         attempt.controller.abort(reason),
       ),
-      callOptionsOf(request, attempt.signal),
+      callOptionsOf(
+        request,
+        attempt.signal,
+        runtime.events.active ? plan.routing.requestId : undefined,
+      ),
       clock,
     );
     if (ended) throw streamIncompleteError(modelId, 'first-token');

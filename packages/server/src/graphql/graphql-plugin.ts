@@ -256,7 +256,10 @@ export async function registerGraphQL(app: FastifyInstance, options: GraphQLPlug
           'string_above_max_length',
         ),
       );
-    const requestId = randomUUID();
+    // Under the HTTP request's id (`<request id>/<generation>`): one query may run several
+    // generations, and each one's logs and spans still name the request it came with.
+    const httpRequestId = context.reply?.request.id;
+    const requestId = httpRequestId ? `${httpRequestId}/${randomUUID()}` : randomUUID();
     let meter: GenerationMeter | undefined;
     const principal = context.caller?.principal;
     if (options.meter && principal) {

@@ -14,6 +14,8 @@ export interface WebSocketMessageInfo {
   connection: FastifyRequest;
   /** The client's id of this request on the socket. */
   id: string;
+  /** The server's id of this generation: what the router's events and the metering name it by. */
+  requestId: string;
   type: 'chat.completions' | 'completions';
   /** The model the client asked for (an id, an alias or `auto`). */
   model: string | undefined;

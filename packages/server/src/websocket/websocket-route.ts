@@ -304,6 +304,7 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
             {
               connection: upgrade,
               id,
+              requestId,
               type: type as 'chat.completions' | 'completions',
               model: (body as OpenAIGenerationBody).model,
               body: body as object,
