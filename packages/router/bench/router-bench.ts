@@ -1,7 +1,9 @@
 /**
  * Router overhead, measured two ways (run with `pnpm --filter @llmr/router bench`):
  * 1. routing decision time (capability filters + strategy ranking) for 10, 100 and
- *    1,000 registered models, per strategy, in microseconds;
+ *    1,000 registered models, per strategy, in microseconds: with the state still between
+ *    decisions, and with one model's in-flight count changing before every decision (as
+ *    leases do on a busy server), which makes the router refresh its candidate snapshot;
  * 2. end to end: time to first token and tokens/s through router.stream() vs calling
  *    the same instant mock model's doStream() directly, in the same run.
  * Prints a table, then one JSON line. LLMR_BENCH_SHORT=1 runs a quarter of the iterations.
@@ -22,11 +24,22 @@ function median(values: number[]): number {
 
 // ---------------------------------------------------------------- decisions
 
+/**
+ * The router's per-model stats, reached past its public API: what a lease does to them
+ * (start, end) is what the churn scenario repeats, without running requests.
+ */
+type StatsHandle = { start(now: number): void; end(): void };
+const statsOf = (router: ReturnType<typeof createRouter>, modelId: string): StatsHandle =>
+  (router as unknown as { runtime: { statsFor(id: string): StatsHandle } }).runtime.statsFor(
+    modelId,
+  );
+
 function decisionBench() {
   const shared = createMockModel({ mode: 'random' });
   const rows: {
     models: number;
     strategy: string;
+    scenario: 'static' | 'churn';
     microseconds: number;
     cpuMicroseconds: number;
   }[] = [];
@@ -49,26 +62,45 @@ function decisionBench() {
       ],
       maxTokens: 64,
     };
-    for (const strategy of builtinStrategyNames) {
-      const iterations = (count === 1000 ? 2_000 : count === 100 ? 10_000 : 40_000) * scale;
-      for (let index = 0; index < iterations / 4; index++)
-        router.route({ ...request, model: strategy });
-      const samples: number[] = [];
-      const cpu = process.cpuUsage();
-      for (let round = 0; round < 5; round++) {
-        const started = now();
-        for (let index = 0; index < iterations / 5; index++)
-          router.route({ ...request, model: strategy });
-        samples.push(((now() - started) * 1000) / (iterations / 5));
+    const modelStats = Array.from({ length: count }, (_, index) =>
+      statsOf(router, `model-${index}`),
+    );
+    // Churn: before each decision one model's in-flight count goes up or back down.
+    let turn = 0;
+    const churn = () => {
+      const stats = modelStats[(turn >> 1) % count]!;
+      if (turn++ % 2 === 0) stats.start(0);
+      else stats.end();
+    };
+    for (const scenario of ['static', 'churn'] as const) {
+      for (const strategy of builtinStrategyNames) {
+        const iterations = (count === 1000 ? 2_000 : count === 100 ? 10_000 : 40_000) * scale;
+        const routed = { ...request, model: strategy };
+        const decide =
+          scenario === 'static'
+            ? () => router.route(routed)
+            : () => {
+                churn();
+                router.route(routed);
+              };
+        for (let index = 0; index < iterations / 4; index++) decide();
+        const samples: number[] = [];
+        const cpu = process.cpuUsage();
+        for (let round = 0; round < 5; round++) {
+          const started = now();
+          for (let index = 0; index < iterations / 5; index++) decide();
+          samples.push(((now() - started) * 1000) / (iterations / 5));
+        }
+        const used = process.cpuUsage(cpu);
+        // CPU time too: on a shared machine, wall time also counts time spent descheduled.
+        rows.push({
+          models: count,
+          strategy,
+          scenario,
+          microseconds: Number(median(samples).toFixed(2)),
+          cpuMicroseconds: Number(((used.user + used.system) / iterations).toFixed(2)),
+        });
       }
-      const used = process.cpuUsage(cpu);
-      // CPU time too: on a shared machine, wall time also counts time spent descheduled.
-      rows.push({
-        models: count,
-        strategy,
-        microseconds: Number(median(samples).toFixed(2)),
-        cpuMicroseconds: Number(((used.user + used.system) / iterations).toFixed(2)),
-      });
     }
   }
   return rows;
@@ -136,17 +168,27 @@ const load = loadavg().map((value) => Number(value.toFixed(2)));
 console.log(
   `Routing decision time (route(): filters + ranking), microseconds per decision, wall (median of 5 rounds) / CPU; load average ${load.join(' ')} on ${cpus().length} CPUs`,
 );
-console.log(
-  `${'strategy'.padEnd(16)}${['10 models', '100 models', '1000 models'].map((header) => header.padStart(18)).join('')}`,
-);
-for (const strategy of builtinStrategyNames) {
-  const cells = [10, 100, 1000].map((count) => {
-    const row = decisions.find(
-      (candidate) => candidate.models === count && candidate.strategy === strategy,
-    )!;
-    return `${row.microseconds.toFixed(1)} / ${row.cpuMicroseconds.toFixed(1)}`.padStart(18);
-  });
-  console.log(`${strategy.padEnd(16)}${cells.join('')}`);
+for (const scenario of ['static', 'churn'] as const) {
+  console.log(
+    scenario === 'static'
+      ? 'state unchanged between decisions'
+      : "one model's in-flight count changes before every decision",
+  );
+  console.log(
+    `${'strategy'.padEnd(16)}${['10 models', '100 models', '1000 models'].map((header) => header.padStart(18)).join('')}`,
+  );
+  for (const strategy of builtinStrategyNames) {
+    const cells = [10, 100, 1000].map((count) => {
+      const row = decisions.find(
+        (candidate) =>
+          candidate.models === count &&
+          candidate.strategy === strategy &&
+          candidate.scenario === scenario,
+      )!;
+      return `${row.microseconds.toFixed(1)} / ${row.cpuMicroseconds.toFixed(1)}`.padStart(18);
+    });
+    console.log(`${strategy.padEnd(16)}${cells.join('')}`);
+  }
 }
 console.log('');
 console.log(

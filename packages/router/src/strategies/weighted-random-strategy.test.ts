@@ -5,9 +5,10 @@ import { round } from './rank-helpers';
 import { weightedRandomStrategy } from './weighted-random-strategy';
 
 /**
- * The ranking as the strategy computed it before it prepared weights per candidate list:
- * keys random^(1/weight) drawn in candidate order, sorted descending at 32-bit resolution
- * (stable), weight-0 candidates last in route order. The new one must match it exactly.
+ * The ranking written plainly: Efraimidis-Spirakis keys log(random) / weight (the logarithm
+ * of random^(1/weight): the same order) drawn in candidate order, sorted descending by a
+ * comparator (equal keys in candidate order), weight-0 candidates last in route order. The
+ * strategy must match it exactly.
  */
 function referenceRank(
   candidates: readonly CandidateView[],
@@ -25,11 +26,10 @@ function referenceRank(
     candidateWeights.push(weight);
     total += weight;
     if (weight > 0) {
-      const key = context.random() ** (1 / weight);
-      keyed.push({ index, key: 2 ** 32 - 1 - Math.floor(key * (2 ** 32 - 1)) });
+      keyed.push({ index, key: Math.log(context.random()) * (1 / weight) });
     } else undrawn.push(index);
   }
-  keyed.sort((a, b) => a.key - b.key);
+  keyed.sort((a, b) => b.key - a.key || a.index - b.index);
   undrawn.sort((a, b) => candidates[a]!.order - candidates[b]!.order);
   return [...keyed.map((entry) => entry.index), ...undrawn].map((index, position) => ({
     modelId: candidates[index]!.modelId,
