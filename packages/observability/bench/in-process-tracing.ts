@@ -12,6 +12,7 @@
  *
  *   pnpm --filter @llmr/observability bench:in-process requests   # or: full
  *   LLMR_BENCH_SAMPLE_RATIO=0 ... # the hooks with no recorded span
+ *   LLMR_BENCH_EXPORTER=memory ... # spans kept in memory: the span work without the export
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,6 +35,12 @@ const detail = (process.argv[2] ?? 'requests') as 'requests' | 'full';
 if (detail !== 'requests' && detail !== 'full')
   throw new Error(`Pass "requests" or "full" as the tracing detail, got "${detail}".`);
 
+// LLMR_BENCH_EXPORTER=memory: the SDK's in-memory exporter, emptied after each block, so
+// the pair is the span work alone and the OTLP/JSON encoding and the POST are left out.
+const inMemory = process.env.LLMR_BENCH_EXPORTER === 'memory';
+const memoryExporter = inMemory
+  ? new (await import('@opentelemetry/sdk-trace')).InMemorySpanExporter()
+  : undefined;
 // The receiver runs in a process of its own: its work must not count as this server's.
 const receiver = spawn(
   process.execPath,
@@ -48,7 +55,11 @@ const endpoint = `http://127.0.0.1:${portLine.toString().trim()}/v1/traces`;
 
 // LLMR_BENCH_SAMPLE_RATIO=0 keeps every hook and no recorded span: the cost of the hooks alone.
 const sampleRatio = Number(process.env.LLMR_BENCH_SAMPLE_RATIO ?? 1);
-const tracing = await setupTracing({ endpoint, detail, sampleRatio });
+const tracing = await setupTracing({
+  ...(memoryExporter ? { exporter: memoryExporter } : { endpoint }),
+  detail,
+  sampleRatio,
+});
 const router = createRouter({
   loaders: [traceLoader(createMockLoader())],
   models: [{ id: 'instant', source: 'mock:script?reply=ok' }],
@@ -66,6 +77,7 @@ async function block(traced: boolean): Promise<number> {
   const before = process.cpuUsage();
   await chatBlock(server, BLOCK);
   if (traced) await tracing.forceFlush();
+  memoryExporter?.reset();
   const spent = process.cpuUsage(before);
   return (spent.user + spent.system) / BLOCK;
 }
@@ -77,6 +89,7 @@ console.log(
     bench: 'in-process-tracing',
     detail,
     sampleRatio,
+    exporter: inMemory ? 'memory' : 'otlp-http',
     node: process.version,
     blockRequests: BLOCK,
     rounds: ROUNDS,
