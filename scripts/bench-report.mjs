@@ -145,7 +145,7 @@ const headlines = {
     for (const decision of result.decisions ?? []) {
       if (decision.models !== 100 && decision.models !== 1000) continue;
       rows.push({
-        measure: `routing decision, ${decision.strategy}, ${decision.models} models (CPU µs)`,
+        measure: `routing decision, ${decision.strategy}, ${decision.models} models${decision.scenario === 'churn' ? ', state changing' : ''} (CPU µs)`,
         value: decision.cpuMicroseconds,
         target: decision.models === 100 ? 20 : 100,
         higher: false,
@@ -188,6 +188,27 @@ const headlines = {
       }
     }
     return rows;
+  },
+  observability(result) {
+    return [
+      {
+        measure: 'tracing off, cost vs no observability',
+        target: 0.02,
+        value: result.tracingOffCost,
+      },
+      {
+        measure: 'tracing on (span tree), cost vs no observability',
+        target: 0.1,
+        value: result.tracingOnCost,
+      },
+      {
+        measure: 'tracing on (one span per request), cost vs no observability',
+        target: 0.1,
+        value: result.tracingRequestsCost,
+      },
+    ]
+      .filter((row) => typeof row.value === 'number')
+      .map((row) => ({ ...row, higher: false }));
   },
   'loader-onnx'(result) {
     if (result.llmrVsTransformers === undefined) return [];
