@@ -5,10 +5,12 @@
  * inside one run: the session sees one request's step at a time.
  */
 import { AbortError, ModelDisposedError } from '@llmr/core';
-import type { DecodeItem, KvDecoder } from './kv-decoder';
+import type { KvCache } from './kv-decoder';
+import type { SequenceStep, SequenceStepper } from './sequence-stepper';
+import { yieldOnce } from './yield-once';
 
-interface Pending {
-  item: DecodeItem;
+interface Pending<Cache> {
+  item: SequenceStep<Cache>;
   signal?: AbortSignal;
   resolve: (logits: Float32Array) => void;
   reject: (error: unknown) => void;
@@ -26,17 +28,8 @@ export interface DecodeSchedulerStats {
   largestBatch: number;
 }
 
-/** Yields to the event loop once, so other sequences can queue their next step. */
-const yieldOnce = (): Promise<void> =>
-  new Promise((resolve) => {
-    const immediate = (globalThis as { setImmediate?: (callback: () => void) => void })
-      .setImmediate;
-    if (immediate) immediate(resolve);
-    else setTimeout(resolve, 0);
-  });
-
-export class DecodeScheduler {
-  private readonly queue: Pending[] = [];
+export class DecodeScheduler<Cache = KvCache> {
+  private readonly queue: Pending<Cache>[] = [];
   private running = false;
   private closed = false;
   /** Sequences currently generating (they may queue a step soon). */
@@ -44,11 +37,11 @@ export class DecodeScheduler {
   readonly stats: DecodeSchedulerStats = { runs: 0, batchedRuns: 0, largestBatch: 0 };
 
   constructor(
-    private readonly decoder: KvDecoder,
+    private readonly decoder: SequenceStepper<Cache>,
     private readonly options: DecodeSchedulerOptions,
   ) {}
 
-  run(item: DecodeItem, signal?: AbortSignal): Promise<Float32Array> {
+  run(item: SequenceStep<Cache>, signal?: AbortSignal): Promise<Float32Array> {
     if (this.closed)
       return Promise.reject(new ModelDisposedError({ modelId: this.options.modelId }));
     return new Promise((resolve, reject) => {
@@ -80,9 +73,8 @@ export class DecodeScheduler {
         }
         const first = this.queue[0];
         if (!first) break;
-        const isDecode = (pending: Pending) =>
-          pending.item.tokens.length === 1 && pending.item.cache.past !== undefined;
-        let batch: Pending[];
+        const isDecode = (pending: Pending<Cache>) => this.decoder.isBatchable(pending.item);
+        let batch: Pending<Cache>[];
         if (!this.options.batching || !isDecode(first)) batch = [this.queue.shift()!];
         else {
           batch = [];

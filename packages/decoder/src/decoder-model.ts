@@ -1,35 +1,11 @@
 /**
  * A ModelV1 over a decoder graph session with Optimum's KV-cache convention, whatever runs
- * it (ONNX Runtime through loader-onnx, TF.js through loader-tfjs): prompt -> prefill once -> one decode step per
- * token with the KV cache carried across steps (the prefix is never recomputed), the
- * shared sampler, JSON-schema token masks, logprobs, and the spec's stream semantics
- * from core's createTokenStream (exact max tokens, stop sequences, abort, usage).
+ * it (ONNX Runtime through loader-onnx, TF.js through loader-tfjs): the graph's layout and
+ * a KvDecoder over the session, generating through the shared loop of createGenerationModel.
  */
-import {
-  collectStream,
-  createTokenStream,
-  type EngineSessionV1,
-  ModelDisposedError,
-  type ModelV1,
-  type ModelV1Capability,
-  type ModelV1GenerateResult,
-  type ModelV1Info,
-  type ModelV1StreamResult,
-  type NextToken,
-  validateCallOptions,
-} from '@llmr/core';
-import {
-  createJsonConstraint,
-  createLogprobFormatter,
-  createSampler,
-  decoderPrompt,
-  type JsonConstraint,
-  samplerOptionsFor,
-  type TokenVocabulary,
-  tokenVocabulary,
-} from '@llmr/sampling';
+import type { EngineSessionV1 } from '@llmr/core';
 import type { Tokenizer } from '@llmr/tokenizer';
-import { DecodeScheduler, type DecodeSchedulerStats } from './decode-scheduler';
+import { createGenerationModel, type GenerationModel } from './generation-model';
 import { decoderLayout, type KvCache, KvDecoder } from './kv-decoder';
 
 export interface DecoderModelSettings {
@@ -58,11 +34,7 @@ export interface DecoderModelSettings {
   kvCacheLocation?: 'cpu' | 'gpu-buffer';
 }
 
-export interface DecoderModel extends ModelV1 {
-  readonly tokenizer: Tokenizer;
-  /** Counts of engine runs and batches (how well batching works). */
-  readonly stats: DecodeSchedulerStats;
-}
+export type DecoderModel = GenerationModel;
 
 function eosIds(settings: DecoderModelSettings): number[] {
   const ids = new Set<number>();
@@ -84,121 +56,32 @@ export function createDecoderModel(settings: DecoderModelSettings): DecoderModel
     tokenizer.vocabularySize;
   const decoder = new KvDecoder(settings.session, layout, vocabularySize);
   const kvCacheLocation = settings.kvCacheLocation ?? 'cpu';
-  const scheduler = new DecodeScheduler(decoder, {
-    batching: (settings.batching ?? true) && kvCacheLocation === 'cpu',
-    maxBatchSize: settings.maxBatchSize ?? 8,
-    modelId: settings.id,
-  });
   const contextLength =
     settings.contextLength ??
     (typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 2048);
-  const eos = eosIds(settings);
-  const chatTemplate = tokenizer.chatTemplate;
-  const capabilities: ModelV1Capability[] = ['completion', 'json-schema', 'logprobs'];
-  if (chatTemplate) capabilities.unshift('chat');
-  const info: ModelV1Info = {
-    id: settings.id,
-    format,
-    ...(typeof config.model_type === 'string' ? { architecture: config.model_type } : {}),
-    contextLength,
-    ...(settings.quantization ? { quantization: settings.quantization } : {}),
-    capabilities,
-    ...(typeof chatTemplate === 'string'
-      ? { chatTemplate }
-      : chatTemplate?.default
-        ? { chatTemplate: chatTemplate.default }
-        : {}),
-  };
-  let vocabulary: TokenVocabulary | undefined;
-  const vocabularyOf = () => {
-    vocabulary ??= tokenVocabulary(tokenizer, settings.tokenizerJson);
-    return vocabulary;
-  };
-  let disposed = false;
-  const disposedError = () => new ModelDisposedError({ modelId: settings.id });
-
-  const logprobOf = createLogprobFormatter(tokenizer, (token) => vocabularyOf().bytes[token]);
-
-  const model: DecoderModel = {
-    specificationVersion: 'v1',
-    info,
+  return createGenerationModel<KvCache>({
+    info: {
+      id: settings.id,
+      format,
+      ...(typeof config.model_type === 'string' ? { architecture: config.model_type } : {}),
+      contextLength,
+      ...(settings.quantization ? { quantization: settings.quantization } : {}),
+    },
     tokenizer,
-    stats: scheduler.stats,
-
-    async doStream(options): Promise<ModelV1StreamResult> {
-      if (disposed) throw disposedError();
-      validateCallOptions(options);
-      const { prompt, room } = decoderPrompt(tokenizer, options, {
-        modelId: settings.id,
-        runtime: settings.runtime ?? '@llmr/loader-onnx',
-        hasChatTemplate: Boolean(chatTemplate),
-        contextLength,
-      });
-      const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
-      let constraint: JsonConstraint | undefined;
-      if (options.responseFormat?.type === 'json') {
-        constraint = createJsonConstraint({
-          schema: options.responseFormat.schema,
-          vocabulary: vocabularyOf(),
-          eos,
-          vocabularySize,
-        });
-      }
-      const topLogprobs = options.logprobs ? (options.topLogprobs ?? 0) : 0;
-      const history = [...prompt];
-      const cache: KvCache = { past: undefined, length: 0 };
-      let feed: number[] = prompt;
-      scheduler.active++;
-
-      const nextToken = async (): Promise<NextToken | undefined> => {
-        if (disposed) throw disposedError();
-        if (constraint?.finished) return undefined;
-        const logits = await scheduler.run({ cache, tokens: feed }, options.abortSignal);
-        const mask = constraint?.mask();
-        // No token can continue the document (a vocabulary without the needed bytes): end here.
-        if (mask && !mask.includes(1)) return undefined;
-        const sampled = sampler.sample(logits, { history, mask, topLogprobs });
-        if (eos.includes(sampled.token)) return undefined;
-        constraint?.accept(sampled.token);
-        history.push(sampled.token);
-        feed = [sampled.token];
-        return {
-          token: sampled.token,
-          ...(options.logprobs
-            ? { logprob: logprobOf(sampled.token, sampled.logprob, sampled.topLogprobs) }
-            : {}),
-        };
-      };
-
-      const stream = createTokenStream({
-        modelId: settings.id,
-        tokenizer,
-        inputTokens: prompt.length,
-        maxTokens: Math.min(options.maxTokens ?? room, room),
-        stopSequences: options.stopSequences,
-        abortSignal: options.abortSignal,
-        nextToken,
-        onEnd: () => {
-          scheduler.active--;
-          decoder.closeCache(cache);
-        },
-        metadata: { engine: settings.engineName, kvCache: kvCacheLocation },
-      });
-      return { stream };
-    },
-
-    async doGenerate(options): Promise<ModelV1GenerateResult> {
-      if (disposed) throw disposedError();
-      const { stream } = await model.doStream(options);
-      return collectStream(stream, { modelId: settings.id });
-    },
-
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      scheduler.close();
-      await settings.session.release();
-    },
-  };
-  return model;
+    ...(settings.tokenizerJson ? { tokenizerJson: settings.tokenizerJson } : {}),
+    ...(settings.generationConfig ? { generationConfig: settings.generationConfig } : {}),
+    eos: eosIds(settings),
+    vocabularySize,
+    runtime: settings.runtime ?? '@llmr/loader-onnx',
+    // Any template, named ones without a default included, lets prompts be messages.
+    hasChatTemplate: Boolean(tokenizer.chatTemplate),
+    stepper: decoder,
+    batching: (settings.batching ?? true) && kvCacheLocation === 'cpu',
+    maxBatchSize: settings.maxBatchSize ?? 8,
+    createCache: () => ({ past: undefined, length: 0 }),
+    // A step still in flight frees its outputs itself once the cache is closed.
+    closeCache: (cache) => decoder.closeCache(cache),
+    metadata: { engine: settings.engineName, kvCache: kvCacheLocation },
+    release: () => settings.session.release(),
+  });
 }

@@ -12,6 +12,7 @@ import {
   type TensorV1,
   type TensorV1Data,
 } from '@llmr/core';
+import type { SequenceStepper } from './sequence-stepper';
 
 type FloatTensorType = 'float32' | 'float16';
 
@@ -155,12 +156,17 @@ export interface DecodeItem {
   tokens: readonly number[];
 }
 
-export class KvDecoder {
+export class KvDecoder implements SequenceStepper<KvCache> {
   constructor(
     readonly session: EngineSessionV1,
     readonly layout: DecoderLayout,
     readonly vocabularySize: number,
   ) {}
+
+  /** A decode step of a sequence that has a cache: a prompt runs alone. */
+  isBatchable(item: DecodeItem): boolean {
+    return item.tokens.length === 1 && item.cache.past !== undefined;
+  }
 
   /** Frees the device buffers of a cache no one will feed again. */
   releaseCache(cache: KvCache): void {

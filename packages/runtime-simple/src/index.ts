@@ -31,7 +31,7 @@ export {
   type SimpleModelMemory,
   type SimpleModelSettings,
 } from './simple-model';
-export { StepScheduler, type StepSchedulerStats } from './step-scheduler';
+export { SimpleStepper } from './simple-stepper';
 export {
   ggufTensorSource,
   type RawTensor,
