@@ -59,6 +59,7 @@ async function bundle(): Promise<string> {
     'binary-io',
     'safetensors',
     'sampling',
+    'decoder',
   ])
     sources[`@llmr/${name}`] = join(packages, name, 'src', 'index.ts');
   const result = await build({
