@@ -50,6 +50,16 @@ function keptVersions(runtime: ReturnType<typeof makeRouter>['runtime']): number
   return total;
 }
 
+/** One decision's outcome: the ranked and excluded candidates, or the error's message. */
+function decide(setup: ReturnType<typeof makeRouter>, request: RouterRequest, model: string) {
+  try {
+    const routing = setup.router.route({ ...request, model });
+    return { candidates: routing.candidates, excluded: routing.excluded };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
 const requests: RouterRequest[] = [
   { prompt: 'Hello there', maxTokens: 32 },
   { messages: [{ role: 'user', content: 'What is the capital of France?' }], maxTokens: 64 },
@@ -89,15 +99,8 @@ describe('candidate snapshots', () => {
       // The same request for a while, as in a burst, then another.
       if (step % 8 === 0) request = pick(requests);
       for (const model of routes) {
-        const decide = (router: typeof reused.router) => {
-          try {
-            const routing = router.route({ ...request, model });
-            return { candidates: routing.candidates, excluded: routing.excluded };
-          } catch (error) {
-            return { error: (error as Error).message };
-          }
-        };
-        expect(decide(reused.router), `step ${step}, ${model}`).toEqual(decide(fresh.router));
+        const label = `step ${step}, ${model}`;
+        expect(decide(reused, request, model), label).toEqual(decide(fresh, request, model));
         compared++;
       }
       updatedInPlace += keptVersions(reused.runtime) > 0 ? 1 : 0;
@@ -128,15 +131,8 @@ describe('candidate snapshots', () => {
       }
       const request = requests[step % requests.length]!;
       for (const model of routes) {
-        const decide = (router: typeof reused.router) => {
-          try {
-            const routing = router.route({ ...request, model });
-            return { candidates: routing.candidates, excluded: routing.excluded };
-          } catch (error) {
-            return { error: (error as Error).message };
-          }
-        };
-        expect(decide(reused.router), `step ${step}, ${model}`).toEqual(decide(fresh.router));
+        const label = `step ${step}, ${model}`;
+        expect(decide(reused, request, model), label).toEqual(decide(fresh, request, model));
       }
     }
     expect(keptVersions(reused.runtime)).toBeGreaterThan(100);
