@@ -94,6 +94,19 @@ function prepare(
   return last;
 }
 
+/**
+ * Work buffers shared by every decision (rank is synchronous and keeps none of them):
+ * the quantized keys and the radix sort's two index buffers, grown when a decision has
+ * more candidates than any before.
+ */
+let scratch: [Uint32Array, Uint32Array, Uint32Array] | undefined;
+
+function buffers(count: number): [Uint32Array, Uint32Array, Uint32Array] {
+  if (!scratch || scratch[0].length < count)
+    scratch = [new Uint32Array(count), new Uint32Array(count), new Uint32Array(count)];
+  return scratch;
+}
+
 export const weightedRandomStrategy: RoutingStrategy = {
   name: 'weighted-random',
   rank(candidates, context) {
@@ -108,14 +121,15 @@ export const weightedRandomStrategy: RoutingStrategy = {
     // Math.pow is most of a decision's cost (about half at 1,000 candidates). Two weights
     // have an exact shortcut: x ** 1 is x, and for x >= 0, x ** 0.5 is Math.sqrt(x) (pow's
     // correctly rounded special case; checked equal on 30 million draws).
-    const quantized = new Uint32Array(drawnCount);
+    const [keys, first, second] = buffers(drawnCount);
+    const quantized = keys.subarray(0, drawnCount);
     for (let position = 0; position < drawnCount; position++) {
       const inverse = inverseWeights[position]!;
       const draw = context.random();
       const key = inverse === 1 ? draw : inverse === 0.5 ? Math.sqrt(draw) : draw ** inverse;
       quantized[position] = KEY_MAX - Math.floor(key * KEY_MAX);
     }
-    const order = sortIndicesByKey(quantized);
+    const order = sortIndicesByKey(quantized, [first, second]);
     const ranked: RankedCandidate[] = new Array(count);
     for (let position = 0; position < drawnCount; position++) {
       const index = drawn[order[position]!]!;
