@@ -155,4 +155,18 @@ describe('candidate snapshots', () => {
     );
     expect(ids).toContain(third[0]!.modelId);
   });
+
+  it('keep the rankings whose fields a lease did not move', () => {
+    const { router, runtime } = makeRouter(true);
+    const request = { prompt: 'Hello there', maxTokens: 32 };
+    const quality = router.route({ ...request, model: 'quality-first' }).candidates;
+    const loaded = router.route({ ...request, model: 'least-loaded' }).candidates;
+    // quality-first does not read in-flight counts: the same ranked objects after a lease.
+    runtime.statsFor(loaded[0]!.modelId).start(0);
+    expect(router.route({ ...request, model: 'quality-first' }).candidates[0]).toBe(quality[0]);
+    expect(router.route({ ...request, model: 'least-loaded' }).candidates[0]).not.toBe(loaded[0]);
+    // An outcome moves the error rate and so the quality: ranked again.
+    runtime.statsFor(quality[0]!.modelId).recordOutcome(false);
+    expect(router.route({ ...request, model: 'quality-first' }).candidates[0]).not.toBe(quality[0]);
+  });
 });

@@ -126,6 +126,47 @@ function sameSlot(snapshot: CandidateSnapshot, slot: ModelSlot, index: number): 
   );
 }
 
+/** The view fields an in-place update can change: the rest come from config and the key. */
+const movingFields = [
+  'inFlight',
+  'quality',
+  'errorRate',
+  'circuit',
+  'ttftMs',
+  'tokensPerSecond',
+  'samples',
+] as const satisfies readonly (keyof CandidateView)[];
+
+/** Which moving fields differ between two views of one slot, one bit per field. */
+function movedFields(earlier: CandidateView, view: CandidateView): number {
+  let mask = 0;
+  for (let bit = 0; bit < movingFields.length; bit++) {
+    const field = movingFields[bit]!;
+    if (earlier[field] !== view[field]) mask |= 1 << bit;
+  }
+  return mask;
+}
+
+/** Per strategy, the moving fields it reads (all of them when it does not say). */
+const readMasks = new WeakMap<RoutingStrategy, number>();
+
+function readMask(strategy: RoutingStrategy): number {
+  let mask = readMasks.get(strategy);
+  if (mask === undefined) {
+    mask = 0;
+    for (let bit = 0; bit < movingFields.length; bit++)
+      if (!strategy.reads || strategy.reads.includes(movingFields[bit]!)) mask |= 1 << bit;
+    readMasks.set(strategy, mask);
+  }
+  return mask;
+}
+
+/** Drops the rankings that read a field that moved; the others rank the same views alike. */
+function dropRankings(snapshot: CandidateSnapshot, moved: number): void {
+  for (const strategy of snapshot.rankings.keys())
+    if ((readMask(strategy) & moved) !== 0) snapshot.rankings.delete(strategy);
+}
+
 /**
  * Brings a current-key snapshot up to date in place when every changed slot is a
  * candidate whose references are the same and whose circuit still passes: only its
@@ -162,7 +203,7 @@ function updateInPlace(
     passes[index] = 1;
     const earlier = views[position]!;
     // A kept snapshot never counted the prompt (see `candidateSnapshot`): the estimate it is.
-    views[position] = candidateView(
+    const view = candidateView(
       runtime,
       slot,
       index,
@@ -171,11 +212,12 @@ function updateInPlace(
       inputs.estimate,
       inputs,
     );
+    views[position] = view;
     if (!updated) {
       updated = true;
       snapshot.version++;
-      snapshot.rankings.clear();
     }
+    dropRankings(snapshot, movedFields(earlier, view));
   }
   return true;
 }
