@@ -1,9 +1,10 @@
 /**
  * Router overhead, measured two ways (run with `pnpm --filter @llmr/router bench`):
  * 1. routing decision time (capability filters + strategy ranking) for 10, 100 and
- *    1,000 registered models, per strategy, in microseconds: with the state still between
- *    decisions, and with one model's in-flight count changing before every decision (as
- *    leases do on a busy server), which makes the router refresh its candidate snapshot;
+ *    1,000 registered models, per strategy, in microseconds, in two scenarios: static
+ *    (nothing changes between decisions) and changing (before every decision one model's
+ *    in-flight count goes up or down, as leases do, and every 16th decision also records
+ *    an outcome and a latency, as a server under load does);
  * 2. end to end: time to first token and tokens/s through router.stream() vs calling
  *    the same instant mock model's doStream() directly, in the same run.
  * Prints a table, then one JSON line. LLMR_BENCH_SHORT=1 runs a quarter of the iterations.
@@ -24,85 +25,84 @@ function median(values: number[]): number {
 
 // ---------------------------------------------------------------- decisions
 
-/**
- * The router's per-model stats, reached past its public API: what a lease does to them
- * (start, end) is what the churn scenario repeats, without running requests.
- */
-type StatsHandle = { start(now: number): void; end(): void };
-const statsOf = (router: ReturnType<typeof createRouter>, modelId: string): StatsHandle =>
-  (router as unknown as { runtime: { statsFor(id: string): StatsHandle } }).runtime.statsFor(
-    modelId,
-  );
+type Scenario = 'static' | 'changing';
+const scenarios: Scenario[] = ['static', 'changing'];
 
 function decisionBench() {
   const shared = createMockModel({ mode: 'random' });
   const rows: {
+    scenario: Scenario;
     models: number;
     strategy: string;
-    scenario: 'static' | 'churn';
     microseconds: number;
     cpuMicroseconds: number;
   }[] = [];
-  for (const count of [10, 100, 1000]) {
-    const router = createRouter({
-      models: Array.from({ length: count }, (_, index) => ({
-        id: `model-${index}`,
-        model: shared,
-        pricing: { input: (index % 7) + 0.1, output: (index % 11) + 0.2 },
-        quality: (index % 10) / 10,
-        speed: { ttftMs: 50 + (index % 13) * 10, tokensPerSecond: 20 + (index % 17) * 5 },
-        weight: (index % 5) + 1,
-      })),
-      routes: Object.fromEntries(builtinStrategyNames.map((strategy) => [strategy, { strategy }])),
-      seed: 1,
-    });
-    const request = {
-      messages: [
-        { role: 'user' as const, content: 'What is the capital of France? Answer briefly.' },
-      ],
-      maxTokens: 64,
-    };
-    const modelStats = Array.from({ length: count }, (_, index) =>
-      statsOf(router, `model-${index}`),
-    );
-    // Churn: before each decision one model's in-flight count goes up or back down.
-    let turn = 0;
-    const churn = () => {
-      const stats = modelStats[(turn >> 1) % count]!;
-      if (turn++ % 2 === 0) stats.start(0);
-      else stats.end();
-    };
-    for (const scenario of ['static', 'churn'] as const) {
+  for (const scenario of scenarios)
+    for (const count of [10, 100, 1000]) {
+      const router = createRouter({
+        models: Array.from({ length: count }, (_, index) => ({
+          id: `model-${index}`,
+          model: shared,
+          pricing: { input: (index % 7) + 0.1, output: (index % 11) + 0.2 },
+          quality: (index % 10) / 10,
+          speed: { ttftMs: 50 + (index % 13) * 10, tokensPerSecond: 20 + (index % 17) * 5 },
+          weight: (index % 5) + 1,
+        })),
+        routes: Object.fromEntries(
+          builtinStrategyNames.map((strategy) => [strategy, { strategy }]),
+        ),
+        seed: 1,
+      });
+      const request = {
+        messages: [
+          { role: 'user' as const, content: 'What is the capital of France? Answer briefly.' },
+        ],
+        maxTokens: 64,
+      };
+      // The live numbers a server's leases and outcomes move (what the snapshots watch).
+      const runtime = router['runtime'];
+      const stats = Array.from({ length: count }, (_, index) => runtime.statsFor(`model-${index}`));
+      let step = 0;
+      // One model's in-flight count +1 on even steps and -1 (the same model) on odd ones,
+      // a different model each pair; every 16th step an outcome and a latency sample too.
+      const change = () => {
+        const model = stats[((step >>> 1) * 7919) % count]!;
+        if ((step & 1) === 0) model.start(0);
+        else model.end();
+        if ((step & 15) === 15) {
+          model.recordOutcome(step % 97 !== 15);
+          model.ttft.record(40 + (step % 200));
+        }
+        step++;
+      };
+      const decide =
+        scenario === 'static'
+          ? (model: string) => router.route({ ...request, model })
+          : (model: string) => {
+              change();
+              return router.route({ ...request, model });
+            };
       for (const strategy of builtinStrategyNames) {
         const iterations = (count === 1000 ? 2_000 : count === 100 ? 10_000 : 40_000) * scale;
-        const routed = { ...request, model: strategy };
-        const decide =
-          scenario === 'static'
-            ? () => router.route(routed)
-            : () => {
-                churn();
-                router.route(routed);
-              };
-        for (let index = 0; index < iterations / 4; index++) decide();
+        for (let index = 0; index < iterations / 4; index++) decide(strategy);
         const samples: number[] = [];
         const cpu = process.cpuUsage();
         for (let round = 0; round < 5; round++) {
           const started = now();
-          for (let index = 0; index < iterations / 5; index++) decide();
+          for (let index = 0; index < iterations / 5; index++) decide(strategy);
           samples.push(((now() - started) * 1000) / (iterations / 5));
         }
         const used = process.cpuUsage(cpu);
         // CPU time too: on a shared machine, wall time also counts time spent descheduled.
         rows.push({
+          scenario,
           models: count,
           strategy,
-          scenario,
           microseconds: Number(median(samples).toFixed(2)),
           cpuMicroseconds: Number(((used.user + used.system) / iterations).toFixed(2)),
         });
       }
     }
-  }
   return rows;
 }
 
@@ -168,27 +168,23 @@ const load = loadavg().map((value) => Number(value.toFixed(2)));
 console.log(
   `Routing decision time (route(): filters + ranking), microseconds per decision, wall (median of 5 rounds) / CPU; load average ${load.join(' ')} on ${cpus().length} CPUs`,
 );
-for (const scenario of ['static', 'churn'] as const) {
-  console.log(
-    scenario === 'static'
-      ? 'state unchanged between decisions'
-      : "one model's in-flight count changes before every decision",
-  );
-  console.log(
-    `${'strategy'.padEnd(16)}${['10 models', '100 models', '1000 models'].map((header) => header.padStart(18)).join('')}`,
-  );
-  for (const strategy of builtinStrategyNames) {
-    const cells = [10, 100, 1000].map((count) => {
+const counts = [10, 100, 1000];
+console.log(
+  `${'strategy'.padEnd(16)}${scenarios.flatMap((scenario) => counts.map((count) => `${scenario} ${count}`.padStart(16))).join('')}`,
+);
+for (const strategy of builtinStrategyNames) {
+  const cells = scenarios.flatMap((scenario) =>
+    counts.map((count) => {
       const row = decisions.find(
         (candidate) =>
+          candidate.scenario === scenario &&
           candidate.models === count &&
-          candidate.strategy === strategy &&
-          candidate.scenario === scenario,
+          candidate.strategy === strategy,
       )!;
-      return `${row.microseconds.toFixed(1)} / ${row.cpuMicroseconds.toFixed(1)}`.padStart(18);
-    });
-    console.log(`${strategy.padEnd(16)}${cells.join('')}`);
-  }
+      return `${row.microseconds.toFixed(1)} / ${row.cpuMicroseconds.toFixed(1)}`.padStart(16);
+    }),
+  );
+  console.log(`${strategy.padEnd(16)}${cells.join('')}`);
 }
 console.log('');
 console.log(

@@ -180,6 +180,13 @@ export interface RoutingStrategy {
    * for every decision until a model's load, stats, health or the config change.
    */
   readonly pure?: boolean;
+  /**
+   * For a pure strategy: every candidate field `rank` reads. When a request starts or ends
+   * or a model records an outcome or latency and none of these fields changed (e.g.
+   * `inFlight` for quality-first), the router keeps the ranking it has. Omitted: any
+   * change ranks again.
+   */
+  readonly reads?: readonly (keyof CandidateView)[];
   /** Returns every candidate, best first, each with a score and its inputs. */
   rank(candidates: readonly CandidateView[], context: StrategyContext): RankedCandidate[];
 }

@@ -53,7 +53,6 @@ export function buildCandidateViews(
   unchanged?: (order: number) => CandidateView | undefined,
 ): CandidateViews {
   const { routeName, callOptions, required, requiredMask, estimate, upperBound } = inputs;
-  const { expectedOutputTokens } = inputs;
   const views: CandidateView[] = [];
   const excluded: ExcludedCandidate[] = [];
   const hasPipelines = runtime.pipelines.routes.size + runtime.pipelines.models.size > 0;
@@ -62,7 +61,7 @@ export function buildCandidateViews(
   let minContextLength = Number.POSITIVE_INFINITY;
   for (let order = 0; order < slots.length; order++) {
     const slot = slots[order]!;
-    const { id, config: modelConfig, entry, stats, breaker } = slot;
+    const { id, config: modelConfig, entry, breaker } = slot;
     const info = entry?.info;
     const contextLength = modelConfig.contextLength ?? info?.contextLength;
     if (contextLength !== undefined && contextLength < minContextLength)
@@ -125,28 +124,47 @@ export function buildCandidateViews(
       });
       continue;
     }
-    const errorRate = stats.errorRate;
-    const pricing = modelConfig.pricing;
-    views.push({
-      modelId: id,
-      order,
-      capabilities,
-      contextLength,
-      pricing,
-      quality: runtime.quality.score(id, errorRate, qualityPrior(runtime, slot)),
-      // The CostOptimizer's formula, inlined: this loop runs once per candidate per build.
-      estimatedCostUsd: pricing
-        ? (promptTokens * pricing.input + expectedOutputTokens * pricing.output) / 1_000_000
-        : 0,
-      weight: modelConfig.weight ?? 1,
-      inFlight: stats.inFlight,
-      loaded: entry?.model !== undefined,
-      circuit: breaker.state,
-      errorRate,
-      ttftMs: stats.ttft.percentile(50) ?? modelConfig.speed?.ttftMs,
-      tokensPerSecond: stats.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond,
-      samples: stats.ttft.count,
-    });
+    views.push(
+      candidateView(runtime, slot, order, capabilities, contextLength, promptTokens, inputs),
+    );
   }
   return { views, excluded, exactPromptTokens, minContextLength };
+}
+
+/**
+ * The view of a slot that passed the filters. A snapshot's in-place update calls it for
+ * the one slot whose load or stats moved, so both paths build views the same way.
+ */
+export function candidateView(
+  runtime: RouterRuntime,
+  slot: ModelSlot,
+  order: number,
+  capabilities: readonly ModelV1Capability[] | undefined,
+  contextLength: number | undefined,
+  promptTokens: number,
+  inputs: CandidateInputs,
+): CandidateView {
+  const { id, config: modelConfig, entry, stats, breaker } = slot;
+  const errorRate = stats.errorRate;
+  const pricing = modelConfig.pricing;
+  return {
+    modelId: id,
+    order,
+    capabilities,
+    contextLength,
+    pricing,
+    quality: runtime.quality.score(id, errorRate, qualityPrior(runtime, slot)),
+    // The CostOptimizer's formula, inlined: this runs once per candidate per build.
+    estimatedCostUsd: pricing
+      ? (promptTokens * pricing.input + inputs.expectedOutputTokens * pricing.output) / 1_000_000
+      : 0,
+    weight: modelConfig.weight ?? 1,
+    inFlight: stats.inFlight,
+    loaded: entry?.model !== undefined,
+    circuit: breaker.state,
+    errorRate,
+    ttftMs: stats.ttft.percentile(50) ?? modelConfig.speed?.ttftMs,
+    tokensPerSecond: stats.tokensPerSecond.percentile(50) ?? modelConfig.speed?.tokensPerSecond,
+    samples: stats.ttft.count,
+  };
 }

@@ -42,6 +42,24 @@ function makeRouter(reuseSnapshots: boolean) {
   return { router, runtime, clock, ids };
 }
 
+/** The in-place updates the kept snapshots have had (each bumps its snapshot's version). */
+function keptVersions(runtime: ReturnType<typeof makeRouter>['runtime']): number {
+  let total = 0;
+  for (const slots of [runtime.allSlots, ...runtime.routeSlots.values()])
+    for (const snapshot of runtime.candidateSnapshots.get(slots) ?? []) total += snapshot.version;
+  return total;
+}
+
+/** One decision's outcome: the ranked and excluded candidates, or the error's message. */
+function decide(setup: ReturnType<typeof makeRouter>, request: RouterRequest, model: string) {
+  try {
+    const routing = setup.router.route({ ...request, model });
+    return { candidates: routing.candidates, excluded: routing.excluded };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
 const requests: RouterRequest[] = [
   { prompt: 'Hello there', maxTokens: 32 },
   { messages: [{ role: 'user', content: 'What is the capital of France?' }], maxTokens: 64 },
@@ -60,6 +78,7 @@ describe('candidate snapshots', () => {
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
     const routes = [...builtinStrategyNames, 'chain', 'weighted', 'auto'];
     let compared = 0;
+    let updatedInPlace = 0;
     let request = requests[0]!;
     for (let step = 0; step < 200; step++) {
       // Half the steps change nothing, so decisions in a row see the same state.
@@ -80,19 +99,43 @@ describe('candidate snapshots', () => {
       // The same request for a while, as in a burst, then another.
       if (step % 8 === 0) request = pick(requests);
       for (const model of routes) {
-        const decide = (router: typeof reused.router) => {
-          try {
-            const routing = router.route({ ...request, model });
-            return { candidates: routing.candidates, excluded: routing.excluded };
-          } catch (error) {
-            return { error: (error as Error).message };
-          }
-        };
-        expect(decide(reused.router), `step ${step}, ${model}`).toEqual(decide(fresh.router));
+        const label = `step ${step}, ${model}`;
+        expect(decide(reused, request, model), label).toEqual(decide(fresh, request, model));
         compared++;
       }
+      updatedInPlace += keptVersions(reused.runtime) > 0 ? 1 : 0;
     }
     expect(compared).toBe(200 * routes.length);
+    // The in-place path was exercised, not only rebuilds.
+    expect(updatedInPlace).toBeGreaterThan(20);
+  });
+
+  it('update in place on leases and outcomes exactly as a fresh build decides', () => {
+    const reused = makeRouter(true);
+    const fresh = makeRouter(false);
+    const random = createSeededRandom(9);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const routes = [...builtinStrategyNames, 'chain', 'weighted', 'auto'];
+    for (let step = 0; step < 200; step++) {
+      // Only what a lease or a finished request moves: the in-place path's triggers.
+      const id = pick(reused.ids);
+      const change = random();
+      const value = random();
+      for (const { runtime, clock } of [reused, fresh]) {
+        const stats = runtime.statsFor(id);
+        if (change < 0.45) stats.start(clock.now());
+        else if (change < 0.8) stats.end();
+        else if (change < 0.9) stats.recordOutcome(value > 0.2);
+        else if (change < 0.95) stats.ttft.record(20 + value * 400);
+        else stats.tokensPerSecond.record(10 + value * 90);
+      }
+      const request = requests[step % requests.length]!;
+      for (const model of routes) {
+        const label = `step ${step}, ${model}`;
+        expect(decide(reused, request, model), label).toEqual(decide(fresh, request, model));
+      }
+    }
+    expect(keptVersions(reused.runtime)).toBeGreaterThan(100);
   });
 
   it('reuse a pure ranking while the state is the same and rebuild when it changes', () => {
@@ -111,5 +154,19 @@ describe('candidate snapshots', () => {
       0.5,
     );
     expect(ids).toContain(third[0]!.modelId);
+  });
+
+  it('keep the rankings whose fields a lease did not move', () => {
+    const { router, runtime } = makeRouter(true);
+    const request = { prompt: 'Hello there', maxTokens: 32 };
+    const quality = router.route({ ...request, model: 'quality-first' }).candidates;
+    const loaded = router.route({ ...request, model: 'least-loaded' }).candidates;
+    // quality-first does not read in-flight counts: the same ranked objects after a lease.
+    runtime.statsFor(loaded[0]!.modelId).start(0);
+    expect(router.route({ ...request, model: 'quality-first' }).candidates[0]).toBe(quality[0]);
+    expect(router.route({ ...request, model: 'least-loaded' }).candidates[0]).not.toBe(loaded[0]);
+    // An outcome moves the error rate and so the quality: ranked again.
+    runtime.statsFor(quality[0]!.modelId).recordOutcome(false);
+    expect(router.route({ ...request, model: 'quality-first' }).candidates[0]).not.toBe(quality[0]);
   });
 });

@@ -7,7 +7,11 @@
  *
  * A snapshot is valid while the config, pipelines, health monitor, quality scores and,
  * per slot, the pool entry, in-flight count, outcome count, latency windows and circuit
- * are what they were when it was built. It is request-independent only up to the inputs
+ * are what they were when it was built. When a candidate's load or stats moved and
+ * nothing else did (what every lease and finished request does), the snapshot is updated
+ * in place: that slot's fingerprint and view, a new `version`, its rankings dropped.
+ * Anything else (a load, a circuit that stops or starts passing, an excluded slot that
+ * changed) rebuilds it, reusing the views of the slots that did not change. It is request-independent only up to the inputs
  * in its key (route, required capabilities, estimated prompt and output tokens), and
  * never kept when a tokenizer had to count the prompt (that count is the request's own).
  */
@@ -18,6 +22,7 @@ import {
   buildCandidateViews,
   type CandidateInputs,
   type CandidateViews,
+  candidateView,
 } from './build-candidate-views';
 
 /** Strategies known to read their candidates without changing them: they get the shared list. */
@@ -40,12 +45,16 @@ export interface CandidateSnapshot extends CandidateViews {
   readonly healingVersion: number;
   readonly qualityVersion: number;
   /** Per slot: in flight, outcomes, ttft window version, tokens/s window version. */
-  readonly numbers: number[];
+  readonly numbers: Float64Array;
   /** Per slot: the pool entry, its model and its info (a load or unload changes them). */
   readonly references: unknown[];
   /** Per slot: the circuit state and whether it let requests pass. */
   readonly circuits: string[];
-  readonly passes: boolean[];
+  readonly passes: Uint8Array;
+  /** Per slot: the index of its view in `views`, -1 when it was excluded. */
+  readonly viewIndex: Int32Array;
+  /** 0 when built, bumped by every in-place update. */
+  version: number;
   /** Pure strategies' rankings of `views` per route settings, built on first use. */
   readonly rankings: Map<RoutingStrategy, Map<unknown, readonly RankedCandidate[]>>;
 }
@@ -54,13 +63,10 @@ function fingerprint(
   slots: readonly ModelSlot[],
 ): Pick<CandidateSnapshot, 'numbers' | 'references' | 'circuits' | 'passes'> {
   const count = slots.length;
-  // Plain arrays, not typed ones: a typed array's backing store is external memory, and
-  // allocating one per state change made the garbage collector run far more often (a
-  // snapshot rebuild cost about 30 µs at 10 models, most of it collection).
-  const numbers: number[] = new Array(count * FIELDS);
+  const numbers = new Float64Array(count * FIELDS);
   const references: unknown[] = new Array(count * 3);
   const circuits: string[] = new Array(count);
-  const passes: boolean[] = new Array(count);
+  const passes = new Uint8Array(count);
   for (let index = 0; index < count; index++) {
     const { entry, stats, breaker } = slots[index]!;
     numbers[index * FIELDS] = stats.inFlight;
@@ -71,7 +77,7 @@ function fingerprint(
     references[index * 3 + 1] = entry?.model;
     references[index * 3 + 2] = entry?.info;
     circuits[index] = breaker.state;
-    passes[index] = breaker.canPass();
+    passes[index] = breaker.canPass() ? 1 : 0;
   }
   return { numbers, references, circuits, passes };
 }
@@ -116,19 +122,103 @@ function sameSlot(snapshot: CandidateSnapshot, slot: ModelSlot, index: number): 
     references[index * 3 + 1] === entry?.model &&
     references[index * 3 + 2] === entry?.info &&
     circuits[index] === breaker.state &&
-    passes[index] === breaker.canPass()
+    passes[index] === (breaker.canPass() ? 1 : 0)
   );
 }
 
-function isCurrent(
+/** The view fields an in-place update can change: the rest come from config and the key. */
+const movingFields = [
+  'inFlight',
+  'quality',
+  'errorRate',
+  'circuit',
+  'ttftMs',
+  'tokensPerSecond',
+  'samples',
+] as const satisfies readonly (keyof CandidateView)[];
+
+/** Which moving fields differ between two views of one slot, one bit per field. */
+function movedFields(earlier: CandidateView, view: CandidateView): number {
+  let mask = 0;
+  for (let bit = 0; bit < movingFields.length; bit++) {
+    const field = movingFields[bit]!;
+    if (earlier[field] !== view[field]) mask |= 1 << bit;
+  }
+  return mask;
+}
+
+/** Per strategy, the moving fields it reads (all of them when it does not say). */
+const readMasks = new WeakMap<RoutingStrategy, number>();
+
+function readMask(strategy: RoutingStrategy): number {
+  let mask = readMasks.get(strategy);
+  if (mask === undefined) {
+    mask = 0;
+    for (let bit = 0; bit < movingFields.length; bit++)
+      if (!strategy.reads || strategy.reads.includes(movingFields[bit]!)) mask |= 1 << bit;
+    readMasks.set(strategy, mask);
+  }
+  return mask;
+}
+
+/** Drops the rankings that read a field that moved; the others rank the same views alike. */
+function dropRankings(snapshot: CandidateSnapshot, moved: number): void {
+  for (const strategy of snapshot.rankings.keys())
+    if ((readMask(strategy) & moved) !== 0) snapshot.rankings.delete(strategy);
+}
+
+/**
+ * Brings a current-key snapshot up to date in place when every changed slot is a
+ * candidate whose references are the same and whose circuit still passes: only its
+ * numbers moved, so only its view changes. False (nothing or part done, all of it
+ * consistent) when some change needs a rebuild.
+ */
+function updateInPlace(
   snapshot: CandidateSnapshot,
   runtime: RouterRuntime,
   slots: readonly ModelSlot[],
   inputs: CandidateInputs,
 ): boolean {
-  if (!sameKey(snapshot, runtime, inputs)) return false;
-  for (let index = 0; index < slots.length; index++)
-    if (!sameSlot(snapshot, slots[index]!, index)) return false;
+  const { numbers, references, circuits, passes, viewIndex, views } = snapshot;
+  let updated = false;
+  for (let index = 0; index < slots.length; index++) {
+    const slot = slots[index]!;
+    if (sameSlot(snapshot, slot, index)) continue;
+    const { entry, stats, breaker } = slot;
+    const position = viewIndex[index]!;
+    if (
+      position < 0 ||
+      references[index * 3] !== entry ||
+      references[index * 3 + 1] !== entry?.model ||
+      references[index * 3 + 2] !== entry?.info ||
+      !breaker.canPass()
+    )
+      return false;
+    // The fingerprint first, as in a build: a change while the view is made reads as stale.
+    numbers[index * FIELDS] = stats.inFlight;
+    numbers[index * FIELDS + 1] = stats.successes + stats.errors;
+    numbers[index * FIELDS + 2] = stats.ttft.version;
+    numbers[index * FIELDS + 3] = stats.tokensPerSecond.version;
+    circuits[index] = breaker.state;
+    passes[index] = 1;
+    const earlier = views[position]!;
+    // A kept snapshot never counted the prompt (see `candidateSnapshot`): the estimate it is.
+    const view = candidateView(
+      runtime,
+      slot,
+      index,
+      earlier.capabilities,
+      earlier.contextLength,
+      inputs.estimate,
+      inputs,
+    );
+    views[position] = view;
+    if (!updated) {
+      updated = true;
+      snapshot.version++;
+    }
+    dropRankings(snapshot, movedFields(earlier, view));
+  }
   return true;
 }
 
@@ -166,7 +256,7 @@ export function candidateSnapshot(
     for (let index = 0; index < kept.length; index++) {
       const snapshot = kept[index]!;
       if (!sameKey(snapshot, runtime, inputs)) continue;
-      if (isCurrent(snapshot, runtime, slots, inputs)) return snapshot;
+      if (updateInPlace(snapshot, runtime, slots, inputs)) return snapshot;
       base = snapshot;
       baseIndex = index;
       break;
@@ -198,6 +288,8 @@ export function candidateSnapshot(
     healing: runtime.healing,
     healingVersion: runtime.healing?.version ?? 0,
     qualityVersion: runtime.quality.version,
+    viewIndex: viewIndexOf(built.views, slots.length),
+    version: 0,
     rankings: new Map(),
   };
   if (reuse && inputs.upperBound < built.minContextLength) {
@@ -210,6 +302,13 @@ export function candidateSnapshot(
     if (!kept) runtime.candidateSnapshots.set(slots, list);
   }
   return snapshot;
+}
+
+function viewIndexOf(views: readonly CandidateView[], slotCount: number): Int32Array {
+  const viewIndex = new Int32Array(slotCount).fill(-1);
+  for (let position = 0; position < views.length; position++)
+    viewIndex[views[position]!.order] = position;
+  return viewIndex;
 }
 
 /**

@@ -25,6 +25,15 @@ export function createBalancedStrategy(weights: Partial<BalancedWeights> = {}): 
   return {
     name: 'balanced',
     pure: true,
+    reads: [
+      'modelId',
+      'order',
+      'quality',
+      'estimatedCostUsd',
+      'ttftMs',
+      'tokensPerSecond',
+      'inFlight',
+    ],
     rank(candidates, context) {
       const cost = lowerIsBetter(candidates.map((candidate) => candidate.estimatedCostUsd));
       const speed = lowerIsBetter(

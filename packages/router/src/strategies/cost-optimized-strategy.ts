@@ -5,6 +5,7 @@ import { lowerIsBetter, round } from './rank-helpers';
 export const costOptimizedStrategy: RoutingStrategy = {
   name: 'cost-optimized',
   pure: true,
+  reads: ['modelId', 'order', 'quality', 'estimatedCostUsd'],
   rank(candidates) {
     const scores = lowerIsBetter(candidates.map((candidate) => candidate.estimatedCostUsd));
     return candidates

@@ -4,6 +4,7 @@ import type { RoutingStrategy } from '../types';
 export const fallbackChainStrategy: RoutingStrategy = {
   name: 'fallback',
   pure: true,
+  reads: ['modelId', 'order'],
   rank(candidates, context) {
     const chain = context.routeSettings.fallback ?? [];
     const position = (id: string, order: number) => {

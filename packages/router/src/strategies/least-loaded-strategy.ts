@@ -5,6 +5,7 @@ import { round, sortRanked } from './rank-helpers';
 export const leastLoadedStrategy: RoutingStrategy = {
   name: 'least-loaded',
   pure: true,
+  reads: ['modelId', 'order', 'inFlight'],
   rank(candidates) {
     return sortRanked(
       candidates.map((candidate) => ({

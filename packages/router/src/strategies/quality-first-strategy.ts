@@ -5,6 +5,7 @@ import { round } from './rank-helpers';
 export const qualityFirstStrategy: RoutingStrategy = {
   name: 'quality-first',
   pure: true,
+  reads: ['modelId', 'order', 'quality', 'estimatedCostUsd'],
   rank(candidates) {
     return candidates
       .map((candidate) => ({

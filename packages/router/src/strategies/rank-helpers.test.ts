@@ -19,12 +19,17 @@ describe('index sorts', () => {
       () => Math.floor(random() * 4),
       (index) => (index % 3 === 0 ? 0 : index % 3 === 1 ? 2 ** 32 - 1 : index),
     ];
+    // Reused work buffers, larger than most trials and left dirty by the one before.
+    const scratch: [Uint32Array, Uint32Array] = [new Uint32Array(2000), new Uint32Array(2000)];
     for (let trial = 0; trial < 300; trial++) {
       const shape = shapes[trial % shapes.length]!;
       const count = trial < 50 ? trial : 1 + Math.floor(random() * 2000);
       const keys = Uint32Array.from({ length: count }, (_, index) => shape(index));
       const expected = reference(keys);
       expect(Array.from(sortIndicesByKey(keys)), `trial ${trial}`).toEqual(expected);
+      expect(Array.from(sortIndicesByKey(keys, scratch)), `trial ${trial}, reused`).toEqual(
+        expected,
+      );
     }
   });
 });

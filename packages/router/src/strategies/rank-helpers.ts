@@ -97,11 +97,18 @@ const RADIX_COUNTS = new Uint32Array(257);
  * The indices 0..keys.length-1 ordered by ascending key, ties in index order (stable):
  * an LSD radix sort over the four bytes of each key, O(n). Sorting a decision's
  * candidates this way costs a fraction of a typed-array or comparator sort at 1,000.
+ *
+ * `scratch`, when given, holds two buffers of at least `keys.length` that the sort works
+ * in (a typed array per decision is an allocation outside the heap and a collection's
+ * work): the result is then a view of one of them, valid until the next sort that uses it.
  */
-export function sortIndicesByKey(keys: Uint32Array): Uint32Array {
+export function sortIndicesByKey(
+  keys: Uint32Array,
+  scratch?: readonly [Uint32Array, Uint32Array],
+): Uint32Array {
   const count = keys.length;
-  let source = new Uint32Array(count);
-  let target = new Uint32Array(count);
+  let source = scratch ? scratch[0].subarray(0, count) : new Uint32Array(count);
+  let target = scratch ? scratch[1].subarray(0, count) : new Uint32Array(count);
   for (let index = 0; index < count; index++) source[index] = index;
   for (let shift = 0; shift < 32; shift += 8) {
     const counts = RADIX_COUNTS.fill(0);

@@ -9,6 +9,7 @@ import { estimatedLatencyMs, lowerIsBetter, round, sortRanked } from './rank-hel
 export const speedPriorityStrategy: RoutingStrategy = {
   name: 'speed-priority',
   pure: true,
+  reads: ['modelId', 'order', 'samples', 'ttftMs', 'tokensPerSecond'],
   rank(candidates, context) {
     const latencies = candidates.map((candidate) =>
       estimatedLatencyMs(candidate, context.expectedOutputTokens),

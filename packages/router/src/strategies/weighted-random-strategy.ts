@@ -123,6 +123,25 @@ function orderTies(order: Uint32Array, quantized: Uint32Array, keys: Float64Arra
 const before = (a: number, b: number, keys: Float64Array) =>
   keys[a]! > keys[b]! || (keys[a] === keys[b] && a < b);
 
+/**
+ * Work buffers shared by every decision (rank is synchronous and keeps none of them): the
+ * keys, their quantized form and the radix sort's two index buffers, grown when a decision
+ * has more candidates than any before.
+ */
+let scratch:
+  | { keys: Float64Array; quantized: Uint32Array; sort: [Uint32Array, Uint32Array] }
+  | undefined;
+
+function buffers(count: number) {
+  if (!scratch || scratch.keys.length < count)
+    scratch = {
+      keys: new Float64Array(count),
+      quantized: new Uint32Array(count),
+      sort: [new Uint32Array(count), new Uint32Array(count)],
+    };
+  return scratch;
+}
+
 export const weightedRandomStrategy: RoutingStrategy = {
   name: 'weighted-random',
   rank(candidates, context) {
@@ -135,14 +154,15 @@ export const weightedRandomStrategy: RoutingStrategy = {
     // Drawn candidates first, by descending key. A key k = log(u) / w is in (-inf, 0];
     // 1 / (1 - k) maps it monotonically into (0, 1], quantized to 32 bits and inverted so
     // that ascending is largest first.
-    const keys = new Float64Array(drawnCount);
-    const quantized = new Uint32Array(drawnCount);
+    const work = buffers(drawnCount);
+    const keys = work.keys;
+    const quantized = work.quantized.subarray(0, drawnCount);
     for (let position = 0; position < drawnCount; position++) {
       const key = Math.log(context.random()) * inverseWeights[position]!;
       keys[position] = key;
       quantized[position] = KEY_MAX - Math.floor(KEY_MAX / (1 - key));
     }
-    const order = sortIndicesByKey(quantized);
+    const order = sortIndicesByKey(quantized, work.sort);
     orderTies(order, quantized, keys);
     const ranked: RankedCandidate[] = new Array(count);
     for (let position = 0; position < drawnCount; position++) {
