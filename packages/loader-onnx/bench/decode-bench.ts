@@ -15,7 +15,6 @@ import { createNodeEngine } from '@llmr/engine-node';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import {
   fixtureTokenizer,
-  type LlamaConfig,
   parameterCount,
   randomWeights,
   toConfigJson,
@@ -24,6 +23,7 @@ import {
 } from '@llmr/fixtures';
 import { loadOnnxModel, memoryFiles } from '@llmr/loader-onnx';
 import * as ort from 'onnxruntime-node';
+import { benchLlamaConfig } from './bench-config';
 
 const hidden = Number(process.env.BENCH_HIDDEN ?? 512);
 const layers = Number(process.env.BENCH_LAYERS ?? 8);
@@ -35,20 +35,7 @@ const dtype = (process.env.BENCH_DTYPE ?? 'f32') as 'f32' | 'f16' | 'q8' | 'q4';
 const PROMPT = 'Once upon a time there was a small model that wanted to run everywhere.';
 
 const bpe = fixtureTokenizer(384);
-const config: LlamaConfig = {
-  vocabSize: bpe.vocab.size,
-  hiddenSize: hidden,
-  intermediateSize: hidden * 3,
-  numLayers: layers,
-  numHeads: 8,
-  numKvHeads: 4,
-  ropeTheta: 10000,
-  rmsNormEps: 1e-5,
-  contextLength: 1024,
-  bosTokenId: bpe.specialTokens['<|begin_of_text|>'],
-  // No end of sequence within reach: every run generates exactly `tokens` tokens.
-  eosTokenId: bpe.specialTokens['<|end_of_text|>'],
-};
+const config = benchLlamaConfig(bpe, hidden, layers);
 const weights = randomWeights(config, 11);
 const configJson = toConfigJson(config);
 const graph = await hfModelToOnnxBytes(
