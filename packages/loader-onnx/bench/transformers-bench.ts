@@ -9,29 +9,26 @@
  * slows wall time more than CPU time.
  *
  * Settings: BENCH_SIZES (25m,125m), BENCH_THREADS (1 and all cores), BENCH_TOKENS (32),
- * BENCH_ROUNDS (5), BENCH_PYTHON (python3 with torch; without it only (a) is measured).
+ * BENCH_ROUNDS (5), BENCH_PYTHON (python3 with torch; without it only (a) is measured),
+ * BENCH_QUANT (q8, q4 or empty: llmr's weight-only quantized export as an extra row).
  * Run: pnpm --filter @llmr/loader-onnx bench:transformers (after a build).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createMemoryTensorSource, hfModelToOnnxBytes } from '@llmr/convert';
 import { createNodeEngine } from '@llmr/engine-node';
 import {
   fixtureTokenizer,
-  type LlamaConfig,
-  llamaTensorShapes,
   parameterCount,
   randomWeights,
   toConfigJson,
   toTokenizerConfig,
   toTokenizerJson,
-  type Weights,
 } from '@llmr/fixtures';
 import { loadOnnxModel, memoryFiles } from '@llmr/loader-onnx';
 import { benchLlamaConfig } from './bench-config';
+import { findTorch, PYTHONS, torchExport, writeTransformersDirectory } from './torch-export';
 
 const SIZES: Record<string, { hidden: number; layers: number }> = {
   '25m': { hidden: 512, layers: 8 },
@@ -43,17 +40,15 @@ const threadCounts = process.env.BENCH_THREADS
   : [...new Set([1, availableParallelism()])];
 const tokens = Number(process.env.BENCH_TOKENS ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-// A virtual environment's python3 often lacks torch where the system's (e.g. Debian's
-// python3-torch) has it, so both are tried.
-const pythons = process.env.BENCH_PYTHON
-  ? [process.env.BENCH_PYTHON]
-  : ['python3', '/usr/bin/python3'];
+// llmr's weight-only quantized export of the same weights (MatMulNBits), a row of its own: the
+// f32 rows compare graphs on equal numerics; this one shows what fewer weight bytes buy.
+const quantized = (process.env.BENCH_QUANT ?? 'q8') as 'q8' | 'q4' | '';
 const PROMPT = 'Once upon a time there was a small model that wanted to run everywhere.';
-const exporter = join(dirname(fileURLToPath(import.meta.url)), 'torch-llama-export.py');
 
 interface Runner {
   name: string;
-  file: 'llmr' | 'torch';
+  /** llmr's f32 export, the torch.onnx.export, or llmr's weight-only quantized export. */
+  file: 'llmr' | 'torch' | 'llmr-quantized';
   /** Greedy generation of exactly `count` new tokens; the new token ids. */
   generate(count: number): Promise<number[]>;
   dispose(): Promise<void>;
@@ -97,67 +92,6 @@ async function sample(runner: Runner): Promise<Sample> {
   };
 }
 
-/** The first python with torch and numpy, and torch's version. */
-function findTorch(): { python: string; version: string } | undefined {
-  for (const python of pythons) {
-    const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], {
-      encoding: 'utf8',
-    });
-    if (probe.status === 0) return { python, version: probe.stdout.trim() };
-  }
-  return undefined;
-}
-
-async function writeTransformersDirectory(
-  dir: string,
-  configJson: Record<string, unknown>,
-  config: LlamaConfig,
-  tokenizer: { json: unknown; config: unknown },
-) {
-  await mkdir(join(dir, 'onnx'), { recursive: true });
-  await writeFile(join(dir, 'config.json'), JSON.stringify(configJson));
-  await writeFile(
-    join(dir, 'generation_config.json'),
-    JSON.stringify({ bos_token_id: config.bosTokenId, eos_token_id: config.eosTokenId }),
-  );
-  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.json));
-  await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizer.config));
-}
-
-/** Writes the weights where torch-llama-export.py reads them and runs it. */
-async function torchExport(
-  python: string,
-  dir: string,
-  config: LlamaConfig,
-  configJson: Record<string, unknown>,
-  weights: Weights,
-) {
-  const source = join(dir, 'weights');
-  await mkdir(source, { recursive: true });
-  const manifest: { name: string; shape: number[]; offset: number }[] = [];
-  const parts: Float32Array[] = [];
-  let offset = 0;
-  for (const [name, shape] of llamaTensorShapes(config)) {
-    const { data } = weights.get(name)!;
-    manifest.push({ name, shape: [...shape], offset });
-    parts.push(data);
-    offset += data.length;
-  }
-  await writeFile(join(source, 'config.json'), JSON.stringify(configJson));
-  await writeFile(join(source, 'weights.json'), JSON.stringify(manifest));
-  await writeFile(
-    join(source, 'weights.bin'),
-    Buffer.concat(parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength))),
-  );
-  const output = join(dir, 'torch', 'onnx', 'model.onnx');
-  const started = performance.now();
-  const run = spawnSync(python, [exporter, source, output], { encoding: 'utf8' });
-  if (run.status !== 0)
-    throw new Error(`torch-llama-export.py failed (${run.status}): ${run.stderr.slice(-2000)}`);
-  await rm(source, { recursive: true, force: true });
-  return performance.now() - started;
-}
-
 async function transformersRunner(
   root: string,
   file: 'llmr' | 'torch',
@@ -192,14 +126,18 @@ async function transformersRunner(
   };
 }
 
-async function llmrRunner(files: ReturnType<typeof memoryFiles>, threads: number) {
+async function llmrRunner(
+  files: ReturnType<typeof memoryFiles>,
+  threads: number,
+  file: Runner['file'] = 'llmr',
+) {
   const model = await loadOnnxModel(files, {
     engine: createNodeEngine({ threads, interOpThreads: 1 }),
     id: 'bench',
   });
   return {
     name: 'llmr',
-    file: 'llmr',
+    file,
     async generate(count) {
       const result = await model.doGenerate({ prompt: PROMPT, maxTokens: count, temperature: 0 });
       return [...(result.tokens ?? [])];
@@ -212,7 +150,7 @@ const torch = findTorch();
 const torchVersion = torch?.version;
 if (!torch)
   console.log(
-    `none of ${pythons.join(', ')} can import torch and numpy: (b) is not measured (install python3-torch, or set BENCH_PYTHON)`,
+    `none of ${PYTHONS.join(', ')} can import torch and numpy: (b) is not measured (install python3-torch, or set BENCH_PYTHON)`,
   );
 const bpe = fixtureTokenizer(384);
 const tokenizerConfig = { ...toTokenizerConfig(bpe), eos_token: '<|end_of_text|>' };
@@ -237,14 +175,31 @@ for (const size of sizes) {
     let exportMs: number | undefined;
     if (torch) {
       await writeTransformersDirectory(join(root, 'torch'), configJson, config, tokenizer);
-      exportMs = await torchExport(torch!.python, root, config, configJson, weights);
+      exportMs = await torchExport(
+        torch.python,
+        root,
+        join(root, 'torch', 'onnx', 'model.onnx'),
+        config,
+        configJson,
+        weights,
+      );
     }
-    const files = memoryFiles({
-      'config.json': configJson,
-      'tokenizer.json': tokenizer.json,
-      'tokenizer_config.json': tokenizerConfig,
-      'onnx/model.onnx': graph,
-    });
+    const filesOf = (model: Uint8Array) =>
+      memoryFiles({
+        'config.json': configJson,
+        'tokenizer.json': tokenizer.json,
+        'tokenizer_config.json': tokenizerConfig,
+        'onnx/model.onnx': model,
+      });
+    const files = filesOf(graph);
+    const quantizedFiles = quantized
+      ? filesOf(
+          await hfModelToOnnxBytes(
+            { dir: 'bench', config: configJson, tensors: createMemoryTensorSource(weights) },
+            { dtype: quantized },
+          ),
+        )
+      : undefined;
     for (const threads of threadCounts) {
       const llmr = await llmrRunner(files, threads);
       // The prompt tokens llmr feeds (BOS + the encoded prompt), fed as ids to transformers.js.
@@ -259,7 +214,8 @@ for (const size of sizes) {
         )),
       ];
       const runners: Runner[] = [llmr, await transformersRunner(root, 'llmr', threads, promptIds)];
-      if (torchVersion) runners.push(await transformersRunner(root, 'torch', threads, promptIds));
+      if (torch) runners.push(await transformersRunner(root, 'torch', threads, promptIds));
+      if (quantizedFiles) runners.push(await llmrRunner(quantizedFiles, threads, 'llmr-quantized'));
       for (const runner of runners) await runner.generate(2); // warm-up
       const samples = new Map<Runner, Sample[]>(runners.map((runner) => [runner, []]));
       for (let round = 0; round < rounds; round++) {
@@ -282,19 +238,32 @@ for (const size of sizes) {
         };
       });
       for (const runner of runners) await runner.dispose();
-      const [ours, sameFile, plain] = summary;
+      const [ours, sameFile] = summary;
+      const plain = summary.find((row) => row.file === 'torch');
+      const ourQuantized = summary.find((row) => row.file === 'llmr-quantized');
       const sameTokensA = JSON.stringify(ours!.ids) === JSON.stringify(sameFile!.ids);
       const sameTokensB = plain ? JSON.stringify(ours!.ids) === JSON.stringify(plain.ids) : null;
       const ratioA = ours!.tokensPerSecond / sameFile!.tokensPerSecond;
       const ratioB = plain ? ours!.tokensPerSecond / plain.tokensPerSecond : null;
       const cpuRatioA = sameFile!.cpuMsPerToken / ours!.cpuMsPerToken;
       const cpuRatioB = plain ? plain.cpuMsPerToken / ours!.cpuMsPerToken : null;
+      const ratioQuantized =
+        plain && ourQuantized ? ourQuantized.tokensPerSecond / plain.tokensPerSecond : null;
+      const cpuRatioQuantized =
+        plain && ourQuantized ? plain.cpuMsPerToken / ourQuantized.cpuMsPerToken : null;
+      const sameTokensQuantized = ourQuantized
+        ? JSON.stringify(ours!.ids) === JSON.stringify(ourQuantized.ids)
+        : null;
       for (const row of summary)
         table.push({
           model: `${(parameterCount(config) / 1e6).toFixed(1)}M`,
           threads: String(threads),
           runner: row.runner,
-          file: row.file === 'llmr' ? 'llmr export' : 'torch.onnx.export',
+          file: {
+            llmr: 'llmr export (f32)',
+            torch: 'torch.onnx.export (f32)',
+            'llmr-quantized': `llmr export (${quantized})`,
+          }[row.file],
           'tok/s': row.tokensPerSecond.toFixed(1),
           'cpu ms/tok': row.cpuMsPerToken.toFixed(2),
           'llmr ÷ this (tok/s)':
@@ -314,6 +283,10 @@ for (const size of sizes) {
         ratioB,
         cpuRatioA,
         cpuRatioB,
+        quantized: quantized || null,
+        ratioQuantized,
+        cpuRatioQuantized,
+        sameTokensQuantized,
         results: summary.map(({ ids: _ids, ...row }) => row),
       });
     }
@@ -331,6 +304,9 @@ for (const entry of report)
     `${((entry.parameters as number) / 1e6).toFixed(1)}M, ${entry.threads} threads: (a) same file ${(entry.ratioA as number).toFixed(2)}x tok/s, ${(entry.cpuRatioA as number).toFixed(2)}x cpu (target >= 1.0), greedy tokens equal: ${entry.sameTokensA}` +
       (entry.ratioB === null
         ? ''
-        : `; (b) own files ${(entry.ratioB as number).toFixed(2)}x tok/s, ${(entry.cpuRatioB as number).toFixed(2)}x cpu (target >= 1.3), greedy tokens equal: ${entry.sameTokensB}`),
+        : `; (b) own files ${(entry.ratioB as number).toFixed(2)}x tok/s, ${(entry.cpuRatioB as number).toFixed(2)}x cpu (target >= 1.3), greedy tokens equal: ${entry.sameTokensB}`) +
+      (entry.ratioQuantized === null
+        ? ''
+        : `; llmr ${quantized} export vs torch f32: ${(entry.ratioQuantized as number).toFixed(2)}x tok/s, ${(entry.cpuRatioQuantized as number).toFixed(2)}x cpu, greedy tokens equal to f32: ${entry.sameTokensQuantized}`),
   );
 console.log(JSON.stringify({ bench: 'loader-onnx-vs-transformers', tokens, rounds, report }));
