@@ -15,7 +15,6 @@ import { createNodeEngine } from '@llmr/engine-node';
 import { createWasmEngine } from '@llmr/engine-wasm';
 import {
   fixtureTokenizer,
-  type LlamaConfig,
   parameterCount,
   randomWeights,
   toConfigJson,
@@ -24,6 +23,8 @@ import {
 } from '@llmr/fixtures';
 import { loadOnnxModel, memoryFiles } from '@llmr/loader-onnx';
 import * as ort from 'onnxruntime-node';
+import { benchLlamaConfig } from './bench-config';
+import { ortGreedy } from './ort-greedy';
 
 const hidden = Number(process.env.BENCH_HIDDEN ?? 512);
 const layers = Number(process.env.BENCH_LAYERS ?? 8);
@@ -35,20 +36,7 @@ const dtype = (process.env.BENCH_DTYPE ?? 'f32') as 'f32' | 'f16' | 'q8' | 'q4';
 const PROMPT = 'Once upon a time there was a small model that wanted to run everywhere.';
 
 const bpe = fixtureTokenizer(384);
-const config: LlamaConfig = {
-  vocabSize: bpe.vocab.size,
-  hiddenSize: hidden,
-  intermediateSize: hidden * 3,
-  numLayers: layers,
-  numHeads: 8,
-  numKvHeads: 4,
-  ropeTheta: 10000,
-  rmsNormEps: 1e-5,
-  contextLength: 1024,
-  bosTokenId: bpe.specialTokens['<|begin_of_text|>'],
-  // No end of sequence within reach: every run generates exactly `tokens` tokens.
-  eosTokenId: bpe.specialTokens['<|end_of_text|>'],
-};
+const config = benchLlamaConfig(bpe, hidden, layers);
 const weights = randomWeights(config, 11);
 const configJson = toConfigJson(config);
 const graph = await hfModelToOnnxBytes(
@@ -79,44 +67,11 @@ async function ortDirect(promptIds: number[]): Promise<Row & { ids: number[] }> 
     intraOpNumThreads: threads,
     executionProviders: ['cpu'],
   });
-  const headDim = hidden / config.numHeads;
-  const empty = new ort.Tensor('float32', new Float32Array(0), [1, config.numKvHeads, 0, headDim]);
-  let past: Record<string, ort.Tensor> = {};
-  for (let layer = 0; layer < layers; layer++) {
-    past[`past_key_values.${layer}.key`] = empty;
-    past[`past_key_values.${layer}.value`] = empty;
-  }
-  const ids: number[] = [];
-  let feed = promptIds;
-  let length = 0;
   const started = performance.now();
   let firstAt = 0;
-  while (ids.length < tokens) {
-    const total = length + feed.length;
-    const outputs = await session.run({
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(feed, BigInt), [1, feed.length]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      position_ids: new ort.Tensor(
-        'int64',
-        BigInt64Array.from(feed, (_, index) => BigInt(length + index)),
-        [1, feed.length],
-      ),
-      ...past,
-    });
-    const logits = outputs.logits!.data as Float32Array;
-    const row = logits.subarray(logits.length - config.vocabSize);
-    let best = 0;
-    for (let index = 1; index < row.length; index++) if (row[index]! > row[best]!) best = index;
-    ids.push(best);
-    if (ids.length === 1) firstAt = performance.now();
-    past = {};
-    for (let layer = 0; layer < layers; layer++) {
-      past[`past_key_values.${layer}.key`] = outputs[`present.${layer}.key`]!;
-      past[`past_key_values.${layer}.value`] = outputs[`present.${layer}.value`]!;
-    }
-    length = total;
-    feed = [best];
-  }
+  const ids = await ortGreedy(session, config, promptIds, tokens, (index) => {
+    if (index === 0) firstAt = performance.now();
+  });
   const ended = performance.now();
   await session.release();
   return {
@@ -149,7 +104,7 @@ async function timeGeneration(model: ModelV1, seed: number) {
 
 async function llmr(
   runner: string,
-  engine: Parameters<typeof loadOnnxModel>[1]['engine'],
+  engine: NonNullable<Parameters<typeof loadOnnxModel>[1]>['engine'],
   concurrent = 1,
 ) {
   const model = await loadOnnxModel(files, { engine, id: 'bench', batching: concurrent > 1 });

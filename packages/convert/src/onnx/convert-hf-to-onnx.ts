@@ -28,6 +28,8 @@ export interface ConvertToOnnxOptions {
   dtype?: OnnxDtype;
   blockSize?: number;
   quantFormat?: LlamaDecoderOptions['quantFormat'];
+  /** MatMulNBits' accuracy_level for q8/q4 (see LlamaDecoderOptions.accuracyLevel). Default 4. */
+  accuracyLevel?: LlamaDecoderOptions['accuracyLevel'];
   /** KV cache and logits element type (see LlamaDecoderOptions.ioDtype). */
   ioDtype?: LlamaDecoderOptions['ioDtype'];
   /**
@@ -111,6 +113,7 @@ export async function writeHfModelAsOnnx(
       dtype,
       blockSize: options.blockSize,
       quantFormat: options.quantFormat,
+      accuracyLevel: options.accuracyLevel,
       ioDtype: options.ioDtype,
       abortSignal: options.abortSignal,
       onTensor: (tensor) => options.onProgress?.({ stage: 'tensors', tensor }),

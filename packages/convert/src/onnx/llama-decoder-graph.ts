@@ -45,6 +45,13 @@ export interface LlamaDecoderOptions {
    */
   quantFormat?: 'matmul-nbits' | 'dequantize-linear';
   /**
+   * MatMulNBits' `accuracy_level`: the type ONNX Runtime's CPU kernel computes in. Default 4
+   * (activations quantized to int8 per block): the kernel with int8 dot products. At 0 (unset)
+   * the CPU provider dequantizes the weights on every call, and a q8 decode step costs several
+   * times an f32 one instead of less. Backends without such kernels (WebGPU) ignore it.
+   */
+  accuracyLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
    * Where an initializer's bytes go: return them to embed them in the model, or an
    * external location after writing them elsewhere.
    */
@@ -100,10 +107,17 @@ export async function buildLlamaDecoderGraph(
 ): Promise<LlamaDecoderGraph> {
   const dtype = options.dtype ?? 'f32';
   const blockSize = options.blockSize ?? 32;
+  const accuracyLevel = options.accuracyLevel ?? 4;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
     throw new LlmrError({
       code: 'convert-invalid-block-size',
       message: `blockSize must be a power of two, at least 16; got ${blockSize}.`,
+    });
+  }
+  if (![0, 1, 2, 3, 4].includes(accuracyLevel)) {
+    throw new LlmrError({
+      code: 'convert-invalid-accuracy-level',
+      message: `accuracyLevel must be 0, 1, 2, 3 or 4 (MatMulNBits' accuracy_level); got ${accuracyLevel}.`,
     });
   }
   const config = hf.config;
@@ -231,7 +245,13 @@ export async function buildLlamaDecoderGraph(
       out = g.op(
         'MatMulNBits',
         [x, packed, scales],
-        { K: columns, N: rows, bits, block_size: blockSize },
+        {
+          K: columns,
+          N: rows,
+          bits,
+          block_size: blockSize,
+          accuracy_level: accuracyLevel,
+        },
         { domain: 'com.microsoft' },
       );
     } else {

@@ -139,6 +139,8 @@ describe('HF -> ONNX checked by ONNX Runtime', () => {
   it.each([
     ['f16', {}],
     ['q8', {}],
+    ['q8', { accuracyLevel: 0 as const }],
+    ['q4', { blockSize: 16 }],
     ['q8', { quantFormat: 'dequantize-linear' as const }],
   ] as const)(
     'the random model (%s %j): greedy tokens match the float64 reference',
@@ -163,6 +165,13 @@ describe('HF -> ONNX checked by ONNX Runtime', () => {
       await session.release();
     },
   );
+
+  it('refuses an accuracyLevel MatMulNBits does not have', async () => {
+    const fixture = tinyHf('random');
+    await expect(
+      hfModelToOnnxBytes(fixture.hf, { dtype: 'q4', accuracyLevel: 7 as never }),
+    ).rejects.toMatchObject({ code: 'convert-invalid-accuracy-level' });
+  });
 
   it('writes the transformers.js directory layout, with external data when asked', async () => {
     const fixture = tinyHf('random');
