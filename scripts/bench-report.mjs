@@ -26,7 +26,10 @@ const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : 
 const timeoutIndex = args.indexOf('--timeout');
 const timeoutSeconds = timeoutIndex >= 0 ? Number(args[timeoutIndex + 1]) : short ? 300 : 900;
 
-/** Every package (and app) with a `bench` script: its directory name and the command. */
+/**
+ * Every package's (and app's) bench: its `bench` script, or the scripts its package.json
+ * lists under `benchReport` (e.g. `["bench", "bench:transformers"]`), each a row.
+ */
 function discoverBenches() {
   const found = [];
   for (const group of ['packages', 'apps']) {
@@ -36,9 +39,18 @@ function discoverBenches() {
       const manifestPath = join(base, name, 'package.json');
       if (!existsSync(manifestPath)) continue;
       const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-      const command = manifest.scripts?.bench;
-      if (typeof command !== 'string') continue;
-      found.push({ name, directory: join(base, name), packageName: manifest.name, command });
+      const scripts = Array.isArray(manifest.benchReport) ? manifest.benchReport : ['bench'];
+      for (const script of scripts) {
+        const command = manifest.scripts?.[script];
+        if (typeof command !== 'string') continue;
+        found.push({
+          name: script === 'bench' ? name : `${name}:${script.slice('bench:'.length)}`,
+          directory: join(base, name),
+          packageName: manifest.name,
+          script,
+          command,
+        });
+      }
     }
   }
   return found;
@@ -48,7 +60,7 @@ function discoverBenches() {
 function runBench(bench) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn('pnpm', ['run', '--silent', 'bench'], {
+    const child = spawn('pnpm', ['run', '--silent', bench.script], {
       cwd: bench.directory,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -186,6 +198,26 @@ const headlines = {
             higher: true,
           });
       }
+    }
+    return rows;
+  },
+  'loader-onnx:transformers'(result) {
+    const rows = [];
+    for (const entry of result.report ?? []) {
+      const size = `${(entry.parameters / 1e6).toFixed(0)}M, ${entry.threads} threads`;
+      rows.push({
+        measure: `ONNX decode vs transformers.js, same file (${size}), CPU`,
+        value: entry.cpuRatioA,
+        target: 1,
+        higher: true,
+      });
+      if (typeof entry.cpuRatioB === 'number')
+        rows.push({
+          measure: `ONNX decode vs transformers.js, each its own f32 file (${size}), CPU`,
+          value: entry.cpuRatioB,
+          target: 1.3,
+          higher: true,
+        });
     }
     return rows;
   },

@@ -15,7 +15,8 @@ import { conversionKey, type HashProgress, hashFiles } from './content-hash';
 import type { SourceFiles } from './source-files';
 
 /** Bump when the converter's output for the same input changes, so old conversions are redone. */
-export const CONVERTER_REVISION = 1;
+/** 2: the ONNX export marks q8/q4 MatMulNBits with accuracy_level 4 (ONNX Runtime dequantized every weight per call without it). */
+export const CONVERTER_REVISION = 2;
 
 /** llmr's cache: `LLMR_HOME`, else `$XDG_CACHE_HOME/llmr`, else `~/.cache/llmr`. */
 export function defaultCacheDir(): string {
