@@ -206,7 +206,14 @@ describe('llmr serve', () => {
     }
   });
 
-  it('refuses a tracing detail it does not know, naming the choices', async () => {
+  it.each([
+    ['--otel-detail', 'everything', '--otel-detail must be "full" or "requests"; got "everything"'],
+    [
+      '--otel-context-manager',
+      'zone',
+      '--otel-context-manager must be "none" or "async-local-storage"; got "zone"',
+    ],
+  ])('refuses a %s it does not know, naming the choices', async (flag, value, message) => {
     const { code, stderr } = await llmr(
       'serve',
       '--port',
@@ -215,11 +222,11 @@ describe('llmr serve', () => {
       'hello=mock:script?reply=hi',
       '--otel-endpoint',
       'http://127.0.0.1:9/v1/traces',
-      '--otel-detail',
-      'everything',
+      flag,
+      value,
     );
     expect(code).toBe(2);
-    expect(stderr).toContain('--otel-detail must be "full" or "requests"; got "everything"');
+    expect(stderr).toContain(message);
   });
 
   it('says what is wrong with a bad config file', async () => {

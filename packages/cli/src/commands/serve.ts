@@ -45,6 +45,7 @@ export interface ServeOptions {
   quiet?: boolean;
   otelEndpoint?: string;
   otelDetail?: 'full' | 'requests';
+  otelContextManager?: 'none' | 'async-local-storage';
   sloTarget?: number;
   alertWebhook?: string[];
   experiments?: string;
@@ -167,6 +168,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     serviceName: 'llmr',
     ...(options.otelEndpoint ? { endpoint: options.otelEndpoint } : {}),
     ...(options.otelDetail ? { detail: options.otelDetail } : {}),
+    ...(options.otelContextManager ? { contextManager: options.otelContextManager } : {}),
   });
   const genAiMetrics = createGenAiMetrics();
   const { router, defaultModel } = await buildRouter(options, log, genAiMetrics);
@@ -347,6 +349,11 @@ export function registerServeCommand(program: Command): void {
       parseTracingDetail,
     )
     .option(
+      '--otel-context-manager <manager>',
+      "none (default): llmr passes each request's trace context itself; async-local-storage: also OpenTelemetry's context manager, for third-party auto-instrumentation, which slows every promise (also LLMR_OTEL_CONTEXT_MANAGER)",
+      parseContextManager,
+    )
+    .option(
       '--slo-target <fraction>',
       'availability objective per route and model (default 0.999)',
       parseNumber('--slo-target', false),
@@ -372,6 +379,15 @@ export function registerServeCommand(program: Command): void {
       parseLogFormat,
     )
     .action(serveCommand);
+}
+
+function parseContextManager(raw: string): 'none' | 'async-local-storage' {
+  if (raw === 'none' || raw === 'async-local-storage') return raw;
+  throw new InvalidArgumentError({
+    argument: '--otel-context-manager',
+    value: raw,
+    message: `--otel-context-manager must be "none" or "async-local-storage"; got "${raw}".`,
+  });
 }
 
 function parseTracingDetail(raw: string): 'full' | 'requests' {
