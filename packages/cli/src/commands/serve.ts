@@ -350,7 +350,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--otel-context-manager <manager>',
-      "none (default): llmr passes each request's trace context itself; async-local-storage: also OpenTelemetry's context manager, for third-party auto-instrumentation, which slows every promise (also LLMR_OTEL_CONTEXT_MANAGER)",
+      "none (default): llmr passes each request's trace context itself; async-local-storage: also OpenTelemetry's context manager, for third-party auto-instrumentation, which slows every promise (also LLMR_TRACING_CONTEXT_MANAGER)",
       parseContextManager,
     )
     .option(
