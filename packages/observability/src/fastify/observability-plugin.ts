@@ -53,6 +53,9 @@ export interface ObservabilityPluginOptions extends ObservabilityRoutesOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Requests whose first token is awaited at once (for TTFT SLOs and experiments). */
+const MAX_AWAITING_FIRST_TOKEN = 10_000;
+
 const RESPONSE_ID = /^\{"id":"([^"]{1,200})"/;
 const USAGE = /^"usage":\{"prompt_tokens":(\d{1,12}),"completion_tokens":(\d{1,12})/;
 
@@ -182,7 +185,15 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
     // A WebSocket upgrade gets no response hook; its messages are observed on their own.
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
-    if (tracksFirstToken && !upgrade) awaitingFirstToken.set(request.id, request);
+    if (tracksFirstToken && !upgrade) {
+      awaitingFirstToken.set(request.id, request);
+      // A request that never gets its response hook (the client went away first) must not
+      // stay forever: past the bound, the oldest entry goes.
+      if (awaitingFirstToken.size > MAX_AWAITING_FIRST_TOKEN) {
+        const oldest = awaitingFirstToken.keys().next().value;
+        if (oldest !== undefined) awaitingFirstToken.delete(oldest);
+      }
+    }
     if (!tracing) return done();
     const parent = extractTraceContext(request.headers);
     state.span = llmrTracer().startSpan(
@@ -280,7 +291,8 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
   });
 
   const finish = (request: FastifyRequest, reply: FastifyReply, state: ObservedRequest) => {
-    if (tracksFirstToken) awaitingFirstToken.delete(request.id);
+    // Only its own entry: a client-chosen request id may be shared by two requests.
+    if (awaitingFirstToken.get(request.id) === request) awaitingFirstToken.delete(request.id);
     if (state.traceContext) releaseRequestContext(request.id, state.traceContext);
     const durationMs = performance.now() - state.startedAt;
     const status = reply.statusCode;
