@@ -185,7 +185,7 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
     // A WebSocket upgrade gets no response hook; its messages are observed on their own.
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
-    if (tracksFirstToken && !upgrade) {
+    if (tracksFirstToken && !upgrade && request.id.length <= 256) {
       awaitingFirstToken.set(request.id, request);
       // A request that never gets its response hook (the client went away first) must not
       // stay forever: past the bound, the oldest entry goes.

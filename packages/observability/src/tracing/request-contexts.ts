@@ -29,12 +29,18 @@ interface RequestEntry {
 
 /** Requests followed at once; past this the oldest is forgotten (a request that never ended must not leak). */
 const MAX_REQUESTS = 10_000;
+/**
+ * Longer ids are not followed (their spans start under the active context): a request id
+ * may come from the client (`x-request-id`), and the map must stay small.
+ */
+const MAX_ID_LENGTH = 256;
 
 const entries = new Map<string, RequestEntry>();
 let ambient: Context | undefined;
 
 /** The request `requestId` runs in the trace context `traceContext` until `releaseRequestContext`. */
 export function bindRequestContext(requestId: string, traceContext: Context): void {
+  if (requestId.length > MAX_ID_LENGTH) return;
   remember(requestId, { request: traceContext, attempt: undefined, derived: false });
 }
 
@@ -72,7 +78,7 @@ export function requestContextOf(requestId: string | undefined): Context | undef
 /** Records (or, with `undefined`, clears) the attempt open now for the request. */
 export function setAttemptContext(requestId: string, traceContext: Context | undefined): void {
   let entry = entries.get(requestId);
-  if (!entry && traceContext !== undefined) {
+  if (!entry && traceContext !== undefined && requestId.length <= MAX_ID_LENGTH) {
     const parent = entryOf(requestId);
     if (!parent) return;
     entry = { request: parent.request, attempt: undefined, derived: true };
