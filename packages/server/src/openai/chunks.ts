@@ -127,18 +127,11 @@ export async function pumpChunks(options: {
   const { reader, formatter, send, isOpen } = options;
   const handle = async (part: ModelV1StreamPart) => {
     const { chunks, error } = formatter.format(part);
-    for (const chunk of chunks) {
-      // Awaited only when the transport pushed back: no microtask per chunk otherwise.
-      const sending = send(chunk);
-      if (sending) await sending;
-    }
+    for (const chunk of chunks) await send(chunk);
     return error;
   };
   try {
-    for (const chunk of formatter.opening()) {
-      const sending = send(chunk);
-      if (sending) await sending;
-    }
+    for (const chunk of formatter.opening()) await send(chunk);
     for (const part of options.early ?? []) {
       const error = await handle(part);
       if (error) return { error };
