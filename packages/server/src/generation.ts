@@ -15,7 +15,7 @@ import {
 import type { RoutingInfo, ServerBackend } from './backend';
 import type { GenerationMeter } from './gateway-meter';
 import type { Metrics } from './metrics';
-import { observeStream, type StreamObservation } from './observe-stream';
+import { observeReader, readerStream, type StreamObservation } from './observe-stream';
 import { toOpenAIError } from './openai/errors';
 import type { Admission } from './rate-limiter';
 
@@ -56,8 +56,12 @@ export interface Generation {
   readonly id: string;
   readonly routing: RoutingInfo;
   readonly callOptions: ModelV1CallOptions;
-  /** The model's parts, observed on the way (first token, usage). */
+  /**
+   * The model's parts, observed as they are read (first token, usage): through `reader()`
+   * (no stream between the model's and the transport) or through `stream`, once.
+   */
   readonly stream: ReadableStream<ModelV1StreamPart>;
+  reader(): ReadableStreamDefaultReader<ModelV1StreamPart>;
   readonly observation: StreamObservation;
   readonly signal: AbortSignal;
   /** Status recorded in the metrics; a transport sets it when a failure travels in-stream. */
@@ -219,14 +223,19 @@ export function createGenerationCore(options: {
       });
       tracked.resolve(routing.modelId);
       tracked.began(routing, callOptions);
-      const { stream, observation } = observeStream(raw, () => {
+      const { reader, observation } = observeReader(raw, () => {
         entry.waiting = false;
       });
+      let stream: ReadableStream<ModelV1StreamPart> | undefined;
       generation = {
         id: spec.id,
         routing,
         callOptions,
-        stream,
+        get stream() {
+          stream ??= readerStream(reader);
+          return stream;
+        },
+        reader: () => reader,
         observation,
         signal: controller.signal,
         status: 200,

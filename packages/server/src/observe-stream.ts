@@ -1,6 +1,6 @@
 /**
- * Watches a stream of parts as it passes: time to first text, usage, errors. Feeds
- * metrics and rate limits without changing what the client gets.
+ * Watches the parts of a stream as they are read: time to first text, usage, errors.
+ * Feeds metrics and rate limits without changing what the client gets.
  */
 import type { ModelV1StreamPart, ModelV1Usage } from '@llmr/core';
 
@@ -12,43 +12,61 @@ export interface StreamObservation {
   failed: boolean;
 }
 
-export function observeStream(
+/**
+ * A reader over `stream` that observes each part as it is read. A reader rather than a
+ * stream: a wrapping ReadableStream is one more queue, pull and promise chain per part
+ * between the model and the socket, on the path every streamed token takes.
+ */
+export function observeReader(
   stream: ReadableStream<ModelV1StreamPart>,
   onFirstToken?: () => void,
 ): {
-  stream: ReadableStream<ModelV1StreamPart>;
+  reader: ReadableStreamDefaultReader<ModelV1StreamPart>;
   observation: StreamObservation;
 } {
   const observation: StreamObservation = { failed: false, textDeltas: 0 };
-  // A pull-through stream rather than pipeThrough(TransformStream): one stream object and
-  // one await per part instead of a pipe's writable side and promise chain, on the path
-  // every request takes.
-  const reader = stream.getReader();
-  const observed = new ReadableStream<ModelV1StreamPart>(
+  const inner = stream.getReader();
+  const observe = (result: ReadableStreamReadResult<ModelV1StreamPart>) => {
+    if (result.done) return result;
+    const part = result.value;
+    if (part.type === 'text-delta') {
+      observation.textDeltas++;
+      if (observation.firstTextAt === undefined) {
+        observation.firstTextAt = performance.now();
+        onFirstToken?.();
+      }
+    } else if (part.type === 'usage') observation.usage = part.usage;
+    else if (part.type === 'error') observation.failed = true;
+    return result;
+  };
+  const fail = (error: unknown): never => {
+    observation.failed = true;
+    throw error;
+  };
+  const reader: ReadableStreamDefaultReader<ModelV1StreamPart> = {
+    read: () => inner.read().then(observe, fail),
+    cancel: (reason) => inner.cancel(reason),
+    releaseLock: () => inner.releaseLock(),
+    get closed() {
+      return inner.closed;
+    },
+  };
+  return { reader, observation };
+}
+
+/** The observed parts as a stream again, for consumers that take one (collectors, gRPC). */
+export function readerStream(
+  reader: ReadableStreamDefaultReader<ModelV1StreamPart>,
+): ReadableStream<ModelV1StreamPart> {
+  return new ReadableStream<ModelV1StreamPart>(
     {
       async pull(controller) {
-        try {
-          const { done, value: part } = await reader.read();
-          if (done) return controller.close();
-          if (part.type === 'text-delta') {
-            observation.textDeltas++;
-            if (observation.firstTextAt === undefined) {
-              observation.firstTextAt = performance.now();
-              onFirstToken?.();
-            }
-          } else if (part.type === 'usage') observation.usage = part.usage;
-          else if (part.type === 'error') observation.failed = true;
-          controller.enqueue(part);
-        } catch (error) {
-          observation.failed = true;
-          controller.error(error);
-        }
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
       },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
+      cancel: (reason) => reader.cancel(reason),
     },
     { highWaterMark: 0 },
   );
-  return { stream: observed, observation };
 }

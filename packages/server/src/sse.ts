@@ -7,22 +7,25 @@ import { type ChunkFormatter, type OpenAIChunk, pumpChunks } from './openai/chun
 import type { OpenAIError } from './openai/errors';
 import { DEFAULT_WRITE_STALL_MS, waitOrStall } from './write-stall';
 
-export async function writeEvent(
+/**
+ * Writes one event. Returns a promise only when the socket pushed back: a client that
+ * keeps up costs no promise and no microtask per event.
+ */
+export function writeEvent(
   response: ServerResponse,
   data: unknown,
   event?: string,
   stallMs = DEFAULT_WRITE_STALL_MS,
-): Promise<void> {
-  if (response.destroyed || response.writableEnded) return;
+): Promise<void> | undefined {
+  if (response.destroyed || response.writableEnded) return undefined;
   const payload = typeof data === 'string' ? data : JSON.stringify(data);
-  if (!response.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`)) {
-    // Wait for the client to catch up, or for it to go away, or give up on it.
-    await waitOrStall(
-      Promise.race([once(response, 'drain'), once(response, 'close')]),
-      stallMs,
-      () => response.destroy(),
-    );
-  }
+  if (response.write(`${event ? `event: ${event}\n` : ''}data: ${payload}\n\n`)) return undefined;
+  // Wait for the client to catch up, or for it to go away, or give up on it.
+  return waitOrStall(
+    Promise.race([once(response, 'drain'), once(response, 'close')]),
+    stallMs,
+    () => response.destroy(),
+  );
 }
 
 /** How one API frames its SSE: named events or not, its error event, its end marker. */
@@ -49,13 +52,12 @@ export const openAIFraming: SseFraming = {
  */
 export async function sendSse(
   reply: FastifyReply,
-  stream: ReadableStream<ModelV1StreamPart>,
+  reader: ReadableStreamDefaultReader<ModelV1StreamPart>,
   formatter: ChunkFormatter,
   framing: SseFraming = openAIFraming,
   options: { writeStallMs?: number } = {},
 ): Promise<void> {
   const stallMs = options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
-  const reader = stream.getReader();
   const early: ModelV1StreamPart[] = [];
   try {
     while (true) {

@@ -7,11 +7,18 @@
 import { AbortError, TimeoutError } from '@llmr/core';
 import type { Clock } from '../clock';
 
+/** The signal of a request with neither a caller signal nor a deadline: it never aborts. */
+const NEVER_ABORTED = new AbortController().signal;
+const linkNothing = () => {};
+
 export class RequestScope {
-  readonly controller = new AbortController();
+  /** Only for a request with a total deadline: without one, the caller's signal is enough. */
+  private readonly controller: AbortController | undefined;
+  readonly signal: AbortSignal;
   readonly startedAt: number;
   private totalTimer: unknown;
   private readonly unlink: () => void;
+  private callerStop: AbortError | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -19,31 +26,42 @@ export class RequestScope {
     totalMs: number | undefined,
   ) {
     this.startedAt = clock.now();
-    const onAbort = () => this.controller.abort(new AbortError({ cause: callerSignal?.reason }));
+    if (totalMs === undefined) {
+      // No controller of its own to build and link: an AbortSignal costs more to create
+      // than the rest of a small request's bookkeeping. `reason` wraps the caller's.
+      this.controller = undefined;
+      this.signal = callerSignal ?? NEVER_ABORTED;
+      this.unlink = linkNothing;
+      return;
+    }
+    const controller = new AbortController();
+    this.controller = controller;
+    this.signal = controller.signal;
+    const onAbort = () => controller.abort(new AbortError({ cause: callerSignal?.reason }));
     if (callerSignal?.aborted) onAbort();
     else callerSignal?.addEventListener('abort', onAbort, { once: true });
-    this.unlink = () => callerSignal?.removeEventListener('abort', onAbort);
-    if (totalMs !== undefined) {
-      this.totalTimer = clock.setTimeout(
-        () =>
-          this.controller.abort(
-            new TimeoutError({
-              timeoutMs: totalMs,
-              message: `The request ran past its total timeout of ${totalMs} ms.`,
-            }),
-          ),
-        totalMs,
-      );
-    }
+    this.unlink = callerSignal
+      ? () => callerSignal.removeEventListener('abort', onAbort)
+      : linkNothing;
+    this.totalTimer = clock.setTimeout(
+      () =>
+        controller.abort(
+          new TimeoutError({
+            timeoutMs: totalMs,
+            message: `The request ran past its total timeout of ${totalMs} ms.`,
+          }),
+        ),
+      totalMs,
+    );
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Why the request was stopped, when it was. */
+  /** Why the request was stopped, when it was: the deadline, or the caller (an AbortError). */
   get reason(): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+    const signal = this.signal;
+    if (!signal.aborted) return undefined;
+    if (this.controller) return signal.reason;
+    this.callerStop ??= new AbortError({ cause: signal.reason });
+    return this.callerStop;
   }
 
   close(): void {
@@ -57,8 +75,10 @@ export class AttemptScope {
   readonly controller = new AbortController();
   private firstTokenTimer: unknown;
   private readonly unlink: () => void;
-  /** Rejects with the abort reason as soon as the attempt is aborted (for racing reads). */
-  readonly aborted: Promise<never>;
+  /** Rejects with the abort reason as soon as the attempt is aborted; made on the first race. */
+  private abortedPromise: Promise<never> | undefined;
+  /** The reader `read` cancels on abort (an attempt reads one stream). */
+  private watchedReader: ReadableStreamDefaultReader<unknown> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -67,10 +87,13 @@ export class AttemptScope {
     modelId: string,
   ) {
     const parent = request.signal;
-    const onAbort = () => this.controller.abort(parent.reason);
-    if (parent.aborted) onAbort();
-    else parent.addEventListener('abort', onAbort, { once: true });
-    this.unlink = () => parent.removeEventListener('abort', onAbort);
+    const onAbort = () => this.controller.abort(request.reason);
+    if (parent === NEVER_ABORTED) this.unlink = linkNothing;
+    else {
+      if (parent.aborted) onAbort();
+      else parent.addEventListener('abort', onAbort, { once: true });
+      this.unlink = () => parent.removeEventListener('abort', onAbort);
+    }
     if (firstTokenMs !== undefined) {
       this.firstTokenTimer = clock.setTimeout(
         () =>
@@ -83,12 +106,6 @@ export class AttemptScope {
         firstTokenMs,
       );
     }
-    this.aborted = new Promise<never>((_, reject) => {
-      const fire = () => reject(this.controller.signal.reason);
-      if (this.controller.signal.aborted) fire();
-      else this.controller.signal.addEventListener('abort', fire, { once: true });
-    });
-    this.aborted.catch(() => {}); // Observed through races; never unhandled.
   }
 
   get signal(): AbortSignal {
@@ -100,8 +117,6 @@ export class AttemptScope {
     this.firstTokenTimer = undefined;
   }
 
-  private readonly watched = new WeakSet<ReadableStreamDefaultReader<unknown>>();
-
   /**
    * Reads the next part, or fails as soon as the attempt is aborted, even if the model
    * ignores its signal: an abort cancels the reader, which ends a pending read at once.
@@ -110,8 +125,8 @@ export class AttemptScope {
    */
   async read<T>(reader: ReadableStreamDefaultReader<T>): Promise<ReadableStreamReadResult<T>> {
     const signal = this.controller.signal;
-    if (!this.watched.has(reader)) {
-      this.watched.add(reader);
+    if (this.watchedReader !== reader) {
+      this.watchedReader = reader;
       if (!signal.aborted)
         signal.addEventListener('abort', () => void reader.cancel(signal.reason).catch(() => {}), {
           once: true,
@@ -125,7 +140,19 @@ export class AttemptScope {
 
   /** Awaits a promise the same way. */
   race<T>(promise: Promise<T>): Promise<T> {
-    return Promise.race([promise, this.aborted]);
+    return Promise.race([promise, this.aborted()]);
+  }
+
+  private aborted(): Promise<never> {
+    if (this.abortedPromise) return this.abortedPromise;
+    const signal = this.controller.signal;
+    this.abortedPromise = new Promise<never>((_, reject) => {
+      const fire = () => reject(signal.reason);
+      if (signal.aborted) fire();
+      else signal.addEventListener('abort', fire, { once: true });
+    });
+    this.abortedPromise.catch(() => {}); // Observed through races; never unhandled.
+    return this.abortedPromise;
   }
 
   close(): void {

@@ -110,8 +110,9 @@ export async function tryCandidates<T>(
       stats.start(started);
       let lease: ModelLease | undefined;
       try {
-        // The request's own signal: if every caller waiting for a load goes away, it stops.
-        const acquiring = runtime.pool.acquire(modelId, { signal: scope.signal });
+        // The attempt's signal carries the request's abort reason (an AbortError when the
+        // caller goes away): if every caller waiting for a load goes away, it stops.
+        const acquiring = runtime.pool.acquire(modelId, { signal: attempt.signal });
         lease = await attempt.race(acquiring).catch((error: unknown) => {
           // Loading goes on after a deadline; hand the lease back when it lands.
           acquiring.then(

@@ -164,7 +164,7 @@ function graphqlModel(model: BackendModel) {
  * would wait for the pending read.
  */
 function generationEvents(generation: Generation): AsyncIterableIterator<unknown> {
-  const reader = generation.stream.getReader();
+  const reader = generation.reader();
   let usage: ModelV1Usage | undefined;
   let finished = false;
   const close = async (error?: unknown) => {

@@ -33,7 +33,8 @@ export function addBrowserGuard(
   },
 ): void {
   const allowed = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for a synchronous check.
+  app.addHook('onRequest', (request, reply, done) => {
     if (options.loopbackOnly()) {
       const name = hostName(request.headers.host ?? '');
       if (!isLoopbackHost(name) && !allowed.has(name)) {
@@ -43,20 +44,21 @@ export function addBrowserGuard(
           'invalid_request_error',
           'host_not_allowed',
         );
-        return reply.status(refused.status).send(refused.body);
+        reply.status(refused.status).send(refused.body);
+        return;
       }
     }
-    if (!STATE_CHANGING.has(request.method)) return;
+    if (!STATE_CHANGING.has(request.method)) return done();
     const headers = request.headers;
-    if (headers.authorization || headers['x-api-key'] || headers['x-llmr-request']) return;
+    if (headers.authorization || headers['x-api-key'] || headers['x-llmr-request']) return done();
     const type = headers['content-type'];
-    if (typeof type === 'string' && JSON_TYPE.test(type)) return;
+    if (typeof type === 'string' && JSON_TYPE.test(type)) return done();
     const refused = openAIError(
       415,
       `${request.method} requests must send "Content-Type: application/json" (got ${type ? JSON.stringify(type) : 'none'}), or an x-llmr-request header: this keeps web pages from triggering actions here without CORS.`,
       'invalid_request_error',
       'unsupported_media_type',
     );
-    return reply.status(refused.status).send(refused.body);
+    reply.status(refused.status).send(refused.body);
   });
 }

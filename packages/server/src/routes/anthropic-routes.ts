@@ -91,7 +91,7 @@ export async function registerAnthropicRoutes(
           .run(spec, async (generation) => {
             await sendSse(
               reply,
-              generation.stream,
+              generation.reader(),
               createMessageEventFormatter(begin(generation)),
               anthropicFraming,
             );

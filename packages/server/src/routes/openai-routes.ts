@@ -92,7 +92,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       .run(spec, async (generation) => {
         await sendSse(
           reply,
-          generation.stream,
+          generation.reader(),
           createChunkFormatter(begin(generation)),
           openAIFraming,
           {

@@ -145,7 +145,7 @@ export function registerWebSocketRoute(app: FastifyInstance, options: WebSocketR
             openAIChunkMeta(route, body, generation.routing.modelId, generation.callOptions),
           );
           const { error } = await pumpChunks({
-            reader: generation.stream.getReader(),
+            reader: generation.reader(),
             formatter,
             send: (chunk) => send({ id, type: 'chunk', chunk }),
             isOpen: () => !controller.signal.aborted && socket.readyState === socket.OPEN,
