@@ -9,12 +9,17 @@
 import { hashString } from '@llmr/core';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { setBounded } from '../bounded-map';
 import type { ExperimentManager } from '../experiments/experiment-manager';
 import type { FeedbackRecorder } from '../feedback/feedback-recorder';
 import type { JudgeRequest, LlmJudge } from '../feedback/llm-judge';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { GenAiAttribute, LlmrAttribute } from '../tracing/gen-ai-attributes';
-import { bindRequestContext, releaseRequestContext } from '../tracing/request-contexts';
+import {
+  bindRequestContext,
+  isFollowableRequestId,
+  releaseRequestContext,
+} from '../tracing/request-contexts';
 import type { RouterEventSource } from '../tracing/router-tracer';
 import { extractTraceContext, recordSpanError } from '../tracing/spans';
 import {
@@ -185,15 +190,10 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
     // A WebSocket upgrade gets no response hook; its messages are observed on their own.
     const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
-    if (tracksFirstToken && !upgrade && request.id.length <= 256) {
-      awaitingFirstToken.set(request.id, request);
-      // A request that never gets its response hook (the client went away first) must not
-      // stay forever: past the bound, the oldest entry goes.
-      if (awaitingFirstToken.size > MAX_AWAITING_FIRST_TOKEN) {
-        const oldest = awaitingFirstToken.keys().next().value;
-        if (oldest !== undefined) awaitingFirstToken.delete(oldest);
-      }
-    }
+    // Bounded: a request that never gets its response hook (the client went away first)
+    // must not stay forever.
+    if (tracksFirstToken && !upgrade && isFollowableRequestId(request.id))
+      setBounded(awaitingFirstToken, request.id, request, MAX_AWAITING_FIRST_TOKEN);
     if (!tracing) return done();
     const parent = extractTraceContext(request.headers);
     state.span = llmrTracer().startSpan(

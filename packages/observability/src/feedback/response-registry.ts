@@ -4,6 +4,7 @@
  * variant). The memory registry serves one process; `RedisResponseRegistry` lets every
  * replica find a response any replica served.
  */
+import { setBounded } from '../bounded-map';
 
 export interface ResponseRecord {
   responseId: string;
@@ -38,14 +39,7 @@ export class MemoryResponseRegistry implements ResponseRegistry {
   }
 
   register(record: ResponseRecord): void {
-    this.responses.delete(record.responseId);
-    this.responses.set(record.responseId, record);
-    // A Map iterates in insertion order: the first key is the oldest.
-    while (this.responses.size > this.limit) {
-      const oldest = this.responses.keys().next().value;
-      if (oldest === undefined) break;
-      this.responses.delete(oldest);
-    }
+    setBounded(this.responses, record.responseId, record, this.limit);
   }
 
   lookup(responseId: string): ResponseRecord | undefined {

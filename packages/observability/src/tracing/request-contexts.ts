@@ -17,6 +17,7 @@
  * `<request id>/<generation>`: unbound itself, it finds its parent's context.
  */
 import type { Context } from '@opentelemetry/api';
+import { setBounded } from '../bounded-map';
 
 interface RequestEntry {
   /** The request's own span: routing decisions and attempts start under it. */
@@ -35,22 +36,23 @@ const MAX_REQUESTS = 10_000;
  */
 const MAX_ID_LENGTH = 256;
 
+/** Whether a request id is short enough to be kept in a per-request map. */
+export function isFollowableRequestId(requestId: string): boolean {
+  return requestId.length <= MAX_ID_LENGTH;
+}
+
 const entries = new Map<string, RequestEntry>();
 let ambient: Context | undefined;
 
 /** The request `requestId` runs in the trace context `traceContext` until `releaseRequestContext`. */
 export function bindRequestContext(requestId: string, traceContext: Context): void {
-  if (requestId.length > MAX_ID_LENGTH) return;
-  remember(requestId, { request: traceContext, attempt: undefined, derived: false });
-}
-
-function remember(requestId: string, entry: RequestEntry): void {
-  entries.delete(requestId);
-  entries.set(requestId, entry);
-  if (entries.size > MAX_REQUESTS) {
-    const oldest = entries.keys().next().value;
-    if (oldest !== undefined) entries.delete(oldest);
-  }
+  if (!isFollowableRequestId(requestId)) return;
+  setBounded(
+    entries,
+    requestId,
+    { request: traceContext, attempt: undefined, derived: false },
+    MAX_REQUESTS,
+  );
 }
 
 /**
@@ -78,11 +80,11 @@ export function requestContextOf(requestId: string | undefined): Context | undef
 /** Records (or, with `undefined`, clears) the attempt open now for the request. */
 export function setAttemptContext(requestId: string, traceContext: Context | undefined): void {
   let entry = entries.get(requestId);
-  if (!entry && traceContext !== undefined && requestId.length <= MAX_ID_LENGTH) {
+  if (!entry && traceContext !== undefined && isFollowableRequestId(requestId)) {
     const parent = entryOf(requestId);
     if (!parent) return;
     entry = { request: parent.request, attempt: undefined, derived: true };
-    remember(requestId, entry);
+    setBounded(entries, requestId, entry, MAX_REQUESTS);
   }
   if (!entry) return;
   if (traceContext === undefined && entry.derived) entries.delete(requestId);

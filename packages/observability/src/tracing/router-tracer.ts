@@ -13,6 +13,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { setBounded } from '../bounded-map';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
 import { callContextOf, requestContextOf, setAttemptContext } from './request-contexts';
 import { isStepTracingEnabled, llmrTracer, onTracingChange } from './tracing-state';
@@ -67,14 +68,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
     let state = requests.get(requestId);
     if (!state) {
       state = { attempts: 0, lastModel: undefined, open: undefined };
-      requests.set(requestId, state);
-      if (requests.size > MAX_OPEN_REQUESTS) {
-        const oldest = requests.keys().next().value;
-        if (oldest !== undefined) {
-          requests.get(oldest)?.open?.end();
-          requests.delete(oldest);
-        }
-      }
+      setBounded(requests, requestId, state, MAX_OPEN_REQUESTS, (dropped) => dropped.open?.end());
     }
     return state;
   };
