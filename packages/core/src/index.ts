@@ -96,6 +96,7 @@ export { collectStream, iterateStream } from './util/collect-stream';
 export {
   type CreateTokenStreamOptions,
   createTokenStream,
+  generateTokens,
   type NextToken,
 } from './util/create-token-stream';
 export { generate, type StreamHandle, stream } from './util/generate';

@@ -7,10 +7,12 @@
  * forward pass, how a cache is made and freed, what metadata says) comes in the settings.
  */
 import {
-  collectStream,
+  type CreateTokenStreamOptions,
   createTokenStream,
+  generateTokens,
   ModelDisposedError,
   type ModelV1,
+  type ModelV1CallOptions,
   type ModelV1Capability,
   type ModelV1GenerateResult,
   type ModelV1Info,
@@ -106,6 +108,75 @@ export function createGenerationModel<Cache>(
 
   const logprobOf = createLogprobFormatter(tokenizer, (token) => vocabularyOf().bytes[token]);
 
+  /** One call's token loop: streamed by `doStream`, run to its end by `doGenerate`. */
+  const tokenLoop = (options: ModelV1CallOptions): CreateTokenStreamOptions => {
+    if (disposed) throw disposedError();
+    validateCallOptions(options);
+    const { prompt, room } = decoderPrompt(tokenizer, options, {
+      modelId,
+      runtime: settings.runtime,
+      hasChatTemplate,
+      contextLength,
+    });
+    const maxTokens = Math.min(options.maxTokens ?? room, room);
+    const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
+    let constraint: JsonConstraint | undefined;
+    if (options.responseFormat?.type === 'json') {
+      constraint = createJsonConstraint({
+        schema: options.responseFormat.schema,
+        vocabulary: vocabularyOf(),
+        eos,
+        vocabularySize,
+      });
+    }
+    const topLogprobs = options.logprobs ? (options.topLogprobs ?? 0) : 0;
+    const history = [...prompt];
+    const cache = settings.createCache(prompt.length, maxTokens);
+    let feed: number[] = prompt;
+    let lastStep: Promise<void> = Promise.resolve();
+    scheduler.active++;
+
+    const nextToken = async (): Promise<NextToken | undefined> => {
+      if (disposed) throw disposedError();
+      if (constraint?.finished) return undefined;
+      const running = scheduler.run({ cache, tokens: feed }, options.abortSignal);
+      lastStep = running.then(
+        () => undefined,
+        () => undefined,
+      );
+      const logits = await running;
+      const mask = constraint?.mask();
+      // No token can continue the document (a vocabulary without the needed bytes): end here.
+      if (mask && !mask.includes(1)) return undefined;
+      const sampled = sampler.sample(logits, { history, mask, topLogprobs });
+      if (eos.includes(sampled.token)) return undefined;
+      constraint?.accept(sampled.token);
+      history.push(sampled.token);
+      feed = [sampled.token];
+      return {
+        token: sampled.token,
+        ...(options.logprobs
+          ? { logprob: logprobOf(sampled.token, sampled.logprob, sampled.topLogprobs) }
+          : {}),
+      };
+    };
+
+    return {
+      modelId,
+      tokenizer,
+      inputTokens: prompt.length,
+      maxTokens,
+      stopSequences: options.stopSequences,
+      abortSignal: options.abortSignal,
+      nextToken,
+      onEnd: () => {
+        scheduler.active--;
+        settings.closeCache(cache, lastStep);
+      },
+      metadata: settings.metadata,
+    };
+  };
+
   const model: GenerationModel = {
     specificationVersion: 'v1',
     info,
@@ -113,78 +184,12 @@ export function createGenerationModel<Cache>(
     stats: scheduler.stats,
 
     async doStream(options): Promise<ModelV1StreamResult> {
-      if (disposed) throw disposedError();
-      validateCallOptions(options);
-      const { prompt, room } = decoderPrompt(tokenizer, options, {
-        modelId,
-        runtime: settings.runtime,
-        hasChatTemplate,
-        contextLength,
-      });
-      const maxTokens = Math.min(options.maxTokens ?? room, room);
-      const sampler = createSampler(samplerOptionsFor(options, settings.generationConfig));
-      let constraint: JsonConstraint | undefined;
-      if (options.responseFormat?.type === 'json') {
-        constraint = createJsonConstraint({
-          schema: options.responseFormat.schema,
-          vocabulary: vocabularyOf(),
-          eos,
-          vocabularySize,
-        });
-      }
-      const topLogprobs = options.logprobs ? (options.topLogprobs ?? 0) : 0;
-      const history = [...prompt];
-      const cache = settings.createCache(prompt.length, maxTokens);
-      let feed: number[] = prompt;
-      let lastStep: Promise<void> = Promise.resolve();
-      scheduler.active++;
-
-      const nextToken = async (): Promise<NextToken | undefined> => {
-        if (disposed) throw disposedError();
-        if (constraint?.finished) return undefined;
-        const running = scheduler.run({ cache, tokens: feed }, options.abortSignal);
-        lastStep = running.then(
-          () => undefined,
-          () => undefined,
-        );
-        const logits = await running;
-        const mask = constraint?.mask();
-        // No token can continue the document (a vocabulary without the needed bytes): end here.
-        if (mask && !mask.includes(1)) return undefined;
-        const sampled = sampler.sample(logits, { history, mask, topLogprobs });
-        if (eos.includes(sampled.token)) return undefined;
-        constraint?.accept(sampled.token);
-        history.push(sampled.token);
-        feed = [sampled.token];
-        return {
-          token: sampled.token,
-          ...(options.logprobs
-            ? { logprob: logprobOf(sampled.token, sampled.logprob, sampled.topLogprobs) }
-            : {}),
-        };
-      };
-
-      const stream = createTokenStream({
-        modelId,
-        tokenizer,
-        inputTokens: prompt.length,
-        maxTokens,
-        stopSequences: options.stopSequences,
-        abortSignal: options.abortSignal,
-        nextToken,
-        onEnd: () => {
-          scheduler.active--;
-          settings.closeCache(cache, lastStep);
-        },
-        metadata: settings.metadata,
-      });
-      return { stream };
+      return { stream: createTokenStream(tokenLoop(options)) };
     },
 
     async doGenerate(options): Promise<ModelV1GenerateResult> {
-      if (disposed) throw disposedError();
-      const { stream } = await model.doStream(options);
-      return collectStream(stream, { modelId });
+      // The same loop without a stream between the steps and the result.
+      return generateTokens(tokenLoop(options));
     },
 
     async dispose() {

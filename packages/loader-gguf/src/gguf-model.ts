@@ -4,8 +4,10 @@
  * grammars and JSON schemas, tools, logprobs, embeddings.
  */
 import {
+  type CreateTokenStreamOptions,
   collectStream,
   createTokenStream,
+  generateTokens,
   InvalidArgumentError,
   ModelDisposedError,
   type ModelV1,
@@ -183,7 +185,15 @@ export function createGgufModel(parts: GgufModelParts): GgufModel {
     };
   };
 
-  async function start(options: ModelV1CallOptions): Promise<ReadableStream<ModelV1StreamPart>> {
+  /**
+   * One call's token loop, once a sequence serves it: streamed, or run to its end.
+   * `closed` settles once the sequence is free again, after the loop ended.
+   */
+  async function start(
+    options: ModelV1CallOptions,
+  ): Promise<CreateTokenStreamOptions & { closed(): Promise<void> }> {
+    const startedAt = performance.now();
+    let closed = Promise.resolve();
     ensureAlive();
     validateCallOptions(options);
     throwIfAborted(options.abortSignal);
@@ -244,8 +254,9 @@ export function createGgufModel(parts: GgufModelParts): GgufModel {
         ? sequence.evaluateWithMetadata(rest, { probabilities: true }, evaluateOptions)
         : sequence.evaluate(rest, evaluateOptions);
       const top = options.topLogprobs ?? 0;
-      return createTokenStream({
+      return {
         modelId: info.id,
+        startedAt,
         tokenizer,
         inputTokens: prompt.length,
         cachedInputTokens: cached,
@@ -266,12 +277,16 @@ export function createGgufModel(parts: GgufModelParts): GgufModel {
         },
         onEnd() {
           // The generator must close before the sequence serves anyone else.
-          void iterator
+          closed = iterator
             .return(undefined)
-            .catch(() => {})
+            .then(
+              () => {},
+              () => {},
+            )
             .finally(release);
         },
-      });
+        closed: () => closed,
+      };
     } catch (error) {
       release();
       throw error;
@@ -323,11 +338,12 @@ export function createGgufModel(parts: GgufModelParts): GgufModel {
     );
   }
 
+  const wantsTools = (options: ModelV1CallOptions) =>
+    options.tools?.length && options.toolChoice?.type !== 'none';
+
   const open = async (options: ModelV1CallOptions) => {
-    const stream = await start(options);
-    return options.tools?.length && options.toolChoice?.type !== 'none'
-      ? withToolCalls(stream, options)
-      : stream;
+    const stream = createTokenStream(await start(options));
+    return wantsTools(options) ? withToolCalls(stream, options) : stream;
   };
 
   const self = {
@@ -355,6 +371,17 @@ export function createGgufModel(parts: GgufModelParts): GgufModel {
     },
 
     async doGenerate(options: ModelV1CallOptions): Promise<ModelV1GenerateResult> {
+      // Without tools, the loop runs to its end with no stream between steps and result.
+      // The sequence is free before the answer returns: the caller's next turn can reuse
+      // the conversation's KV cache on it.
+      if (!wantsTools(options)) {
+        const loop = await start(options);
+        try {
+          return await generateTokens(loop);
+        } finally {
+          await loop.closed();
+        }
+      }
       return collectStream(await open(options), { modelId: info.id });
     },
 

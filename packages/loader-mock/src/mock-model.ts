@@ -4,11 +4,12 @@
  * The router and server tests use its failure modes; it passes the conformance kit.
  */
 import {
-  collectStream,
+  type CreateTokenStreamOptions,
   createSeededRandom,
   createTokenStream,
   delay,
   GenerationError,
+  generateTokens,
   hashString,
   InvalidArgumentError,
   ModelDisposedError,
@@ -18,7 +19,6 @@ import {
   type ModelV1EmbedOptions,
   type ModelV1EmbedResult,
   type ModelV1GenerateResult,
-  type ModelV1StreamResult,
   throwIfAborted,
   validateCallOptions,
 } from '@llmr/core';
@@ -103,7 +103,8 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
     while (true) yield `${words[Math.floor(random() * words.length)]} `;
   }
 
-  function start(options: ModelV1CallOptions): ModelV1StreamResult {
+  /** One call's token loop: streamed by `doStream`, run to its end by `doGenerate`. */
+  function start(options: ModelV1CallOptions): CreateTokenStreamOptions {
     if (disposed) throw new ModelDisposedError({ modelId: id });
     validateCallOptions(options);
     throwIfAborted(options.abortSignal);
@@ -132,7 +133,7 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
     let produced = 0;
     const signal = options.abortSignal;
 
-    const stream = createTokenStream({
+    return {
       modelId: id,
       tokenizer,
       inputTokens,
@@ -173,8 +174,7 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
             }
           : { token };
       },
-    });
-    return { stream };
+    };
   }
 
   return {
@@ -190,11 +190,11 @@ export function createMockModel(settings: MockModelSettings = {}): ModelV1 {
     tokenizer,
 
     async doStream(options) {
-      return start(options);
+      return { stream: createTokenStream(start(options)) };
     },
 
     async doGenerate(options): Promise<ModelV1GenerateResult> {
-      return collectStream(start(options).stream, { modelId: id });
+      return generateTokens(start(options));
     },
 
     async doEmbed({ values, abortSignal }: ModelV1EmbedOptions): Promise<ModelV1EmbedResult> {

@@ -38,6 +38,12 @@ export interface ModelV1GenerateResult {
   finishReason: ModelV1FinishReason;
   usage: ModelV1Usage;
   logprobs?: ModelV1Logprob[];
+  /**
+   * Milliseconds from the call to the first generated token, when the runtime saw it (a
+   * local runtime does; a non-streaming upstream call does not). Routers learn time to
+   * first token from it without streaming.
+   */
+  firstTokenMs?: number;
   /** Free-form facts from the runtime (timings, cache hits, which sequence served it). */
   metadata?: Record<string, unknown>;
 }
