@@ -6,16 +6,28 @@ function fail(argument: string, value: unknown, message: string): never {
   throw new InvalidArgumentError({ argument, value, message });
 }
 
-function checkNumber(
-  name: string,
-  value: unknown,
-  {
-    min,
-    max,
-    integer = false,
-    exclusiveMin = false,
-  }: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean },
-) {
+interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  exclusiveMin?: boolean;
+}
+
+// Module constants, not literals per call: every request is validated several times on its
+// way (server, router, model), and the checks should allocate nothing when they pass.
+const ROLES = ['system', 'user', 'assistant', 'tool'];
+const MAX_TOKENS: NumberRule = { min: 0, integer: true, exclusiveMin: true };
+const TEMPERATURE: NumberRule = { min: 0, max: 100 };
+const TOP_P: NumberRule = { min: 0, max: 1, exclusiveMin: true };
+const TOP_K: NumberRule = { min: 0, integer: true };
+const MIN_P: NumberRule = { min: 0, max: 1 };
+const POSITIVE: NumberRule = { min: 0, exclusiveMin: true };
+const PENALTY: NumberRule = { min: -2, max: 2 };
+const INTEGER: NumberRule = { integer: true };
+const TOP_LOGPROBS: NumberRule = { min: 0, max: 20, integer: true };
+
+function checkNumber(name: string, value: unknown, rule: NumberRule) {
+  const { min, max, integer = false, exclusiveMin = false } = rule;
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     fail(name, value, `${name} must be a finite number; got ${JSON.stringify(value)}.`);
@@ -64,13 +76,14 @@ export function validateCallOptions(input: ModelV1CallOptions): void {
     if (!Array.isArray(messages) || messages.length === 0) {
       fail('messages', messages, '`messages` must be a non-empty array.');
     }
-    (messages as ModelV1Message[]).forEach((message, index) => {
-      const roles = ['system', 'user', 'assistant', 'tool'];
-      if (!message || !roles.includes(message.role)) {
+    const list = messages as ModelV1Message[];
+    for (let index = 0; index < list.length; index++) {
+      const message = list[index]!;
+      if (!message || !ROLES.includes(message.role)) {
         fail(
           `messages[${index}].role`,
           message?.role,
-          `messages[${index}].role must be one of ${roles.join(', ')}.`,
+          `messages[${index}].role must be one of ${ROLES.join(', ')}.`,
         );
       }
       if (typeof message.content !== 'string') {
@@ -87,18 +100,18 @@ export function validateCallOptions(input: ModelV1CallOptions): void {
           `messages[${index}] is a tool message and needs a toolCallId.`,
         );
       }
-    });
+    }
   }
-  checkNumber('maxTokens', options.maxTokens, { min: 0, integer: true, exclusiveMin: true });
-  checkNumber('temperature', options.temperature, { min: 0, max: 100 });
-  checkNumber('topP', options.topP, { min: 0, max: 1, exclusiveMin: true });
-  checkNumber('topK', options.topK, { min: 0, integer: true });
-  checkNumber('minP', options.minP, { min: 0, max: 1 });
-  checkNumber('repetitionPenalty', options.repetitionPenalty, { min: 0, exclusiveMin: true });
-  checkNumber('frequencyPenalty', options.frequencyPenalty, { min: -2, max: 2 });
-  checkNumber('presencePenalty', options.presencePenalty, { min: -2, max: 2 });
-  checkNumber('seed', options.seed, { integer: true });
-  checkNumber('topLogprobs', options.topLogprobs, { min: 0, max: 20, integer: true });
+  checkNumber('maxTokens', options.maxTokens, MAX_TOKENS);
+  checkNumber('temperature', options.temperature, TEMPERATURE);
+  checkNumber('topP', options.topP, TOP_P);
+  checkNumber('topK', options.topK, TOP_K);
+  checkNumber('minP', options.minP, MIN_P);
+  checkNumber('repetitionPenalty', options.repetitionPenalty, POSITIVE);
+  checkNumber('frequencyPenalty', options.frequencyPenalty, PENALTY);
+  checkNumber('presencePenalty', options.presencePenalty, PENALTY);
+  checkNumber('seed', options.seed, INTEGER);
+  checkNumber('topLogprobs', options.topLogprobs, TOP_LOGPROBS);
   if (options.stopSequences !== undefined) {
     if (
       !Array.isArray(options.stopSequences) ||
