@@ -188,6 +188,8 @@ export class ModelPool {
    * whose `signal` aborts with an AbortError (it went away) stops waiting; when every
    * caller waiting for a load has gone, the load itself is stopped. A timeout does not
    * stop the load: a model slower to load than a request's deadline must still load.
+   * `options.signal` is read only when the model must be loaded (a caller may pass a getter
+   * that makes its signal on demand).
    */
   async acquire(id: string, options: { signal?: AbortSignal } = {}): Promise<ModelLease> {
     const entry = this.entries.get(id);

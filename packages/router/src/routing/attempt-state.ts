@@ -72,9 +72,10 @@ export class RequestScope {
 }
 
 export class AttemptScope {
-  readonly controller = new AbortController();
+  /** The attempt's own controller: made when something must abort this attempt alone. */
+  private own: AbortController | undefined;
   private firstTokenTimer: unknown;
-  private readonly unlink: () => void;
+  private unlink: () => void = linkNothing;
   /** Rejects with the abort reason as soon as the attempt is aborted; made on the first race. */
   private abortedPromise: Promise<never> | undefined;
   /** The reader `read` cancels on abort (an attempt reads one stream). */
@@ -82,22 +83,15 @@ export class AttemptScope {
 
   constructor(
     private readonly clock: Clock,
-    request: RequestScope,
+    private readonly request: RequestScope,
     firstTokenMs: number | undefined,
     modelId: string,
   ) {
-    const parent = request.signal;
-    const onAbort = () => this.controller.abort(request.reason);
-    if (parent === NEVER_ABORTED) this.unlink = linkNothing;
-    else {
-      if (parent.aborted) onAbort();
-      else parent.addEventListener('abort', onAbort, { once: true });
-      this.unlink = () => parent.removeEventListener('abort', onAbort);
-    }
     if (firstTokenMs !== undefined) {
+      const controller = this.controller;
       this.firstTokenTimer = clock.setTimeout(
         () =>
-          this.controller.abort(
+          controller.abort(
             new TimeoutError({
               timeoutMs: firstTokenMs,
               message: `Model "${modelId}" sent no first token within ${firstTokenMs} ms.`,
@@ -108,8 +102,47 @@ export class AttemptScope {
     }
   }
 
+  /**
+   * The attempt's own controller, linked to the request's signal, made the first time it
+   * is asked for: an attempt only its request can stop (no first-token deadline, nothing
+   * that aborts it alone) never builds one, and an AbortSignal costs more to create than
+   * the rest of a small request's bookkeeping.
+   */
+  get controller(): AbortController {
+    if (this.own) return this.own;
+    const controller = new AbortController();
+    this.own = controller;
+    // Races from here on watch the new signal (an earlier race, on the request's, is over:
+    // the attempt's own is made before the model call that could abort it alone).
+    this.abortedPromise = undefined;
+    const parent = this.request.signal;
+    const onAbort = () => controller.abort(this.request.reason);
+    if (parent.aborted) onAbort();
+    else if (parent !== NEVER_ABORTED) {
+      parent.addEventListener('abort', onAbort, { once: true });
+      this.unlink = () => parent.removeEventListener('abort', onAbort);
+    }
+    return controller;
+  }
+
+  /** The attempt's own signal (made on first use): aborted with the attempt's reason. */
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /**
+   * The signal to hand a model call that nothing but its request stops: the attempt's own
+   * when it has one, else the request's. Its reason may be the caller's raw one; `race`
+   * and `reason` still give the attempt's.
+   */
+  get callSignal(): AbortSignal {
+    return this.own?.signal ?? this.request.signal;
+  }
+
+  /** Why the attempt was stopped, when it was: its own reason, else the request's. */
+  get reason(): unknown {
+    if (this.own) return this.own.signal.aborted ? this.own.signal.reason : undefined;
+    return this.request.reason;
   }
 
   firstTokenArrived(): void {
@@ -145,9 +178,9 @@ export class AttemptScope {
 
   private aborted(): Promise<never> {
     if (this.abortedPromise) return this.abortedPromise;
-    const signal = this.controller.signal;
+    const signal = this.callSignal;
     this.abortedPromise = new Promise<never>((_, reject) => {
-      const fire = () => reject(signal.reason);
+      const fire = () => reject(this.reason);
       if (signal.aborted) fire();
       else signal.addEventListener('abort', fire, { once: true });
     });

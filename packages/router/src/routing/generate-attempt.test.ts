@@ -1,4 +1,4 @@
-import type { ModelV1 } from '@llmr/core';
+import { isAbortError, type ModelV1, type ModelV1CallOptions } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { describe, expect, it } from 'vitest';
 import { createRouter } from '../router';
@@ -71,5 +71,52 @@ describe('a generate attempt', () => {
     const { routing: _direct, ...directResult } = direct;
     const { routing: _streamed, ...streamedResult } = streamed;
     expect(directResult).toEqual(streamedResult);
+  });
+
+  it("hands the caller's signal to a whole answer, and still stops on it with an AbortError", async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const slow = createMockModel({ mode: 'random', latency: { tokenMs: 5 } });
+    const model: ModelV1 = {
+      ...slow,
+      doGenerate: (options: ModelV1CallOptions) => {
+        seen.push(options.abortSignal);
+        return slow.doGenerate(options);
+      },
+    };
+    const router = createRouter({ models: [{ id: 'slow', model }] });
+    const caller = new AbortController();
+    const answer = router.generate({
+      model: 'slow',
+      prompt: 'x',
+      maxTokens: 1000,
+      abortSignal: caller.signal,
+    });
+    setTimeout(() => caller.abort(new Error('the client left')), 30);
+    const error = await answer.catch((caught: unknown) => caught);
+    expect(isAbortError(error)).toBe(true);
+    // No signal of the attempt's own between the caller and the model.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBe(caller.signal);
+    expect(router.stats().models.slow!.inFlight).toBe(0);
+  });
+
+  it("gives the model a signal of the attempt's own under a first-token deadline", async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const inner = createMockModel({ mode: 'script', replies: ['ok'] });
+    const model: ModelV1 = {
+      ...inner,
+      doStream: (options: ModelV1CallOptions) => {
+        seen.push(options.abortSignal);
+        return inner.doStream(options);
+      },
+    };
+    const router = createRouter({
+      models: [{ id: 'm', model }],
+      timeouts: { firstTokenMs: 5_000 },
+    });
+    const caller = new AbortController();
+    await router.generate({ model: 'm', prompt: 'x', abortSignal: caller.signal });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toBe(caller.signal);
   });
 });

@@ -49,16 +49,16 @@ export function generateAttempt(
     const model = pipelineModel(runtime, plan.routing.route, modelId, lease.model, (reason) =>
       attempt.controller.abort(reason),
     );
+    // Only the stream is read under an attempt of its own (a first-token deadline, stages
+    // or the watchdog may stop it alone); a whole answer stops with its request.
+    const direct = model === lease.model && plan.timeouts.firstTokenMs === undefined;
     const options = callOptionsOf(
       request,
-      attempt.signal,
+      direct ? attempt.callSignal : attempt.signal,
       runtime.events.active ? plan.routing.requestId : undefined,
     );
     const call = { runtime, plan, modelId, attempt, model, options };
-    const result =
-      model === lease.model && plan.timeouts.firstTokenMs === undefined
-        ? await generateWhole(call)
-        : await streamWhole(call);
+    const result = direct ? await generateWhole(call) : await streamWhole(call);
     return {
       value: settle(runtime, plan, modelId, result.value, result.firstTokenAt),
       verdict: { success: true },

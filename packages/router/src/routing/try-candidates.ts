@@ -111,8 +111,14 @@ export async function tryCandidates<T>(
       let lease: ModelLease | undefined;
       try {
         // The attempt's signal carries the request's abort reason (an AbortError when the
-        // caller goes away): if every caller waiting for a load goes away, it stops.
-        const acquiring = runtime.pool.acquire(modelId, { signal: attempt.signal });
+        // caller goes away): if every caller waiting for a load goes away, it stops. Asked
+        // for only when the model must be loaded: a loaded model's lease needs no signal,
+        // and the attempt then need not make one.
+        const acquiring = runtime.pool.acquire(modelId, {
+          get signal() {
+            return attempt.signal;
+          },
+        });
         lease = await attempt.race(acquiring).catch((error: unknown) => {
           // Loading goes on after a deadline; hand the lease back when it lands.
           acquiring.then(
