@@ -17,13 +17,14 @@
  */
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import { builtinStrategies } from '../strategies/builtin-strategies';
-import type { CandidateView, RankedCandidate, RoutingStrategy, StrategyContext } from '../types';
+import type { CandidateView, RoutingStrategy, StrategyContext } from '../types';
 import {
   buildCandidateViews,
   type CandidateInputs,
   type CandidateViews,
   candidateView,
 } from './build-candidate-views';
+import { type LazyRanking, rankLazily } from './lazy-ranking';
 
 /** Strategies known to read their candidates without changing them: they get the shared list. */
 const readOnlyStrategies = new WeakSet<RoutingStrategy>(builtinStrategies);
@@ -55,8 +56,13 @@ export interface CandidateSnapshot extends CandidateViews {
   readonly viewIndex: Int32Array;
   /** 0 when built, bumped by every in-place update. */
   version: number;
+  /**
+   * Set when a ranking that is not complete yet holds `views`: the next in-place update
+   * then changes a copy (copy on write), so the ranking sees the views it was selected on.
+   */
+  viewsLent: boolean;
   /** Pure strategies' rankings of `views` per route settings, built on first use. */
-  readonly rankings: Map<RoutingStrategy, Map<unknown, readonly RankedCandidate[]>>;
+  readonly rankings: Map<RoutingStrategy, Map<unknown, LazyRanking>>;
 }
 
 function fingerprint(
@@ -179,7 +185,7 @@ function updateInPlace(
   slots: readonly ModelSlot[],
   inputs: CandidateInputs,
 ): boolean {
-  const { numbers, references, circuits, passes, viewIndex, views } = snapshot;
+  const { numbers, references, circuits, passes, viewIndex } = snapshot;
   let updated = false;
   for (let index = 0; index < slots.length; index++) {
     const slot = slots[index]!;
@@ -201,6 +207,11 @@ function updateInPlace(
     numbers[index * FIELDS + 3] = stats.tokensPerSecond.version;
     circuits[index] = breaker.state;
     passes[index] = 1;
+    if (snapshot.viewsLent) {
+      snapshot.views = snapshot.views.slice();
+      snapshot.viewsLent = false;
+    }
+    const views = snapshot.views;
     const earlier = views[position]!;
     // A kept snapshot never counted the prompt (see `candidateSnapshot`): the estimate it is.
     const view = candidateView(
@@ -290,6 +301,7 @@ export function candidateSnapshot(
     qualityVersion: runtime.quality.version,
     viewIndex: viewIndexOf(built.views, slots.length),
     version: 0,
+    viewsLent: false,
     rankings: new Map(),
   };
   if (reuse && inputs.upperBound < built.minContextLength) {
@@ -312,32 +324,42 @@ function viewIndexOf(views: readonly CandidateView[], slotCount: number): Int32A
 }
 
 /**
- * The strategy's ranking of the snapshot's views. A pure strategy's ranking is computed
- * once per snapshot and route settings (`settingsKey`: the route's config object), its
- * explanations included, and shared by the decisions that reuse it (not frozen: freezing
- * two objects per candidate cost more than ranking them); any other
- * strategy ranks on every decision (a custom one a copy of the views, in case it sorts
- * them in place).
+ * The strategy's ranking of the snapshot's views, head first (see lazy-ranking.ts). A pure
+ * strategy's ranking is made once per snapshot and route settings (`settingsKey`: the
+ * route's config object) and shared by the decisions that reuse it, its full order and
+ * explanations too once something asked for them (not frozen: freezing two objects per
+ * candidate cost more than ranking them); any other strategy ranks on every decision (a
+ * custom one a copy of the views, in case it sorts them in place).
  */
 export function rankSnapshot(
   snapshot: CandidateSnapshot,
   strategy: RoutingStrategy,
   settingsKey: unknown,
   context: () => StrategyContext,
-): RankedCandidate[] {
+): LazyRanking {
   if (!strategy.pure) {
-    const views = readOnlyStrategies.has(strategy) ? snapshot.views : snapshot.views.slice();
-    return strategy.rank(views, context());
+    const views = !readOnlyStrategies.has(strategy)
+      ? snapshot.views.slice()
+      : strategy.select
+        ? lend(snapshot)
+        : snapshot.views;
+    return rankLazily(strategy, views, context());
   }
   let byRoute = snapshot.rankings.get(strategy);
   if (!byRoute) {
     byRoute = new Map();
     snapshot.rankings.set(strategy, byRoute);
   }
-  let ranked = byRoute.get(settingsKey);
-  if (!ranked) {
-    ranked = strategy.rank(snapshot.views, context());
-    byRoute.set(settingsKey, ranked);
+  let ranking = byRoute.get(settingsKey);
+  if (!ranking) {
+    ranking = rankLazily(strategy, strategy.select ? lend(snapshot) : snapshot.views, context());
+    byRoute.set(settingsKey, ranking);
   }
-  return ranked.slice();
+  return ranking;
+}
+
+/** The snapshot's views for a ranking that may read them later (a cheap flag, see `viewsLent`). */
+function lend(snapshot: CandidateSnapshot): CandidateView[] {
+  snapshot.viewsLent = true;
+  return snapshot.views;
 }

@@ -9,6 +9,7 @@ import { RouterError } from '../errors';
 import { defaultRetrySettings, type RetrySettings } from '../resilience/retry-policy';
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import type {
+  RankedCandidate,
   RouterEmbedRequest,
   RouterRequest,
   RouterTimeouts,
@@ -18,11 +19,13 @@ import type {
 import { candidateSnapshot, rankSnapshot } from './candidate-snapshot';
 import { capabilityMask, requiredCapabilities } from './capability-filter';
 import { estimatePromptTokens, promptTokenUpperBound } from './estimate-prompt-tokens';
+import { CandidateOrder, LazyRanking } from './lazy-ranking';
 import { resolveTarget } from './resolve-target';
 
 export interface Plan {
   routing: RoutingInfo;
-  order: string[];
+  /** The models to try, best first; only the first is known before anyone asks for more. */
+  order: CandidateOrder;
   route?: ResolvedRouteConfig;
   retry: RetrySettings;
   timeouts: RouterTimeouts;
@@ -65,13 +68,23 @@ export function planRequest(
         config.strategy ??
         'balanced');
 
+  // The candidates are read from the order when first asked for (an accessor, so a spread
+  // or JSON.stringify still sees them): a request that runs its first choice never ranks the rest.
+  let order: CandidateOrder | undefined;
+  let candidates: RankedCandidate[] | undefined;
   const routing: RoutingInfo = {
     requestId,
     requested,
     resolution: { kind: resolution.kind, target: resolution.target, aliases: resolution.aliases },
     ...(routeName ? { route: routeName } : {}),
     strategy: strategyName,
-    candidates: [],
+    get candidates(): RankedCandidate[] {
+      candidates ??= order ? order.candidates() : [];
+      return candidates;
+    },
+    set candidates(value: RankedCandidate[]) {
+      candidates = value;
+    },
     excluded: [],
     attempts: [],
     cached: false,
@@ -160,11 +173,11 @@ export function planRequest(
   }
 
   if (strategyName === 'pinned') {
-    routing.candidates = views.map((view) => ({
-      modelId: view.modelId,
-      score: 1,
-      details: { pinned: true },
-    }));
+    order = new CandidateOrder(
+      LazyRanking.of(
+        views.map((view) => ({ modelId: view.modelId, score: 1, details: { pinned: true } })),
+      ),
+    );
   } else {
     const strategy = runtime.strategies.get(strategyName);
     if (!strategy) {
@@ -188,9 +201,10 @@ export function planRequest(
       },
       state: dryRun ? new Map(runtime.strategyState) : runtime.strategyState,
     });
-    routing.candidates = rankSnapshot(snapshot, strategy, route, context);
-    if (route?.maxCandidates !== undefined)
-      routing.candidates = routing.candidates.slice(0, route.maxCandidates);
+    order = new CandidateOrder(
+      rankSnapshot(snapshot, strategy, route, context),
+      route?.maxCandidates,
+    );
   }
   if (!dryRun && runtime.events.active) {
     runtime.emit({
@@ -200,7 +214,10 @@ export function planRequest(
       requested,
       ...(routeName ? { route: routeName } : {}),
       strategy: routing.strategy,
-      candidates: routing.candidates,
+      // Ranked only if the listener reads them; the same array as `routing.candidates`.
+      get candidates() {
+        return routing.candidates;
+      },
       excluded: routing.excluded,
     });
   }
@@ -212,7 +229,7 @@ export function planRequest(
   };
   return {
     routing,
-    order: routing.candidates.map((candidate) => candidate.modelId),
+    order,
     ...(route ? { route } : {}),
     retry,
     timeouts,
