@@ -24,6 +24,7 @@ import {
   type CandidateViews,
   candidateView,
 } from './build-candidate-views';
+import { CopyOnWriteList, frozenToArray } from './copy-on-write-list';
 import { type LazyRanking, rankLazily } from './lazy-ranking';
 
 /** Strategies known to read their candidates without changing them: they get the shared list. */
@@ -57,10 +58,10 @@ export interface CandidateSnapshot extends CandidateViews {
   /** 0 when built, bumped by every in-place update. */
   version: number;
   /**
-   * Set when a ranking that is not complete yet holds `views`: the next in-place update
-   * then changes a copy (copy on write), so the ranking sees the views it was selected on.
+   * `views` as a list that freezes in O(1), made when a deferred ranking first needs the
+   * views as they were at its decision (in-place updates change `views` itself).
    */
-  viewsLent: boolean;
+  lendable: CopyOnWriteList<CandidateView> | undefined;
   /** Pure strategies' rankings of `views` per route settings, built on first use. */
   readonly rankings: Map<RoutingStrategy, Map<unknown, LazyRanking>>;
 }
@@ -207,10 +208,6 @@ function updateInPlace(
     numbers[index * FIELDS + 3] = stats.tokensPerSecond.version;
     circuits[index] = breaker.state;
     passes[index] = 1;
-    if (snapshot.viewsLent) {
-      snapshot.views = snapshot.views.slice();
-      snapshot.viewsLent = false;
-    }
     const views = snapshot.views;
     const earlier = views[position]!;
     // A kept snapshot never counted the prompt (see `candidateSnapshot`): the estimate it is.
@@ -224,6 +221,7 @@ function updateInPlace(
       inputs,
     );
     views[position] = view;
+    snapshot.lendable?.set(position, view);
     if (!updated) {
       updated = true;
       snapshot.version++;
@@ -301,7 +299,7 @@ export function candidateSnapshot(
     qualityVersion: runtime.quality.version,
     viewIndex: viewIndexOf(built.views, slots.length),
     version: 0,
-    viewsLent: false,
+    lendable: undefined,
     rankings: new Map(),
   };
   if (reuse && inputs.upperBound < built.minContextLength) {
@@ -329,7 +327,11 @@ function viewIndexOf(views: readonly CandidateView[], slotCount: number): Int32A
  * route's config object) and shared by the decisions that reuse it, its full order and
  * explanations too once something asked for them (not frozen: freezing two objects per
  * candidate cost more than ranking them); any other strategy ranks on every decision (a
- * custom one a copy of the views, in case it sorts them in place).
+ * custom one a copy of the views, in case it sorts them in place or keeps them).
+ *
+ * A deferred pure ranking ranks the views frozen at its decision. The built-in strategies
+ * that are not pure get the live views: what their deferred rankings read (model ids by
+ * position) an in-place update never changes.
  */
 export function rankSnapshot(
   snapshot: CandidateSnapshot,
@@ -338,11 +340,7 @@ export function rankSnapshot(
   context: () => StrategyContext,
 ): LazyRanking {
   if (!strategy.pure) {
-    const views = !readOnlyStrategies.has(strategy)
-      ? snapshot.views.slice()
-      : strategy.select
-        ? lend(snapshot)
-        : snapshot.views;
+    const views = readOnlyStrategies.has(strategy) ? snapshot.views : snapshot.views.slice();
     return rankLazily(strategy, views, context());
   }
   let byRoute = snapshot.rankings.get(strategy);
@@ -352,14 +350,25 @@ export function rankSnapshot(
   }
   let ranking = byRoute.get(settingsKey);
   if (!ranking) {
-    ranking = rankLazily(strategy, strategy.select ? lend(snapshot) : snapshot.views, context());
+    // A custom select's own deferred `rank` may keep its candidates: a copy it owns.
+    const views =
+      strategy.select && !readOnlyStrategies.has(strategy)
+        ? snapshot.views.slice()
+        : snapshot.views;
+    ranking = rankLazily(
+      strategy,
+      views,
+      context(),
+      strategy.select && views === snapshot.views ? frozenViews(snapshot) : undefined,
+    );
     byRoute.set(settingsKey, ranking);
   }
   return ranking;
 }
 
-/** The snapshot's views for a ranking that may read them later (a cheap flag, see `viewsLent`). */
-function lend(snapshot: CandidateSnapshot): CandidateView[] {
-  snapshot.viewsLent = true;
-  return snapshot.views;
+/** The snapshot's views as they are now, for a ranking made later. */
+function frozenViews(snapshot: CandidateSnapshot): () => CandidateView[] {
+  snapshot.lendable ??= new CopyOnWriteList(snapshot.views);
+  const frozen = snapshot.lendable.freeze();
+  return () => frozenToArray(frozen);
 }

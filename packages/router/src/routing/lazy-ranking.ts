@@ -84,12 +84,14 @@ export class CandidateOrder {
 /**
  * Ranks with the strategy's `select` fast path when it has one (validated: a custom
  * strategy's bug must be a clear error, not a wrong model), else with `rank` at once.
- * `candidates` must not change afterwards: a deferred ranking reads them later.
+ * A pure strategy's full ranking, when deferred, ranks `later()`: the candidates as they
+ * were now (the caller's list may change meanwhile); without it, `candidates` themselves.
  */
 export function rankLazily(
   strategy: RoutingStrategy,
   candidates: readonly CandidateView[],
   context: StrategyContext,
+  later?: () => readonly CandidateView[],
 ): LazyRanking {
   if (!strategy.select) return LazyRanking.of(strategy.rank(candidates, context));
   const selection = strategy.select(candidates, context);
@@ -111,7 +113,7 @@ export function rankLazily(
         message: `Strategy "${strategy.name}" is not pure, so its select() must also return rank: a function giving the full ranking from the same draws (calling rank() again would draw again).`,
       });
     }
-    rank = () => strategy.rank(candidates, context);
+    rank = () => strategy.rank(later ? later() : candidates, context);
   }
   return LazyRanking.deferred(chosen.modelId, rank);
 }
