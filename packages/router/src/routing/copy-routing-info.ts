@@ -3,7 +3,8 @@
  * spread would read (and so rank) them: a stream hands out such copies at its start and
  * finish, on every request, and most callers never look at the candidates.
  */
-import type { RankedCandidate, RoutingInfo } from '../types';
+import type { RoutingInfo } from '../types';
+import { defineLazyCandidates } from './lazy-candidates';
 
 export function copyRoutingInfo<T extends object>(
   routing: RoutingInfo,
@@ -12,17 +13,6 @@ export function copyRoutingInfo<T extends object>(
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(routing))
     if (key !== 'candidates') copy[key] = routing[key as keyof RoutingInfo];
-  let candidates: RankedCandidate[] | undefined;
-  Object.defineProperty(copy, 'candidates', {
-    get: () => {
-      candidates ??= routing.candidates;
-      return candidates;
-    },
-    set: (value: RankedCandidate[]) => {
-      candidates = value;
-    },
-    enumerable: true,
-    configurable: true,
-  });
-  return Object.assign(copy, changes) as RoutingInfo & T;
+  Object.assign(copy, changes);
+  return defineLazyCandidates(copy, () => routing.candidates) as unknown as RoutingInfo & T;
 }

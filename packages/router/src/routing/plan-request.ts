@@ -9,7 +9,6 @@ import { RouterError } from '../errors';
 import { defaultRetrySettings, type RetrySettings } from '../resilience/retry-policy';
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import type {
-  RankedCandidate,
   RouterEmbedRequest,
   RouterRequest,
   RouterTimeouts,
@@ -19,6 +18,7 @@ import type {
 import { candidateSnapshot, rankSnapshot } from './candidate-snapshot';
 import { capabilityMask, requiredCapabilities } from './capability-filter';
 import { estimatePromptTokens, promptTokenUpperBound } from './estimate-prompt-tokens';
+import { defineLazyCandidates } from './lazy-candidates';
 import { CandidateOrder, LazyRanking } from './lazy-ranking';
 import { resolveTarget } from './resolve-target';
 
@@ -71,26 +71,21 @@ export function planRequest(
   // The candidates are read from the order when first asked for (an accessor, so a spread
   // or JSON.stringify still sees them): a request that runs its first choice never ranks the rest.
   let order: CandidateOrder | undefined;
-  let candidates: RankedCandidate[] | undefined;
-  const routing: RoutingInfo = {
+  const fields: Omit<RoutingInfo, 'candidates'> = {
     requestId,
     requested,
     resolution: { kind: resolution.kind, target: resolution.target, aliases: resolution.aliases },
     ...(routeName ? { route: routeName } : {}),
     strategy: strategyName,
-    get candidates(): RankedCandidate[] {
-      candidates ??= order ? order.candidates() : [];
-      return candidates;
-    },
-    set candidates(value: RankedCandidate[]) {
-      candidates = value;
-    },
     excluded: [],
     attempts: [],
     cached: false,
     promptTokens: estimate,
     timings: { startedAt: runtime.clock.now() },
   };
+  const routing: RoutingInfo = defineLazyCandidates(fields, () =>
+    order ? order.candidates() : [],
+  );
 
   // A spent budget refuses, or narrows the candidates to cheaper models.
   if (route?.budget && routeName && !dryRun) {
@@ -207,19 +202,17 @@ export function planRequest(
     );
   }
   if (!dryRun && runtime.events.active) {
-    runtime.emit({
-      type: 'route',
+    const event = {
+      type: 'route' as const,
       time: runtime.clock.now(),
       requestId,
       requested,
       ...(routeName ? { route: routeName } : {}),
       strategy: routing.strategy,
-      // Ranked only if the listener reads them; the same array as `routing.candidates`.
-      get candidates() {
-        return routing.candidates;
-      },
       excluded: routing.excluded,
-    });
+    };
+    // Ranked only if a listener reads them; the same array as `routing.candidates`.
+    runtime.emit(defineLazyCandidates(event, () => routing.candidates));
   }
   const retry: RetrySettings = { ...defaultRetrySettings, ...config.retry, ...route?.retry };
   const timeouts: RouterTimeouts = {
