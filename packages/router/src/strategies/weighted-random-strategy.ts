@@ -147,16 +147,17 @@ function buffers(count: number) {
  * The draws belong to the decision (a later full ranking sorts by these same draws), so
  * they are a new array each time, not a shared buffer.
  */
-function draw(prepared: Prepared, random: () => number): Float64Array {
-  const draws = new Float64Array(prepared.drawn.length);
-  for (let position = 0; position < draws.length; position++) draws[position] = random();
+function draw(prepared: Prepared, random: () => number): number[] {
+  const count = prepared.drawn.length;
+  const draws: number[] = [];
+  for (let position = 0; position < count; position++) draws.push(random());
   return draws;
 }
 
 /** The full ranking the draws give: drawn candidates by descending key, then the undrawn. */
 function rankByDraws(
   prepared: Prepared,
-  draws: Float64Array,
+  draws: readonly number[],
   candidates: readonly CandidateView[],
 ): RankedCandidate[] {
   const { drawn, inverseWeights, undrawn, details } = prepared;
@@ -202,7 +203,7 @@ function rankByDraws(
  * 1 / w keeps the order, so a draw whose bound (u - 1) / w is not above the best key so far
  * cannot beat it. After the first few candidates almost every one is skipped that way.
  */
-function largestKey(prepared: Prepared, draws: Float64Array): number {
+function largestKey(prepared: Prepared, draws: readonly number[]): number {
   const { inverseWeights } = prepared;
   let best = -1;
   let bestKey = Number.NEGATIVE_INFINITY;
