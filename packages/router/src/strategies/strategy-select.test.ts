@@ -86,6 +86,28 @@ describe('select, the fast path beside rank', () => {
     });
   }
 
+  it('selects right on a list changed in place between selections, as the router changes it', () => {
+    const random = createSeededRandom(23);
+    const fields = ['inFlight', 'inFlight', 'inFlight', 'quality', 'ttftMs', 'estimatedCostUsd'];
+    for (let trial = 0; trial < 20; trial++) {
+      const candidates = randomViews(random, 5 + Math.floor(random() * 60));
+      for (let step = 0; step < 60; step++) {
+        // A new view object for one candidate, one field moved (mostly its load).
+        const index = Math.floor(random() * candidates.length);
+        const field = fields[Math.floor(random() * fields.length)]!;
+        const value = field === 'inFlight' ? Math.floor(random() * 4) : random();
+        candidates[index] = { ...candidates[index]!, [field]: value };
+        for (const strategy of selecting) {
+          const seed = trial * 100 + step;
+          const selection = strategy.select(candidates, context(seed));
+          expect(candidates[selection.best]?.modelId, `${strategy.name} ${trial}/${step}`).toBe(
+            strategy.rank(candidates, context(seed))[0]!.modelId,
+          );
+        }
+      }
+    }
+  });
+
   it('leaves NaN inputs to rank, whose order the sort defines', () => {
     const candidates = randomViews(createSeededRandom(5), 12);
     candidates[3] = { ...candidates[3]!, quality: Number.NaN };
