@@ -157,7 +157,7 @@ describe('create-llmr-plugin', () => {
       'src/strategy.ts',
       'tsconfig.json',
     ]);
-    expect(stdout).toMatch(/# pass 5/);
+    expect(stdout).toMatch(/# pass 6/);
     const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8'));
     expect(manifest.peerDependencies).toEqual({ '@llmr/router': '^0.1.0' });
     expect(manifest.peerDependenciesMeta).toEqual({ '@llmr/router': { optional: true } });

@@ -116,4 +116,5 @@ export type {
   RoutingInfo,
   RoutingStrategy,
   StrategyContext,
+  StrategySelection,
 } from './types';

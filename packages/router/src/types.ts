@@ -189,6 +189,27 @@ export interface RoutingStrategy {
   readonly reads?: readonly (keyof CandidateView)[];
   /** Returns every candidate, best first, each with a score and its inputs. */
   rank(candidates: readonly CandidateView[], context: StrategyContext): RankedCandidate[];
+  /**
+   * Optional fast path beside `rank`: the best candidate without ranking the rest. Most
+   * requests only ever run the first candidate, so the router calls `select` when a
+   * strategy has it and asks for the full ranking only when something needs it (a
+   * fallback, `RoutingInfo.candidates`, a `route` event listener that reads them).
+   *
+   * `best` must be the index in `candidates` of what `rank(candidates, context)[0]` would
+   * be, ties broken the same way. A strategy that reads randomness or state (not `pure`)
+   * draws and advances them here, once, and returns `rank`: the ranking those same draws
+   * give, called at most once and later (it must read neither again). A pure strategy may
+   * omit `rank`: the router then calls `rank(candidates, context)` when needed.
+   */
+  select?(candidates: readonly CandidateView[], context: StrategyContext): StrategySelection;
+}
+
+/** What a strategy's `select` returns: the winner now, the full ranking on demand. */
+export interface StrategySelection {
+  /** Index in the candidates of the best one (what the ranking puts first). */
+  best: number;
+  /** The full ranking, best first; required unless the strategy is `pure`. */
+  rank?: () => RankedCandidate[];
 }
 
 export type StreamPart = ModelV1StreamPart;

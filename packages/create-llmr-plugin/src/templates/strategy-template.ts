@@ -43,6 +43,16 @@ export interface StrategyOptions {
 const withinBudget = (candidate: CandidateView, maxTtftMs: number) =>
   candidate.ttftMs !== undefined && candidate.ttftMs <= maxTtftMs;
 
+/** Whether \`a\` goes before \`b\` in \`rank\`'s order (what \`select\` needs). */
+function before(a: CandidateView, b: CandidateView, maxTtftMs: number): boolean {
+  const fast = withinBudget(a, maxTtftMs);
+  if (fast !== withinBudget(b, maxTtftMs)) return fast;
+  const difference = fast
+    ? a.estimatedCostUsd - b.estimatedCostUsd
+    : (a.ttftMs ?? Number.POSITIVE_INFINITY) - (b.ttftMs ?? Number.POSITIVE_INFINITY);
+  return difference < 0 || (!(difference > 0) && a.order < b.order);
+}
+
 export function ${factoryName}(options: StrategyOptions = {}): RoutingStrategy {
   const maxTtftMs = options.maxTtftMs ?? DEFAULT_MAX_TTFT_MS;
   if (typeof maxTtftMs !== 'number' || !Number.isFinite(maxTtftMs) || maxTtftMs <= 0) {
@@ -54,6 +64,9 @@ export function ${factoryName}(options: StrategyOptions = {}): RoutingStrategy {
   }
   return {
     name: '${strategyName}',
+    // It reads nothing but its candidates: the router may rank once and reuse the result
+    // until a model's numbers change.
+    pure: true,
     rank(candidates): RankedCandidate[] {
       const fast = candidates
         .filter((candidate) => withinBudget(candidate, maxTtftMs))
@@ -76,6 +89,15 @@ export function ${factoryName}(options: StrategyOptions = {}): RoutingStrategy {
           ttftMs: candidate.ttftMs ?? 'unknown',
         },
       }));
+    },
+    // Optional: the winner in one pass. Most requests run only their first candidate, so
+    // the router calls this and asks rank() for the whole order only when it needs more
+    // (a fallback, the explanations). It must pick what rank() puts first.
+    select(candidates) {
+      let best = 0;
+      for (let index = 1; index < candidates.length; index++)
+        if (before(candidates[index]!, candidates[best]!, maxTtftMs)) best = index;
+      return { best };
     },
   };
 }
@@ -146,6 +168,17 @@ describe('${strategyName} strategy', () => {
     );
     assert.equal(ranked[0]!.details.withinBudget, true);
     assert.equal(ranked[4]!.details.ttftMs, 'unknown');
+  });
+
+  it('selects what rank puts first (the router calls select on every request)', () => {
+    for (const maxTtftMs of [250, 1000, 2500]) {
+      const strategy = ${factoryName}({ maxTtftMs });
+      for (let start = 0; start < candidates.length; start++) {
+        const turned = [...candidates.slice(start), ...candidates.slice(0, start)];
+        const selection = strategy.select!(turned, context);
+        assert.equal(turned[selection.best]!.modelId, strategy.rank(turned, context)[0]!.modelId);
+      }
+    }
   });
 
   it('takes its budget from options', () => {

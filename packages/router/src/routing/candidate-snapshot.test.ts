@@ -4,11 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock';
 import { builtinStrategyNames } from '../config/router-config-schema';
 import { createRouter } from '../router';
-import type { RouterRequest } from '../types';
+import { builtinStrategies } from '../strategies/builtin-strategies';
+import type { RouterRequest, RoutingStrategy } from '../types';
+import { planRequest } from './plan-request';
 
 const modelCount = 24;
 
-function makeRouter(reuseSnapshots: boolean) {
+/**
+ * The built-ins as they were before `select`: `rank` alone, so every decision ranks every
+ * candidate at once. What the head-first path must match, decision for decision.
+ */
+const eagerStrategies: RoutingStrategy[] = builtinStrategies.map(
+  ({ select: _select, ...strategy }) => strategy,
+);
+
+function makeRouter(reuseSnapshots: boolean, eager = false) {
   const clock = createManualClock(1_000);
   const shared = createMockModel({ mode: 'random' });
   const ids = Array.from({ length: modelCount }, (_, index) => `model-${index}`);
@@ -35,6 +45,7 @@ function makeRouter(reuseSnapshots: boolean) {
       },
     },
     circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 500 },
+    ...(eager ? { strategies: eagerStrategies } : {}),
   });
   // The decision's inputs live in the runtime; the test moves them as traffic would.
   const runtime = router['runtime'];
@@ -169,4 +180,80 @@ describe('candidate snapshots', () => {
     runtime.statsFor(quality[0]!.modelId).recordOutcome(false);
     expect(router.route({ ...request, model: 'quality-first' }).candidates[0]).not.toBe(quality[0]);
   });
+
+  it('select the winner first and rank the rest later exactly as ranking at once does, also after the state moved on', async () => {
+    const lazy = makeRouter(true);
+    const eager = makeRouter(true, true);
+    const random = createSeededRandom(77);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const routes = [...builtinStrategyNames, 'chain', 'weighted', 'auto'];
+    // Plans whose rest is read only after the state changed and the next decisions on the
+    // same snapshot updated it in place, as a fallback's would be.
+    let pending: { label: string; read: () => unknown; expected: unknown }[] = [];
+    let later: typeof pending = [];
+    let deferred = 0;
+    for (let step = 0; step < 150; step++) {
+      const id = pick(lazy.ids);
+      const change = random();
+      const value = random();
+      for (const { runtime, clock } of [lazy, eager]) {
+        const stats = runtime.statsFor(id);
+        if (change < 0.35) stats.start(clock.now());
+        else if (change < 0.65) stats.end();
+        else if (change < 0.75) stats.recordOutcome(value > 0.3);
+        else if (change < 0.82) stats.ttft.record(20 + value * 400);
+        else if (change < 0.87) stats.tokensPerSecond.record(10 + value * 90);
+        else if (change < 0.9) runtime.quality.record(id, value);
+        else if (change < 0.95) runtime.breaker(id).recordFailure();
+        else await clock.advance(Math.round(value * 400));
+      }
+      const request = requests[Math.floor(step / 6) % 3]!;
+      for (const model of routes) {
+        const label = `step ${step}, ${model}`;
+        let expected: ReturnType<typeof planRequest> | undefined;
+        let plan: ReturnType<typeof planRequest> | undefined;
+        try {
+          expected = planRequest(eager.runtime, { ...request, model }, 'generate', true);
+        } catch {}
+        try {
+          plan = planRequest(lazy.runtime, { ...request, model }, 'generate', true);
+        } catch {}
+        expect(plan === undefined, label).toBe(expected === undefined);
+        if (!plan || !expected) continue;
+        const candidates = expected.routing.candidates;
+        // The winner without ranking the rest, then every candidate in the same order.
+        expect(plan.order.at(0), label).toBe(candidates[0]!.modelId);
+        if (step % 2 === 0) {
+          expect(plan.routing.candidates, label).toEqual(candidates);
+          expect(walk(plan.order), label).toEqual(candidates.map((entry) => entry.modelId));
+        } else {
+          deferred++;
+          later.push(
+            {
+              label: `${label} (read later)`,
+              read: () => walk(plan.order),
+              expected: walk(expected.order),
+            },
+            {
+              label: `${label} (read later)`,
+              read: () => plan.routing.candidates,
+              expected: candidates,
+            },
+          );
+        }
+      }
+      for (const { label, read, expected } of pending) expect(read(), label).toEqual(expected);
+      pending = later;
+      later = [];
+    }
+    expect(deferred).toBeGreaterThan(500);
+  });
 });
+
+/** Every model id of an order, as the fallback loop walks it. */
+function walk(order: ReturnType<typeof planRequest>['order']): string[] {
+  const ids: string[] = [];
+  for (let position = 0, id = order.at(0); id !== undefined; id = order.at(++position))
+    ids.push(id);
+  return ids;
+}

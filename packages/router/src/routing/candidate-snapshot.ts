@@ -17,13 +17,15 @@
  */
 import type { ModelSlot, RouterRuntime } from '../router-runtime';
 import { builtinStrategies } from '../strategies/builtin-strategies';
-import type { CandidateView, RankedCandidate, RoutingStrategy, StrategyContext } from '../types';
+import type { CandidateView, RoutingStrategy, StrategyContext } from '../types';
 import {
   buildCandidateViews,
   type CandidateInputs,
   type CandidateViews,
   candidateView,
 } from './build-candidate-views';
+import { CopyOnWriteList, frozenToArray } from './copy-on-write-list';
+import { type LazyRanking, rankLazily } from './lazy-ranking';
 
 /** Strategies known to read their candidates without changing them: they get the shared list. */
 const readOnlyStrategies = new WeakSet<RoutingStrategy>(builtinStrategies);
@@ -55,8 +57,13 @@ export interface CandidateSnapshot extends CandidateViews {
   readonly viewIndex: Int32Array;
   /** 0 when built, bumped by every in-place update. */
   version: number;
+  /**
+   * `views` as a list that freezes in O(1), made when a deferred ranking first needs the
+   * views as they were at its decision (in-place updates change `views` itself).
+   */
+  lendable: CopyOnWriteList<CandidateView> | undefined;
   /** Pure strategies' rankings of `views` per route settings, built on first use. */
-  readonly rankings: Map<RoutingStrategy, Map<unknown, readonly RankedCandidate[]>>;
+  readonly rankings: Map<RoutingStrategy, Map<unknown, LazyRanking>>;
 }
 
 function fingerprint(
@@ -179,7 +186,7 @@ function updateInPlace(
   slots: readonly ModelSlot[],
   inputs: CandidateInputs,
 ): boolean {
-  const { numbers, references, circuits, passes, viewIndex, views } = snapshot;
+  const { numbers, references, circuits, passes, viewIndex } = snapshot;
   let updated = false;
   for (let index = 0; index < slots.length; index++) {
     const slot = slots[index]!;
@@ -201,6 +208,7 @@ function updateInPlace(
     numbers[index * FIELDS + 3] = stats.tokensPerSecond.version;
     circuits[index] = breaker.state;
     passes[index] = 1;
+    const views = snapshot.views;
     const earlier = views[position]!;
     // A kept snapshot never counted the prompt (see `candidateSnapshot`): the estimate it is.
     const view = candidateView(
@@ -213,6 +221,7 @@ function updateInPlace(
       inputs,
     );
     views[position] = view;
+    snapshot.lendable?.set(position, view);
     if (!updated) {
       updated = true;
       snapshot.version++;
@@ -290,6 +299,7 @@ export function candidateSnapshot(
     qualityVersion: runtime.quality.version,
     viewIndex: viewIndexOf(built.views, slots.length),
     version: 0,
+    lendable: undefined,
     rankings: new Map(),
   };
   if (reuse && inputs.upperBound < built.minContextLength) {
@@ -312,32 +322,53 @@ function viewIndexOf(views: readonly CandidateView[], slotCount: number): Int32A
 }
 
 /**
- * The strategy's ranking of the snapshot's views. A pure strategy's ranking is computed
- * once per snapshot and route settings (`settingsKey`: the route's config object), its
- * explanations included, and shared by the decisions that reuse it (not frozen: freezing
- * two objects per candidate cost more than ranking them); any other
- * strategy ranks on every decision (a custom one a copy of the views, in case it sorts
- * them in place).
+ * The strategy's ranking of the snapshot's views, head first (see lazy-ranking.ts). A pure
+ * strategy's ranking is made once per snapshot and route settings (`settingsKey`: the
+ * route's config object) and shared by the decisions that reuse it, its full order and
+ * explanations too once something asked for them (not frozen: freezing two objects per
+ * candidate cost more than ranking them); any other strategy ranks on every decision (a
+ * custom one a copy of the views, in case it sorts them in place or keeps them).
+ *
+ * A deferred pure ranking ranks the views frozen at its decision. The built-in strategies
+ * that are not pure get the live views: what their deferred rankings read (model ids by
+ * position) an in-place update never changes.
  */
 export function rankSnapshot(
   snapshot: CandidateSnapshot,
   strategy: RoutingStrategy,
   settingsKey: unknown,
   context: () => StrategyContext,
-): RankedCandidate[] {
+): LazyRanking {
   if (!strategy.pure) {
     const views = readOnlyStrategies.has(strategy) ? snapshot.views : snapshot.views.slice();
-    return strategy.rank(views, context());
+    return rankLazily(strategy, views, context());
   }
   let byRoute = snapshot.rankings.get(strategy);
   if (!byRoute) {
     byRoute = new Map();
     snapshot.rankings.set(strategy, byRoute);
   }
-  let ranked = byRoute.get(settingsKey);
-  if (!ranked) {
-    ranked = strategy.rank(snapshot.views, context());
-    byRoute.set(settingsKey, ranked);
+  let ranking = byRoute.get(settingsKey);
+  if (!ranking) {
+    // A custom select's own deferred `rank` may keep its candidates: a copy it owns.
+    const views =
+      strategy.select && !readOnlyStrategies.has(strategy)
+        ? snapshot.views.slice()
+        : snapshot.views;
+    ranking = rankLazily(
+      strategy,
+      views,
+      context(),
+      strategy.select && views === snapshot.views ? frozenViews(snapshot) : undefined,
+    );
+    byRoute.set(settingsKey, ranking);
   }
-  return ranked.slice();
+  return ranking;
+}
+
+/** The snapshot's views as they are now, for a ranking made later. */
+function frozenViews(snapshot: CandidateSnapshot): () => CandidateView[] {
+  snapshot.lendable ??= new CopyOnWriteList(snapshot.views);
+  const frozen = snapshot.lendable.freeze();
+  return () => frozenToArray(frozen);
 }

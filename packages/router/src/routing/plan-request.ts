@@ -18,11 +18,14 @@ import type {
 import { candidateSnapshot, rankSnapshot } from './candidate-snapshot';
 import { capabilityMask, requiredCapabilities } from './capability-filter';
 import { estimatePromptTokens, promptTokenUpperBound } from './estimate-prompt-tokens';
+import { defineLazyCandidates } from './lazy-candidates';
+import { CandidateOrder, LazyRanking } from './lazy-ranking';
 import { resolveTarget } from './resolve-target';
 
 export interface Plan {
   routing: RoutingInfo;
-  order: string[];
+  /** The models to try, best first; only the first is known before anyone asks for more. */
+  order: CandidateOrder;
   route?: ResolvedRouteConfig;
   retry: RetrySettings;
   timeouts: RouterTimeouts;
@@ -65,19 +68,24 @@ export function planRequest(
         config.strategy ??
         'balanced');
 
-  const routing: RoutingInfo = {
+  // The candidates are read from the order when first asked for (an accessor, so a spread
+  // or JSON.stringify still sees them): a request that runs its first choice never ranks the rest.
+  let order: CandidateOrder | undefined;
+  const fields: Omit<RoutingInfo, 'candidates'> = {
     requestId,
     requested,
     resolution: { kind: resolution.kind, target: resolution.target, aliases: resolution.aliases },
     ...(routeName ? { route: routeName } : {}),
     strategy: strategyName,
-    candidates: [],
     excluded: [],
     attempts: [],
     cached: false,
     promptTokens: estimate,
     timings: { startedAt: runtime.clock.now() },
   };
+  const routing: RoutingInfo = defineLazyCandidates(fields, () =>
+    order ? order.candidates() : [],
+  );
 
   // A spent budget refuses, or narrows the candidates to cheaper models.
   if (route?.budget && routeName && !dryRun) {
@@ -160,11 +168,11 @@ export function planRequest(
   }
 
   if (strategyName === 'pinned') {
-    routing.candidates = views.map((view) => ({
-      modelId: view.modelId,
-      score: 1,
-      details: { pinned: true },
-    }));
+    order = new CandidateOrder(
+      LazyRanking.of(
+        views.map((view) => ({ modelId: view.modelId, score: 1, details: { pinned: true } })),
+      ),
+    );
   } else {
     const strategy = runtime.strategies.get(strategyName);
     if (!strategy) {
@@ -188,21 +196,23 @@ export function planRequest(
       },
       state: dryRun ? new Map(runtime.strategyState) : runtime.strategyState,
     });
-    routing.candidates = rankSnapshot(snapshot, strategy, route, context);
-    if (route?.maxCandidates !== undefined)
-      routing.candidates = routing.candidates.slice(0, route.maxCandidates);
+    order = new CandidateOrder(
+      rankSnapshot(snapshot, strategy, route, context),
+      route?.maxCandidates,
+    );
   }
   if (!dryRun && runtime.events.active) {
-    runtime.emit({
-      type: 'route',
+    const event = {
+      type: 'route' as const,
       time: runtime.clock.now(),
       requestId,
       requested,
       ...(routeName ? { route: routeName } : {}),
       strategy: routing.strategy,
-      candidates: routing.candidates,
       excluded: routing.excluded,
-    });
+    };
+    // Ranked only if a listener reads them; the same array as `routing.candidates`.
+    runtime.emit(defineLazyCandidates(event, () => routing.candidates));
   }
   const retry: RetrySettings = { ...defaultRetrySettings, ...config.retry, ...route?.retry };
   const timeouts: RouterTimeouts = {
@@ -212,7 +222,7 @@ export function planRequest(
   };
   return {
     routing,
-    order: routing.candidates.map((candidate) => candidate.modelId),
+    order,
     ...(route ? { route } : {}),
     retry,
     timeouts,

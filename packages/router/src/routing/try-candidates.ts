@@ -54,8 +54,8 @@ export async function tryCandidates<T>(
 ): Promise<{ value: T; modelId: string }> {
   const { routing } = plan;
   let lastError: unknown;
-  for (const [index, modelId] of plan.order.entries()) {
-    const next = plan.order[index + 1];
+  // The order past its first candidate is ranked only when a fallback reaches it.
+  for (let index = 0, modelId = plan.order.at(0); modelId !== undefined; ) {
     for (let retry = 0; retry <= plan.retry.maxRetries; retry++) {
       let delayMs: number | undefined;
       if (retry > 0) {
@@ -190,6 +190,8 @@ export async function tryCandidates<T>(
         if (!retryable) break;
       }
     }
+    index++;
+    const next = plan.order.at(index);
     if (next)
       runtime.emit({
         type: 'fallback',
@@ -199,6 +201,7 @@ export async function tryCandidates<T>(
         to: next,
         reason: lastError ? describeError(lastError).message : 'skipped',
       });
+    modelId = next;
   }
   const error = new RouterError({
     code: 'all-candidates-failed',

@@ -1,6 +1,12 @@
 /** cost-optimized: the lowest estimated cost for this request (prompt in, expected tokens out) wins; quality breaks ties. */
-import type { RoutingStrategy } from '../types';
-import { lowerIsBetter, round } from './rank-helpers';
+import type { CandidateView, RoutingStrategy } from '../types';
+import { bestByComparator, hasNaN, lowerIsBetter, round, selectionOf } from './rank-helpers';
+
+/** Best first: lower cost, then higher (rounded) quality, then route order. */
+const compare = (a: CandidateView, b: CandidateView) =>
+  a.estimatedCostUsd - b.estimatedCostUsd ||
+  round(b.quality) - round(a.quality) ||
+  a.order - b.order;
 
 export const costOptimizedStrategy: RoutingStrategy = {
   name: 'cost-optimized',
@@ -8,8 +14,11 @@ export const costOptimizedStrategy: RoutingStrategy = {
   reads: ['modelId', 'order', 'quality', 'estimatedCostUsd'],
   rank(candidates) {
     const scores = lowerIsBetter(candidates.map((candidate) => candidate.estimatedCostUsd));
-    return candidates
-      .map((candidate, index) => ({
+    const indices = candidates.map((_, index) => index);
+    indices.sort((a, b) => compare(candidates[a]!, candidates[b]!));
+    return indices.map((index) => {
+      const candidate = candidates[index]!;
+      return {
         modelId: candidate.modelId,
         score: round(scores[index]!),
         details: {
@@ -17,12 +26,15 @@ export const costOptimizedStrategy: RoutingStrategy = {
           quality: round(candidate.quality),
           order: candidate.order,
         },
-      }))
-      .sort(
-        (a, b) =>
-          a.details.costUsd - b.details.costUsd ||
-          b.details.quality - a.details.quality ||
-          a.details.order - b.details.order,
-      );
+      };
+    });
+  },
+  // An outcome moves a quality: the winner in one pass, the sorted rest only on demand.
+  // (A NaN makes the comparator inconsistent: only the sort itself says what comes first.)
+  select(candidates, context) {
+    if (hasNaN(candidates)) return selectionOf(this.rank(candidates, context), candidates);
+    return {
+      best: bestByComparator(candidates.length, (a, b) => compare(candidates[a]!, candidates[b]!)),
+    };
   },
 };

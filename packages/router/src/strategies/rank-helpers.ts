@@ -1,5 +1,5 @@
 /** Small pieces the strategies share: normalisation and a stable best-first sort. */
-import type { CandidateView, RankedCandidate } from '../types';
+import type { CandidateView, RankedCandidate, StrategySelection } from '../types';
 
 /** Maps values to [0, 1] where the lowest is 1 and the highest 0; all equal (or unknown) -> 1. */
 export function lowerIsBetter(values: readonly (number | undefined)[]): number[] {
@@ -68,6 +68,106 @@ export function sortRanked(
   for (let position = 0; position < count; position++)
     sorted[position] = ranked[indexOfOrder[keys[position]! % ORDER_BITS]!]!;
   return sorted;
+}
+
+/**
+ * A score per candidate, shared by every selection (a selection is synchronous and keeps
+ * none of it), grown when a decision has more candidates than any before.
+ */
+let scoreScratch = new Float64Array(64);
+
+export function scoreBuffer(count: number): Float64Array {
+  if (scoreScratch.length < count) scoreScratch = new Float64Array(count);
+  return scoreScratch;
+}
+
+/**
+ * The index of what `sortRanked` puts first, given each candidate's (rounded) score: the
+ * highest score, ties to the lowest route order, then to the first (the sort is stable).
+ * One pass, nothing allocated. -1 when a score is NaN: no order is defined then, and the
+ * caller ranks fully instead.
+ */
+export function bestByScore(scores: Float64Array, candidates: readonly CandidateView[]): number {
+  let best = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let bestOrder = 0;
+  for (let index = 0; index < candidates.length; index++) {
+    const score = scores[index]!;
+    if (Number.isNaN(score)) return -1;
+    if (best < 0 || score > bestScore) {
+      best = index;
+      bestScore = score;
+      bestOrder = candidates[index]!.order;
+    } else if (score === bestScore) {
+      const order = candidates[index]!.order;
+      if (order < bestOrder) {
+        best = index;
+        bestOrder = order;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * The first candidate a stable sort with `compare` gives (the first of equals wins): what
+ * a strategy that sorts with a comparator puts first, in one pass.
+ */
+export function bestByComparator(count: number, compare: (a: number, b: number) => number): number {
+  let best = 0;
+  for (let index = 1; index < count; index++) if (compare(index, best) < 0) best = index;
+  return best;
+}
+
+/** Whether a quality or cost is NaN (comparators on them are then inconsistent). */
+export function hasNaN(candidates: readonly CandidateView[]): boolean {
+  for (const candidate of candidates)
+    if (Number.isNaN(candidate.quality) || Number.isNaN(candidate.estimatedCostUsd)) return true;
+  return false;
+}
+
+/** A selection from a ranking already made (the rare inputs a fast path leaves to `rank`). */
+export function selectionOf(
+  ranked: RankedCandidate[],
+  candidates: readonly CandidateView[],
+): StrategySelection {
+  const first = ranked[0]?.modelId;
+  return {
+    best: candidates.findIndex((candidate) => candidate.modelId === first),
+    rank: () => ranked,
+  };
+}
+
+/**
+ * `lowerIsBetter` of the candidates' estimated latencies written into `into` (the same
+ * arithmetic, so the same values to the bit), allocating nothing. False when a latency is
+ * NaN: `lowerIsBetter` then gives NaN scores whose order only `rank` defines.
+ */
+export function latencyScoresInto(
+  candidates: readonly CandidateView[],
+  outputTokens: number,
+  into: Float64Array,
+): boolean {
+  const count = candidates.length;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let index = 0; index < count; index++) {
+    const latency = estimatedLatencyMs(candidates[index]!, outputTokens);
+    if (latency === undefined) {
+      into[index] = Number.NaN; // Unknown: 0.5 below.
+      continue;
+    }
+    if (Number.isNaN(latency)) return false;
+    into[index] = latency;
+    if (latency < min) min = latency;
+    if (latency > max) max = latency;
+  }
+  const span = max - min;
+  for (let index = 0; index < count; index++) {
+    const latency = into[index]!;
+    into[index] = Number.isNaN(latency) ? 0.5 : span > 0 ? 1 - (latency - min) / span : 1;
+  }
+  return true;
 }
 
 /** Estimated milliseconds to produce the request's output, or undefined when unknown. */

@@ -4,7 +4,16 @@
  * has measured yet score in the middle, so they get tried without being preferred.
  */
 import type { RoutingStrategy } from '../types';
-import { estimatedLatencyMs, lowerIsBetter, round, sortRanked } from './rank-helpers';
+import {
+  bestByScore,
+  estimatedLatencyMs,
+  latencyScoresInto,
+  lowerIsBetter,
+  round,
+  scoreBuffer,
+  selectionOf,
+  sortRanked,
+} from './rank-helpers';
 
 export const speedPriorityStrategy: RoutingStrategy = {
   name: 'speed-priority',
@@ -26,5 +35,15 @@ export const speedPriorityStrategy: RoutingStrategy = {
       }),
       candidates,
     );
+  },
+  // `rank`'s arithmetic into one typed array: the winner without an object per candidate.
+  select(candidates, context) {
+    const scores = scoreBuffer(candidates.length);
+    if (latencyScoresInto(candidates, context.expectedOutputTokens, scores)) {
+      for (let index = 0; index < candidates.length; index++) scores[index] = round(scores[index]!);
+      const best = bestByScore(scores, candidates);
+      if (best >= 0) return { best };
+    }
+    return selectionOf(this.rank(candidates, context), candidates);
   },
 };

@@ -124,9 +124,9 @@ const before = (a: number, b: number, keys: Float64Array) =>
   keys[a]! > keys[b]! || (keys[a] === keys[b] && a < b);
 
 /**
- * Work buffers shared by every decision (rank is synchronous and keeps none of them): the
- * keys, their quantized form and the radix sort's two index buffers, grown when a decision
- * has more candidates than any before.
+ * The keys and the radix sort's buffers, shared by every full ranking (ranking is
+ * synchronous and keeps none of them), grown when a ranking has more candidates than any
+ * before.
  */
 let scratch:
   | { keys: Float64Array; quantized: Uint32Array; sort: [Uint32Array, Uint32Array] }
@@ -142,46 +142,100 @@ function buffers(count: number) {
   return scratch;
 }
 
+/**
+ * One draw per drawn candidate, in candidate order: the decision's only use of randomness.
+ * The draws belong to the decision (a later full ranking sorts by these same draws), so
+ * they are a new array each time, not a shared buffer.
+ */
+function draw(prepared: Prepared, random: () => number): number[] {
+  const count = prepared.drawn.length;
+  const draws: number[] = [];
+  for (let position = 0; position < count; position++) draws.push(random());
+  return draws;
+}
+
+/** The full ranking the draws give: drawn candidates by descending key, then the undrawn. */
+function rankByDraws(
+  prepared: Prepared,
+  draws: readonly number[],
+  candidates: readonly CandidateView[],
+): RankedCandidate[] {
+  const { drawn, inverseWeights, undrawn, details } = prepared;
+  const count = candidates.length;
+  const drawnCount = drawn.length;
+  // A key k = log(u) / w is in (-inf, 0]; 1 / (1 - k) maps it monotonically into (0, 1],
+  // quantized to 32 bits and inverted so that ascending is largest first.
+  const work = buffers(drawnCount);
+  const keys = work.keys;
+  const quantized = work.quantized.subarray(0, drawnCount);
+  for (let position = 0; position < drawnCount; position++) {
+    const key = Math.log(draws[position]!) * inverseWeights[position]!;
+    keys[position] = key;
+    quantized[position] = KEY_MAX - Math.floor(KEY_MAX / (1 - key));
+  }
+  const order = sortIndicesByKey(quantized, work.sort);
+  orderTies(order, quantized, keys);
+  const ranked: RankedCandidate[] = new Array(count);
+  for (let position = 0; position < drawnCount; position++) {
+    const index = drawn[order[position]!]!;
+    ranked[position] = {
+      modelId: candidates[index]!.modelId,
+      score: (count - position) / count,
+      details: details[index]!,
+    };
+  }
+  for (let offset = 0; offset < undrawn.length; offset++) {
+    const index = undrawn[offset]!;
+    const position = drawnCount + offset;
+    ranked[position] = {
+      modelId: candidates[index]!.modelId,
+      score: (count - position) / count,
+      details: details[index]!,
+    };
+  }
+  return ranked;
+}
+
+/**
+ * The position (among the drawn) of the largest key, equal keys to the first. Most keys
+ * need no logarithm: log(u) <= u - 1, also in floating point (for u >= 1/2, u - 1 is exact
+ * and a faithful log cannot round above it; below, the two are far apart), and scaling by
+ * 1 / w keeps the order, so a draw whose bound (u - 1) / w is not above the best key so far
+ * cannot beat it. After the first few candidates almost every one is skipped that way.
+ */
+function largestKey(prepared: Prepared, draws: readonly number[]): number {
+  const { inverseWeights } = prepared;
+  let best = -1;
+  let bestKey = Number.NEGATIVE_INFINITY;
+  for (let position = 0; position < draws.length; position++) {
+    const draw = draws[position]!;
+    const inverseWeight = inverseWeights[position]!;
+    if (best >= 0 && (draw - 1) * inverseWeight <= bestKey) continue;
+    const key = Math.log(draw) * inverseWeight;
+    if (best < 0 || key > bestKey) {
+      best = position;
+      bestKey = key;
+    }
+  }
+  return best;
+}
+
 export const weightedRandomStrategy: RoutingStrategy = {
   name: 'weighted-random',
   rank(candidates, context) {
-    const { drawn, inverseWeights, undrawn, details } = prepare(
-      candidates,
-      context.routeSettings.weights,
-    );
-    const count = candidates.length;
-    const drawnCount = drawn.length;
-    // Drawn candidates first, by descending key. A key k = log(u) / w is in (-inf, 0];
-    // 1 / (1 - k) maps it monotonically into (0, 1], quantized to 32 bits and inverted so
-    // that ascending is largest first.
-    const work = buffers(drawnCount);
-    const keys = work.keys;
-    const quantized = work.quantized.subarray(0, drawnCount);
-    for (let position = 0; position < drawnCount; position++) {
-      const key = Math.log(context.random()) * inverseWeights[position]!;
-      keys[position] = key;
-      quantized[position] = KEY_MAX - Math.floor(KEY_MAX / (1 - key));
-    }
-    const order = sortIndicesByKey(quantized, work.sort);
-    orderTies(order, quantized, keys);
-    const ranked: RankedCandidate[] = new Array(count);
-    for (let position = 0; position < drawnCount; position++) {
-      const index = drawn[order[position]!]!;
-      ranked[position] = {
-        modelId: candidates[index]!.modelId,
-        score: (count - position) / count,
-        details: details[index]!,
-      };
-    }
-    for (let offset = 0; offset < undrawn.length; offset++) {
-      const index = undrawn[offset]!;
-      const position = drawnCount + offset;
-      ranked[position] = {
-        modelId: candidates[index]!.modelId,
-        score: (count - position) / count,
-        details: details[index]!,
-      };
-    }
-    return ranked;
+    const prepared = prepare(candidates, context.routeSettings.weights);
+    return rankByDraws(prepared, draw(prepared, context.random), candidates);
+  },
+  // Every draw is made now (the same draws, so the same order, and the same sequence left
+  // for the next decision); the winner is the largest key. The keys of the others, the
+  // sort and the explanations wait until something needs the rest.
+  select(candidates, context) {
+    const prepared = prepare(candidates, context.routeSettings.weights);
+    const draws = draw(prepared, context.random);
+    const best = largestKey(prepared, draws);
+    return {
+      best: best >= 0 ? prepared.drawn[best]! : prepared.undrawn[0]!,
+      rank: () => rankByDraws(prepared, draws, candidates),
+    };
   },
 };

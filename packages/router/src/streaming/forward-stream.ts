@@ -14,6 +14,7 @@ import {
 import { describeError } from '../events';
 import type { RouterRuntime } from '../router-runtime';
 import type { RequestScope } from '../routing/attempt-state';
+import { copyRoutingInfo } from '../routing/copy-routing-info';
 import type { Plan } from '../routing/plan-request';
 import type { RouterStreamResult, RoutingInfo } from '../types';
 import type { Committed } from './commit-stream';
@@ -70,10 +71,10 @@ export function forwardStream(
         afterFirstToken: true,
         error: describeError(outcome.error ?? new AbortError()),
       });
-      resolveDone({ ...routing, error: outcome.error ?? new AbortError() });
+      resolveDone(copyRoutingInfo(routing, { error: outcome.error ?? new AbortError() }));
     }
   };
-  const snapshot = (): RoutingInfo => ({ ...routing, attempts: [...routing.attempts] });
+  const snapshot = (): RoutingInfo => copyRoutingInfo(routing, { attempts: [...routing.attempts] });
 
   const handle = (
     part: ModelV1StreamPart,
