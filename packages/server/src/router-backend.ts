@@ -13,12 +13,28 @@ export interface RouterBackendOptions {
 
 type RouterRouting = Awaited<ReturnType<LLMRouter['stream']>>['routing'];
 
+const ROUTER_ROUTING = Symbol('llmr.server.routerRouting');
+
+/**
+ * `scores` as an own, enumerable accessor, computed when read: the router ranks all its
+ * candidates only when someone reads them, and a request that nobody asks the score of
+ * should not pay for the full ranking. The accessor is shared (an object literal with its
+ * own getter is slow to build); the router's routing sits under a symbol.
+ */
+const scoresDescriptor: PropertyDescriptor = {
+  get(this: { [ROUTER_ROUTING]: RouterRouting }) {
+    const routing = this[ROUTER_ROUTING];
+    const best = routing.candidates.find((candidate) => candidate.modelId === routing.modelId);
+    return best ? { [best.modelId]: best.score } : undefined;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
 function toRoutingInfo(routing: RouterRouting): RoutingInfo {
-  const best = routing.candidates.find((candidate) => candidate.modelId === routing.modelId);
-  return {
+  const info: RoutingInfo = {
     modelId: routing.modelId ?? routing.requested,
     strategy: routing.strategy,
-    ...(best ? { scores: { [best.modelId]: best.score } } : {}),
     attempts: routing.attempts
       .filter((attempt) => attempt.outcome !== 'success')
       .map((attempt) => ({
@@ -34,6 +50,9 @@ function toRoutingInfo(routing: RouterRouting): RoutingInfo {
       })),
     cached: routing.cached,
   };
+  Object.defineProperty(info, ROUTER_ROUTING, { value: routing });
+  Object.defineProperty(info, 'scores', scoresDescriptor);
+  return info;
 }
 
 function toBackendModel(listing: RouterModelListing): BackendModel {
