@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { observeStream, type StreamObserver } from './observe-stream';
 
@@ -20,12 +21,15 @@ const parts = (...values: string[]) =>
     },
   });
 
+/** Node's streams are async iterables; the DOM typings this package builds with do not say so. */
+const iterable = <T>(stream: ReadableStream<T>) => stream as unknown as AsyncIterable<T>;
+
 describe('observeStream', () => {
-  it('hands back the same stream and reports each part read through getReader, then the end', async () => {
+  it('reports each part read through getReader, then the end', async () => {
     const { seen, observer } = recorder();
-    const stream = parts('a', 'b');
-    const observed = observeStream(stream, observer);
-    expect(observed).toBe(stream);
+    const observed = observeStream(parts('a', 'b'), observer);
+    expect(observed).toBeInstanceOf(ReadableStream);
+    expect(observed.locked).toBe(false);
     const reader = observed.getReader();
     expect(await reader.read()).toEqual({ done: false, value: 'a' });
     expect(seen).toEqual(['part a']);
@@ -60,6 +64,23 @@ describe('observeStream', () => {
     expect((cancelledWith as Error).message).toBe('client went away');
   });
 
+  it('reports a cancel of the stream itself', async () => {
+    const { seen, observer } = recorder();
+    await observeStream(parts('a'), observer).cancel(new Error('not wanted'));
+    expect(seen).toEqual(['cancel not wanted']);
+  });
+
+  it('is a stream to Node’s own consumers, which read it through getReader', async () => {
+    const { seen, observer } = recorder();
+    const chunks: string[] = [];
+    for await (const chunk of Readable.fromWeb(observeStream(parts('a', 'b'), observer) as never, {
+      objectMode: true,
+    }))
+      chunks.push(chunk as string);
+    expect(chunks).toEqual(['a', 'b']);
+    expect(seen).toEqual(['part a', 'part b', 'end']);
+  });
+
   it('watches a reader taken again after the first released its lock', async () => {
     const { seen, observer } = recorder();
     const observed = observeStream(parts('a', 'b'), observer);
@@ -74,7 +95,8 @@ describe('observeStream', () => {
   it('sees the parts of a consumer that iterates with for await', async () => {
     const { seen, observer } = recorder();
     const values: string[] = [];
-    for await (const value of observeStream(parts('a', 'b'), observer)) values.push(value);
+    for await (const value of iterable(observeStream(parts('a', 'b'), observer)))
+      values.push(value);
     expect(values).toEqual(['a', 'b']);
     expect(seen).toEqual(['part a', 'part b', 'end']);
   });
@@ -87,7 +109,7 @@ describe('observeStream', () => {
       }),
     );
     const values: string[] = [];
-    for await (const value of upper) values.push(value);
+    for await (const value of iterable(upper)) values.push(value);
     expect(values).toEqual(['A', 'B']);
     expect(seen).toEqual(['part a', 'part b', 'end']);
   });

@@ -1,15 +1,18 @@
 /**
- * Watches the parts of a stream as its consumer reads them, without putting a second stream
- * in front of it. On Node 20 building a `ReadableStream` is costly (each one is made
- * transferable, with its own controller and a promise per pull), and a model call is one
- * stream: a wrapper stream was the largest single cost of a traced model call.
+ * Watches the parts of a stream as its consumer reads them, without a second stream in
+ * front of it. On Node 20 building a `ReadableStream` is costly (each is made transferable,
+ * with its own controller and a promise per pull), and so is adding properties to one (it
+ * is a dictionary-mode object): a wrapper stream per model call was the largest single cost
+ * of a traced call, and patching the stream's methods cost half as much again.
  *
- * The stream handed back is the model's own. Its `getReader()` gives a reader whose `read`
- * and `cancel` report to the observer: the path every llmr consumer (the router, the
- * server's direct backend, `Readable.fromWeb`, `fetch`'s bodies) takes. The other ways to
- * consume a stream (`pipeTo`, `pipeThrough`, `tee`, `values`, `for await`) take the
- * platform's internal reader, which cannot be watched: those are routed through a
- * forwarding stream over a watched reader, built only when one of them is called.
+ * What is handed back is a Proxy of the model's stream: it is a `ReadableStream` to every
+ * check (`instanceof`, and Node's own, which read the stream's state through it) and to
+ * every consumer. Its `getReader()` gives a reader whose `read` and `cancel` report to the
+ * observer: the path the router, `Readable.fromWeb` and `Response` take. `pipeTo`,
+ * `pipeThrough`, `tee`, `values` and `for await` would take the platform's internal reader,
+ * which cannot be watched: they go through a forwarding stream over a watched reader, built
+ * only when one of them is called. `cancel()` on the stream is reported too.
+ * Limit: the proxy cannot be transferred to a worker (`postMessage` with a transfer list).
  */
 
 export interface StreamObserver<T> {
@@ -22,16 +25,13 @@ export interface StreamObserver<T> {
 }
 
 type Reader<T> = ReadableStreamDefaultReader<T>;
+type Method = (...args: unknown[]) => unknown;
 
-const OBSERVER = Symbol('llmr.streamObserver');
 const platformGetReader = ReadableStream.prototype.getReader as (
   this: ReadableStream,
   options?: unknown,
 ) => unknown;
-
-interface ObservedStream<T> extends ReadableStream<T> {
-  [OBSERVER]: StreamObserver<T>;
-}
+const platformCancel = ReadableStream.prototype.cancel;
 
 function watchReader<T>(reader: Reader<T>, observer: StreamObserver<T>): Reader<T> {
   const read = reader.read;
@@ -47,23 +47,16 @@ function watchReader<T>(reader: Reader<T>, observer: StreamObserver<T>): Reader<
   };
   reader.read = () => read.call(reader).then(onRead, onError);
   reader.cancel = (reason?: unknown) => {
-    observer.fail(reason ?? new Error('The stream was cancelled by its consumer.'), true);
+    observer.fail(reason ?? cancelledError(), true);
     return cancel.call(reader, reason);
   };
   return reader;
 }
 
-function getWatchedReader<T>(this: ObservedStream<T>, options?: { mode?: string }): unknown {
-  // A byte reader (`mode: 'byob'`) is never used on model parts; it is left unwatched.
-  if (options?.mode !== undefined) return platformGetReader.call(this, options);
-  return watchReader(platformGetReader.call(this) as Reader<T>, this[OBSERVER]);
-}
+const cancelledError = () => new Error('The stream was cancelled by its consumer.');
 
 /** A pull-based stream over a watched reader; it passes a consumer's cancel through. */
-function forwardingStream<T>(
-  stream: ObservedStream<T>,
-): Record<PropertyKey, (...args: unknown[]) => unknown> {
-  const reader = getWatchedReader.call(stream) as Reader<T>;
+function forwardingStream<T>(reader: Reader<T>): Record<PropertyKey, Method> {
   return new ReadableStream<T>(
     {
       async pull(controller) {
@@ -74,40 +67,52 @@ function forwardingStream<T>(
       cancel: (reason) => reader.cancel(reason),
     },
     { highWaterMark: 0 },
-  ) as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>;
+  ) as unknown as Record<PropertyKey, Method>;
 }
 
-// Shared by every observed stream (no closures per call): each takes the platform's
-// internal reader, so each goes through a forwarding stream over a watched reader.
-function pipeTo<T>(this: ObservedStream<T>, ...args: unknown[]) {
-  return forwardingStream(this).pipeTo!(...args);
-}
-function pipeThrough<T>(this: ObservedStream<T>, ...args: unknown[]) {
-  return forwardingStream(this).pipeThrough!(...args);
-}
-function tee<T>(this: ObservedStream<T>) {
-  return forwardingStream(this).tee!();
-}
-function values<T>(this: ObservedStream<T>, ...args: unknown[]) {
-  return forwardingStream(this).values!(...args);
-}
-function asyncIterator<T>(this: ObservedStream<T>, ...args: unknown[]) {
-  return forwardingStream(this)[Symbol.asyncIterator]!(...args);
+/** Methods that would take the platform's internal reader: sent through a forwarding stream. */
+const FORWARDED = new Set<PropertyKey>([
+  'pipeTo',
+  'pipeThrough',
+  'tee',
+  'values',
+  Symbol.asyncIterator,
+]);
+
+/** The proxy's handler: one object per stream, its methods shared (no closures per stream). */
+class ObservedStreamHandler<T> implements ProxyHandler<ReadableStream<T>> {
+  constructor(private readonly observer: StreamObserver<T>) {}
+
+  get(target: ReadableStream<T>, key: PropertyKey): unknown {
+    if (key === 'getReader') {
+      return (options?: { mode?: string }) =>
+        // A byte reader (`mode: 'byob'`) is never used on model parts; it is left unwatched.
+        options?.mode !== undefined
+          ? platformGetReader.call(target, options)
+          : watchReader(platformGetReader.call(target) as Reader<T>, this.observer);
+    }
+    if (key === 'cancel') {
+      return (reason?: unknown) => {
+        if (!target.locked) this.observer.fail(reason ?? cancelledError(), true);
+        return platformCancel.call(target, reason);
+      };
+    }
+    if (FORWARDED.has(key)) {
+      return (...args: unknown[]) => {
+        const reader = watchReader(platformGetReader.call(target) as Reader<T>, this.observer);
+        return forwardingStream(reader)[key]!(...args);
+      };
+    }
+    // Everything else (the `locked` getter, the stream's internal state that Node's own
+    // checks read) comes from the stream itself.
+    return Reflect.get(target, key, target);
+  }
 }
 
-/** `stream` itself, with its parts reported to `observer` as they are read. */
+/** A stream that reads as `stream` does, with its parts reported to `observer` as they are read. */
 export function observeStream<T>(
   stream: ReadableStream<T>,
   observer: StreamObserver<T>,
 ): ReadableStream<T> {
-  (stream as ObservedStream<T>)[OBSERVER] = observer;
-  // Own properties over the prototype's methods: the stream stays the model's own object.
-  const observed = stream as unknown as Record<PropertyKey, unknown>;
-  observed.getReader = getWatchedReader;
-  observed.pipeTo = pipeTo;
-  observed.pipeThrough = pipeThrough;
-  observed.tee = tee;
-  observed.values = values;
-  observed[Symbol.asyncIterator] = asyncIterator;
-  return stream;
+  return new Proxy(stream, new ObservedStreamHandler(observer));
 }
