@@ -50,6 +50,15 @@ describe('tracing off', () => {
       /sample ratio must be a number from 0 to 1.*OTEL_TRACES_SAMPLER_ARG/,
     );
   });
+
+  it('rejects an OTLP protocol it cannot export with, from the config or the environment', async () => {
+    await expect(setupTracing({ enabled: true, protocol: 'grpc' as never })).rejects.toThrow(
+      /"http\/protobuf" or "http\/json".*got "grpc".*OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/,
+    );
+    await expect(
+      setupTracing({ enabled: true, env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' } }),
+    ).rejects.toMatchObject({ code: 'invalid-tracing-config' });
+  });
 });
 
 // These compose the generic span helpers (`withSpan`, `traceAttempt`, ...) the way a user's
@@ -139,7 +148,11 @@ describe('a traced request through a fallback, exported over OTLP/HTTP (AsyncLoc
     await tracing.forceFlush();
     const spans = await receiver.waitForSpans(9);
 
-    expect(receiver.contentTypes.every((type) => type.startsWith('application/json'))).toBe(true);
+    // OTLP/protobuf by default, as the OpenTelemetry spec has it.
+    expect(receiver.contentTypes.length).toBeGreaterThan(0);
+    expect(receiver.contentTypes.every((type) => type.startsWith('application/x-protobuf'))).toBe(
+      true,
+    );
     expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([INCOMING_TRACE]));
     expect(spans.every((span) => span.serviceName === 'llmr-test')).toBe(true);
     const byName = (name: string) => spans.filter((span) => span.name === name);
