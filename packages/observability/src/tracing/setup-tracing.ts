@@ -146,6 +146,7 @@ interface SdkTrace {
   BatchSpanProcessor: new (options: { exporter: unknown }) => unknown;
   ParentBasedSampler: new (options: { root: unknown }) => unknown;
   TraceIdRatioBasedSampler: new (ratio: number) => unknown;
+  AlwaysOnSampler: new () => unknown;
 }
 
 export async function setupTracing(config: TracingConfig = {}): Promise<TracingHandle> {
@@ -198,7 +199,13 @@ export async function setupTracing(config: TracingConfig = {}): Promise<TracingH
     resource: resources.resourceFromAttributes({
       'service.name': config.serviceName ?? env.OTEL_SERVICE_NAME ?? 'llmr',
     }),
-    sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(sampleRatio) }),
+    sampler: new sdk.ParentBasedSampler({
+      // Every trace kept: the ratio sampler would still read each new trace id to decide.
+      root:
+        sampleRatio === 1
+          ? new sdk.AlwaysOnSampler()
+          : new sdk.TraceIdRatioBasedSampler(sampleRatio),
+    }),
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter, ...config.batch })],
   });
   if (contextModule) {
