@@ -154,6 +154,9 @@ describe('llmr serve', () => {
         'hello=mock:script?reply=hi',
         '--otel-endpoint',
         `http://127.0.0.1:${address.port}/v1/traces`,
+        // This receiver reads OTLP/JSON (the default is protobuf).
+        '--otel-protocol',
+        'http/json',
         '--experiments',
         experiments,
         '--admin-key',
@@ -208,6 +211,11 @@ describe('llmr serve', () => {
 
   it.each([
     ['--otel-detail', 'everything', '--otel-detail must be "full" or "requests"; got "everything"'],
+    [
+      '--otel-protocol',
+      'grpc',
+      '--otel-protocol must be "http/protobuf" or "http/json"; got "grpc"',
+    ],
     [
       '--otel-context-manager',
       'zone',

@@ -13,6 +13,7 @@
  *   pnpm --filter @llmr/observability bench:in-process requests   # or: full
  *   LLMR_BENCH_SAMPLE_RATIO=0 ... # the hooks with no recorded span
  *   LLMR_BENCH_EXPORTER=memory ... # spans kept in memory: the span work without the export
+ *   LLMR_BENCH_PROTOCOL=http/json ... # OTLP/JSON instead of the default OTLP/protobuf
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -46,7 +47,7 @@ const receiver = spawn(
   process.execPath,
   [
     '-e',
-    `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(200, { 'content-type': 'application/json' }).end('{}')); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+    `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => String(q.headers['content-type']).startsWith('application/json') ? s.writeHead(200, { 'content-type': 'application/json' }).end('{}') : s.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
@@ -57,6 +58,9 @@ const endpoint = `http://127.0.0.1:${portLine.toString().trim()}/v1/traces`;
 const sampleRatio = Number(process.env.LLMR_BENCH_SAMPLE_RATIO ?? 1);
 const tracing = await setupTracing({
   ...(memoryExporter ? { exporter: memoryExporter } : { endpoint }),
+  ...(process.env.LLMR_BENCH_PROTOCOL
+    ? { protocol: process.env.LLMR_BENCH_PROTOCOL as 'http/protobuf' | 'http/json' }
+    : {}),
   detail,
   sampleRatio,
 });
@@ -89,7 +93,7 @@ console.log(
     bench: 'in-process-tracing',
     detail,
     sampleRatio,
-    exporter: inMemory ? 'memory' : 'otlp-http',
+    exporter: inMemory ? 'memory' : `otlp ${process.env.LLMR_BENCH_PROTOCOL ?? 'http/protobuf'}`,
     node: process.version,
     blockRequests: BLOCK,
     rounds: ROUNDS,

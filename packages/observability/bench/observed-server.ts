@@ -5,7 +5,8 @@
  * - `plain`: no observability, the baseline;
  * - `off`: every tracing hook in place (models wrapped, router events, the request
  *   plugin) and tracing off: what tracing costs when nobody turned it on;
- * - `on`: the same with tracing on, every span exported over OTLP/HTTP to argv[3];
+ * - `on`: the same with tracing on, every span exported over OTLP/HTTP to argv[3]
+ *   (protobuf, or `LLMR_BENCH_PROTOCOL`);
  * - `requests`: tracing on with `detail: 'requests'`: one span per request, no context
  *   manager;
  * - `full`: everything the CLI wires (GenAI metrics, SLOs, an experiment, feedback),
@@ -70,7 +71,13 @@ async function createObservedServer(setup: Setup): Promise<LlmrServer> {
 const [setup = 'plain', endpoint] = process.argv.slice(2) as [Setup?, string?];
 const tracing =
   setup === 'on' || setup === 'requests'
-    ? await setupTracing({ endpoint, detail: setup === 'on' ? 'full' : 'requests' })
+    ? await setupTracing({
+        endpoint,
+        detail: setup === 'on' ? 'full' : 'requests',
+        ...(process.env.LLMR_BENCH_PROTOCOL
+          ? { protocol: process.env.LLMR_BENCH_PROTOCOL as 'http/protobuf' | 'http/json' }
+          : {}),
+      })
     : undefined;
 const server = await createObservedServer(setup);
 let profiling: Awaited<ReturnType<typeof startProfiling>> | undefined;

@@ -1,6 +1,8 @@
 /**
  * Where a process's CPU went, from a V8 CPU profile: the share of busy samples whose own
- * code is this package's or OpenTelemetry's, and the garbage collector's share. A share is
+ * code is this package's or OpenTelemetry's, and the garbage collector's share. A sample in
+ * Node's or V8's own code (a Map lookup, a promise, `Buffer#toString`) counts for the
+ * nearest JavaScript function up its stack: that work was done for it. A share is
  * a ratio within one run, so a machine that slows everything down leaves it unchanged; it
  * misses indirect costs (an AsyncLocalStorage slowing every promise), which the CPU-time
  * pairs of the bench do see.
@@ -10,7 +12,11 @@ import { Session } from 'node:inspector/promises';
 interface ProfileNode {
   id: number;
   callFrame: { url: string; functionName: string };
+  children?: number[];
 }
+
+/** Node's and V8's own frames (builtins, `node:` modules), charged to their JavaScript caller. */
+const isRuntimeFrame = (url: string) => url === '' || url.startsWith('node:');
 
 export interface ProfileShares {
   busySamples: number;
@@ -23,18 +29,26 @@ export interface ProfileShares {
 
 function sharesOf(profile: { nodes: ProfileNode[]; samples?: number[] }): ProfileShares {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parents.set(child, node.id);
   let busy = 0;
   let observability = 0;
   let openTelemetry = 0;
   let garbageCollector = 0;
-  for (const id of profile.samples ?? []) {
-    const frame = nodes.get(id)?.callFrame;
-    if (!frame || frame.functionName === '(idle)') continue;
+  for (const sampled of profile.samples ?? []) {
+    const leaf = nodes.get(sampled)?.callFrame;
+    if (!leaf || leaf.functionName === '(idle)') continue;
     busy++;
-    if (frame.functionName === '(garbage collector)') garbageCollector++;
-    else if (frame.url.includes('@opentelemetry')) openTelemetry++;
-    else if (/observability\/(src|dist)\//.test(frame.url) && !frame.url.includes('/bench/'))
-      observability++;
+    if (leaf.functionName === '(garbage collector)') {
+      garbageCollector++;
+      continue;
+    }
+    let id: number | undefined = sampled;
+    while (id !== undefined && isRuntimeFrame(nodes.get(id)!.callFrame.url)) id = parents.get(id);
+    const url = id === undefined ? '' : nodes.get(id)!.callFrame.url;
+    if (url.includes('@opentelemetry')) openTelemetry++;
+    else if (/observability\/(src|dist)\//.test(url) && !url.includes('/bench/')) observability++;
   }
   const share = (count: number) => (busy === 0 ? 0 : count / busy);
   return {

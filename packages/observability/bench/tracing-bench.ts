@@ -1,9 +1,10 @@
 /**
  * What observability costs the llmr server, against the plain server (no observability)
  * in the same run: every tracing hook in place with tracing off (target: under 2%), the
- * same with tracing on, every span exported over OTLP/HTTP to a receiver in this
- * process (target: under 10%), and everything the CLI wires (metrics, SLOs, an experiment,
- * feedback) with tracing off (reported, no target). See `observed-server.ts`.
+ * same with tracing on, every span exported over OTLP/HTTP (protobuf, the default; set
+ * `LLMR_BENCH_PROTOCOL=http/json` for JSON) to a receiver in the bench's own process (target:
+ * under 10%), and everything the CLI wires (metrics, SLOs, an experiment, feedback) with
+ * tracing off (reported, no target). See `observed-server.ts`.
  *
  * Built to give the same answer on a busy, shared machine, where requests per second swing
  * by half between runs:
@@ -17,6 +18,8 @@
  *   pair; the table gives the median of the paired costs and their interquartile range,
  *   and the cost between each setup's quietest tenth of blocks;
  * - the exporter is flushed inside each traced block, so its work is charged to tracing;
+ *   the receiver runs in this (the bench's) process and only counts bytes, so what a
+ *   collector does with the spans is charged to no server;
  * - a CPU profile of each server gives the share of its busy time spent in this package's
  *   and OpenTelemetry's own code, and in the garbage collector: ratios within one process,
  *   which a slow machine leaves alone (`profile-shares.ts`).
@@ -41,9 +44,12 @@ type Setup = (typeof SETUPS)[number];
 let exportedBytes = 0;
 const receiver = createServer((request, response) => {
   request.on('data', (chunk: Buffer) => (exportedBytes += chunk.length));
-  request.on('end', () =>
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
-  );
+  // An empty ExportTraceServiceResponse in the request's own encoding.
+  request.on('end', () => {
+    if (request.headers['content-type']?.startsWith('application/json'))
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  });
 });
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
@@ -156,6 +162,7 @@ try {
       blockRequests: BLOCK,
       rounds: ROUNDS,
       profileRounds: PROFILE_ROUNDS,
+      protocol: process.env.LLMR_BENCH_PROTOCOL ?? 'http/protobuf',
       exportedBytes,
       tracingOffCost: cost('off'),
       tracingOnCost: cost('on'),

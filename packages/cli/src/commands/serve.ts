@@ -45,6 +45,7 @@ export interface ServeOptions {
   quiet?: boolean;
   otelEndpoint?: string;
   otelDetail?: 'full' | 'requests';
+  otelProtocol?: 'http/protobuf' | 'http/json';
   otelContextManager?: 'none' | 'async-local-storage';
   sloTarget?: number;
   alertWebhook?: string[];
@@ -168,6 +169,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     serviceName: 'llmr',
     ...(options.otelEndpoint ? { endpoint: options.otelEndpoint } : {}),
     ...(options.otelDetail ? { detail: options.otelDetail } : {}),
+    ...(options.otelProtocol ? { protocol: options.otelProtocol } : {}),
     ...(options.otelContextManager ? { contextManager: options.otelContextManager } : {}),
   });
   const genAiMetrics = createGenAiMetrics();
@@ -344,6 +346,11 @@ export function registerServeCommand(program: Command): void {
       'export traces over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces (also OTEL_EXPORTER_OTLP_ENDPOINT)',
     )
     .option(
+      '--otel-protocol <protocol>',
+      'http/protobuf (default: half the CPU of JSON per span) or http/json (also OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL)',
+      parseOtlpProtocol,
+    )
+    .option(
       '--otel-detail <detail>',
       'full: a span per routing decision, attempt and model call; requests: one span per request, cheaper (also LLMR_TRACING_DETAIL)',
       parseTracingDetail,
@@ -381,20 +388,18 @@ export function registerServeCommand(program: Command): void {
     .action(serveCommand);
 }
 
-function parseContextManager(raw: string): 'none' | 'async-local-storage' {
-  if (raw === 'none' || raw === 'async-local-storage') return raw;
-  throw new InvalidArgumentError({
-    argument: '--otel-context-manager',
-    value: raw,
-    message: `--otel-context-manager must be "none" or "async-local-storage"; got "${raw}".`,
-  });
+/** A parser for a flag that takes one of a few words: anything else names the choices. */
+function oneOf<const Choice extends string>(flag: string, choices: readonly Choice[]) {
+  return (raw: string): Choice => {
+    if ((choices as readonly string[]).includes(raw)) return raw as Choice;
+    throw new InvalidArgumentError({
+      argument: flag,
+      value: raw,
+      message: `${flag} must be ${choices.map((choice) => `"${choice}"`).join(' or ')}; got "${raw}".`,
+    });
+  };
 }
 
-function parseTracingDetail(raw: string): 'full' | 'requests' {
-  if (raw === 'full' || raw === 'requests') return raw;
-  throw new InvalidArgumentError({
-    argument: '--otel-detail',
-    value: raw,
-    message: `--otel-detail must be "full" or "requests"; got "${raw}".`,
-  });
-}
+const parseContextManager = oneOf('--otel-context-manager', ['none', 'async-local-storage']);
+const parseOtlpProtocol = oneOf('--otel-protocol', ['http/protobuf', 'http/json']);
+const parseTracingDetail = oneOf('--otel-detail', ['full', 'requests']);

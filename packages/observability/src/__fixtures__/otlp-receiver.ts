@@ -1,11 +1,63 @@
 /**
  * An OTLP/HTTP traces receiver on loopback: it decodes what an exporter really sends
- * (OTLP/JSON, optionally gzip) into flat spans, so tests assert on the wire format, not on
- * an in-process exporter.
+ * (OTLP/protobuf or OTLP/JSON, optionally gzip) into flat spans, so tests assert on the wire
+ * format, not on an in-process exporter.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
+
+/**
+ * The part of `opentelemetry/proto/collector/trace/v1` that a span tree needs, with the
+ * OTLP field numbers; decoded to the same JSON shape as OTLP/JSON (ids as hex).
+ */
+const OTLP_TRACE_PROTO = `
+syntax = "proto3";
+message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; string schema_url = 3; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; string schema_url = 3; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
+message Span {
+  bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; bytes parent_span_id = 4;
+  string name = 5; int32 kind = 6; fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
+  repeated KeyValue attributes = 9; uint32 dropped_attributes_count = 10;
+  uint32 dropped_events_count = 12; uint32 dropped_links_count = 14; Status status = 15; fixed32 flags = 16;
+}
+message Status { string message = 2; int32 code = 3; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+message AnyValue {
+  oneof value {
+    string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4;
+    ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+`;
+
+const ExportTraceServiceRequest = protobuf
+  .parse(OTLP_TRACE_PROTO, { keepCase: false })
+  .root.lookupType('ExportTraceServiceRequest');
+
+function decodeProtobuf(body: Buffer): unknown {
+  const message = ExportTraceServiceRequest.decode(body);
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  const payload = ExportTraceServiceRequest.toObject(message, {
+    longs: String,
+    bytes: String,
+    defaults: false,
+    arrays: true,
+  }) as { resourceSpans?: { scopeSpans?: { spans?: Record<string, unknown>[] }[] }[] };
+  // toObject writes bytes as base64; OTLP/JSON has hex ids.
+  for (const resourceSpans of payload.resourceSpans ?? [])
+    for (const scope of resourceSpans.scopeSpans ?? [])
+      for (const span of scope.spans ?? [])
+        for (const key of ['traceId', 'spanId', 'parentSpanId'])
+          if (typeof span[key] === 'string') span[key] = hex(Buffer.from(span[key], 'base64'));
+  return payload;
+}
 
 export interface ReceivedSpan {
   traceId: string;
@@ -58,13 +110,17 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     request.on('end', () => {
       const contentType = request.headers['content-type'] ?? '';
       contentTypes.push(contentType);
-      if (request.url !== '/v1/traces' || !contentType.startsWith('application/json')) {
+      const json = contentType.startsWith('application/json');
+      if (
+        request.url !== '/v1/traces' ||
+        !(json || contentType.startsWith('application/x-protobuf'))
+      ) {
         response.writeHead(415).end();
         return;
       }
       let body = Buffer.concat(chunks);
       if (request.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      const payload = JSON.parse(body.toString('utf8')) as {
+      const payload = (json ? JSON.parse(body.toString('utf8')) : decodeProtobuf(body)) as {
         resourceSpans?: {
           resource?: { attributes?: { key: string; value: AnyValue }[] };
           scopeSpans?: {
@@ -73,7 +129,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               spanId: string;
               parentSpanId?: string;
               name: string;
-              kind: number;
+              kind?: number;
               attributes?: { key: string; value: AnyValue }[];
               status?: { code?: number };
             }[];
@@ -89,7 +145,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               spanId: span.spanId,
               parentSpanId: span.parentSpanId || undefined,
               name: span.name,
-              kind: span.kind,
+              kind: span.kind ?? 0,
               attributes: decodeAttributes(span.attributes),
               statusCode: span.status?.code ?? 0,
               serviceName: resource['service.name'] as string | undefined,
@@ -97,7 +153,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           }
         }
       }
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      // An empty ExportTraceServiceResponse: no rejected spans.
+      if (json) response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       for (const waiter of waiters) waiter();
     });
   });

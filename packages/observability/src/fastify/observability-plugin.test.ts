@@ -67,7 +67,12 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    tracing = await setupTracing({ endpoint: receiver.url, batch: { scheduledDelayMillis: 20 } });
+    // OTLP/JSON here (protobuf, the default, is what tracing.test.ts receives).
+    tracing = await setupTracing({
+      endpoint: receiver.url,
+      protocol: 'http/json',
+      batch: { scheduledDelayMillis: 20 },
+    });
     const router = createFallbackRouter({ metrics });
     traceRouterEvents(router);
     routerForPlugin = router;
@@ -114,6 +119,7 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
       await tracing.forceFlush();
     }
     const spans = inTrace();
+    expect(receiver.contentTypes.every((type) => type.startsWith('application/json'))).toBe(true);
     const named = (name: string) => spans.find((span) => span.name === name);
     const root = named('POST /v1/chat/completions');
     expect(root).toMatchObject({ kind: SpanKind.SERVER + 1, parentSpanId: PARENT });

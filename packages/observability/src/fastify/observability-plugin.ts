@@ -7,7 +7,7 @@
  * Registered without encapsulation, so its hooks see every route of the app.
  */
 import { hashString } from '@llmr/core';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setBounded } from '../bounded-map';
 import type { ExperimentManager } from '../experiments/experiment-manager';
@@ -99,6 +99,31 @@ function outcomeAttributes(
     attributes[GenAiAttribute.usageOutputTokens] = state.usage[1];
   }
   return attributes;
+}
+
+/** The path of a request URL, without its query. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/** `<method> <route>` per route template, built once: a request does not build the same string again. */
+const spanNames = new Map<string, Map<string, string>>();
+
+function spanNameOf(method: string, route: string, isTemplate: boolean): string {
+  // A URL with no route (a 404) can be anything the client sent: never kept.
+  if (!isTemplate) return `${method} ${route}`;
+  let byRoute = spanNames.get(method);
+  if (!byRoute) {
+    byRoute = new Map();
+    spanNames.set(method, byRoute);
+  }
+  let name = byRoute.get(route);
+  if (name === undefined) {
+    name = `${method} ${route}`;
+    byRoute.set(route, name);
+  }
+  return name;
 }
 
 function headerValue(request: FastifyRequest, name: string): string | undefined {
@@ -196,19 +221,16 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
       setBounded(awaitingFirstToken, request.id, request, MAX_AWAITING_FIRST_TOKEN);
     if (!tracing) return done();
     const parent = extractTraceContext(request.headers);
+    const attributes: Attributes = {
+      'http.request.method': request.method,
+      'http.route': route,
+      'url.path': pathOf(request.url),
+    };
+    const userAgent = request.headers['user-agent'];
+    if (userAgent) attributes['user_agent.original'] = userAgent;
     state.span = llmrTracer().startSpan(
-      `${request.method} ${route}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': request.method,
-          'http.route': route,
-          'url.path': request.url.split('?')[0] ?? '',
-          ...(request.headers['user-agent']
-            ? { 'user_agent.original': request.headers['user-agent'] }
-            : {}),
-        },
-      },
+      spanNameOf(request.method, route, request.routeOptions.url !== undefined),
+      { kind: SpanKind.SERVER, attributes },
       parent,
     );
     const spanContext = trace.setSpan(parent, state.span);

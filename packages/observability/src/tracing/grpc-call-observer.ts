@@ -6,7 +6,7 @@
  * (`GrpcCallObserver`, typed structurally here: server-grpc is not a dependency); the
  * routing, attempt and model spans nest under the call's span.
  */
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { SloMonitor } from '../slo/slo-monitor';
 import { GenAiAttribute, LlmrAttribute } from './gen-ai-attributes';
 import { extractTraceContext } from './spans';

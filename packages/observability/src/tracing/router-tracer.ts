@@ -6,6 +6,7 @@
  * manager is installed). Typed structurally: the router is not a dependency.
  */
 import {
+  type Attributes,
   type Context,
   context,
   type Span,
@@ -57,9 +58,59 @@ interface RequestState {
 /** Requests followed at once; past this the oldest is dropped (a router that lost an end event must not leak). */
 const MAX_OPEN_REQUESTS = 10_000;
 
+const endOpenSpan = (dropped: RequestState) => dropped.open?.end();
+
 function failSpan(span: Span, error: EventError): void {
   span.setAttribute(GenAiAttribute.errorType, error.code ?? error.name);
   span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+}
+
+/** Where a request's routing and attempt spans start: under its bound context, else the active one. */
+function parentOf(requestId: string | undefined): Context {
+  return requestContextOf(requestId) ?? context.active();
+}
+
+/** The routing decision's attributes, built only for a span that records them. */
+function routeAttributes(event: RouterEventLike): Attributes {
+  const candidates = event.candidates ?? [];
+  const modelIds: string[] = new Array(candidates.length);
+  const scores: number[] = new Array(candidates.length);
+  for (let index = 0; index < candidates.length; index++) {
+    modelIds[index] = candidates[index]!.modelId;
+    scores[index] = candidates[index]!.score;
+  }
+  const attributes: Attributes = {
+    [LlmrAttribute.routingStrategy]: event.strategy ?? '',
+    [LlmrAttribute.routingCandidates]: modelIds,
+    [LlmrAttribute.routingScores]: scores,
+    'llmr.routing.requested': event.requested ?? '',
+  };
+  if (modelIds.length > 0) attributes[LlmrAttribute.routingSelected] = modelIds[0];
+  if (event.route) attributes[LlmrAttribute.route] = event.route;
+  // Only when the strategy excluded something: an empty list is one more attribute to check,
+  // copy and export on every request.
+  const excluded = event.excluded;
+  if (excluded && excluded.length > 0) {
+    attributes['llmr.routing.excluded'] = excluded.map(
+      (entry) => `${entry.modelId}: ${entry.reason}`,
+    );
+  }
+  return attributes;
+}
+
+/** Span names per model, kept so that a request does not build the same string again. */
+const attemptNames = new Map<string, string>();
+const MAX_ATTEMPT_NAMES = 1_000;
+
+function attemptNameOf(modelId: string): string {
+  let name = attemptNames.get(modelId);
+  if (name === undefined) {
+    name = `llmr.attempt ${modelId}`;
+    // Model ids are few; an unbounded stream of new ones just starts the cache over.
+    if (attemptNames.size >= MAX_ATTEMPT_NAMES) attemptNames.clear();
+    attemptNames.set(modelId, name);
+  }
+  return name;
 }
 
 export function traceRouterEvents(router: RouterEventSource): () => void {
@@ -68,7 +119,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
     let state = requests.get(requestId);
     if (!state) {
       state = { attempts: 0, lastModel: undefined, open: undefined };
-      setBounded(requests, requestId, state, MAX_OPEN_REQUESTS, (dropped) => dropped.open?.end());
+      setBounded(requests, requestId, state, MAX_OPEN_REQUESTS, endOpenSpan);
     }
     return state;
   };
@@ -84,37 +135,17 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
   };
 
   const listener = (event: RouterEventLike) => {
-    const tracer = llmrTracer();
-    const requestId = event.requestId ?? '';
-    const modelId = event.modelId ?? '';
-    const parent = (): Context => requestContextOf(event.requestId) ?? context.active();
     switch (event.type) {
       case 'route': {
-        const candidates = event.candidates ?? [];
-        tracer
-          .startSpan(
-            'llmr.route',
-            {
-              attributes: {
-                [LlmrAttribute.routingStrategy]: event.strategy ?? '',
-                [LlmrAttribute.routingCandidates]: candidates.map((candidate) => candidate.modelId),
-                [LlmrAttribute.routingScores]: candidates.map((candidate) => candidate.score),
-                'llmr.routing.excluded': (event.excluded ?? []).map(
-                  (excluded) => `${excluded.modelId}: ${excluded.reason}`,
-                ),
-                'llmr.routing.requested': event.requested ?? '',
-                ...(candidates[0]
-                  ? { [LlmrAttribute.routingSelected]: candidates[0].modelId }
-                  : {}),
-                ...(event.route ? { [LlmrAttribute.route]: event.route } : {}),
-              },
-            },
-            parent(),
-          )
-          .end();
+        const span = llmrTracer().startSpan('llmr.route', undefined, parentOf(event.requestId));
+        // A span the sampler dropped records nothing: its attributes are not even built.
+        if (span.isRecording()) span.setAttributes(routeAttributes(event));
+        span.end();
         return;
       }
       case 'attempt-start': {
+        const requestId = event.requestId ?? '';
+        const modelId = event.modelId ?? '';
         const state = stateOf(requestId);
         state.open?.end();
         state.attempts += 1;
@@ -125,9 +156,9 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
               ? 'fallback'
               : 'first';
         state.lastModel = modelId;
-        const attemptParent = parent();
-        state.open = tracer.startSpan(
-          `llmr.attempt ${modelId}`,
+        const attemptParent = parentOf(event.requestId);
+        state.open = llmrTracer().startSpan(
+          attemptNameOf(modelId),
           {
             kind: SpanKind.INTERNAL,
             attributes: {
@@ -142,6 +173,7 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
         return;
       }
       case 'attempt-error': {
+        const requestId = event.requestId ?? '';
         const state = requests.get(requestId);
         if (state?.open) {
           if (event.error) failSpan(state.open, event.error);
@@ -154,27 +186,29 @@ export function traceRouterEvents(router: RouterEventSource): () => void {
       case 'first-token':
         if (event.ttftMs !== undefined) {
           requests
-            .get(requestId)
+            .get(event.requestId ?? '')
             ?.open?.setAttribute(LlmrAttribute.timeToFirstToken, event.ttftMs / 1000);
         }
         return;
       case 'request-finish': {
-        requests.get(requestId)?.open?.setAttributes({
-          [GenAiAttribute.responseModel]: modelId,
-          ...(event.costUsd !== undefined ? { 'llmr.cost_usd': event.costUsd } : {}),
-        });
+        const requestId = event.requestId ?? '';
+        const open = requests.get(requestId)?.open;
+        if (open) {
+          open.setAttribute(GenAiAttribute.responseModel, event.modelId ?? '');
+          if (event.costUsd !== undefined) open.setAttribute('llmr.cost_usd', event.costUsd);
+        }
         finish(requestId);
         return;
       }
       case 'request-error':
-        finish(requestId, event.error);
+        finish(event.requestId ?? '', event.error);
         return;
       case 'model-load':
-        tracer
+        llmrTracer()
           .startSpan(
             'llmr.model.load',
             {
-              attributes: { [GenAiAttribute.requestModel]: modelId },
+              attributes: { [GenAiAttribute.requestModel]: event.modelId ?? '' },
               startTime: Date.now() - (event.durationMs ?? 0),
             },
             callContextOf(event.requestId) ?? context.active(),

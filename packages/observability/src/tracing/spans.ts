@@ -70,18 +70,21 @@ export async function withSpan<T>(
   }
 }
 
+type HeaderCarrier = Record<string, string | string[] | undefined>;
+
+/** One getter for every request (a propagator calls it once per header it knows). */
+const HEADER_GETTER = {
+  keys: (carrier: HeaderCarrier) => Object.keys(carrier),
+  get: (carrier: HeaderCarrier, key: string) => {
+    const value = carrier[key.toLowerCase()] ?? carrier[key];
+    return Array.isArray(value) ? value[0] : value;
+  },
+};
+
 /** Reads a W3C `traceparent`/`tracestate` from incoming headers into a context. */
-export function extractTraceContext(
-  headers: Record<string, string | string[] | undefined>,
-): Context {
+export function extractTraceContext(headers: HeaderCarrier): Context {
   if (!isTracingEnabled()) return context.active();
-  return propagation.extract(context.active(), headers, {
-    keys: (carrier) => Object.keys(carrier),
-    get: (carrier, key) => {
-      const value = carrier[key.toLowerCase()] ?? carrier[key];
-      return Array.isArray(value) ? value[0] : value;
-    },
-  });
+  return propagation.extract(context.active(), headers, HEADER_GETTER);
 }
 
 /**

@@ -7,7 +7,6 @@ import type {
   ModelV1,
   ModelV1CallOptions,
   ModelV1GenerateResult,
-  ModelV1StreamPart,
   ModelV1StreamResult,
 } from '@llmr/core';
 import {
@@ -20,6 +19,7 @@ import {
 } from '@opentelemetry/api';
 import type { GenAiMetrics } from '../metrics/gen-ai-metrics';
 import { GenAiAttribute, type GenAiOperation, LlmrAttribute } from './gen-ai-attributes';
+import { observeStream } from './observe-stream';
 import { callContextOf, requestIdOfCall, withAmbientContext } from './request-contexts';
 import { recordSpanError } from './spans';
 import { hasContextManager, isStepTracingEnabled, llmrTracer } from './tracing-state';
@@ -185,25 +185,9 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
         done = true;
         record.finish(outcome);
       };
-      const reader = result.stream.getReader();
-      // A pull-based wrapper rather than a TransformStream: it sees a consumer's cancel
-      // (a client that hung up), which must end the span too.
-      const observed = new ReadableStream<ModelV1StreamPart>({
-        async pull(controller) {
-          let next: ReadableStreamReadResult<ModelV1StreamPart>;
-          try {
-            next = await reader.read();
-          } catch (error) {
-            settle({ error });
-            controller.error(error);
-            return;
-          }
-          if (next.done) {
-            settle({ finishReason: 'stop' });
-            controller.close();
-            return;
-          }
-          const part = next.value;
+      // The model's own stream, watched as it is read: no second stream per call.
+      const observed = observeStream(result.stream, {
+        part(part) {
           if (part.type === 'text-delta' || part.type === 'tool-call-delta') {
             record.firstTokenAt ??= now();
           } else if (part.type === 'usage') {
@@ -214,12 +198,10 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
           } else if (part.type === 'error') {
             settle({ error: part.error });
           }
-          controller.enqueue(part);
         },
-        cancel(reason) {
-          settle({ error: reason ?? new Error('The stream was cancelled by its consumer.') });
-          return reader.cancel(reason);
-        },
+        end: () => settle({ finishReason: 'stop' }),
+        // A consumer's cancel (a client that hung up) ends the span too.
+        fail: (error) => settle({ error }),
       });
       return { ...result, stream: observed };
     },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { collectStream, generate } from '@llmr/core';
 import { createMockModel } from '@llmr/loader-mock';
 import { createRouter } from '@llmr/router';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from '../__fixtures__/otlp-receiver';
@@ -49,6 +49,36 @@ describe('tracing off', () => {
     await expect(setupTracing({ enabled: true, sampleRatio: 2 })).rejects.toThrow(
       /sample ratio must be a number from 0 to 1.*OTEL_TRACES_SAMPLER_ARG/,
     );
+  });
+
+  it('samples every new trace at ratio 1, none at ratio 0, and follows a sampled caller either way', async () => {
+    const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace');
+    const recording = async (sampleRatio: number) => {
+      const handle = await setupTracing({ exporter: new InMemorySpanExporter(), sampleRatio });
+      try {
+        const sampled = extractTraceContext({
+          traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01`,
+        });
+        const tracer = trace.getTracer('sampling-test');
+        return [
+          tracer.startSpan('new trace', {}, ROOT_CONTEXT).isRecording(),
+          tracer.startSpan('under a sampled caller', {}, sampled).isRecording(),
+        ];
+      } finally {
+        await handle.shutdown();
+      }
+    };
+    expect(await recording(1)).toEqual([true, true]);
+    expect(await recording(0)).toEqual([false, true]);
+  });
+
+  it('rejects an OTLP protocol it cannot export with, from the config or the environment', async () => {
+    await expect(setupTracing({ enabled: true, protocol: 'grpc' as never })).rejects.toThrow(
+      /"http\/protobuf" or "http\/json".*got "grpc".*OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/,
+    );
+    await expect(
+      setupTracing({ enabled: true, env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' } }),
+    ).rejects.toMatchObject({ code: 'invalid-tracing-config' });
   });
 });
 
@@ -139,7 +169,11 @@ describe('a traced request through a fallback, exported over OTLP/HTTP (AsyncLoc
     await tracing.forceFlush();
     const spans = await receiver.waitForSpans(9);
 
-    expect(receiver.contentTypes.every((type) => type.startsWith('application/json'))).toBe(true);
+    // OTLP/protobuf by default, as the OpenTelemetry spec has it.
+    expect(receiver.contentTypes.length).toBeGreaterThan(0);
+    expect(receiver.contentTypes.every((type) => type.startsWith('application/x-protobuf'))).toBe(
+      true,
+    );
     expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([INCOMING_TRACE]));
     expect(spans.every((span) => span.serviceName === 'llmr-test')).toBe(true);
     const byName = (name: string) => spans.filter((span) => span.name === name);
