@@ -288,14 +288,15 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
 
   if (options.feedback || options.judge) {
     const judge = options.judge;
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       const state = stateOf(request);
-      if (!state || typeof payload !== 'string') return payload;
-      state.responseId = RESPONSE_ID.exec(payload)?.[1];
-      if (judge && state.responseId && reply.statusCode === 200) {
-        judge.maybeJudge(() => judgeRequestOf(request, payload));
+      if (state && typeof payload === 'string') {
+        state.responseId = RESPONSE_ID.exec(payload)?.[1];
+        if (judge && state.responseId && reply.statusCode === 200) {
+          judge.maybeJudge(() => judgeRequestOf(request, payload));
+        }
       }
-      return payload;
+      done(null, payload);
     });
   }
 
