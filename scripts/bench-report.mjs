@@ -157,7 +157,7 @@ const headlines = {
     for (const decision of result.decisions ?? []) {
       if (decision.models !== 100 && decision.models !== 1000) continue;
       rows.push({
-        measure: `routing decision, ${decision.strategy}, ${decision.models} models${decision.scenario === 'churn' ? ', state changing' : ''} (CPU µs)`,
+        measure: `routing decision, ${decision.strategy}, ${decision.models} models${decision.scenario === 'changing' ? ', state changing' : ''} (CPU µs)`,
         value: decision.cpuMicroseconds,
         target: decision.models === 100 ? 20 : 100,
         higher: false,

@@ -3,7 +3,8 @@
  * `tokenizers` through its Node binding) and transformers.js's tokenizer
  * (@huggingface/tokenizers), on the same texts in the same run: the 2,000-string test
  * corpus (one call per string), a 1 KB text and a 1 MB text. Prints a table and one JSON
- * line. Run: `pnpm --filter @llmr/tokenizer bench`.
+ * line. Run: `pnpm --filter @llmr/tokenizer bench`; `LLMR_BENCH_SHORT=1` measures one
+ * tokenizer (Llama 3) and a 64 KB text instead of 1 MB, a smoke run of under a minute.
  */
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -30,6 +31,7 @@ interface Row {
   sameIdsAsReference: boolean;
 }
 
+const SHORT = process.env.LLMR_BENCH_SHORT === '1';
 const encoder = new TextEncoder();
 const bytesOf = (texts: string[]) =>
   texts.reduce((sum, text) => sum + encoder.encode(text).length, 0);
@@ -57,7 +59,9 @@ function buildText(corpus: string[], bytes: number): string {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  const names: RealTokenizerName[] = ['llama3', 'qwen3', 'llama2'];
+  const names: RealTokenizerName[] = SHORT ? ['llama3'] : ['llama3', 'qwen3', 'llama2'];
+  const largeBytes = SHORT ? 64 * 1024 : 1024 * 1024;
+  const largeName = SHORT ? '64 KB text' : '1 MB text';
   for (const name of names) {
     const { json, config } = loadRealTokenizer(name);
     const specials = ((json.added_tokens as Array<{ content: string }>) ?? [])
@@ -65,7 +69,7 @@ async function main(): Promise<void> {
       .slice(0, 12);
     const corpus = buildCorpus(2000, specials);
     const kilobyte = buildText(buildCorpus(200, [], 1), 1024);
-    const megabyte = buildText(buildCorpus(4000, [], 2), 1024 * 1024);
+    const large = buildText(buildCorpus(4000, [], 2), largeBytes);
 
     const llmr = loadTokenizer(json, config);
     const rust = RustTokenizer.fromString(JSON.stringify(json));
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
     const workloads: Array<[string, string[], number]> = [
       ['corpus (2,000 strings)', corpus, 1500],
       ['1 KB text', [kilobyte], 800],
-      ['1 MB text', [megabyte], 1],
+      [largeName, [large], 1],
     ];
     for (const [workload, texts, minimumMs] of workloads) {
       const bytes = bytesOf(texts);
