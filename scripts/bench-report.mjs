@@ -242,6 +242,19 @@ const headlines = {
       .filter((row) => typeof row.value === 'number')
       .map((row) => ({ ...row, higher: false }));
   },
+  'observability:serve'(result) {
+    const names = {
+      'default on': 'llmr serve, default model: tracing on (span tree), CPU cost vs off',
+      'default requests':
+        'llmr serve, default model: tracing on (one span per request), CPU cost vs off',
+      'mock on': 'llmr serve, instant mock model: tracing on (span tree), CPU cost vs off',
+      'mock requests':
+        'llmr serve, instant mock model: tracing on (one span per request), CPU cost vs off',
+    };
+    return Object.entries(result.costs ?? {})
+      .filter(([key]) => key in names)
+      .map(([key, cost]) => ({ measure: names[key], value: cost.cpu, target: 0.1, higher: false }));
+  },
   'loader-onnx'(result) {
     if (result.llmrVsTransformers === undefined) return [];
     return [

@@ -1,0 +1,212 @@
+/**
+ * What tracing costs `llmr serve` — the server as users run it, over real sockets — in
+ * throughput: each setup is its own `llmr serve` process (the built CLI), loaded in turn by
+ * autocannon over loopback, on two models:
+ * - `default`: the built-in default model (a tiny GGUF on real llama.cpp), what `llmr serve`
+ *   serves with no arguments;
+ * - `mock`: a scripted mock model that answers in microseconds, so the server's own work is
+ *   all there is (the harshest case: tracing's cost against nothing else).
+ * Setups: tracing off (the default), tracing on with the whole span tree (OTLP/protobuf to a
+ * receiver in another process), and tracing on with one span per request
+ * (`LLMR_TRACING_DETAIL=requests`). For each: requests/s, and the CPU time the server process
+ * (all its threads, llama.cpp's included) spent per request, from /proc (Linux).
+ * Setups take turns in rounds, in an order that alternates, and each round's cost is paired
+ * with tracing off in the same round; the table gives the medians.
+ *
+ *   pnpm --filter @llmr/cli build && pnpm --filter @llmr/observability bench:serve
+ *   LLMR_BENCH_SECONDS=4 LLMR_BENCH_ROUNDS=6 LLMR_BENCH_MODELS=default,mock ...   (the defaults)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const SHORT = process.env.LLMR_BENCH_SHORT === '1';
+const SECONDS = Number(process.env.LLMR_BENCH_SECONDS ?? (SHORT ? 3 : 4));
+const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? (SHORT ? 1 : 6));
+const MODELS = (process.env.LLMR_BENCH_MODELS ?? 'default,mock').split(',') as ModelKind[];
+/** Linux's clock ticks per second for /proc/<pid>/stat (USER_HZ: 100 on every mainstream build). */
+const CLOCK_TICKS = 100;
+const SETUPS = ['off', 'on', 'requests'] as const;
+type Setup = (typeof SETUPS)[number];
+type ModelKind = 'default' | 'mock';
+
+const MODEL_OF: Record<ModelKind, { args: string[]; id: string; connections: number }> = {
+  // One client keeps the default model's one core busy (the server answers back to back), and
+  // every request is the same model work. With several, how many requests share a decode
+  // batch changes from run to run, and CPU per request with it, by ±20%: more than tracing.
+  default: { args: [], id: 'llmr-default', connections: 1 },
+  mock: { args: ['--model', 'instant=mock:script?reply=ok'], id: 'instant', connections: 32 },
+};
+
+const cliBin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+if (!existsSync(cliBin))
+  throw new Error(
+    `${cliBin} is missing: build the CLI first (pnpm --filter @llmr/cli build, or pnpm build).`,
+  );
+
+// The OTLP receiver runs in a process of its own: its work must not count as the server's.
+const receiver = spawn(
+  process.execPath,
+  [
+    '-e',
+    `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const [portLine] = (await once(receiver.stdout!, 'data')) as [Buffer];
+const endpoint = `http://127.0.0.1:${portLine.toString().trim()}/v1/traces`;
+
+interface Server {
+  setup: Setup;
+  model: ModelKind;
+  child: ChildProcess;
+  url: string;
+}
+
+async function startServe(setup: Setup, model: ModelKind, home: string): Promise<Server> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: '1',
+    LLMR_HOME: home,
+  };
+  for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
+  if (setup !== 'off') env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = endpoint;
+  env.LLMR_TRACING_DETAIL = setup === 'requests' ? 'requests' : undefined;
+  const child = spawn(
+    process.execPath,
+    [cliBin, 'serve', ...MODEL_OF[model].args, '--port', '0', '--no-console'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env },
+  );
+  let seen = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`llmr serve (${setup}, ${model}) did not start in 120 s:\n${seen}`)),
+      120_000,
+    );
+    child.stderr!.on('data', (data: Buffer) => {
+      seen += data.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`llmr serve (${setup}, ${model}) exited (${code}):\n${seen}`));
+    });
+  });
+  if (setup !== 'off' && !seen.includes('tracing'))
+    throw new Error(`llmr serve (${setup}) did not turn tracing on:\n${seen}`);
+  child.stderr!.resume();
+  return { setup, model, child, url };
+}
+
+/** CPU seconds (user + system, every thread) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+async function load(server: Server, seconds: number) {
+  const before = cpuSeconds(server.child.pid!);
+  const result = await autocannon({
+    url: `${server.url}/v1/chat/completions`,
+    method: 'POST',
+    connections: MODEL_OF[server.model].connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: MODEL_OF[server.model].id,
+      messages: [{ role: 'user', content: 'Hello' }],
+      // Greedy: every request generates the same tokens, so setups do the same model work.
+      temperature: 0,
+      max_tokens: 16,
+    }),
+  });
+  const after = cpuSeconds(server.child.pid!);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${result.non2xx} non-2xx responses and ${result.errors} errors under load`);
+  return {
+    requestsPerSecond: result.requests.total / seconds,
+    cpuMicrosPerRequest: ((after - before) * 1e6) / Math.max(1, result.requests.total),
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+
+const home = await mkdtemp(join(tmpdir(), 'llmr-bench-home-'));
+const servers: Server[] = [];
+const rows: object[] = [];
+const costs: Record<string, { cpu: number; throughput: number }> = {};
+try {
+  for (const model of MODELS) {
+    if (!(model in MODEL_OF)) throw new Error(`Unknown model kind "${model}": default or mock.`);
+    // One at a time: the first builds the default model into the shared home.
+    const group: Server[] = [];
+    for (const setup of SETUPS) group.push(await startServe(setup, model, home));
+    servers.push(...group);
+    for (const server of group) await load(server, SHORT ? 1 : 2); // warm-up
+    const runs = new Map<Setup, Awaited<ReturnType<typeof load>>[]>(
+      SETUPS.map((setup) => [setup, []]),
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? group : [...group].reverse();
+      for (const server of order) runs.get(server.setup)!.push(await load(server, SECONDS));
+    }
+    const off = runs.get('off')!;
+    for (const setup of SETUPS) {
+      const own = runs.get(setup)!;
+      const cpuCost = median(
+        own.map((run, i) => run.cpuMicrosPerRequest / off[i]!.cpuMicrosPerRequest - 1),
+      );
+      const throughputCost = median(
+        own.map((run, i) => 1 - run.requestsPerSecond / off[i]!.requestsPerSecond),
+      );
+      if (setup !== 'off')
+        costs[`${model} ${setup}`] = { cpu: cpuCost, throughput: throughputCost };
+      rows.push({
+        model,
+        tracing:
+          setup === 'off' ? 'off' : setup === 'on' ? 'on (span tree)' : 'on (one span per request)',
+        'req/s': median(own.map((run) => run.requestsPerSecond)).toFixed(0),
+        'CPU µs/request': median(own.map((run) => run.cpuMicrosPerRequest)).toFixed(0),
+        'CPU cost vs off': setup === 'off' ? '' : percent(cpuCost),
+        'throughput lost vs off': setup === 'off' ? '' : percent(throughputCost),
+      });
+    }
+  }
+  console.table(rows);
+  const target = 0.1;
+  console.log(
+    JSON.stringify({
+      bench: 'observability-serve',
+      measure: 'llmr serve over loopback under autocannon: requests/s and server CPU per request',
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      costs,
+      target,
+      rows,
+    }),
+  );
+} finally {
+  for (const server of servers) server.child.kill('SIGTERM');
+  await Promise.all(
+    servers.map((server) =>
+      server.child.exitCode === null ? once(server.child, 'exit') : Promise.resolve(),
+    ),
+  );
+  receiver.kill('SIGTERM');
+  await rm(home, { recursive: true, force: true });
+}
