@@ -323,9 +323,9 @@ describe('serializeSpans: the SDK’s bytes', () => {
     ]);
   });
 
-  it('encodes batches larger than its buffer', () => {
+  it('encodes batches larger than what is left of its slab, and larger than a slab', () => {
     const { tracer, spans } = recorder();
-    for (let index = 0; index < 1500; index++) {
+    for (let index = 0; index < 3000; index++) {
       const span = tracer().startSpan(`span ${index % 7}`, {
         attributes: {
           index,
@@ -335,10 +335,19 @@ describe('serializeSpans: the SDK’s bytes', () => {
       });
       span.end();
     }
-    const bytes = expectSdkBytes(spans());
-    expect(bytes.length).toBeGreaterThan(256 * 1024);
-    // And again, now that the buffer has grown and the cache is warm.
-    expectSdkBytes(spans());
+    const all = spans();
+    // A serializer of its own, so the first request starts at the beginning of a fresh slab.
+    const serializer = new OtlpSpanSerializer();
+    const serialize = (batch: readonly ReadableSpan[]) => serializer.serialize(batch);
+    const bytes = expectSdkBytes(all, serialize);
+    expect(bytes.length).toBeGreaterThan(600 * 1024);
+    // Again, twice: the second starts late in the slab the first left and moves to a new one
+    // half-way through; the third needs a slab larger than the default.
+    expectSdkBytes(all, serialize);
+    expectSdkBytes([...all, ...all], serialize);
+    expect(
+      firstDifference(bytes, ProtobufTraceSerializer.serializeRequest(all) as Uint8Array),
+    ).toBe(-1);
   });
 
   it('agrees with the SDK on a few hundred random spans', () => {
@@ -441,8 +450,8 @@ describe('serializeSpans: the SDK’s bytes', () => {
     expectSdkBytes(all);
   });
 
-  it('keeps its string cache bounded and right when more distinct strings arrive than it holds', () => {
-    const serializer = new OtlpSpanSerializer({ stringCacheEntries: 16 });
+  it('keeps its caches bounded and right when more distinct strings arrive than they hold', () => {
+    const serializer = new OtlpSpanSerializer({ cacheEntries: 16 });
     const serialize = (spans: readonly ReadableSpan[]) => serializer.serialize(spans);
     const { tracer, spans } = recorder();
     for (let index = 0; index < 200; index++)
@@ -453,11 +462,14 @@ describe('serializeSpans: the SDK’s bytes', () => {
         .end();
     for (let start = 0; start < 200; start += 25) {
       expectSdkBytes(spans().slice(start, start + 25), serialize);
-      expect(serializer.cachedStrings).toBeLessThanOrEqual(16);
+      expect(serializer.cacheSizes.strings).toBeLessThanOrEqual(16);
+      expect(serializer.cacheSizes.keyValues).toBeLessThanOrEqual(16);
     }
     expectSdkBytes(spans(), serialize);
-    expect(serializer.cachedStrings).toBeGreaterThan(0);
-    expect(serializer.cachedStrings).toBeLessThanOrEqual(16);
+    expect(serializer.cacheSizes.strings).toBeGreaterThan(0);
+    expect(serializer.cacheSizes.keyValues).toBeGreaterThan(0);
+    expect(serializer.cacheSizes.strings).toBeLessThanOrEqual(16);
+    expect(serializer.cacheSizes.keyValues).toBeLessThanOrEqual(16);
   });
 
   it('returns bytes that the next call leaves alone', () => {

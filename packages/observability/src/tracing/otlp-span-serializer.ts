@@ -6,7 +6,7 @@
  * Same fields, same order, same choices of which zero fields are still written; field
  * numbers from `opentelemetry/proto/trace/v1/trace.proto` and `common/v1/common.proto`.
  */
-import { ProtobufWriter } from './protobuf-writer';
+import { MAX_CACHED_STRING_LENGTH, ProtobufWriter } from './protobuf-writer';
 
 /** Attribute values as the SDK keeps them (OpenTelemetry's `AnyValue`). */
 export type SerializableAttributes = Readonly<Record<string, unknown>>;
@@ -129,16 +129,38 @@ function writeAttributes(
 ): void {
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
+    const value = attributes[key];
     writer.varint32(tag);
-    const keyValue = writer.startLength(SMALL_LENGTH_BYTES);
-    writer.varint32(TAG_1_LENGTH);
-    writer.string(key);
-    writer.varint32(TAG_2_LENGTH);
-    const value = writer.startLength(SMALL_LENGTH_BYTES);
-    writeAnyValue(writer, attributes[key]);
-    writer.finishLength(value, SMALL_LENGTH_BYTES);
-    writer.finishLength(keyValue, SMALL_LENGTH_BYTES);
+    // Most pairs repeat request after request (a method, a model, a route): copy them whole.
+    if (
+      key.length <= MAX_CACHED_STRING_LENGTH &&
+      ((typeof value === 'string' && value.length <= MAX_CACHED_STRING_LENGTH) ||
+        typeof value === 'boolean')
+    ) {
+      const cached = writer.keyValues.get(key, value);
+      if (cached !== undefined) {
+        writer.raw(cached);
+        continue;
+      }
+      const mark = writer.mark();
+      writeKeyValue(writer, key, value);
+      writer.keyValues.set(key, value, writer.copyFrom(mark));
+      continue;
+    }
+    writeKeyValue(writer, key, value);
   }
+}
+
+/** A `KeyValue` with its length prefix. */
+function writeKeyValue(writer: ProtobufWriter, key: string, value: unknown): void {
+  const keyValue = writer.startLength(SMALL_LENGTH_BYTES);
+  writer.varint32(TAG_1_LENGTH);
+  writer.string(key);
+  writer.varint32(TAG_2_LENGTH);
+  const valueStart = writer.startLength(SMALL_LENGTH_BYTES);
+  writeAnyValue(writer, value);
+  writer.finishLength(valueStart, SMALL_LENGTH_BYTES);
+  writer.finishLength(keyValue, SMALL_LENGTH_BYTES);
 }
 
 /** The fields of an `AnyValue`; a value of no OTLP type (null, undefined, bigint) writes none. */
@@ -355,21 +377,21 @@ function groupSpans(
   return resources;
 }
 
-/** A serializer with its own buffer and string cache; `serializeSpans` uses a shared one. */
+/** A serializer with its own slabs and caches; `serializeSpans` uses a shared one. */
 export class OtlpSpanSerializer {
   private readonly writer: ProtobufWriter;
   private busy = false;
 
-  constructor(options: { stringCacheEntries?: number } = {}) {
-    this.writer = new ProtobufWriter(options.stringCacheEntries);
+  constructor(options: { cacheEntries?: number } = {}) {
+    this.writer = new ProtobufWriter(options.cacheEntries);
   }
 
-  /** Entries in the string cache now. */
-  get cachedStrings(): number {
-    return this.writer.cachedStrings;
+  /** Entries in its caches now: strings, and whole key-value pairs. */
+  get cacheSizes(): { strings: number; keyValues: number } {
+    return { strings: this.writer.cachedStrings, keyValues: this.writer.keyValues.size };
   }
 
-  /** The bytes of an `ExportTraceServiceRequest`, in a new array that later calls leave alone. */
+  /** The bytes of an `ExportTraceServiceRequest`, which later calls do not write over. */
   serialize(spans: readonly SerializableSpan[]): Uint8Array {
     // A getter that exports spans of its own would re-enter: give it a writer of its own.
     if (this.busy) return new OtlpSpanSerializer().serialize(spans);

@@ -1,20 +1,26 @@
 /**
- * A protobuf writer for one hot path (OTLP span export): one pass into a buffer that is kept
- * from call to call and grows by doubling, length prefixes reserved and shifted only when a
- * message's length needs another byte, and the UTF-8 encodings of short strings kept in a
- * bounded cache, since a traced server sends the same attribute keys, span names and most
- * values with every span. Every encoding choice matches the OpenTelemetry SDK's
- * `ProtobufWriter` (`@opentelemetry/otlp-transformer`), byte for byte: that is what
- * `otlp-span-serializer.test.ts` checks.
+ * A protobuf writer for one hot path (OTLP span export): one pass, requests written one after
+ * the other into large slabs (no allocation or copy per request), length prefixes reserved
+ * and shifted only when a message's length needs another byte, and the UTF-8 encodings of
+ * short strings kept in bounded caches, since a traced server sends the same attribute keys,
+ * span names and most values with every span. Every encoding choice matches the
+ * OpenTelemetry SDK's `ProtobufWriter` (`@opentelemetry/otlp-transformer`), byte for byte:
+ * that is what `otlp-span-serializer.test.ts` checks.
  */
+import { PairEncodingCache } from './pair-encoding-cache';
 
 /** Strings up to this many UTF-16 units are cached; longer ones are rarely repeated. */
 export const MAX_CACHED_STRING_LENGTH = 128;
-/** Entries of the string cache before it starts over: bounds its memory (about 400 KB at most). */
-export const DEFAULT_STRING_CACHE_ENTRIES = 1024;
-const INITIAL_BUFFER_BYTES = 64 * 1024;
-/** A buffer grown past this for one big request is dropped after it, not kept for the next. */
-const KEPT_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Entries of each cache before it starts over: bounds their memory (about 1.2 MB at most together). */
+export const DEFAULT_CACHE_ENTRIES = 1024;
+/**
+ * Requests are written one after the other into slabs of this size, so that most need no
+ * allocation and no copy of their own; a request larger than a slab gets one of its own.
+ */
+const SLAB_BYTES = 1024 * 1024;
+/** A request starts on a new slab when less than this is left of the current one. */
+const MIN_FREE_BYTES = 64 * 1024;
+
 const TWO_TO_32 = 4294967296;
 
 /** Bytes of the varint of `value`, 0 <= value < 2^32. */
@@ -36,45 +42,60 @@ function hexDigitValue(charCode: number): number {
 const HEX_DIGIT_VALUES = new Int32Array(256);
 for (let code = 0; code < 256; code++) HEX_DIGIT_VALUES[code] = hexDigitValue(code);
 
-/** Encodes into a Uint8Array kept between calls; `finish` copies the result out. */
+/** Encodes requests one after the other into slabs; `finish` hands out a view no later request writes over. */
 export class ProtobufWriter {
-  private buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
+  private buffer = new Uint8Array(SLAB_BYTES);
   private view = new DataView(this.buffer.buffer);
+  /** Where the request being written begins in `buffer`. */
+  private requestStart = 0;
   private readonly encoder = new TextEncoder();
   private readonly stringCache = new Map<string, Uint8Array>();
+  /** Whole `KeyValue`s (with their length) by key and string or boolean value. */
+  readonly keyValues: PairEncodingCache<string | boolean>;
   position = 0;
 
-  constructor(private readonly stringCacheEntries = DEFAULT_STRING_CACHE_ENTRIES) {}
+  constructor(private readonly cacheEntries = DEFAULT_CACHE_ENTRIES) {
+    this.keyValues = new PairEncodingCache(cacheEntries);
+  }
 
   /** Entries in the string cache now (for tests of its bound). */
   get cachedStrings(): number {
     return this.stringCache.size;
   }
 
+  /** Starts a request where the last one ended: the bytes handed out before stay as they are. */
   reset(): void {
-    this.position = 0;
+    this.requestStart = this.position;
+    if (this.buffer.length - this.position < MIN_FREE_BYTES)
+      this.moveTo(new Uint8Array(SLAB_BYTES));
   }
 
-  /** A copy of what was written: the buffer is overwritten by the next request. */
+  /**
+   * The request's bytes: a view of the slab, which no later request writes over (each starts
+   * past the end of the one before, on a new slab when this one is full). A slab is freed
+   * once no request's bytes refer to it any more.
+   */
   finish(): Uint8Array {
-    const result = this.buffer.slice(0, this.position);
-    if (this.buffer.length > KEPT_BUFFER_BYTES) {
-      this.buffer = new Uint8Array(INITIAL_BUFFER_BYTES);
-      this.view = new DataView(this.buffer.buffer);
-    }
-    this.position = 0;
+    const result = this.buffer.subarray(this.requestStart, this.position);
+    this.requestStart = this.position;
     return result;
   }
 
+  /** Continues the request on `slab`, carrying over what was written of it. */
+  private moveTo(slab: Uint8Array<ArrayBuffer>): void {
+    slab.set(this.buffer.subarray(this.requestStart, this.position));
+    this.position -= this.requestStart;
+    this.requestStart = 0;
+    this.buffer = slab;
+    this.view = new DataView(slab.buffer);
+  }
+
   private ensure(bytes: number): void {
-    const needed = this.position + bytes;
-    if (needed <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (size < needed) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.buffer.subarray(0, this.position));
-    this.buffer = grown;
-    this.view = new DataView(grown.buffer);
+    if (this.position + bytes <= this.buffer.length) return;
+    const needed = this.position - this.requestStart + bytes;
+    let size = SLAB_BYTES;
+    while (size < needed * 2) size *= 2;
+    this.moveTo(new Uint8Array(size));
   }
 
   /** A tag or any value known to be 0 <= value < 2^32. */
@@ -154,8 +175,8 @@ export class ProtobufWriter {
     let position = this.position;
     if (length < 0x80) buffer[position++] = length;
     else {
-      this.varint32(length);
-      position = this.position;
+      this.putVarint32(position, length);
+      position += varint32Size(length);
     }
     for (let index = 0; index < length; index++) {
       const high = hex.charCodeAt(2 * index);
@@ -165,6 +186,25 @@ export class ProtobufWriter {
         (low < 256 ? (HEX_DIGIT_VALUES[low] as number) : low - 55);
     }
     this.position = position;
+  }
+
+  /** Bytes encoded before (a cached encoding), copied as they are. */
+  raw(encoded: Uint8Array): void {
+    const length = encoded.length;
+    this.ensure(length);
+    const buffer = this.buffer;
+    const position = this.position;
+    // A loop beats `set` on the short arrays most cached encodings are.
+    if (length <= 32)
+      for (let index = 0; index < length; index++)
+        buffer[position + index] = encoded[index] as number;
+    else buffer.set(encoded, position);
+    this.position = position + length;
+  }
+
+  /** A copy of what was written since `mark()` returned `mark`, to cache. */
+  copyFrom(mark: number): Uint8Array {
+    return this.buffer.slice(this.requestStart + mark, this.position);
   }
 
   bytes(value: Uint8Array): void {
@@ -182,22 +222,14 @@ export class ProtobufWriter {
     }
     const cached = this.stringCache.get(value);
     if (cached !== undefined) {
-      const length = cached.length;
-      this.ensure(length);
-      const buffer = this.buffer;
-      const position = this.position;
-      if (length <= 32)
-        for (let index = 0; index < length; index++)
-          buffer[position + index] = cached[index] as number;
-      else buffer.set(cached, position);
-      this.position = position + length;
+      this.raw(cached);
       return;
     }
-    const start = this.position;
+    const start = this.mark();
     this.uncachedString(value);
     // A stream of distinct values starts the cache over rather than growing it.
-    if (this.stringCache.size >= this.stringCacheEntries) this.stringCache.clear();
-    this.stringCache.set(value, this.buffer.slice(start, this.position));
+    if (this.stringCache.size >= this.cacheEntries) this.stringCache.clear();
+    this.stringCache.set(value, this.copyFrom(start));
   }
 
   private uncachedString(value: string): void {
@@ -231,32 +263,46 @@ export class ProtobufWriter {
     const needed = varint32Size(written);
     if (needed !== reserved)
       this.buffer.copyWithin(start + needed, start + reserved, start + reserved + written);
-    this.position = start;
-    this.varint32(written);
+    this.putVarint32(start, written);
     this.position = start + needed + written;
+  }
+
+  /**
+   * Where the writer is, as an offset into the request: it stays right when the request moves
+   * to a new slab, an index into the slab would not.
+   */
+  mark(): number {
+    return this.position - this.requestStart;
   }
 
   /** Reserves `reserved` bytes for a length prefix; pass the result to `finishLength`. */
   startLength(reserved: number): number {
     this.ensure(reserved);
-    const start = this.position;
-    this.position = start + reserved;
-    return start;
+    const mark = this.position - this.requestStart;
+    this.position += reserved;
+    return mark;
   }
 
   /** Writes the length of what followed `startLength`, moving it when the prefix is not `reserved` bytes. */
-  finishLength(start: number, reserved: number): void {
-    const contentStart = start + reserved;
-    const length = this.position - contentStart;
+  finishLength(mark: number, reserved: number): void {
+    const length = this.position - (this.requestStart + mark + reserved);
     const needed = varint32Size(length);
+    if (needed > reserved) this.ensure(needed - reserved);
+    const start = this.requestStart + mark;
     if (needed !== reserved) {
-      this.ensure(needed - reserved);
-      this.buffer.copyWithin(start + needed, contentStart, this.position);
+      this.buffer.copyWithin(start + needed, start + reserved, this.position);
       this.position += needed - reserved;
     }
-    const end = this.position;
-    this.position = start;
-    this.varint32(length);
-    this.position = end;
+    this.putVarint32(start, length);
+  }
+
+  /** A varint into room made for it before: no `ensure`, which could move the request under it. */
+  private putVarint32(position: number, value: number): void {
+    const buffer = this.buffer;
+    while (value > 0x7f) {
+      buffer[position++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    buffer[position] = value;
   }
 }
