@@ -15,7 +15,8 @@ export const MAX_CACHED_STRING_LENGTH = 128;
 export const DEFAULT_CACHE_ENTRIES = 1024;
 /**
  * Requests are written one after the other into slabs of this size, so that most need no
- * allocation and no copy of their own; a request larger than a slab gets one of its own.
+ * allocation and no copy of their own; a request that outgrows what is left moves, with what
+ * it wrote so far, to a new slab (at least twice its size).
  */
 const SLAB_BYTES = 1024 * 1024;
 /** A request starts on a new slab when less than this is left of the current one. */
