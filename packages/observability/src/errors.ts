@@ -14,14 +14,21 @@ export class ObservabilityError extends LlmrError {
   }
 }
 
-/** Imports an optional peer dependency, or says which package to install. */
-export async function importOptional<T>(specifier: string, feature: string): Promise<T> {
+/**
+ * Imports an optional peer dependency, or says which package to install (`packageName` when
+ * the specifier is a subpath export such as `@opentelemetry/otlp-exporter-base/node-http`).
+ */
+export async function importOptional<T>(
+  specifier: string,
+  feature: string,
+  packageName = specifier,
+): Promise<T> {
   try {
     return (await import(specifier)) as T;
   } catch (error) {
     throw new ObservabilityError({
       code: 'missing-dependency',
-      message: `${feature} needs the package "${specifier}". Install it: npm i ${specifier}`,
+      message: `${feature} needs the package "${packageName}". Install it: npm i ${packageName}`,
       cause: error,
     });
   }

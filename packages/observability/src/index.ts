@@ -141,6 +141,11 @@ export {
   setGrpcCallObserver,
 } from './tracing/grpc-call-observer';
 export {
+  OtlpSpanSerializer,
+  type SerializableSpan,
+  serializeSpans,
+} from './tracing/otlp-span-serializer';
+export {
   type RouterEventLike,
   type RouterEventSource,
   traceRouterEvents,

@@ -3,7 +3,7 @@
  * (OTLP/protobuf or OTLP/JSON, optionally gzip) into flat spans, so tests assert on the wire
  * format, not on an in-process exporter.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
@@ -95,6 +95,8 @@ export interface OtlpReceiver {
   url: string;
   spans: ReceivedSpan[];
   contentTypes: string[];
+  /** Each request's body as it was sent (gunzipped), and its headers, in order of arrival. */
+  requests: { body: Buffer; headers: IncomingHttpHeaders }[];
   /** Resolves once at least `count` spans arrived (or rejects after `timeoutMs`). */
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   close(): Promise<void>;
@@ -103,6 +105,7 @@ export interface OtlpReceiver {
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const contentTypes: string[] = [];
+  const requests: OtlpReceiver['requests'] = [];
   const waiters = new Set<() => void>();
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -120,6 +123,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       let body = Buffer.concat(chunks);
       if (request.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      requests.push({ body, headers: request.headers });
       const payload = (json ? JSON.parse(body.toString('utf8')) : decodeProtobuf(body)) as {
         resourceSpans?: {
           resource?: { attributes?: { key: string; value: AnyValue }[] };
@@ -165,6 +169,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}/v1/traces`,
     spans,
     contentTypes,
+    requests,
     waitForSpans(count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
