@@ -255,6 +255,16 @@ const headlines = {
       .filter(([key]) => key in names)
       .map(([key, cost]) => ({ measure: names[key], value: cost.cpu, target: 0.1, higher: false }));
   },
+  'observability:serializer'(result) {
+    if (typeof result.speedUp !== 'number') return [];
+    return [
+      {
+        measure: 'OTLP/protobuf span encoding, llmr vs the SDK serializer (speed-up, same bytes)',
+        value: result.speedUp,
+        higher: true,
+      },
+    ];
+  },
   'loader-onnx'(result) {
     if (result.llmrVsTransformers === undefined) return [];
     return [
