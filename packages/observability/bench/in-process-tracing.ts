@@ -100,6 +100,7 @@ console.log(
     cpuMicrosPerRequest: { off: result.without, on: result.with },
     cost: result.cost,
     costQuartiles: result.costQuartiles,
+    quietCost: result.quietCost,
     target: 0.1,
     met: result.cost < 0.1,
   }),

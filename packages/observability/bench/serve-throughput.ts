@@ -54,7 +54,8 @@ const receiver = spawn(
   process.execPath,
   [
     '-e',
-    `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+    // It counts the bytes it was sent, and says how many on GET.
+    `let bytes = 0; require('node:http').createServer((q, s) => { q.on('data', (c) => (bytes += c.length)); q.on('end', () => q.method === 'GET' ? s.end(String(bytes)) : s.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
@@ -188,6 +189,11 @@ try {
     }
   }
   console.table(rows);
+  // Spans must really have gone out: a server that traced nothing would cost nothing.
+  const exportedBytes = Number(await (await fetch(endpoint)).text());
+  if (exportedBytes === 0)
+    throw new Error('The OTLP receiver got no spans from the traced servers.');
+  console.log(`spans exported: ${(exportedBytes / 1e6).toFixed(1)} MB of OTLP/protobuf`);
   const target = 0.1;
   console.log(
     JSON.stringify({
@@ -195,6 +201,7 @@ try {
       measure: 'llmr serve over loopback under autocannon: requests/s and server CPU per request',
       seconds: SECONDS,
       rounds: ROUNDS,
+      exportedBytes,
       costs,
       target,
       rows,
