@@ -1,10 +1,12 @@
 /** A block of chat requests through Fastify's `inject` (every hook, no sockets), a few at a time. */
 import type { LlmrServer } from '@llmr/server';
 
-// `user` gives experiments a sticky key, as a real client's would.
+// `user` gives experiments a sticky key, as a real client's would; greedy decoding makes every
+// request to a real model the same work.
 const PAYLOAD = JSON.stringify({
   model: 'instant',
   user: 'bench-user',
+  temperature: 0,
   messages: [{ role: 'user', content: 'hi' }],
   max_tokens: 16,
 });

@@ -1,20 +1,23 @@
 /**
  * What tracing costs `llmr serve` — the server as users run it, over real sockets — in
- * throughput: each setup is its own `llmr serve` process (the built CLI), loaded in turn by
- * autocannon over loopback, on two models:
+ * throughput: each setup is an `llmr serve` process of its own (the built CLI), loaded in turn by
+ * autocannon over loopback, on one of two models (`LLMR_BENCH_MODELS`, comma-separated):
+ * - `mock` (the default): a scripted mock model that answers in microseconds, so the server's
+ *   own work is all there is (the harshest case: tracing's cost against nothing else);
  * - `default`: the built-in default model (a tiny GGUF on real llama.cpp), what `llmr serve`
- *   serves with no arguments;
- * - `mock`: a scripted mock model that answers in microseconds, so the server's own work is
- *   all there is (the harshest case: tracing's cost against nothing else).
+ *   serves with no arguments. Its CPU per request differs by ±15% from one process to the
+ *   next, far more than tracing costs it: `LLMR_BENCH_MODEL=default pnpm bench:in-process`
+ *   (`pnpm bench:default-model`) measures that case in one process instead.
  * Setups: tracing off (the default), tracing on with the whole span tree (OTLP/protobuf to a
  * receiver in another process), and tracing on with one span per request
  * (`LLMR_TRACING_DETAIL=requests`). For each: requests/s, and the CPU time the server process
  * (all its threads, llama.cpp's included) spent per request, from /proc (Linux).
- * Setups take turns in rounds, in an order that alternates, and each round's cost is paired
- * with tracing off in the same round; the table gives the medians.
+ * Setups take turns in rounds, in an order that alternates, each in a fresh process (see
+ * below), and each round's cost is paired with tracing off in the same round; the table gives
+ * the medians, and the JSON every round's numbers.
  *
  *   pnpm --filter @llmr/cli build && pnpm --filter @llmr/observability bench:serve
- *   LLMR_BENCH_SECONDS=4 LLMR_BENCH_ROUNDS=6 LLMR_BENCH_MODELS=default,mock ...   (the defaults)
+ *   LLMR_BENCH_SECONDS=4 LLMR_BENCH_ROUNDS=6 LLMR_BENCH_MODELS=mock ...   (the defaults)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,7 +31,7 @@ import autocannon from 'autocannon';
 const SHORT = process.env.LLMR_BENCH_SHORT === '1';
 const SECONDS = Number(process.env.LLMR_BENCH_SECONDS ?? (SHORT ? 3 : 4));
 const ROUNDS = Number(process.env.LLMR_BENCH_ROUNDS ?? (SHORT ? 1 : 6));
-const MODELS = (process.env.LLMR_BENCH_MODELS ?? 'default,mock').split(',') as ModelKind[];
+const MODELS = (process.env.LLMR_BENCH_MODELS ?? 'mock').split(',') as ModelKind[];
 /** Linux's clock ticks per second for /proc/<pid>/stat (USER_HZ: 100 on every mainstream build). */
 const CLOCK_TICKS = 100;
 const SETUPS = ['off', 'on', 'requests'] as const;
@@ -69,6 +72,9 @@ interface Server {
   url: string;
 }
 
+/** The servers running now (stopped in the end if a run fails). */
+const servers: Server[] = [];
+
 async function startServe(setup: Setup, model: ModelKind, home: string): Promise<Server> {
   const env: Record<string, string | undefined> = {
     ...process.env,
@@ -106,6 +112,14 @@ async function startServe(setup: Setup, model: ModelKind, home: string): Promise
     throw new Error(`llmr serve (${setup}) did not turn tracing on:\n${seen}`);
   child.stderr!.resume();
   return { setup, model, child, url };
+}
+
+async function stop(server: Server): Promise<void> {
+  servers.splice(servers.indexOf(server), 1);
+  if (server.child.exitCode !== null) return;
+  const exited = once(server.child, 'exit');
+  server.child.kill('SIGTERM');
+  await exited;
 }
 
 /** CPU seconds (user + system, every thread) the process has used so far. */
@@ -148,23 +162,27 @@ const median = (values: number[]) => {
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 const home = await mkdtemp(join(tmpdir(), 'llmr-bench-home-'));
-const servers: Server[] = [];
 const rows: object[] = [];
-const costs: Record<string, { cpu: number; throughput: number }> = {};
+const costs: Record<string, { cpu: number; throughput: number; rounds: number[][] }> = {};
 try {
   for (const model of MODELS) {
     if (!(model in MODEL_OF)) throw new Error(`Unknown model kind "${model}": default or mock.`);
-    // One at a time: the first builds the default model into the shared home.
-    const group: Server[] = [];
-    for (const setup of SETUPS) group.push(await startServe(setup, model, home));
-    servers.push(...group);
-    for (const server of group) await load(server, SHORT ? 1 : 2); // warm-up
     const runs = new Map<Setup, Awaited<ReturnType<typeof load>>[]>(
       SETUPS.map((setup) => [setup, []]),
     );
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? group : [...group].reverse();
-      for (const server of order) runs.get(server.setup)!.push(await load(server, SECONDS));
+      const order = round % 2 === 0 ? SETUPS : [...SETUPS].reverse();
+      for (const setup of order) {
+        // A fresh process per setup and round: where a process's memory lands (the model's
+        // weights, the JIT's code) makes one process a few percent faster or slower than
+        // another for its whole life, a bias that pairing rounds cannot remove but new
+        // processes average out. (The first start builds the default model into the home.)
+        const server = await startServe(setup, model, home);
+        servers.push(server);
+        await load(server, SHORT ? 1 : 2); // warm-up: JIT, model load, exporter connection
+        runs.get(setup)!.push(await load(server, SECONDS));
+        await stop(server);
+      }
     }
     const off = runs.get('off')!;
     for (const setup of SETUPS) {
@@ -176,7 +194,15 @@ try {
         own.map((run, i) => 1 - run.requestsPerSecond / off[i]!.requestsPerSecond),
       );
       if (setup !== 'off')
-        costs[`${model} ${setup}`] = { cpu: cpuCost, throughput: throughputCost };
+        costs[`${model} ${setup}`] = {
+          cpu: cpuCost,
+          throughput: throughputCost,
+          // Every round's CPU µs per request, tracing off and this setup: the spread behind the median.
+          rounds: own.map((run, i) => [
+            Math.round(off[i]!.cpuMicrosPerRequest),
+            Math.round(run.cpuMicrosPerRequest),
+          ]),
+        };
       rows.push({
         model,
         tracing:
