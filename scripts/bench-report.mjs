@@ -242,6 +242,17 @@ const headlines = {
       .filter((row) => typeof row.value === 'number')
       .map((row) => ({ ...row, higher: false }));
   },
+  'observability:off'(result) {
+    if (typeof result.cost !== 'number') return [];
+    return [
+      {
+        measure: 'tracing off (every hook in place), in one process: CPU cost vs no observability',
+        value: result.cost,
+        target: 0.02,
+        higher: false,
+      },
+    ];
+  },
   'observability:serve'(result) {
     const names = {
       'mock on': 'llmr serve, instant mock model: tracing on (span tree), CPU cost vs off',

@@ -16,57 +16,10 @@
  * time they took; for `on` that includes flushing the exporter, so export is charged too.
  * `{ profile: 'start' | 'stop' }` profiles the blocks in between (see `profile-shares.ts`).
  */
-import { createMockLoader } from '@llmr/loader-mock';
-import { createRouter } from '@llmr/router';
-import { createRouterBackend, createServer, type LlmrServer } from '@llmr/server';
-import {
-  createGenAiMetrics,
-  observabilityPlugin,
-  observeServer,
-  setupTracing,
-  traceLoader,
-  traceRouterEvents,
-} from '../src/index';
+import { setupTracing } from '../src/index';
 import { chatBlock } from './chat-block';
+import { createObservedServer, type Setup } from './create-observed-server';
 import { startProfiling } from './profile-shares';
-
-type Setup = 'plain' | 'off' | 'on' | 'requests' | 'full';
-
-async function createObservedServer(setup: Setup): Promise<LlmrServer> {
-  const genAiMetrics = setup === 'full' ? createGenAiMetrics() : undefined;
-  const loader = createMockLoader();
-  const router = createRouter({
-    loaders: [
-      setup === 'plain'
-        ? loader
-        : traceLoader(loader, genAiMetrics ? { metrics: genAiMetrics } : {}),
-    ],
-    models: [{ id: 'instant', source: 'mock:script?reply=ok' }],
-    retry: { maxRetries: 0 },
-  });
-  const backend = createRouterBackend(router, { defaultModel: 'instant' });
-  const server = await createServer({ backend, logger: false, apiKeys: [] });
-  if (setup === 'off' || setup === 'on' || setup === 'requests') {
-    traceRouterEvents(router);
-    await server.app.register(observabilityPlugin, { router, routes: false });
-  }
-  if (setup === 'full') {
-    await observeServer({
-      server,
-      router,
-      ...(genAiMetrics ? { genAiMetrics } : {}),
-      experiments: [
-        {
-          id: 'bench',
-          variants: [{ name: 'a' }, { name: 'b', parameters: { temperature: 0.5 } }],
-        },
-      ],
-    });
-  }
-  await backend.preload();
-  await server.app.ready();
-  return server;
-}
 
 const [setup = 'plain', endpoint] = process.argv.slice(2) as [Setup?, string?];
 const tracing =

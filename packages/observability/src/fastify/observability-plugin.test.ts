@@ -17,6 +17,7 @@ import { createGenAiMetrics, type GenAiMetrics } from '../metrics/gen-ai-metrics
 import { SloMonitor } from '../slo/slo-monitor';
 import { traceRouterEvents } from '../tracing/router-tracer';
 import { setupTracing, type TracingHandle } from '../tracing/setup-tracing';
+import { setTracingEnabled } from '../tracing/tracing-state';
 import { observabilityPlugin } from './observability-plugin';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -282,5 +283,52 @@ describe('the plugin on the real llmr server (HTTP on loopback, OTLP receiver)',
       if (!chatSpan) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(chatSpan?.attributes['gen_ai.request.temperature']).toBe(0.1);
+  });
+});
+
+describe('the plugin with tracing off', () => {
+  /** The hooks the plugin adds to a fresh llmr server, for the tracing state and options given. */
+  async function hooksAdded(tracingOn: boolean, options: object = {}): Promise<string[]> {
+    const backend = createRouterBackend(createFallbackRouter(), { defaultModel: 'good' });
+    const server = await createServer({ backend, logger: false, apiKeys: [] });
+    const added: string[] = [];
+    const addHook = server.app.addHook.bind(server.app);
+    server.app.addHook = ((name: string, hook: never) => {
+      added.push(name);
+      return addHook(name as never, hook);
+    }) as typeof server.app.addHook;
+    setTracingEnabled(tracingOn);
+    try {
+      await server.app.register(observabilityPlugin, { routes: false, ...options });
+      await server.app.ready();
+      // The server still answers (a hook that was needed and left out would show here).
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        payload: { model: 'good', messages: [{ role: 'user', content: 'hi' }] },
+      });
+      expect(response.statusCode).toBe(200);
+    } finally {
+      setTracingEnabled(undefined);
+      await server.shutdown();
+    }
+    return added.filter((name) => name !== 'onClose');
+  }
+
+  it('adds no request hook when nothing would read it: tracing off costs nothing per request', async () => {
+    // An onResponse hook alone would make Fastify listen to every response's end.
+    expect(await hooksAdded(false)).toEqual([]);
+  });
+
+  it('adds its hooks when tracing is on at registration, or when anything counts requests', async () => {
+    expect(await hooksAdded(true)).toEqual(
+      expect.arrayContaining(['onRequest', 'onError', 'onResponse']),
+    );
+    const slo = new SloMonitor({
+      slos: [{ name: 'availability', objective: { kind: 'availability', target: 0.99 } }],
+    });
+    expect(await hooksAdded(false, { slo })).toEqual(
+      expect.arrayContaining(['onRequest', 'onError', 'onResponse']),
+    );
   });
 });

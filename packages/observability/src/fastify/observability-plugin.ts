@@ -180,6 +180,11 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
   // Whether anything reads a request's outcome; without, a request that is not traced
   // gets no state at all.
   const counts = Boolean(options.slo || options.experiments || options.feedback || options.judge);
+  // With tracing off when the plugin is registered and nothing counting, it adds no hook at
+  // all: tracing that is off must cost nothing, and a single onResponse hook makes Fastify set
+  // up listeners on every response (without a logger it otherwise skips them). Tracing is
+  // set up before the server (`setupTracing`, or an SDK of one's own), so this is decided here.
+  const observes = counts || isTracingEnabled();
   // Which request a first-token event belongs to: the server names each request's router
   // call with the Fastify request id. Only a time-to-first-token SLO and running
   // experiments read the time to first token, so only they keep this map.
@@ -197,54 +202,55 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
     app.addHook('onClose', async () => unsubscribe());
   }
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    const tracing = isTracingEnabled();
-    if (!tracing && !counts) return done();
-    const route = request.routeOptions.url ?? request.url;
-    if (ignored.has(route)) return done();
-    const state: ObservedRequest = {
-      startedAt: performance.now(),
-      span: undefined,
-      route,
-      assignments: [],
-      responseId: undefined,
-      timeToFirstTokenMs: undefined,
-      usage: undefined,
-      traceContext: undefined,
-    };
-    (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
-    // A WebSocket upgrade gets no response hook; its messages are observed on their own.
-    const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
-    // Bounded: a request that never gets its response hook (the client went away first)
-    // must not stay forever.
-    if (tracksFirstToken && !upgrade && isFollowableRequestId(request.id))
-      setBounded(awaitingFirstToken, request.id, request, MAX_AWAITING_FIRST_TOKEN);
-    if (!tracing) return done();
-    const parent = extractTraceContext(request.headers);
-    const attributes: Attributes = {
-      'http.request.method': request.method,
-      'http.route': route,
-      'url.path': pathOf(request.url),
-    };
-    const userAgent = request.headers['user-agent'];
-    if (userAgent) attributes['user_agent.original'] = userAgent;
-    state.span = llmrTracer().startSpan(
-      spanNameOf(request.method, route, request.routeOptions.url !== undefined),
-      { kind: SpanKind.SERVER, attributes },
-      parent,
-    );
-    const spanContext = trace.setSpan(parent, state.span);
-    // The router's and the models' spans find their parent by the request id.
-    if (isStepTracingEnabled()) {
-      state.traceContext = spanContext;
-      bindRequestContext(request.id, spanContext);
-    }
-    if (upgrade) endWithConnection(request, state);
-    // With a context manager, spans of the user's own (or third-party instrumentations)
-    // nest under the request too: everything after this hook runs in the span's context.
-    if (hasContextManager()) context.with(spanContext, done);
-    else done();
-  });
+  if (observes)
+    app.addHook('onRequest', (request, _reply, done) => {
+      const tracing = isTracingEnabled();
+      if (!tracing && !counts) return done();
+      const route = request.routeOptions.url ?? request.url;
+      if (ignored.has(route)) return done();
+      const state: ObservedRequest = {
+        startedAt: performance.now(),
+        span: undefined,
+        route,
+        assignments: [],
+        responseId: undefined,
+        timeToFirstTokenMs: undefined,
+        usage: undefined,
+        traceContext: undefined,
+      };
+      (request as unknown as Record<string, ObservedRequest>)[REQUEST_STATE] = state;
+      // A WebSocket upgrade gets no response hook; its messages are observed on their own.
+      const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+      // Bounded: a request that never gets its response hook (the client went away first)
+      // must not stay forever.
+      if (tracksFirstToken && !upgrade && isFollowableRequestId(request.id))
+        setBounded(awaitingFirstToken, request.id, request, MAX_AWAITING_FIRST_TOKEN);
+      if (!tracing) return done();
+      const parent = extractTraceContext(request.headers);
+      const attributes: Attributes = {
+        'http.request.method': request.method,
+        'http.route': route,
+        'url.path': pathOf(request.url),
+      };
+      const userAgent = request.headers['user-agent'];
+      if (userAgent) attributes['user_agent.original'] = userAgent;
+      state.span = llmrTracer().startSpan(
+        spanNameOf(request.method, route, request.routeOptions.url !== undefined),
+        { kind: SpanKind.SERVER, attributes },
+        parent,
+      );
+      const spanContext = trace.setSpan(parent, state.span);
+      // The router's and the models' spans find their parent by the request id.
+      if (isStepTracingEnabled()) {
+        state.traceContext = spanContext;
+        bindRequestContext(request.id, spanContext);
+      }
+      if (upgrade) endWithConnection(request, state);
+      // With a context manager, spans of the user's own (or third-party instrumentations)
+      // nest under the request too: everything after this hook runs in the span's context.
+      if (hasContextManager()) context.with(spanContext, done);
+      else done();
+    });
 
   if (options.experiments) {
     const experiments = options.experiments;
@@ -301,17 +307,18 @@ async function observabilityPlugin(app: FastifyInstance, options: ObservabilityP
   }
 
   // Hooks with a callback, not async: an async hook costs a promise on every request.
-  app.addHook('onError', (request, _reply, error, done) => {
-    const span = stateOf(request)?.span;
-    if (span) recordSpanError(span, error);
-    done();
-  });
-
-  app.addHook('onResponse', (request, reply, done) => {
-    done();
-    const state = stateOf(request);
-    if (state) finish(request, reply, state);
-  });
+  if (observes) {
+    app.addHook('onError', (request, _reply, error, done) => {
+      const span = stateOf(request)?.span;
+      if (span) recordSpanError(span, error);
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      done();
+      const state = stateOf(request);
+      if (state) finish(request, reply, state);
+    });
+  }
 
   const finish = (request: FastifyRequest, reply: FastifyReply, state: ObservedRequest) => {
     // Only its own entry: a client-chosen request id may be shared by two requests.

@@ -154,59 +154,69 @@ export function traceModel(model: ModelV1, settings: TraceModelOptions = {}): Mo
     specificationVersion: 'v1',
     info: model.info,
     tokenizer: model.tokenizer,
-    async doGenerate(options): Promise<ModelV1GenerateResult> {
-      // Nothing to report to: the call goes straight through, no record, no wrapper.
+    doGenerate(options): Promise<ModelV1GenerateResult> {
+      // Nothing to report to: the model's own promise, no record, no wrapper (not even an
+      // async function's promise: tracing that is off must cost nothing).
       if (!settings.metrics && !isStepTracingEnabled()) return model.doGenerate(options);
-      const record = begin(options, false);
-      try {
-        const result = await inSpan(record, () => model.doGenerate(options));
-        record.inputTokens = result.usage.inputTokens;
-        record.outputTokens = result.usage.outputTokens;
-        record.finish({ finishReason: result.finishReason });
-        return result;
-      } catch (error) {
-        record.finish({ error });
-        throw error;
-      }
+      return generateTraced(options);
     },
-    async doStream(options): Promise<ModelV1StreamResult> {
+    doStream(options): Promise<ModelV1StreamResult> {
       if (!settings.metrics && !isStepTracingEnabled()) return model.doStream(options);
-      const record = begin(options, true);
-      let result: ModelV1StreamResult;
-      try {
-        result = await inSpan(record, () => model.doStream(options));
-      } catch (error) {
-        record.finish({ error });
-        throw error;
-      }
-      let done = false;
-      const settle = (outcome: { finishReason?: string; error?: unknown }) => {
-        if (done) return;
-        done = true;
-        record.finish(outcome);
-      };
-      // The model's own stream, watched as it is read: no second stream per call.
-      const observed = observeStream(result.stream, {
-        part(part) {
-          if (part.type === 'text-delta' || part.type === 'tool-call-delta') {
-            record.firstTokenAt ??= now();
-          } else if (part.type === 'usage') {
-            record.inputTokens = part.usage.inputTokens;
-            record.outputTokens = part.usage.outputTokens;
-          } else if (part.type === 'finish') {
-            settle({ finishReason: part.finishReason });
-          } else if (part.type === 'error') {
-            settle({ error: part.error });
-          }
-        },
-        end: () => settle({ finishReason: 'stop' }),
-        // A consumer's cancel (a client that hung up) ends the span too.
-        fail: (error) => settle({ error }),
-      });
-      return { ...result, stream: observed };
+      return streamTraced(options);
     },
     dispose: () => model.dispose(),
   };
+
+  async function generateTraced(options: ModelV1CallOptions): Promise<ModelV1GenerateResult> {
+    const record = begin(options, false);
+    try {
+      const result = await inSpan(record, () => model.doGenerate(options));
+      record.inputTokens = result.usage.inputTokens;
+      record.outputTokens = result.usage.outputTokens;
+      record.finish({ finishReason: result.finishReason });
+      return result;
+    } catch (error) {
+      record.finish({ error });
+      throw error;
+    }
+  }
+
+  async function streamTraced(options: ModelV1CallOptions): Promise<ModelV1StreamResult> {
+    const record = begin(options, true);
+    let result: ModelV1StreamResult;
+    try {
+      result = await inSpan(record, () => model.doStream(options));
+    } catch (error) {
+      record.finish({ error });
+      throw error;
+    }
+    let done = false;
+    const settle = (outcome: { finishReason?: string; error?: unknown }) => {
+      if (done) return;
+      done = true;
+      record.finish(outcome);
+    };
+    // The model's own stream, watched as it is read: no second stream per call.
+    const observed = observeStream(result.stream, {
+      part(part) {
+        if (part.type === 'text-delta' || part.type === 'tool-call-delta') {
+          record.firstTokenAt ??= now();
+        } else if (part.type === 'usage') {
+          record.inputTokens = part.usage.inputTokens;
+          record.outputTokens = part.usage.outputTokens;
+        } else if (part.type === 'finish') {
+          settle({ finishReason: part.finishReason });
+        } else if (part.type === 'error') {
+          settle({ error: part.error });
+        }
+      },
+      end: () => settle({ finishReason: 'stop' }),
+      // A consumer's cancel (a client that hung up) ends the span too.
+      fail: (error) => settle({ error }),
+    });
+    return { ...result, stream: observed };
+  }
+
   if (model.doEmbed) {
     const embed = model.doEmbed.bind(model);
     traced.doEmbed = (options) => embed(options);
