@@ -19,8 +19,7 @@
  *   LLMR_BENCH_MODEL=default ...    # the built-in default model (a tiny GGUF on real llama.cpp,
  *                                   # built by the built CLI) instead of the instant mock
  */
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +37,7 @@ import {
   traceRouterEvents,
 } from '../src/index';
 import { chatBlock } from './chat-block';
+import { startOtlpSink } from './otlp-sink';
 import { pairedBlocks, printPairedTable } from './paired-blocks';
 
 const onDefaultModel = process.env.LLMR_BENCH_MODEL === 'default';
@@ -59,17 +59,8 @@ const inMemory = process.env.LLMR_BENCH_EXPORTER === 'memory';
 const memoryExporter = inMemory
   ? new (await import('@opentelemetry/sdk-trace')).InMemorySpanExporter()
   : undefined;
-// The receiver runs in a process of its own: its work must not count as this server's.
-const receiver = spawn(
-  process.execPath,
-  [
-    '-e',
-    `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => String(q.headers['content-type']).startsWith('application/json') ? s.writeHead(200, { 'content-type': 'application/json' }).end('{}') : s.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const [portLine] = (await once(receiver.stdout!, 'data')) as [Buffer];
-const endpoint = `http://127.0.0.1:${portLine.toString().trim()}/v1/traces`;
+const sink = await startOtlpSink();
+const endpoint = sink.endpoint;
 
 // LLMR_BENCH_SAMPLE_RATIO=0 keeps every hook and no recorded span: the cost of the hooks alone.
 const sampleRatio = Number(process.env.LLMR_BENCH_SAMPLE_RATIO ?? 1);
@@ -155,5 +146,5 @@ console.log(
 );
 await server.shutdown();
 await tracing.shutdown();
-receiver.kill();
+sink.stop();
 if (home) await rm(home, { recursive: true, force: true });

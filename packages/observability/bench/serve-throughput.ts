@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startOtlpSink } from './otlp-sink';
 
 const SHORT = process.env.LLMR_BENCH_SHORT === '1';
 const SECONDS = Number(process.env.LLMR_BENCH_SECONDS ?? (SHORT ? 3 : 4));
@@ -52,18 +53,8 @@ if (!existsSync(cliBin))
     `${cliBin} is missing: build the CLI first (pnpm --filter @llmr/cli build, or pnpm build).`,
   );
 
-// The OTLP receiver runs in a process of its own: its work must not count as the server's.
-const receiver = spawn(
-  process.execPath,
-  [
-    '-e',
-    // It counts the bytes it was sent, and says how many on GET.
-    `let bytes = 0; require('node:http').createServer((q, s) => { q.on('data', (c) => (bytes += c.length)); q.on('end', () => q.method === 'GET' ? s.end(String(bytes)) : s.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const [portLine] = (await once(receiver.stdout!, 'data')) as [Buffer];
-const endpoint = `http://127.0.0.1:${portLine.toString().trim()}/v1/traces`;
+const sink = await startOtlpSink();
+const endpoint = sink.endpoint;
 
 interface Server {
   setup: Setup;
@@ -216,7 +207,7 @@ try {
   }
   console.table(rows);
   // Spans must really have gone out: a server that traced nothing would cost nothing.
-  const exportedBytes = Number(await (await fetch(endpoint)).text());
+  const exportedBytes = await sink.exportedBytes();
   if (exportedBytes === 0)
     throw new Error('The OTLP receiver got no spans from the traced servers.');
   console.log(`spans exported: ${(exportedBytes / 1e6).toFixed(1)} MB of OTLP/protobuf`);
@@ -240,6 +231,6 @@ try {
       server.child.exitCode === null ? once(server.child, 'exit') : Promise.resolve(),
     ),
   );
-  receiver.kill('SIGTERM');
+  sink.stop();
   await rm(home, { recursive: true, force: true });
 }
